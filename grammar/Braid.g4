@@ -1,0 +1,240 @@
+// The Braid rule language. docs/language.md is the reference; this grammar is its syntax.
+//
+// Design notes:
+// - Only the operator words (and, or, not, in, is, true, false, null) are reserved. Every other keyword is
+//   contextual (see `ident`), because real log schemas use words like `source`, `severity` and `message` as
+//   field names.
+// - A dotted name in an expression (`recon.eventName`, `aws.recon_prefixes`, `session.identity`) is parsed as a
+//   plain path; the checker decides whether it names a field, a step, a list, a macro or an attribute.
+// - Comments go to a hidden channel so the formatter can put them back.
+grammar Braid;
+
+// ---------------------------------------------------------------------------------------------------------------
+// Files and declarations
+
+file        : decl* EOF ;
+
+decl        : sourceDecl
+            | listDecl
+            | macroDecl
+            | ruleDecl
+            ;
+
+name        : ident ('.' ident)* ;
+
+// ---------------------------------------------------------------------------------------------------------------
+// Sources
+
+sourceDecl  : 'source' name '{' sourceItem* '}' ;
+
+sourceItem  : 'recognize' expr                                         # srcRecognize
+            | 'time' expr                                              # srcTime
+            | 'id' expr                                                # srcId
+            | 'identity' expr                                          # srcIdentity
+            | 'credential' expr                                        # srcCredential
+            | 'ip' expr                                                # srcIp
+            | 'account' expr                                           # srcAccount
+            | 'session' 'gap' duration 'max' duration                  # srcSession
+            | 'lateness' duration                                      # srcLateness
+            | 'mints' expr ('when' expr)?                              # srcMints
+            | 'link' name 'within' duration '{' linkSide linkSide '}'  # srcLink
+            | 'fields' recordType                                      # srcFields
+            ;
+
+linkSide    : side=('parent' | 'child') 'when' expr 'key' expr ;
+
+// Schema types: `string`, `[string]`, `{ a: int, b?: string }`, `[{ ARN: string }]`, `object` (free-form).
+typeExpr    : ident                                                    # namedType
+            | '[' typeExpr ']'                                         # listType
+            | recordType                                               # recordTypeExpr
+            ;
+
+recordType  : '{' (fieldDecl (',' fieldDecl)* (',' ELLIPSIS)? ','?)? '}'
+            | '{' ELLIPSIS '}'
+            ;
+
+// `nocase` marks a field whose values compare case-insensitively in the real world (emails, hostnames).
+fieldDecl   : fieldName optional='?'? ':' typeExpr nocase='nocase'? ;
+
+fieldName   : ident | STRING ;
+
+// ---------------------------------------------------------------------------------------------------------------
+// Lists and macros
+
+listDecl    : 'list' name '=' listLiteral ;
+
+macroDecl   : 'macro' name ('(' (ident (',' ident)*)? ')')? '=' expr ;
+
+// ---------------------------------------------------------------------------------------------------------------
+// Rules
+
+ruleDecl    : 'rule' name '{' ruleItem* '}' ;
+
+ruleItem    : 'title' STRING                                           # ruleTitle
+            | 'description' STRING                                     # ruleDescription
+            | 'severity' ident                                         # ruleSeverity
+            | 'attack' attackId (',' attackId)*                        # ruleAttack
+            | 'tags' STRING (',' STRING)*                              # ruleTags
+            | 'author' STRING                                          # ruleAuthor
+            | 'references' STRING (',' STRING)*                        # ruleReferences
+            | 'false_positives' STRING (',' STRING)*                   # ruleFalsePositives
+            | 'enabled' boolLit                                        # ruleEnabled
+            | 'source' name (',' name)*                                # ruleSource
+            | 'message' STRING                                         # ruleMessage
+            | 'suppress' duration ('by' expr (',' expr)*)?             # ruleSuppress
+            | 'when' expr                                              # ruleWhen
+            | scope=('session' | 'chain') '{' scopeItem* '}'           # ruleScope
+            | 'test' STRING '{' testItem* '}'                          # ruleTest
+            ;
+
+// ATT&CK ids: T1098, T1098.003, TA0004; quoted ids are accepted too.
+attackId    : IDENT ('.' INT)?
+            | STRING
+            ;
+
+scopeItem   : 'step' ident '=' expr                                    # scopeStep
+            | 'when' expr                                              # scopeWhen
+            ;
+
+testItem    : 'events' jsonArray                                       # testEvents
+            | 'events' 'file' STRING                                   # testEventsFile
+            | 'expect' 'none'                                          # testExpectNone
+            | 'expect' INT                                             # testExpectCount
+            | 'expect' jsonArray                                       # testExpectAlerts
+            ;
+
+// ---------------------------------------------------------------------------------------------------------------
+// Expressions, lowest precedence first.
+
+expr        : orExpr ;
+
+orExpr      : andExpr ('or' andExpr)* ;
+
+andExpr     : notExpr ('and' notExpr)* ;
+
+notExpr     : 'not' notExpr                                            # notNot
+            | sequence                                                 # notSequence
+            | predicate                                                # notPredicate
+            ;
+
+// `a -> b -> not c within 10m`: ordered steps in one session (or chain). Only step names take part.
+sequence    : ident seqNext+ ('within' duration)? ;
+
+seqNext     : '->' neg='not'? ident ;
+
+predicate   : lhs=additive
+              ( compareOp rhs=additive
+              | strOp anyOf=anyRhs
+              | strOp rhs=additive
+              | negIn='not'? inOp inRhs
+              | 'is' negIs='not'? 'null'
+              )?
+            ;
+
+compareOp   : '==' | '!=' | '<' | '<=' | '>' | '>=' | '==~' | '!=~' ;
+
+strOp       : op=('contains' | 'startswith' | 'endswith' | 'like' | 'matches') nocase='~'? ;
+
+anyRhs      : 'any' (listLiteral | name) ;
+
+inOp        : 'in' nocase='~'? ;
+
+inRhs       : 'cidr' (STRING | listLiteral | name)                     # inCidr
+            | listLiteral                                              # inList
+            | name                                                     # inNamed
+            ;
+
+additive    : multiplicative (op+=('+' | '-') multiplicative)* ;
+
+multiplicative : unary (op+=('*' | '/' | '%') unary)* ;
+
+unary       : '-' unary                                                # unaryMinus
+            | postfix                                                  # unaryPostfix
+            ;
+
+postfix     : primary pathSeg* ;
+
+primary     : literal                                                  # primLiteral
+            | listLiteral                                              # primList
+            | '(' expr ')'                                             # primParen
+            | name '(' (expr (',' expr)*)? ')'                         # primCall
+            | ident                                                    # primIdent
+            ;
+
+// Path segments after the head: `.name`, `."quoted-name"`, `[0]`, `[*]`.
+pathSeg     : '.' ident                                                # segField
+            | '.' STRING                                               # segQuoted
+            | '[' INT ']'                                              # segIndex
+            | '[' '*' ']'                                              # segAny
+            ;
+
+literal     : STRING | RAW_STRING | INT | FLOAT | duration | boolLit | 'null' ;
+
+duration    : DURATION ;
+
+boolLit     : 'true' | 'false' ;
+
+listLiteral : '[' (expr (',' expr)* ','?)? ']' ;
+
+// ---------------------------------------------------------------------------------------------------------------
+// JSON, for events and expected alerts inside tests.
+
+jsonValue   : jsonObject | jsonArray | STRING | jsonNumber | 'true' | 'false' | 'null' ;
+
+jsonObject  : '{' (jsonMember (',' jsonMember)*)? '}' ;
+
+jsonMember  : STRING ':' jsonValue ;
+
+jsonArray   : '[' (jsonValue (',' jsonValue)*)? ']' ;
+
+jsonNumber  : '-'? (INT | FLOAT) ;
+
+// ---------------------------------------------------------------------------------------------------------------
+// Contextual keywords are identifiers everywhere a name is expected.
+
+ident       : IDENT
+            | 'source' | 'recognize' | 'time' | 'id' | 'identity' | 'credential' | 'session' | 'gap' | 'max'
+            | 'lateness' | 'mints' | 'when' | 'link' | 'within' | 'parent' | 'child' | 'key' | 'fields'
+            | 'list' | 'macro' | 'rule' | 'title' | 'description' | 'severity' | 'attack' | 'tags' | 'author'
+            | 'references' | 'false_positives' | 'enabled' | 'message' | 'suppress' | 'by' | 'chain' | 'test'
+            | 'step' | 'events' | 'file' | 'expect' | 'none' | 'contains' | 'startswith' | 'endswith' | 'like'
+            | 'matches' | 'any' | 'cidr' | 'ip' | 'account' | 'nocase'
+            ;
+
+// ---------------------------------------------------------------------------------------------------------------
+// Lexer
+
+ELLIPSIS    : '...' ;
+
+// Durations are one or more number+unit parts: 500ms, 30s, 15m, 2h, 7d, 1h30m.
+DURATION    : ([0-9]+ ('ms' | 's' | 'm' | 'h' | 'd'))+ ;
+
+FLOAT       : [0-9]+ '.' [0-9]+ ([eE] [+-]? [0-9]+)?
+            | [0-9]+ [eE] [+-]? [0-9]+
+            ;
+
+INT         : [0-9]+ ;
+
+// Raw strings take no escapes, for regexes: r"\d+\.\d+". A raw string cannot contain a double quote.
+RAW_STRING  : 'r"' ~["\r\n]* '"' ;
+
+// Escapes are lexed loosely and validated by the parser, which can then point at the bad escape itself.
+STRING      : '"' ('\\' ~[\r\n] | ~["\\\r\n])* '"' ;
+
+// A string that runs to the end of its line: reported as "unterminated string", not as a stray quote.
+UNTERMINATED_STRING : '"' ('\\' ~[\r\n] | ~["\\\r\n])* ;
+
+UNTERMINATED_RAW_STRING : 'r"' ~["\r\n]* ;
+
+IDENT       : [a-zA-Z_] [a-zA-Z0-9_]* ;
+
+LINE_COMMENT  : '//' ~[\r\n]* -> channel(2) ;
+
+BLOCK_COMMENT : '/*' .*? '*/' -> channel(2) ;
+
+UNTERMINATED_COMMENT : '/*' (~[*] | '*'+ ~[*/])* '*'* EOF ;
+
+WS          : [ \t\r\n]+ -> channel(HIDDEN) ;
+
+// Anything else is one bad character; the parser reports it with its position rather than the lexer failing.
+ERROR_CHAR  : . ;
