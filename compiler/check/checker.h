@@ -1,0 +1,44 @@
+// The checker: AST -> typed IR (compiler/ir/ir.h).
+//
+// It resolves names (docs/design-brief.md, 6), expands macros inline, type-checks every expression, builds the
+// source schemas and the per-source field slots, interns strings, constant sets, regexes (validated with RE2)
+// and CIDRs, lays out each rule's aggregate state and sequences, classifies each rule's firing (monotone or at
+// close), and checks metadata and tests. Codes: BRD01xx names, BRD02xx types, BRD03xx sources, BRD04xx rules
+// (compiler/diag/codes_check.def).
+//
+// Errors never throw: they are reported to the sink and checking goes on, so one run reports as many problems
+// as it can. Identical diagnostics (same code, span and message, e.g. an error inside a macro body used twice)
+// are reported once.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "ast/ast.h"
+#include "diag/diagnostic.h"
+#include "ir/ir.h"
+
+namespace braid {
+
+struct CheckOptions {
+  // Macro expansion deeper than this is reported as recursion (BRD0106); real cycles are found earlier.
+  uint32_t max_macro_depth = 64;
+};
+
+// Checks `files` together (the driver passes the standard library's files first, then the user's) and returns
+// the typed program. Sources, lists, macros and rules share one global namespace across all files.
+//
+// Returns the program even when errors were reported: declarations with errors are still present where that is
+// meaningful (a rule whose condition failed to check has condition == kNoNode, or an Error-typed node), so the
+// caller must consult `diags.has_errors()` before running or packing it. Never returns nullptr today; callers
+// should nevertheless handle nullptr (reserved for inputs too broken to represent).
+std::unique_ptr<ir::Program> check(const std::vector<const ast::File*>& files, const SourceManager& sm,
+                                   DiagnosticSink& diags, const CheckOptions& opts = {});
+
+// The edit distance used for "did you mean" suggestions (Damerau-Levenshtein, optimal string alignment).
+size_t edit_distance(std::string_view a, std::string_view b);
+
+// The best suggestion for `name` among `candidates`, or empty when none is close enough.
+std::string did_you_mean(std::string_view name, const std::vector<std::string>& candidates);
+
+}  // namespace braid

@@ -1,0 +1,129 @@
+// Unit tests of compiler/ir: interning, addresses, dumps. Independent of the parser and the checker.
+#include <gtest/gtest.h>
+
+#include "check/checker.h"
+#include "ir/ir.h"
+
+namespace braid::ir {
+namespace {
+
+TEST(IrIntern, StringsAreInternedOnce) {
+  Program p;
+  StrId a = p.intern_string("abc");
+  StrId b = p.intern_string("def");
+  EXPECT_EQ(p.intern_string("abc"), a);
+  EXPECT_NE(a, b);
+  EXPECT_EQ(p.strings.size(), 2u);
+}
+
+TEST(IrIntern, SetsAreSortedDedupedAndShared) {
+  Program p;
+  ConstSet s1;
+  s1.strings = {"b", "a", "b"};
+  ConstSet s2;
+  s2.strings = {"a", "b"};
+  ConstSet s3 = s2;
+  s3.nocase = true;
+  SetId a = p.intern_set(s1);
+  EXPECT_EQ(p.intern_set(s2), a);
+  EXPECT_NE(p.intern_set(s3), a);
+  ASSERT_EQ(p.sets[a].strings.size(), 2u);
+  EXPECT_EQ(p.sets[a].strings[0], "a");
+  ConstSet ints;
+  ints.elem = Kind::Int;
+  ints.ints = {3, 1, 3, 2};
+  SetId i = p.intern_set(ints);
+  EXPECT_EQ(p.sets[i].ints, (std::vector<int64_t>{1, 2, 3}));
+}
+
+TEST(IrIntern, FieldsAndRegexes) {
+  Program p;
+  std::vector<PathSeg> a = {{PathSeg::Kind::Field, "resources", 0}, {PathSeg::Kind::Any, "", 0},
+                            {PathSeg::Kind::Field, "ARN", 0}};
+  FieldId f = p.intern_field(a);
+  EXPECT_EQ(p.intern_field(a), f);
+  EXPECT_EQ(p.fields[f].text, "resources[*].ARN");
+  EXPECT_TRUE(p.fields[f].has_any());
+  std::vector<PathSeg> q = {{PathSeg::Kind::Field, "odd-name", 0}, {PathSeg::Kind::Index, "", 2}};
+  EXPECT_EQ(p.fields[p.intern_field(q)].text, "\"odd-name\"[2]");
+  RegexId r = p.intern_regex("^a", false);
+  EXPECT_EQ(p.intern_regex("^a", false), r);
+  EXPECT_NE(p.intern_regex("^a", true), r);
+}
+
+TEST(IrAddress, ParseCidr) {
+  auto c = parse_cidr("10.1.2.3/8");
+  ASSERT_TRUE(c);
+  EXPECT_FALSE(c->v6);
+  EXPECT_EQ(c->prefix, 8);
+  EXPECT_EQ(c->text, "10.0.0.0/8");
+  auto h = parse_cidr("192.168.1.7");
+  ASSERT_TRUE(h);
+  EXPECT_EQ(h->prefix, 32);
+  auto v6 = parse_cidr("2001:db8:ffff::1/32");
+  ASSERT_TRUE(v6);
+  EXPECT_TRUE(v6->v6);
+  EXPECT_EQ(v6->text, "2001:db8::/32");
+  EXPECT_FALSE(parse_cidr("10.0.0.0/33"));
+  EXPECT_FALSE(parse_cidr("10.0.0/8"));
+  EXPECT_FALSE(parse_cidr("::/129"));
+  EXPECT_FALSE(parse_cidr("10.0.0.0/"));
+  EXPECT_FALSE(parse_cidr("hello"));
+}
+
+TEST(IrAddress, CidrSetsDedupe) {
+  Program p;
+  CidrSet a;
+  a.cidrs = {*parse_cidr("10.0.0.0/8"), *parse_cidr("10.9.9.9/8"), *parse_cidr("::1")};
+  CidrSetId id = p.intern_cidr_set(a);
+  ASSERT_EQ(p.cidr_sets[id].cidrs.size(), 2u);
+  EXPECT_FALSE(p.cidr_sets[id].cidrs[0].v6);  // v4 first
+  CidrSet b;
+  b.cidrs = {*parse_cidr("::1/128"), *parse_cidr("10.0.0.0/8")};
+  EXPECT_EQ(p.intern_cidr_set(b), id);
+}
+
+TEST(IrAddress, CanonicalIp) {
+  EXPECT_EQ(canonical_ip("10.0.0.1").value_or(""), "10.0.0.1");
+  EXPECT_EQ(canonical_ip("2001:DB8:0:0::1").value_or(""), "2001:db8::1");
+  EXPECT_FALSE(canonical_ip("10.0.0"));
+  EXPECT_FALSE(canonical_ip("x"));
+}
+
+TEST(IrDump, NodesAndNames) {
+  Program p;
+  Node s;
+  s.op = Op::String;
+  s.type = Type::of(Kind::String);
+  s.imm = p.intern_string("x");
+  NodeId a = p.add_node(s);
+  Node f;
+  f.op = Op::Field;
+  f.type = Type::of(Kind::String);
+  f.imm = p.intern_field({{PathSeg::Kind::Field, "eventName", 0}});
+  NodeId b = p.add_node(f);
+  Node eq;
+  eq.op = Op::Eq;
+  eq.flags = kFlagNoCase;
+  eq.type = Type::of(Kind::Bool);
+  NodeId ids[] = {b, a};
+  NodeId e = p.add_node(eq, ids);
+  EXPECT_EQ(dump_expr(p, e), "(eq~ $eventName \"x\")");
+  EXPECT_EQ(p.ops(p.node(e)).size(), 2u);
+  EXPECT_EQ(type_name(Type::list(Kind::String)), "list<string>");
+  EXPECT_EQ(attribute_name(Attribute::ChainRootIdentity), "chain.root.identity");
+  EXPECT_EQ(attribute_type(Attribute::SessionDuration), Type::of(Kind::Duration));
+}
+
+TEST(Suggest, EditDistance) {
+  EXPECT_EQ(edit_distance("eventName", "eventName"), 0u);
+  EXPECT_EQ(edit_distance("eventNmae", "eventName"), 1u);  // transposition
+  EXPECT_EQ(edit_distance("evntName", "eventName"), 1u);
+  EXPECT_EQ(edit_distance("", "abc"), 3u);
+  EXPECT_EQ(did_you_mean("evnetName", {"eventName", "eventSource"}), "eventName");
+  EXPECT_EQ(did_you_mean("EVENTNAME", {"eventName", "eventSource"}), "eventName");
+  EXPECT_EQ(did_you_mean("zzz", {"eventName", "eventSource"}), "");
+}
+
+}  // namespace
+}  // namespace braid::ir
