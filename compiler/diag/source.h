@@ -25,7 +25,7 @@ struct Span {
 
 struct LineCol {
   uint32_t line = 0;  // 1-based
-  uint32_t col = 0;   // 1-based, in bytes (UTF-8 code units), as GCC and SARIF's default columnKind
+  uint32_t col = 0;   // 1-based, in bytes (UTF-8 code units), as GCC reports them; SARIF output converts to UTF-16
 };
 
 class SourceFile {
