@@ -125,14 +125,22 @@ struct Expr {
 // ---------------------------------------------------------------------------------------------------------------
 // JSON inside tests (events and expected alerts). Numbers keep their text so nothing is lost.
 
+struct JsonMember;
+
 struct Json {
   enum class Kind : uint8_t { Null, Bool, Number, String, Array, Object };
   Kind kind = Kind::Null;
   bool bool_value = false;
   std::string text;  // Number: as written; String: the value, unescaped
   std::vector<Json> items;                               // Array
-  std::vector<std::pair<std::string, Json>> members;     // Object, in source order
+  std::vector<JsonMember> members;                       // Object, in source order
   Span span;
+};
+
+// A named member. (Not std::pair: libstdc++'s pair cannot hold the still-incomplete Json under clang.)
+struct JsonMember {
+  std::string first;  // the key
+  Json second;        // the value
 };
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -1,0 +1,90 @@
+# Driver for the ctest fuzz tests (tests/fuzzrun/CMakeLists.txt). Run with cmake -P:
+#   -DMODE=build|run -DSOURCE_DIR=<repo> -DBUILD_DIR=<fuzz build dir> -DCXX=clang++-19 [-DGENERATOR=Ninja]
+#   [-DMAKE_PROGRAM=...] [-DSECONDS=60]
+cmake_minimum_required(VERSION 3.25)
+
+function(fail)
+  string(JOIN "" msg ${ARGN})
+  message(FATAL_ERROR "${msg}")
+endfunction()
+
+foreach(v MODE SOURCE_DIR BUILD_DIR CXX)
+  if(NOT DEFINED ${v} OR "${${v}}" STREQUAL "")
+    fail("fuzz_parser.cmake: -D${v}=... is required")
+  endif()
+endforeach()
+
+set(fuzzer ${BUILD_DIR}/tests/fuzz/braid_fuzz_parser)
+
+if(MODE STREQUAL "build")
+  find_program(clangxx NAMES ${CXX} NO_CACHE)
+  if(NOT clangxx)
+    fail("The parser fuzz build needs ${CXX}, which is not installed. Install the Debian packages clang-19 and "
+         "libclang-rt-19-dev (tools/setup.sh does).")
+  endif()
+  # libFuzzer ships in libclang-rt-19-dev; without it the link fails with an obscure message, so check first.
+  execute_process(COMMAND ${clangxx} -print-file-name=libclang_rt.fuzzer-x86_64.a
+                  OUTPUT_VARIABLE fuzzer_lib OUTPUT_STRIP_TRAILING_WHITESPACE)
+  if(NOT IS_ABSOLUTE "${fuzzer_lib}" OR NOT EXISTS "${fuzzer_lib}")
+    fail("${clangxx} has no libFuzzer runtime (libclang_rt.fuzzer-x86_64.a). Install the Debian package "
+         "libclang-rt-19-dev (tools/setup.sh does).")
+  endif()
+
+  set(gen)
+  if(GENERATOR)
+    list(APPEND gen -G ${GENERATOR})
+    if(MAKE_PROGRAM)
+      list(APPEND gen -DCMAKE_MAKE_PROGRAM=${MAKE_PROGRAM})
+    endif()
+  endif()
+  execute_process(
+    COMMAND ${CMAKE_COMMAND} -S ${SOURCE_DIR} -B ${BUILD_DIR} ${gen} -DCMAKE_CXX_COMPILER=${clangxx}
+            -DBRAID_FUZZ=ON -DBRAID_FRONTEND_ONLY=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo
+    RESULT_VARIABLE rc)
+  if(NOT rc EQUAL 0)
+    fail("Configuring the fuzz build in ${BUILD_DIR} failed (exit ${rc})")
+  endif()
+  execute_process(COMMAND ${CMAKE_COMMAND} --build ${BUILD_DIR} --target braid_fuzz_parser --parallel 2
+                  RESULT_VARIABLE rc)
+  if(NOT rc EQUAL 0)
+    fail("Building braid_fuzz_parser in ${BUILD_DIR} failed (exit ${rc})")
+  endif()
+
+elseif(MODE STREQUAL "run")
+  if(NOT EXISTS ${fuzzer})
+    fail("${fuzzer} does not exist: fuzz_parser_build must run first")
+  endif()
+  if(NOT SECONDS)
+    set(SECONDS 60)
+  endif()
+  # A fresh copy of the seed corpus: libFuzzer adds the inputs it finds to its first corpus directory, and the
+  # repository must not change. tests/fuzz/regressions (past crashes) is read too, so they stay fixed.
+  set(work ${BUILD_DIR}/fuzzrun)
+  file(REMOVE_RECURSE ${work})
+  file(MAKE_DIRECTORY ${work}/corpus ${work}/artifacts)
+  file(GLOB seeds ${SOURCE_DIR}/tests/fuzz/corpus/*)
+  file(COPY ${seeds} DESTINATION ${work}/corpus)
+  set(dirs ${work}/corpus)
+  if(IS_DIRECTORY ${SOURCE_DIR}/tests/fuzz/regressions)
+    list(APPEND dirs ${SOURCE_DIR}/tests/fuzz/regressions)
+  endif()
+
+  set(ENV{ASAN_OPTIONS} "detect_leaks=1:abort_on_error=0:symbolize=1")
+  set(ENV{UBSAN_OPTIONS} "print_stacktrace=1:halt_on_error=1")
+  execute_process(
+    COMMAND ${fuzzer} -max_total_time=${SECONDS} -rss_limit_mb=4096 -timeout=10 -max_len=8192
+            -dict=${SOURCE_DIR}/tests/fuzz/braid.dict -artifact_prefix=${work}/artifacts/ -print_final_stats=1
+            ${dirs}
+    RESULT_VARIABLE rc)
+  file(GLOB artifacts ${work}/artifacts/*)
+  if(NOT rc EQUAL 0 OR artifacts)
+    string(REPLACE ";" "\n  " list "${artifacts}")
+    fail("The parser fuzzer failed (exit ${rc}). Reproducers:\n  ${list}\n"
+         "Reproduce with: ${fuzzer} <file>. Save each reproducer under tests/fuzz/regressions/: every later "
+         "fuzz run replays them.")
+  endif()
+  message(STATUS "The parser fuzzer ran ${SECONDS} s over ${dirs} without finding anything.")
+
+else()
+  fail("fuzz_parser.cmake: MODE must be build or run, not '${MODE}'")
+endif()
