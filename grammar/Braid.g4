@@ -108,6 +108,9 @@ testItem    : 'events' jsonArray                                       # testEve
 
 expr        : orExpr ;
 
+// Entry point for a standalone expression (message-template interpolations, tests).
+standaloneExpr : expr EOF ;
+
 orExpr      : andExpr ('or' andExpr)* ;
 
 andExpr     : notExpr ('and' notExpr)* ;
@@ -124,8 +127,7 @@ seqNext     : '->' neg='not'? ident ;
 
 predicate   : lhs=additive
               ( compareOp rhs=additive
-              | strOp anyOf=anyRhs
-              | strOp rhs=additive
+              | strOp (anyOf=anyRhs | rhs=additive)
               | negIn='not'? inOp inRhs
               | 'is' negIs='not'? 'null'
               )?
