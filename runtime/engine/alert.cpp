@@ -1,0 +1,167 @@
+// Alert rendering: one JSON object per line, members in a fixed order (docs/alerts.md).
+#include "engine/alert.h"
+
+#include <fmt/format.h>
+
+#include "input/convert.h"
+
+namespace braid::rt {
+
+namespace {
+
+void json_string(std::string& out, std::string_view s) {
+  out += '"';
+  for (char ch : s) {
+    auto c = static_cast<unsigned char>(ch);
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      default:
+        if (c < 0x20) out += fmt::format("\\u{:04x}", c);
+        else out += ch;
+    }
+  }
+  out += '"';
+}
+
+void opt_string(std::string& out, const std::optional<std::string>& s) {
+  if (s) json_string(out, *s);
+  else out += "null";
+}
+
+}  // namespace
+
+std::string format_time_rfc3339(int64_t ns) { return format_timestamp(ns); }
+
+std::string format_duration(int64_t ns) {
+  if (ns == 0) return "0s";
+  std::string out;
+  uint64_t v;
+  if (ns < 0) {
+    out += '-';
+    v = static_cast<uint64_t>(-(ns + 1)) + 1;
+  } else {
+    v = static_cast<uint64_t>(ns);
+  }
+  constexpr uint64_t kMs = 1000000, kS = 1000 * kMs, kM = 60 * kS, kH = 60 * kM, kD = 24 * kH;
+  if (v % kMs != 0) {
+    // Below a millisecond the language has no unit: fall back to fractional seconds ("0.000001500s").
+    out += fmt::format("{}.{:09}s", v / kS, v % kS);
+    return out;
+  }
+  struct U { uint64_t n; const char* s; } units[] = {{kD, "d"}, {kH, "h"}, {kM, "m"}, {kS, "s"}, {kMs, "ms"}};
+  for (const auto& u : units) {
+    if (v >= u.n) {
+      out += fmt::format("{}{}", v / u.n, u.s);
+      v %= u.n;
+    }
+  }
+  return out;
+}
+
+std::string render_alert_json(const Alert& a) {
+  std::string o;
+  o.reserve(1024);
+  o += "{\"schema_version\":";
+  o += std::to_string(kAlertSchemaVersion);
+  o += ",\"rule\":";
+  json_string(o, a.rule);
+  o += ",\"title\":";
+  json_string(o, a.title);
+  o += ",\"severity\":";
+  json_string(o, ir::severity_name(a.severity));
+  o += ",\"attack\":[";
+  for (size_t i = 0; i < a.attack.size(); ++i) {
+    if (i) o += ',';
+    json_string(o, a.attack[i]);
+  }
+  o += "],\"scope\":";
+  json_string(o, ir::scope_name(a.scope));
+  o += ",\"message\":";
+  json_string(o, a.message);
+  o += ",\"event_time\":";
+  json_string(o, format_time_rfc3339(a.event_time));
+  o += ",\"processing_time\":";
+  json_string(o, format_time_rfc3339(a.processing_time));
+  o += ",\"decided\":";
+  json_string(o, a.decided);
+  o += ",\"event_id\":";
+  opt_string(o, a.event_id);
+  o += ",\"source\":";
+  json_string(o, a.source);
+  o += ",\"session\":";
+  if (a.session) {
+    const auto& s = *a.session;
+    o += "{\"id\":";
+    json_string(o, s.id);
+    o += ",\"identity\":";
+    json_string(o, s.identity);
+    o += ",\"credential\":";
+    opt_string(o, s.credential);
+    o += ",\"start\":";
+    json_string(o, format_time_rfc3339(s.start));
+    o += ",\"end\":";
+    json_string(o, format_time_rfc3339(s.end));
+    o += ",\"events\":";
+    o += std::to_string(s.events);
+    o += '}';
+  } else {
+    o += "null";
+  }
+  o += ",\"chain\":[";
+  for (size_t i = 0; i < a.chain.size(); ++i) {
+    const auto& h = a.chain[i];
+    if (i) o += ',';
+    o += "{\"session\":";
+    json_string(o, h.session_id);
+    o += ",\"identity\":";
+    json_string(o, h.identity);
+    o += ",\"credential\":";
+    opt_string(o, h.credential);
+    o += ",\"source\":";
+    json_string(o, h.source);
+    o += ",\"link\":";
+    if (h.link.empty()) o += "null";
+    else json_string(o, h.link);
+    o += ",\"minted_by_event\":";
+    opt_string(o, h.minted_by_event);
+    o += '}';
+  }
+  o += "],\"steps\":{";
+  for (size_t i = 0; i < a.steps.size(); ++i) {
+    const auto& s = a.steps[i];
+    if (i) o += ',';
+    json_string(o, s.step);
+    o += ":{\"count\":";
+    o += std::to_string(s.count);
+    o += ",\"event_ids\":[";
+    for (size_t k = 0; k < s.event_ids.size(); ++k) {
+      if (k) o += ',';
+      json_string(o, s.event_ids[k]);
+    }
+    o += "]}";
+  }
+  o += "},\"values\":[";
+  for (size_t i = 0; i < a.values.size(); ++i) {
+    if (i) o += ',';
+    o += "{\"expr\":";
+    json_string(o, a.values[i].expr);
+    o += ",\"value\":";
+    o += a.values[i].json.empty() ? std::string("null") : a.values[i].json;
+    o += '}';
+  }
+  o += "],\"saturated\":[";
+  for (size_t i = 0; i < a.saturated.size(); ++i) {
+    if (i) o += ',';
+    json_string(o, a.saturated[i]);
+  }
+  o += "]}";
+  return o;
+}
+
+}  // namespace braid::rt

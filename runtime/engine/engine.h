@@ -1,0 +1,157 @@
+// The reference engine: routes events to sources, forms sessions and chains, runs the rules with the reference
+// interpreter (interp.h) and emits alerts. Its behaviour DEFINES Braid's runtime semantics (docs/language.md,
+// "Runtime semantics"); the JIT (issue 4) must agree with it.
+//
+// Driving it
+//
+//   braid run:   Engine e(program, opts);
+//                e.set_sink([&](const Alert& a) { out << render_alert_json(a) << '\n'; });
+//                e.process_inputs({"trail/", "okta.ndjson.gz", "-"});   // or process_json() per record
+//                e.finish();                                            // end of input: closes everything
+//                print(e.stats());
+//
+//   braid test:  EngineOptions o; o.only_rules = {rule.id}; o.include_disabled = true;
+//                o.processing_time = 0;                                  // deterministic output
+//                Engine e(program, o);  collect alerts with a sink;
+//                e.process_json_array(test.events[i].json) for each events clause (or process_inputs({file}));
+//                e.finish();  compare the collected alerts with the expectation.
+//
+// Everything is single-threaded; an Engine is not thread-safe. All methods that take events may emit alerts
+// (synchronously, through the sink) before they return. After finish() the engine accepts no more events.
+//
+// Ordering (see docs/language.md, Runtime semantics): each event is routed on arrival to the FIRST source, in
+// program order, whose `recognize` holds. Per source, events are released to sessions and rules in event-time
+// order (ties in arrival order) once the source's watermark (the newest event time seen by that source minus its
+// `lateness`) reaches them; with lateness 0 and in-order input every event is released at once. An event older
+// than the watermark when it arrives is late: counted, reported through `on_warning`, and run through the
+// event-scope rules only (with no session).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/alert.h"
+#include "ir/ir.h"
+
+namespace braid::rt {
+
+using AlertSink = std::function<void(const Alert&)>;
+
+struct EngineOptions {
+  // Rules to run, by id; empty: every enabled rule. Rules named here run even when `enabled false` if
+  // include_disabled is set (braid test runs disabled rules' tests too).
+  std::vector<std::string> only_rules;
+  bool include_disabled = false;
+
+  // How long minted-credential and link-parent records are kept (event time). Default 36 h, the longest STS
+  // credential lifetime. Evictions are counted in stats.
+  int64_t mint_retention = int64_t{36} * 3600 * 1000000000;
+
+  // distinct() sets are exact up to this many values per aggregate, then saturated (flagged in the alert).
+  uint32_t distinct_bound = 4096;
+
+  // Event ids kept per step in an alert's `steps` (the count is always exact).
+  uint32_t step_event_ids = 10;
+
+  // Measure time per rule (costs two clock reads per rule evaluation).
+  bool rule_timing = false;
+
+  // Processing time stamped into alerts, in ns since the epoch; negative: the wall clock at emission.
+  int64_t processing_time = -1;
+
+  // Warnings meant for stderr, one line each without newline: late events, malformed records (with file and
+  // line), unreadable inputs. Default: none (they are still counted in stats).
+  std::function<void(const std::string&)> on_warning;
+
+  // At most this many warnings per kind (late, malformed) are passed to on_warning; the counts stay exact.
+  uint32_t max_warnings_per_kind = 100;
+};
+
+struct RuleStats {
+  std::string id;
+  uint64_t alerts = 0;       // emitted
+  uint64_t suppressed = 0;   // dropped by `suppress`
+  uint64_t evaluations = 0;  // condition evaluations (event rules: events tested; others: step/condition work)
+  uint64_t nanos = 0;        // time spent in the rule (only with EngineOptions::rule_timing)
+};
+
+struct SourceStats {
+  std::string name;
+  uint64_t events = 0;   // routed to this source
+  uint64_t late = 0;
+  uint64_t no_identity = 0;  // events whose identity was null: no session, event-scope rules only
+  uint64_t sessions_opened = 0, sessions_closed = 0;
+};
+
+struct EngineStats {
+  uint64_t records_read = 0;   // records handed to the engine (lines, Records[] elements, test events)
+  uint64_t events_parsed = 0;  // records that were valid JSON objects
+  uint64_t malformed = 0;      // records that were not (counted with file and line, see on_warning)
+  uint64_t unrouted = 0;       // parsed events no source recognised
+  uint64_t no_time = 0;        // routed events whose `time` was null (skipped, reported with file and line)
+  uint64_t type_mismatches = 0;  // field values whose JSON type did not fit the schema (read as null)
+  uint64_t late = 0;           // events older than their source's watermark (all sources)
+  uint64_t no_identity = 0;
+  uint64_t sessions_opened = 0, sessions_closed = 0;
+  uint64_t chains = 0;             // chains with at least two sessions (trees that got a child)
+  uint64_t chain_links = 0;        // parent -> child edges made (mint + link)
+  uint64_t chain_max_depth = 0;    // sessions on the longest root-to-leaf path (a root with a child: 2)
+  uint64_t mints_recorded = 0, mints_evicted = 0;
+  uint64_t link_parents_recorded = 0, link_parents_evicted = 0;
+  uint64_t alerts = 0, suppressed = 0;
+  std::vector<SourceStats> sources;  // in program order
+  std::vector<RuleStats> rules;      // the rules that run, in program order
+};
+
+// Read-only view of the chains built so far, for tests and `braid run --stats` (costly: walks every session).
+struct ChainInfo {
+  std::string root_session;
+  std::string root_identity;
+  uint64_t sessions = 0;  // sessions in the tree
+  uint64_t depth = 0;     // sessions on the longest root-to-leaf path (1 for a lone session)
+  uint64_t events = 0;    // events in all its sessions
+};
+
+class Engine {
+ public:
+  // `program` must outlive the engine and be free of errors. Regexes are compiled here.
+  Engine(const ir::Program& program, EngineOptions options = {});
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  void set_sink(AlertSink sink);
+
+  // One event as JSON text (an object). `origin`/`line` name where it came from, for malformed-record warnings.
+  // A record that is not a JSON object is counted as malformed and skipped.
+  void process_json(std::string_view json, std::string_view origin = {}, uint64_t line = 0);
+
+  // A JSON array of event objects (a test's inline `events [...]`). Returns false (and counts one malformed
+  // record) if the text is not a JSON array; each element is then processed like process_json.
+  bool process_json_array(std::string_view json_array, std::string_view origin = "<events>");
+
+  // Files (NDJSON, CloudTrail {"Records":[...]}, .gz), directories (recursively, sorted) and "-" for stdin, via
+  // runtime/input/reader.h. Unreadable inputs are reported through on_warning and make it return false.
+  bool process_inputs(const std::vector<std::string>& paths);
+
+  // End of input: releases every held event, closes every session and chain (at-close rules decide), and
+  // flushes alerts. Idempotent.
+  void finish();
+
+  const EngineStats& stats() const;
+  std::vector<ChainInfo> chains() const;  // chains with at least one session, largest first, then by root id
+
+  // The ids of the rules that run (after only_rules / enabled filtering), in program order.
+  std::vector<std::string> active_rules() const;
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace braid::rt
