@@ -825,7 +825,13 @@ void Engine::Impl::evict(int64_t now) {
     }
   }
   for (auto& l : links) {
-    int64_t ll = sat_sub(now, std::min(l.link->within, opt.mint_retention));
+    // A parent can still be claimed by any child event the TARGET source has not released yet, so it is kept
+    // until the target's watermark has passed it by the link window. (Using the releasing source's clock lost
+    // Okta -> AWS links whenever CloudTrail lagged behind Okta.) The retention bounds memory when the target
+    // source is quiet.
+    int64_t tw = sources[l.link->target].watermark();
+    int64_t ll = sat_sub(now, opt.mint_retention);
+    if (tw != kNever) ll = std::max(ll, std::min(sat_sub(tw, l.link->within), sat_sub(now, l.link->within)));
     while (!l.fifo.empty() && l.fifo.front().first < ll) {
       auto it = l.parents.find(std::string_view(l.fifo.front().second));
       if (it != l.parents.end() && it->second.time == l.fifo.front().first) {

@@ -75,6 +75,35 @@ bool parse_ip(std::string_view text, uint8_t addr[16], bool& v6) {
 
 namespace {
 
+// The number of top-level elements (array) or members (object) of raw JSON text; null for a scalar. The text
+// is valid JSON (it came from the extractor), so counting the top-level commas outside strings is exact.
+Value json_length(std::string_view t) {
+  size_t i = 0;
+  while (i < t.size() && (t[i] == ' ' || t[i] == '\t' || t[i] == '\n' || t[i] == '\r')) ++i;
+  if (i == t.size() || (t[i] != '[' && t[i] != '{')) return Value::null();
+  int depth = 0;
+  bool in_string = false, any = false;
+  int64_t commas = 0;
+  for (; i < t.size(); ++i) {
+    char c = t[i];
+    if (in_string) {
+      if (c == '\\') ++i;
+      else if (c == '"') in_string = false;
+      continue;
+    }
+    switch (c) {
+      case '"': in_string = true; any = true; break;
+      case '[': case '{': ++depth; if (depth > 1) any = true; break;
+      case ']': case '}': --depth; break;
+      case ',': if (depth == 1) ++commas; break;
+      case ' ': case '\t': case '\n': case '\r': break;
+      default: if (depth >= 1) any = true; break;
+    }
+    if (depth == 0) break;
+  }
+  return Value::integer(any ? commas + 1 : 0);
+}
+
 int cmp_bytes(std::string_view a, std::string_view b, bool nocase) {
   size_t n = std::min(a.size(), b.size());
   for (size_t i = 0; i < n; ++i) {
@@ -566,6 +595,7 @@ Value Interpreter::eval(NodeId id, const EvalContext& ctx) {
       Value s = eval(opnd(0), ctx);
       if (s.tag == Tag::String) return Value::integer(count_chars(s.str()));
       if (s.tag == Tag::List) return Value::integer(s.len);
+      if (s.tag == Tag::Json) return json_length(s.str());
       return Value::null();
     }
     case Op::Coalesce:

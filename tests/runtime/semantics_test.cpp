@@ -137,6 +137,11 @@ const std::vector<Case> kCases = {
     {"obj.x contains \"5\"", "\"obj\":{\"x\":5}", false},
     {"obj.x == 5", "\"obj\":{\"x\":5}", true},
     {"obj.x > 4.5", "\"obj\":{\"x\":5}", true},
+    // len() of JSON arrays and objects held by object fields counts their top-level elements / members
+    {"len(obj.ids) == 3", "\"obj\":{\"ids\":[\"a\",\"b,]\",[1,2]]}", true},
+    {"len(obj.ids) == 0", "\"obj\":{\"ids\":[ ]}", true},
+    {"len(obj.m) == 2", "\"obj\":{\"m\":{\"k\":{\"x\":1},\"q\":\"}\"}}", true},
+    {"len(obj) == 1", "\"obj\":{\"ids\":[]}", true},
     {"obj.x == \"5\"", "\"obj\":{\"x\":5}", false},
     {"obj.z is null", "\"obj\":{\"x\":5}", true},
     {"undeclared_top == \"v\"", "\"undeclared_top\":\"v\"", true},
