@@ -1,9 +1,11 @@
-// braid: the command-line front end. One binary, one verb per task: check, lint, fmt, explain.
+// braid: the command-line front end. One binary, one verb per task: check, lint, fmt, explain, run, test.
 // Exit codes (also in `braid --help` and docs/cli.md):
-//   0  clean
-//   1  errors in the rules (or warnings with `lint --strict`, or files `fmt --check` would change)
+//   0  clean (run: the run completed, even over malformed records; test: every test passed)
+//   1  errors in the rules (or warnings with `lint --strict`, files `fmt --check` would change, failed tests)
 //   2  usage problems, unreadable inputs, or an internal error
 // Diagnostics go to stdout (they are the output of check and lint); progress and summaries go to stderr.
+// `run` writes alerts to stdout (NDJSON) and its diagnostics, warnings and statistics to stderr; `test` writes its
+// report to stdout. run and test are in run.cpp and test.cpp.
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -28,6 +30,7 @@
 #include "diff.h"
 #include "driver/driver.h"
 #include "parser/parser.h"
+#include "verbs.h"
 
 #include "format/formatter.h"
 
@@ -37,46 +40,11 @@
 
 namespace braid::cli {
 
-namespace {
-
-constexpr int kExitClean = 0;
-constexpr int kExitFindings = 1;
-constexpr int kExitUsage = 2;
-
-constexpr const char* kExitCodesHelp =
-    "Exit codes:\n"
-    "  0  clean: no errors (check), no errors (lint; warnings allowed unless --strict),\n"
-    "     every file already formatted (fmt --check)\n"
-    "  1  errors found; with lint --strict, warnings too; with fmt --check, files that would change;\n"
-    "     fmt refused a file with syntax errors\n"
-    "  2  usage error (bad flag, unknown verb or code), a path that is missing or unreadable,\n"
-    "     no .braid files found, or an internal error";
-
-// A usage problem found after parsing (e.g. a flag that does not apply): message + exit 2.
-struct UsageError {
-  std::string message;
-};
-
-enum class Format { Text, Json, Sarif };
-enum class ColorMode { Auto, Always, Never };
-
-struct Globals {
-  std::string format = "text";
-  std::string color = "auto";
-  bool format_given = false;
-};
-
 void out(std::string_view s) {
   std::fwrite(s.data(), 1, s.size(), stdout);
 }
 void err(std::string_view s) {
   std::fwrite(s.data(), 1, s.size(), stderr);
-}
-
-Format parse_format(const std::string& s) {
-  if (s == "json") return Format::Json;
-  if (s == "sarif") return Format::Sarif;
-  return Format::Text;
 }
 
 bool use_color(const std::string& mode, int fd) {
@@ -87,6 +55,33 @@ bool use_color(const std::string& mode, int fd) {
   const char* term = std::getenv("TERM");
   if (term && std::string_view(term) == "dumb") return false;
   return ::isatty(fd) != 0;
+}
+
+namespace {
+
+constexpr const char* kExitCodesHelp =
+    "Exit codes:\n"
+    "  0  clean: no errors (check), no errors (lint; warnings allowed unless --strict),\n"
+    "     every file already formatted (fmt --check), the run completed (run, even over malformed\n"
+    "     records), every test passed (test)\n"
+    "  1  errors found; with lint --strict, warnings too; with fmt --check, files that would change;\n"
+    "     fmt refused a file with syntax errors; run and test refuse rules with errors; a test failed\n"
+    "  2  usage error (bad flag, unknown verb or code), a path that is missing or unreadable,\n"
+    "     no .braid files found, or an internal error";
+
+enum class Format { Text, Json, Sarif };
+enum class ColorMode { Auto, Always, Never };
+
+struct Globals {
+  std::string format = "text";
+  std::string color = "auto";
+  bool format_given = false;
+};
+
+Format parse_format(const std::string& s) {
+  if (s == "json") return Format::Json;
+  if (s == "sarif") return Format::Sarif;
+  return Format::Text;
 }
 
 RenderOptions render_options(const Globals& g, int fd) {
@@ -363,7 +358,7 @@ int run_explain(const Globals& g, const std::string& arg, bool list) {
 
 // ---------------------------------------------------------------------------------------------------------------
 
-constexpr const char* kVerbs[] = {"check", "lint", "fmt", "explain"};
+constexpr const char* kVerbs[] = {"check", "lint", "fmt", "explain", "run", "test"};
 
 // CLI11 reports an unknown verb as "A subcommand is required"; name it instead, with a suggestion.
 void check_verb(int argc, char** argv) {
@@ -384,7 +379,7 @@ void check_verb(int argc, char** argv) {
         break;
       }
     }
-    throw UsageError{msg + " (verbs: check, lint, fmt, explain)"};
+    throw UsageError{msg + " (verbs: check, lint, fmt, explain, run, test)"};
   }
 }
 
@@ -396,7 +391,7 @@ int run(int argc, char** argv) {
   app.footer(kExitCodesHelp);
 
   Globals g;
-  auto* format_opt = app.add_option("--format", g.format, "Output format of check and lint: text, json or sarif")
+  auto* format_opt = app.add_option("--format", g.format, "Output format of check, lint (text, json, sarif) and test (text, json)")
                          ->check(CLI::IsMember({"text", "json", "sarif"}))
                          ->type_name("FORMAT");
   app.add_option("--color", g.color, "Colour text output: auto (a terminal and no NO_COLOR), always, never")
@@ -440,7 +435,42 @@ int run(int argc, char** argv) {
   explain->add_flag("--list", explain_list, "List every diagnostic code");
   explain->footer(kExitCodesHelp);
 
-  for (CLI::App* sub : {check, lint, fmtc, explain}) sub->fallthrough();
+  RunOptions run_opts;
+  auto* runc = app.add_subcommand("run", "Run rules over event streams and write alerts as NDJSON");
+  runc->add_option("inputs", run_opts.inputs,
+                   "Event inputs: NDJSON or CloudTrail files, .gz, directories (recursively), - for stdin")
+      ->required()
+      ->type_name("INPUT");
+  // One path per --rules (repeatable), so that `--rules rules events.ndjson` leaves the input positional.
+  runc->add_option("--rules", run_opts.rules,
+                   "A rule file or directory; repeat for more (default: rules/ when it exists)")
+      ->type_name("PATH")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
+      ->allow_extra_args(false);
+  runc->add_option("--pack", run_opts.pack, "A compiled rule pack (not supported yet)")->type_name("FILE");
+  runc->add_option("--output,-o", run_opts.output, "Write the alerts to FILE instead of stdout")->type_name("FILE");
+  runc->add_flag("--stats", run_opts.stats, "Print statistics on stderr at the end (and time the rules)");
+  auto* stats_format = runc->add_option("--stats-format", run_opts.stats_format, "Statistics as text or json")
+                           ->check(CLI::IsMember({"text", "json"}))
+                           ->type_name("FORMAT");
+  uint32_t run_bound = 0;
+  auto* run_bound_opt = runc->add_option("--distinct-bound", run_bound, "Values kept per distinct() (default 4096)")
+                            ->check(CLI::PositiveNumber)
+                            ->type_name("N");
+  runc->footer(kExitCodesHelp);
+
+  TestOptions test_opts;
+  auto* testc = app.add_subcommand("test", "Run the rules' embedded tests and compare the alerts");
+  testc->add_option("paths", test_opts.paths, "Rule files or directories (default: rules/ when it exists)")
+      ->type_name("PATH");
+  uint32_t test_bound = 0;
+  auto* test_bound_opt = testc->add_option("--distinct-bound", test_bound, "Values kept per distinct() (default 4096)")
+                             ->check(CLI::PositiveNumber)
+                             ->type_name("N");
+  testc->footer(kExitCodesHelp);
+
+  for (CLI::App* sub : {check, lint, fmtc, explain, runc, testc}) sub->fallthrough();
 
   try {
     app.parse(argc, argv);
@@ -468,6 +498,20 @@ int run(int argc, char** argv) {
     if (lint->parsed()) return run_check(g, lint_paths, false, true, strict, costly);
     if (fmtc->parsed()) return run_fmt(g, fmt_paths, fmt_check, fmt_diff);
     if (explain->parsed()) return run_explain(g, code, explain_list);
+    if (runc->parsed()) {
+      if (g.format_given) throw UsageError{"--format does not apply to run: alerts are NDJSON (see --stats-format)"};
+      if (stats_format->count() != 0) run_opts.stats = true;
+      if (run_bound_opt->count() != 0) run_opts.distinct_bound = run_bound;
+      run_opts.color = g.color;
+      return run_run(run_opts);
+    }
+    if (testc->parsed()) {
+      if (g.format_given && g.format == "sarif") throw UsageError{"test reports as text or JSON, not SARIF"};
+      test_opts.json = g.format == "json";
+      if (test_bound_opt->count() != 0) test_opts.distinct_bound = test_bound;
+      test_opts.color = g.color;
+      return run_test(test_opts);
+    }
   } catch (const UsageError& u) {
     err(fmt::format("braid: error: {}\n", u.message));
     return kExitUsage;

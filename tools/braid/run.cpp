@@ -1,0 +1,291 @@
+// braid run: compile the rules, stream the inputs through the reference engine, write alerts as NDJSON.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "diag/render.h"
+#include "driver/driver.h"
+#include "engine/alert.h"
+#include "engine/engine.h"
+#include "input/reader.h"
+#include "ir/ir.h"
+#include "json_tree.h"
+#include "verbs.h"
+
+namespace braid::cli {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Most reader-level warnings (records over the size limit, unreadable files) printed; counts stay exact.
+constexpr uint64_t kMaxReaderWarnings = 100;
+
+// The progress line on stderr (only when stderr is a terminal). Warnings clear it before they print.
+class Progress {
+ public:
+  explicit Progress(bool enabled) : enabled_(enabled), start_(Clock::now()), last_(start_) {}
+
+  void tick(uint64_t records, uint64_t alerts) {
+    if (!enabled_ || (records & 1023) != 0) return;
+    Clock::time_point now = Clock::now();
+    if (now - last_ < std::chrono::milliseconds(250)) return;
+    last_ = now;
+    double secs = std::chrono::duration<double>(now - start_).count();
+    std::string line = fmt::format("\r{} events, {:.0f} events/s, {} alert{}\x1b[K", records,
+                                   secs > 0 ? static_cast<double>(records) / secs : 0.0, alerts,
+                                   alerts == 1 ? "" : "s");
+    std::fwrite(line.data(), 1, line.size(), stderr);
+    shown_ = true;
+  }
+  void clear() {
+    if (!shown_) return;
+    std::fputs("\r\x1b[K", stderr);
+    shown_ = false;
+  }
+  double elapsed() const { return std::chrono::duration<double>(Clock::now() - start_).count(); }
+
+ private:
+  bool enabled_;
+  bool shown_ = false;
+  Clock::time_point start_, last_;
+};
+
+std::string ms(uint64_t nanos) { return fmt::format("{:.3f} ms", static_cast<double>(nanos) / 1e6); }
+
+struct Totals {
+  uint64_t read = 0, malformed = 0;  // the engine's counts plus records the reader refused (over the size limit)
+  uint64_t inputs = 0, bytes = 0;
+  double seconds = 0;
+};
+
+std::string stats_text(const rt::EngineStats& s, const Totals& t, const std::vector<rt::ChainInfo>& chains) {
+  std::string o;
+  o += fmt::format("braid run: {} records from {} input{} ({} bytes) in {:.3f} s\n", t.read, t.inputs,
+                   t.inputs == 1 ? "" : "s", t.bytes, t.seconds);
+  o += fmt::format("events read        {}\n", t.read);
+  o += fmt::format("events parsed      {}\n", s.events_parsed);
+  o += fmt::format("malformed          {}\n", t.malformed);
+  o += fmt::format("unrouted           {}\n", s.unrouted);
+  o += fmt::format("no time            {}\n", s.no_time);
+  o += fmt::format("late               {}\n", s.late);
+  o += fmt::format("no identity        {}\n", s.no_identity);
+  o += fmt::format("type mismatches    {}\n", s.type_mismatches);
+  o += fmt::format("sessions opened    {}\n", s.sessions_opened);
+  o += fmt::format("sessions closed    {}\n", s.sessions_closed);
+  o += fmt::format("chains             {} (longest: {} sessions), {} links\n", s.chains, s.chain_max_depth,
+                   s.chain_links);
+  o += fmt::format("mints              {} recorded, {} evicted\n", s.mints_recorded, s.mints_evicted);
+  o += fmt::format("link parents       {} recorded, {} evicted\n", s.link_parents_recorded, s.link_parents_evicted);
+  o += fmt::format("alerts             {} ({} suppressed)\n", s.alerts, s.suppressed);
+  o += "sources:\n";
+  for (const rt::SourceStats& src : s.sources) {
+    o += fmt::format("  {:<24} {} events, {} late, {} without identity, sessions {} opened / {} closed\n",
+                     src.name, src.events, src.late, src.no_identity, src.sessions_opened, src.sessions_closed);
+  }
+  size_t listed = 0;
+  for (const rt::ChainInfo& c : chains) {
+    if (c.sessions < 2) continue;
+    if (listed == 0) o += "chains (2+ sessions, largest first):\n";
+    if (++listed > 10) {
+      o += "  ...\n";
+      break;
+    }
+    o += fmt::format("  {} sessions, depth {}, {} events, root {} ({})\n", c.sessions, c.depth, c.events,
+                     sanitize_utf8(c.root_identity), c.root_session);
+  }
+  o += "rules:\n";
+  size_t w = 4;
+  for (const rt::RuleStats& r : s.rules) w = std::max(w, r.id.size());
+  o += fmt::format("  {:<{}}  {:>7}  {:>10}  {:>11}  {:>12}\n", "RULE", w, "ALERTS", "SUPPRESSED", "EVALUATIONS",
+                   "TIME");
+  for (const rt::RuleStats& r : s.rules) {
+    o += fmt::format("  {:<{}}  {:>7}  {:>10}  {:>11}  {:>12}\n", r.id, w, r.alerts, r.suppressed, r.evaluations,
+                     ms(r.nanos));
+  }
+  return o;
+}
+
+std::string stats_json(const rt::EngineStats& s, const Totals& t, const std::vector<rt::ChainInfo>& chains) {
+  using json::quote;
+  std::string o = "{\"version\":1";
+  o += fmt::format(",\"inputs\":{},\"bytes\":{},\"seconds\":{:.6f}", t.inputs, t.bytes, t.seconds);
+  o += fmt::format(",\"events_read\":{},\"events_parsed\":{},\"malformed\":{},\"unrouted\":{},\"no_time\":{}",
+                   t.read, s.events_parsed, t.malformed, s.unrouted, s.no_time);
+  o += fmt::format(",\"late\":{},\"no_identity\":{},\"type_mismatches\":{}", s.late, s.no_identity,
+                   s.type_mismatches);
+  o += fmt::format(",\"sessions_opened\":{},\"sessions_closed\":{}", s.sessions_opened, s.sessions_closed);
+  o += fmt::format(",\"chains\":{},\"chain_links\":{},\"chain_max_depth\":{}", s.chains, s.chain_links,
+                   s.chain_max_depth);
+  o += fmt::format(",\"mints_recorded\":{},\"mints_evicted\":{}", s.mints_recorded, s.mints_evicted);
+  o += fmt::format(",\"link_parents_recorded\":{},\"link_parents_evicted\":{}", s.link_parents_recorded,
+                   s.link_parents_evicted);
+  o += fmt::format(",\"alerts\":{},\"suppressed\":{}", s.alerts, s.suppressed);
+  o += ",\"sources\":[";
+  for (size_t i = 0; i < s.sources.size(); ++i) {
+    const rt::SourceStats& src = s.sources[i];
+    o += fmt::format("{}{{\"name\":{},\"events\":{},\"late\":{},\"no_identity\":{},\"sessions_opened\":{},"
+                     "\"sessions_closed\":{}}}",
+                     i ? "," : "", quote(src.name), src.events, src.late, src.no_identity, src.sessions_opened,
+                     src.sessions_closed);
+  }
+  o += "],\"rules\":[";
+  for (size_t i = 0; i < s.rules.size(); ++i) {
+    const rt::RuleStats& r = s.rules[i];
+    o += fmt::format("{}{{\"id\":{},\"alerts\":{},\"suppressed\":{},\"evaluations\":{},\"nanos\":{}}}", i ? "," : "",
+                     quote(r.id), r.alerts, r.suppressed, r.evaluations, r.nanos);
+  }
+  // The chains with two or more sessions, largest first (at most 1000).
+  o += "],\"chain_list\":[";
+  size_t listed = 0;
+  for (const rt::ChainInfo& c : chains) {
+    if (c.sessions < 2 || listed == 1000) continue;
+    o += fmt::format("{}{{\"root_session\":{},\"root_identity\":{},\"sessions\":{},\"depth\":{},\"events\":{}}}",
+                     listed ? "," : "", quote(c.root_session), quote(c.root_identity), c.sessions, c.depth,
+                     c.events);
+    ++listed;
+  }
+  o += "]}\n";
+  return o;
+}
+
+// Inputs are checked before anything runs, so that a typo fails at once (exit 2) rather than after the rest.
+void check_inputs(const std::vector<std::string>& inputs) {
+  for (const std::string& in : inputs) {
+    if (in == "-") continue;
+    struct stat st {};
+    if (::stat(in.c_str(), &st) != 0) {
+      throw UsageError{fmt::format("cannot read input `{}`: {}", sanitize_utf8(in), std::strerror(errno))};
+    }
+    if (!S_ISDIR(st.st_mode) && ::access(in.c_str(), R_OK) != 0) {
+      throw UsageError{fmt::format("cannot read input `{}`: {}", sanitize_utf8(in), std::strerror(errno))};
+    }
+  }
+}
+
+}  // namespace
+
+std::vector<std::string> default_rule_paths(const std::vector<std::string>& given, std::string_view verb) {
+  if (!given.empty()) return given;
+  std::error_code ec;
+  if (std::filesystem::is_directory("rules", ec)) return {"rules"};
+  throw UsageError{fmt::format("no rules given and no `rules/` directory here: use `braid {} {}PATH`", verb,
+                               verb == "run" ? "--rules " : "")};
+}
+
+int run_run(const RunOptions& o) {
+  if (!o.pack.empty()) {
+    throw UsageError{"--pack is not supported yet: signed rule packs arrive with `braid build` (the JIT milestone); "
+                     "compile the rules from source with --rules PATH"};
+  }
+  if (o.inputs.empty()) throw UsageError{"run needs at least one INPUT (a file, a directory, or - for stdin)"};
+  std::vector<std::string> rule_paths = default_rule_paths(o.rules, "run");
+  check_inputs(o.inputs);
+
+  auto c = compile(rule_paths, DriverOptions{});
+  RenderOptions ro;
+  ro.color = use_color(o.color, STDERR_FILENO);
+  ro.tool_version = BRAID_VERSION;
+  if (c->input_error) {
+    err(render_text(c->diags.all(), c->sm, ro));
+    return kExitUsage;
+  }
+  if (c->diags.error_count() != 0 || !c->program) {
+    err(render_text(c->diags.all(), c->sm, ro));
+    err("braid: not running: the rules have errors (see `braid check`)\n");
+    return kExitFindings;
+  }
+  if (!c->diags.all().empty()) err(render_text(c->diags.all(), c->sm, ro));  // warnings: shown, not fatal
+
+  FILE* sink = stdout;
+  if (!o.output.empty() && o.output != "-") {
+    sink = std::fopen(o.output.c_str(), "wb");
+    if (!sink) {
+      throw UsageError{fmt::format("cannot write `{}`: {}", sanitize_utf8(o.output), std::strerror(errno))};
+    }
+  }
+
+  Progress progress(::isatty(STDERR_FILENO) != 0);
+  rt::EngineOptions eo;
+  eo.rule_timing = o.stats;
+  if (o.distinct_bound) eo.distinct_bound = *o.distinct_bound;
+  eo.on_warning = [&](const std::string& w) {
+    progress.clear();
+    err(fmt::format("braid: warning: {}\n", sanitize_utf8(w)));
+  };
+  rt::Engine engine(*c->program, eo);
+  uint64_t alerts = 0;
+  bool write_failed = false;
+  engine.set_sink([&](const rt::Alert& a) {
+    std::string line = rt::render_alert_json(a);
+    line += '\n';
+    if (std::fwrite(line.data(), 1, line.size(), sink) != line.size()) write_failed = true;
+    ++alerts;
+  });
+
+  // The engine is fed record by record (rather than through Engine::process_inputs) so that the progress line
+  // can be updated while a large file is read. Records the reader refuses before they reach the engine (over
+  // the size limit) are counted here as malformed.
+  rt::RecordReader reader;
+  for (const std::string& in : o.inputs) reader.add_path(in);
+  bool unreadable = false;
+  uint64_t refused = 0, reader_warnings = 0;
+  reader.set_error_handler([&](const rt::InputError& e) {
+    if (e.kind == rt::InputErrorKind::Unreadable) unreadable = true;
+    if (e.kind != rt::InputErrorKind::Unreadable && e.kind != rt::InputErrorKind::Decompress) ++refused;
+    if (reader_warnings++ < kMaxReaderWarnings) {
+      progress.clear();
+      err(fmt::format("braid: warning: {}: {}\n", sanitize_utf8(e.to_string()), rt::input_error_kind_name(e.kind)));
+    }
+  });
+  rt::Record rec;
+  uint64_t records = 0;
+  while (reader.next(rec)) {
+    engine.process_json(rec.json(), reader.path(rec.origin.input), rec.origin.line);
+    progress.tick(++records, alerts);
+  }
+  engine.finish();
+  progress.clear();
+
+  if (sink != stdout) {
+    if (std::fclose(sink) != 0) write_failed = true;
+  } else if (std::fflush(stdout) != 0) {
+    write_failed = true;
+  }
+  if (write_failed) {
+    err(fmt::format("braid: error: cannot write the alerts to `{}`: {}\n",
+                    o.output.empty() ? "stdout" : sanitize_utf8(o.output), std::strerror(errno)));
+    return kExitUsage;
+  }
+
+  const rt::EngineStats& s = engine.stats();
+  Totals t;
+  t.read = s.records_read + refused;
+  t.malformed = s.malformed + refused;
+  t.inputs = reader.stats().inputs;
+  t.bytes = reader.stats().bytes;
+  t.seconds = progress.elapsed();
+  if (o.stats) {
+    std::vector<rt::ChainInfo> chains = engine.chains();
+    err(o.stats_format == "json" ? stats_json(s, t, chains) : stats_text(s, t, chains));
+  } else if (t.malformed || s.unrouted || s.late || s.no_time) {
+    err(fmt::format("braid: {} records: {} malformed, {} unrouted, {} late, {} without time (--stats for more)\n",
+                    t.read, t.malformed, s.unrouted, s.late, s.no_time));
+  }
+  if (unreadable) {
+    err("braid: error: some inputs could not be read (see the warnings above)\n");
+    return kExitUsage;
+  }
+  return kExitClean;
+}
+
+}  // namespace braid::cli
