@@ -66,6 +66,8 @@ constexpr const char* kExitCodesHelp =
     "     records), every test passed (test)\n"
     "  1  errors found; with lint --strict, warnings too; with fmt --check, files that would change;\n"
     "     fmt refused a file with syntax errors; run and test refuse rules with errors; a test failed\n"
+    "     build refuses rules with errors; inspect and run --pack refuse an invalid, unsigned or\n"
+    "     untrusted pack\n"
     "  2  usage error (bad flag, unknown verb or code), a path that is missing or unreadable,\n"
     "     no .braid files found, or an internal error";
 
@@ -358,7 +360,7 @@ int run_explain(const Globals& g, const std::string& arg, bool list) {
 
 // ---------------------------------------------------------------------------------------------------------------
 
-constexpr const char* kVerbs[] = {"check", "lint", "fmt", "explain", "run", "test"};
+constexpr const char* kVerbs[] = {"check", "lint", "fmt", "explain", "run", "test", "doc", "keygen", "build", "inspect"};
 
 // CLI11 reports an unknown verb as "A subcommand is required"; name it instead, with a suggestion.
 void check_verb(int argc, char** argv) {
@@ -379,7 +381,7 @@ void check_verb(int argc, char** argv) {
         break;
       }
     }
-    throw UsageError{msg + " (verbs: check, lint, fmt, explain, run, test)"};
+    throw UsageError{msg + " (verbs: check, lint, fmt, explain, run, test, doc, keygen, build, inspect)"};
   }
 }
 
@@ -448,7 +450,13 @@ int run(int argc, char** argv) {
       ->expected(1)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
       ->allow_extra_args(false);
-  runc->add_option("--pack", run_opts.pack, "A compiled rule pack (not supported yet)")->type_name("FILE");
+  runc->add_option("--pack", run_opts.pack, "Run a rule pack (from `braid build`) instead of --rules")->type_name("FILE");
+  runc->add_option("--trusted-keys", run_opts.trusted_keys, "Public key files (KEYFILE.pub) a --pack may be signed by")
+      ->type_name("FILE")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
+      ->allow_extra_args(false);
+  runc->add_flag("--allow-unsigned", run_opts.allow_unsigned, "Also run an unsigned --pack");
   runc->add_option("--output,-o", run_opts.output, "Write the alerts to FILE instead of stdout")->type_name("FILE");
   runc->add_flag("--stats", run_opts.stats, "Print statistics on stderr at the end (and time the rules)");
   auto* stats_format = runc->add_option("--stats-format", run_opts.stats_format, "Statistics as text or json")
@@ -470,7 +478,21 @@ int run(int argc, char** argv) {
                              ->type_name("N");
   testc->footer(kExitCodesHelp);
 
-  for (CLI::App* sub : {check, lint, fmtc, explain, runc, testc}) sub->fallthrough();
+  DocOptions doc_opts;
+  auto* docc = app.add_subcommand("doc", "Write the rule catalogue (Markdown): every rule's metadata, by provider");
+  docc->add_option("paths", doc_opts.paths, "Rule files or directories (searched recursively for *.braid)")
+      ->required()
+      ->type_name("PATH");
+  docc->add_option("--output,-o", doc_opts.output, "Write to FILE instead of stdout")->type_name("FILE");
+  docc->add_option("--benign", doc_opts.benign, "Alerts (NDJSON from `braid run`) over a benign stream: count them")
+      ->type_name("FILE");
+  docc->add_option("--benign-command", doc_opts.benign_command, "How the --benign file was made (quoted in the output)")
+      ->type_name("TEXT");
+  docc->footer(kExitCodesHelp);
+
+  auto pack_verbs = add_pack_verbs(app, kExitCodesHelp);  // keygen, build, inspect (pack_verbs.cpp)
+
+  for (CLI::App* sub : {check, lint, fmtc, explain, runc, testc, docc}) sub->fallthrough();
 
   try {
     app.parse(argc, argv);
@@ -512,6 +534,12 @@ int run(int argc, char** argv) {
       test_opts.color = g.color;
       return run_test(test_opts);
     }
+    if (docc->parsed()) {
+      if (g.format_given && g.format != "text") throw UsageError{"doc writes Markdown; --format does not apply"};
+      doc_opts.color = g.color;
+      return run_doc(doc_opts);
+    }
+    if (auto rc = run_pack_verbs(*pack_verbs, g.format, g.format_given, g.color)) return *rc;
   } catch (const UsageError& u) {
     err(fmt::format("braid: error: {}\n", u.message));
     return kExitUsage;

@@ -1,4 +1,4 @@
-// braid run: compile the rules, stream the inputs through the reference engine, write alerts as NDJSON.
+// braid run: compile the rules (or load a verified rule pack: --pack), stream the inputs through the reference engine, write alerts as NDJSON.
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -19,6 +19,7 @@
 #include "input/reader.h"
 #include "ir/ir.h"
 #include "json_tree.h"
+#include "pack/pack.h"
 #include "verbs.h"
 
 namespace braid::cli {
@@ -183,28 +184,39 @@ std::vector<std::string> default_rule_paths(const std::vector<std::string>& give
 }
 
 int run_run(const RunOptions& o) {
-  if (!o.pack.empty()) {
-    throw UsageError{"--pack is not supported yet: signed rule packs arrive with `braid build` (the JIT milestone); "
-                     "compile the rules from source with --rules PATH"};
+  if (!o.pack.empty() && !o.rules.empty()) throw UsageError{"--pack and --rules exclude each other"};
+  if (o.pack.empty() && (!o.trusted_keys.empty() || o.allow_unsigned)) {
+    throw UsageError{"--trusted-keys and --allow-unsigned apply only to --pack"};
   }
   if (o.inputs.empty()) throw UsageError{"run needs at least one INPUT (a file, a directory, or - for stdin)"};
-  std::vector<std::string> rule_paths = default_rule_paths(o.rules, "run");
+  std::vector<std::string> rule_paths = o.pack.empty() ? default_rule_paths(o.rules, "run") : std::vector<std::string>{};
   check_inputs(o.inputs);
 
-  auto c = compile(rule_paths, DriverOptions{});
-  RenderOptions ro;
-  ro.color = use_color(o.color, STDERR_FILENO);
-  ro.tool_version = BRAID_VERSION;
-  if (c->input_error) {
-    err(render_text(c->diags.all(), c->sm, ro));
-    return kExitUsage;
+  // The program comes from the sources (parse + check) or from a pack (verified, no parser or checker).
+  std::unique_ptr<Compilation> c;
+  std::unique_ptr<pack::LoadedPack> loaded;
+  const ir::Program* program = nullptr;
+  if (!o.pack.empty()) {
+    loaded = load_pack_for_run(o);
+    if (!loaded) return kExitFindings;
+    program = &loaded->program;
+  } else {
+    c = compile(rule_paths, DriverOptions{});
+    RenderOptions ro;
+    ro.color = use_color(o.color, STDERR_FILENO);
+    ro.tool_version = BRAID_VERSION;
+    if (c->input_error) {
+      err(render_text(c->diags.all(), c->sm, ro));
+      return kExitUsage;
+    }
+    if (c->diags.error_count() != 0 || !c->program) {
+      err(render_text(c->diags.all(), c->sm, ro));
+      err("braid: not running: the rules have errors (see `braid check`)\n");
+      return kExitFindings;
+    }
+    if (!c->diags.all().empty()) err(render_text(c->diags.all(), c->sm, ro));  // warnings: shown, not fatal
+    program = c->program.get();
   }
-  if (c->diags.error_count() != 0 || !c->program) {
-    err(render_text(c->diags.all(), c->sm, ro));
-    err("braid: not running: the rules have errors (see `braid check`)\n");
-    return kExitFindings;
-  }
-  if (!c->diags.all().empty()) err(render_text(c->diags.all(), c->sm, ro));  // warnings: shown, not fatal
 
   FILE* sink = stdout;
   if (!o.output.empty() && o.output != "-") {
@@ -222,7 +234,7 @@ int run_run(const RunOptions& o) {
     progress.clear();
     err(fmt::format("braid: warning: {}\n", sanitize_utf8(w)));
   };
-  rt::Engine engine(*c->program, eo);
+  rt::Engine engine(*program, eo);
   uint64_t alerts = 0;
   bool write_failed = false;
   engine.set_sink([&](const rt::Alert& a) {

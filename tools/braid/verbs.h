@@ -3,10 +3,18 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+namespace CLI {
+class App;
+}  // namespace CLI
+namespace braid::pack {
+struct LoadedPack;
+}  // namespace braid::pack
 
 namespace braid::cli {
 
@@ -26,7 +34,9 @@ bool use_color(const std::string& mode, int fd);
 
 struct RunOptions {
   std::vector<std::string> rules;   // --rules (empty: rules/ when it exists)
-  std::string pack;                 // --pack (not supported yet)
+  std::string pack;                 // --pack: run a compiled rule pack instead of --rules
+  std::vector<std::string> trusted_keys;  // --trusted-keys: public key files (KEYFILE.pub) a pack may be signed by
+  bool allow_unsigned = false;      // --allow-unsigned: also run unsigned packs
   std::string output;               // --output (empty: stdout)
   bool stats = false;
   std::string stats_format = "text";
@@ -43,6 +53,25 @@ struct TestOptions {
   std::string color = "auto";
 };
 int run_test(const TestOptions& o);
+
+struct DocOptions {
+  std::vector<std::string> paths;   // rule files or directories
+  std::string output;               // -o (empty: stdout)
+  std::string benign;               // --benign: alerts (NDJSON from `braid run`) over a benign stream
+  std::string benign_command;       // --benign-command: how that file was made, quoted in the document
+  std::string color = "auto";
+};
+int run_doc(const DocOptions& o);  // doc.cpp
+
+// The pack verbs (keygen, build, inspect) live in pack_verbs.cpp. main.cpp registers them on its app and, after
+// parsing, asks them to run; nullopt: none of them was given.
+struct PackVerbs;
+std::shared_ptr<PackVerbs> add_pack_verbs(CLI::App& app, const char* footer);
+std::optional<int> run_pack_verbs(const PackVerbs& v, const std::string& format, bool format_given,
+                                  const std::string& color);
+// `braid run --pack`: reads and verifies the pack against the trusted keys. A UsageError for unreadable files
+// (exit 2); nullptr after printing the reason when the pack is refused (exit 1).
+std::unique_ptr<pack::LoadedPack> load_pack_for_run(const RunOptions& o);
 
 // The rule paths of run and test: the given ones, else `rules` when that directory exists, else a UsageError.
 std::vector<std::string> default_rule_paths(const std::vector<std::string>& given, std::string_view verb);

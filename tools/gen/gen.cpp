@@ -7,13 +7,14 @@
 // instant (--start), and nothing reads the clock or the environment. Every value is synthetic: addresses are in
 // the documentation ranges (192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24), accounts and keys are made up.
 //
-// Background traffic is benign: Okta sign-ins, MFA, SSO into apps (AWS among them, followed by the
-// AssumeRoleWithSAML call and a console role session), an IAM administrator signing in to the console with MFA,
-// CI assuming a deploy role in its own account, an inventory job assuming a read-only role in another account,
-// instance and Lambda roles reading their parameters and secrets, AWS services acting for principals, an app
-// denied the same call over and over.
+// Background traffic is benign (docs/rules.md counts what the shipped rules raise on it): Okta sign-ins, MFA, SSO
+// into apps (AWS among them, followed by the AssumeRoleWithSAML call and a console role session), an IAM
+// administrator signing in to the console with MFA, CI assuming a deploy role in its own account, an inventory job
+// assuming a read-only role in another account, instance and Lambda roles reading their parameters and secrets
+// (without a cache), AWS services acting for principals, an app denied the same call over and over.
 //
-// --story adds one intrusion with credential hops (see examples/README.md for the timeline and what fires).
+// --story adds one intrusion with credential hops, and a GitHub clone burst with a token stolen on the way (see
+// examples/README.md for the timeline and what fires).
 #include <algorithm>
 #include <cerrno>
 #include <cstdint>
@@ -103,7 +104,7 @@ std::string rfc3339(int64_t ms, bool millis) {
   int64_t y;
   unsigned m, d;
   civil_from_days(days, y, m, d);
-  char buf[40];
+  char buf[96];  // room for any int64 year, so that -Wformat-truncation has nothing to say
   int64_t secs = rem / kSec;
   if (millis) {
     std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02lld:%02lld:%02lld.%03lldZ", static_cast<long long>(y), m, d,
@@ -936,11 +937,34 @@ void story(World& w, int64_t s) {
     w.call(eng, t, denied);
   }
   for (const char* secret : {"prod/payments/stripe-api-key", "prod/orders/db-password", "prod/web/session-signing-key",
-                             "prod/ci/github-deploy-key", "prod/payments/ledger-db", "prod/okta/scim-token"}) {
+                             "prod/ci/github-token", "prod/payments/ledger-db", "prod/okta/scim-token"}) {
     t += r.range(3, 8) * kSec;
     Call g{"secretsmanager.amazonaws.com", "GetSecretValue"};
     g.request = J().s("secretId", secret).str();
     w.call(eng, t, g);
+  }
+
+  // 4b. One of the secrets is the CI machine user's GitHub token: from the proxy, the attacker clones the
+  //     organisation's repositories with it, one after another (GitHub audit log; the AWS story goes on meanwhile).
+  {
+    int64_t g = t + 2 * kMin + 30 * kSec;
+    const std::string token_hash = r.base62(43) + "=";
+    static const std::vector<std::string> kRepos = {
+        "orders-api", "web-frontend", "payments-service", "ledger", "infra-terraform", "k8s-manifests",
+        "okta-scim-bridge", "mobile-app", "data-pipelines", "billing-jobs", "auth-gateway", "search-indexer",
+        "notifications", "admin-portal", "feature-flags", "ci-templates", "docs-internal", "fraud-models",
+        "support-tools", "release-scripts", "secrets-rotation", "partner-api"};
+    for (const std::string& repo : kRepos) {
+      g += r.range(20, 70) * kSec;
+      J clone;
+      clone.s("@timestamp", rfc3339(g, true)).s("action", "git.clone").s("actor", "example-corp-ci")
+          .s("actor_ip", proxy_ip).raw("actor_location", "{\"country_code\":\"DE\"}")
+          .s("created_at", rfc3339(g, true)).s("_document_id", r.base62(22)).s("org", "example-corp")
+          .s("repo", "example-corp/" + repo).s("repository", "example-corp/" + repo)
+          .s("programmatic_access_type", "personal_access_token").s("hashed_token", token_hash)
+          .s("user_agent", "git/2.43.0").s("operation_type", "access").s("transport_protocol_name", "http");
+      w.emit(g, clone.str());
+    }
   }
 
   // 5. A hop into the payments account through the organisation's admin role: AssumeRole mints another ASIA key.

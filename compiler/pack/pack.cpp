@@ -1,0 +1,1189 @@
+// The rule pack format: see pack.h for the API and docs/pack-format.md for the byte layout.
+#include "pack/pack.h"
+
+#include <sodium.h>
+
+#include <algorithm>
+#include <cstring>
+#include <stdexcept>
+
+namespace braid::pack {
+
+namespace {
+
+// ---------------------------------------------------------------------------------------------------------------
+// Little-endian encoding
+
+class Writer {
+ public:
+  std::string buf;
+
+  void u8(uint8_t v) { buf.push_back(static_cast<char>(v)); }
+  void u32(uint32_t v) {
+    for (int i = 0; i < 4; ++i) u8(static_cast<uint8_t>(v >> (8 * i)));
+  }
+  void u64(uint64_t v) {
+    for (int i = 0; i < 8; ++i) u8(static_cast<uint8_t>(v >> (8 * i)));
+  }
+  void i64(int64_t v) { u64(static_cast<uint64_t>(v)); }
+  void f64(double d) {
+    uint64_t bits;
+    std::memcpy(&bits, &d, sizeof bits);
+    u64(bits);
+  }
+  void boolean(bool b) { u8(b ? 1 : 0); }
+  void count(size_t n) {
+    if (n > UINT32_MAX) throw std::invalid_argument("pack: a table has more than 2^32-1 entries");
+    u32(static_cast<uint32_t>(n));
+  }
+  void str(std::string_view s) {
+    count(s.size());
+    buf.append(s);
+  }
+  void bytes(const uint8_t* p, size_t n) { buf.append(reinterpret_cast<const char*>(p), n); }
+  void span(const Span& s) {
+    u32(s.file);
+    u32(s.begin);
+    u32(s.end);
+  }
+  void type(const ir::Type& t) {
+    u8(static_cast<uint8_t>(t.kind));
+    u8(static_cast<uint8_t>(t.elem));
+  }
+  void strs(const std::vector<std::string>& v) {
+    count(v.size());
+    for (const std::string& s : v) str(s);
+  }
+};
+
+void put_u32_at(std::string& buf, size_t at, uint32_t v) {
+  for (int i = 0; i < 4; ++i) buf[at + static_cast<size_t>(i)] = static_cast<char>(static_cast<uint8_t>(v >> (8 * i)));
+}
+void put_u64_at(std::string& buf, size_t at, uint64_t v) {
+  for (int i = 0; i < 8; ++i) buf[at + static_cast<size_t>(i)] = static_cast<char>(static_cast<uint8_t>(v >> (8 * i)));
+}
+uint32_t get_u32(std::string_view b, size_t at) {
+  uint32_t v = 0;
+  for (int i = 3; i >= 0; --i) v = (v << 8) | static_cast<uint8_t>(b[at + static_cast<size_t>(i)]);
+  return v;
+}
+uint64_t get_u64(std::string_view b, size_t at) {
+  uint64_t v = 0;
+  for (int i = 7; i >= 0; --i) v = (v << 8) | static_cast<uint8_t>(b[at + static_cast<size_t>(i)]);
+  return v;
+}
+
+struct Fail {
+  PackErrorKind kind;
+  std::string message;
+};
+[[noreturn]] void fail(PackErrorKind k, std::string msg) { throw Fail{k, std::move(msg)}; }
+[[noreturn]] void malformed(std::string msg) { fail(PackErrorKind::Malformed, std::move(msg)); }
+
+// Reads one section; every read is bounds-checked and names the section and offset when it fails.
+class Reader {
+ public:
+  Reader(std::string_view data, std::string_view section, uint64_t base) : d_(data), name_(section), base_(base) {}
+
+  [[noreturn]] void bad(const std::string& what) const {
+    malformed(std::string(name_) + " section, byte " + std::to_string(base_ + pos_) + ": " + what);
+  }
+  void need(uint64_t n) const {
+    if (n > d_.size() - pos_) bad("runs past the end of the section");
+  }
+  uint8_t u8() {
+    need(1);
+    return static_cast<uint8_t>(d_[pos_++]);
+  }
+  uint32_t u32() {
+    need(4);
+    uint32_t v = get_u32(d_, pos_);
+    pos_ += 4;
+    return v;
+  }
+  uint64_t u64() {
+    need(8);
+    uint64_t v = get_u64(d_, pos_);
+    pos_ += 8;
+    return v;
+  }
+  int64_t i64() { return static_cast<int64_t>(u64()); }
+  double f64() {
+    uint64_t bits = u64();
+    double d;
+    std::memcpy(&d, &bits, sizeof d);
+    return d;
+  }
+  bool boolean() {
+    uint8_t b = u8();
+    if (b > 1) bad("a boolean is " + std::to_string(b));
+    return b == 1;
+  }
+  // An element count; each element takes at least `min_size` bytes, so a count can never make the reader
+  // allocate more than the section could hold.
+  uint32_t count(uint64_t min_size) {
+    uint32_t n = u32();
+    if (static_cast<uint64_t>(n) * min_size > d_.size() - pos_)
+      bad("a count of " + std::to_string(n) + " is too large");
+    return n;
+  }
+  std::string str() {
+    uint32_t n = count(1);
+    std::string s(d_.substr(pos_, n));
+    pos_ += n;
+    return s;
+  }
+  std::vector<std::string> strs() {
+    std::vector<std::string> v(count(4));
+    for (std::string& s : v) s = str();
+    return v;
+  }
+  void raw(uint8_t* out, size_t n) {
+    need(n);
+    std::memcpy(out, d_.data() + pos_, n);
+    pos_ += n;
+  }
+  template <class E>
+  E enum_(E last, const char* what) {
+    uint8_t v = u8();
+    if (v > static_cast<uint8_t>(last)) bad(std::string("invalid ") + what + " " + std::to_string(v));
+    return static_cast<E>(v);
+  }
+  bool at_end() const { return pos_ == d_.size(); }
+
+ private:
+  std::string_view d_;
+  std::string_view name_;
+  uint64_t base_;
+  size_t pos_ = 0;
+};
+
+// ---------------------------------------------------------------------------------------------------------------
+// The sections, written
+
+void write_schema(Writer& w, const ir::SchemaType& t) {
+  w.u8(static_cast<uint8_t>(t.shape));
+  w.u8(static_cast<uint8_t>(t.scalar));
+  w.boolean(t.elem != nullptr);
+  if (t.elem) write_schema(w, *t.elem);
+  w.count(t.fields.size());
+  for (const ir::SchemaField& f : t.fields) {
+    w.str(f.name);
+    w.boolean(f.optional);
+    w.boolean(f.nocase);
+    write_schema(w, f.type);
+    w.span(f.span);
+  }
+  w.boolean(t.open);
+  w.span(t.span);
+}
+
+std::string write_ir(const ir::Program& p) {
+  Writer w;
+  w.count(p.nodes.size());
+  for (const ir::Node& n : p.nodes) {
+    w.u8(static_cast<uint8_t>(n.op));
+    w.u8(n.flags);
+    w.type(n.type);
+    w.u32(n.ops_begin);
+    w.u32(n.ops_count);
+    w.i64(n.imm);
+    w.span(n.span);
+  }
+  w.count(p.operands.size());
+  for (ir::NodeId id : p.operands) w.u32(id);
+  w.strs(p.strings);
+  w.count(p.sets.size());
+  for (const ir::ConstSet& s : p.sets) {
+    w.u8(static_cast<uint8_t>(s.elem));
+    w.boolean(s.nocase);
+    w.strs(s.strings);
+    w.count(s.ints.size());
+    for (int64_t v : s.ints) w.i64(v);
+    w.count(s.floats.size());
+    for (double v : s.floats) w.f64(v);
+  }
+  w.count(p.regexes.size());
+  for (const ir::Regex& r : p.regexes) {
+    w.str(r.pattern);
+    w.boolean(r.nocase);
+  }
+  w.count(p.cidr_sets.size());
+  for (const ir::CidrSet& cs : p.cidr_sets) {
+    w.count(cs.cidrs.size());
+    for (const ir::Cidr& c : cs.cidrs) {
+      w.boolean(c.v6);
+      w.u8(c.prefix);
+      w.bytes(c.addr, 16);
+      w.str(c.text);
+    }
+  }
+  w.count(p.fields.size());
+  for (const ir::FieldPath& f : p.fields) {
+    w.count(f.segs.size());
+    for (const ir::PathSeg& s : f.segs) {
+      w.u8(static_cast<uint8_t>(s.kind));
+      w.str(s.name);
+      w.i64(s.index);
+    }
+    w.str(f.text);
+  }
+  w.count(p.sources.size());
+  for (const ir::Source& s : p.sources) {
+    w.str(s.name);
+    w.span(s.span);
+    w.span(s.name_span);
+    for (ir::NodeId id : {s.recognize, s.time, s.id, s.identity, s.credential, s.ip, s.account}) w.u32(id);
+    w.i64(s.session_gap);
+    w.i64(s.session_max);
+    w.i64(s.lateness);
+    w.count(s.mints.size());
+    for (const ir::Mint& m : s.mints) {
+      w.u32(m.credential);
+      w.u32(m.when);
+      w.span(m.span);
+    }
+    w.count(s.links.size());
+    for (const ir::Link& l : s.links) {
+      w.u32(l.target);
+      w.i64(l.within);
+      for (ir::NodeId id : {l.parent_when, l.parent_key, l.child_when, l.child_key}) w.u32(id);
+      w.span(l.span);
+    }
+    write_schema(w, s.schema);
+    w.count(s.slots.size());
+    for (const ir::Slot& sl : s.slots) {
+      w.u32(sl.field);
+      w.type(sl.type);
+      w.boolean(sl.optional);
+      w.boolean(sl.nocase);
+      w.span(sl.first_use);
+    }
+    w.count(s.slot_index.size());
+    for (const auto& [field, index] : s.slot_index) {
+      w.u32(field);
+      w.u32(index);
+    }
+  }
+  w.count(p.rules.size());
+  for (const ir::Rule& r : p.rules) {
+    w.str(r.id);
+    w.str(r.meta.title);
+    w.str(r.meta.description);
+    w.str(r.meta.author);
+    w.u8(static_cast<uint8_t>(r.meta.severity));
+    w.strs(r.meta.attack);
+    w.strs(r.meta.tags);
+    w.strs(r.meta.references);
+    w.strs(r.meta.false_positives);
+    w.boolean(r.meta.enabled);
+    w.u8(static_cast<uint8_t>(r.scope));
+    w.count(r.sources.size());
+    for (uint32_t s : r.sources) w.u32(s);
+    w.count(r.steps.size());
+    for (const ir::Step& s : r.steps) {
+      w.str(s.label);
+      w.u32(s.pred);
+      w.span(s.span);
+    }
+    w.u32(r.condition);
+    w.count(r.aggregates.size());
+    for (const ir::Aggregate& a : r.aggregates) {
+      w.u8(static_cast<uint8_t>(a.kind));
+      w.u32(a.step);
+      w.u32(a.value);
+      w.u32(a.field);
+      w.type(a.type);
+      w.span(a.span);
+    }
+    w.count(r.sequences.size());
+    for (const ir::Sequence& s : r.sequences) {
+      w.count(s.items.size());
+      for (const ir::SeqItem& it : s.items) {
+        w.u32(it.step);
+        w.boolean(it.absent);
+      }
+      w.boolean(s.within.has_value());
+      w.i64(s.within.value_or(0));
+      w.span(s.span);
+    }
+    w.u8(static_cast<uint8_t>(r.firing));
+    w.span(r.firing_reason);
+    w.str(r.message_raw);
+    w.count(r.message.size());
+    for (const ir::MessagePart& m : r.message) {
+      w.str(m.literal);
+      w.u32(m.expr);
+    }
+    w.boolean(r.suppress.has_value());
+    if (r.suppress) {
+      w.i64(r.suppress->window);
+      w.count(r.suppress->keys.size());
+      for (ir::NodeId k : r.suppress->keys) w.u32(k);
+      w.span(r.suppress->span);
+    }
+    w.count(r.tests.size());
+    for (const ir::TestCase& t : r.tests) {
+      w.str(t.name);
+      w.count(t.events.size());
+      for (const ir::TestCase::Events& e : t.events) {
+        w.str(e.json);
+        w.str(e.file);
+        w.span(e.span);
+      }
+      w.u8(static_cast<uint8_t>(t.expect));
+      w.i64(t.count);
+      w.str(t.alerts_json);
+      w.span(t.span);
+    }
+    const ir::RuleSpans& sp = r.spans;
+    for (const Span* s : {&sp.rule, &sp.name, &sp.title, &sp.severity, &sp.sources, &sp.message, &sp.when,
+                          &sp.scope_block, &sp.suppress, &sp.enabled}) {
+      w.span(*s);
+    }
+    w.str(r.file_path);
+  }
+  w.count(p.lists.size());
+  for (const ir::ListInfo& l : p.lists) {
+    w.str(l.name);
+    w.span(l.span);
+    w.u8(static_cast<uint8_t>(l.elem));
+    w.u64(l.size);
+    w.boolean(l.used);
+  }
+  w.count(p.macros.size());
+  for (const ir::MacroInfo& m : p.macros) {
+    w.str(m.name);
+    w.strs(m.params);
+    w.span(m.span);
+    w.boolean(m.used);
+  }
+  return std::move(w.buf);
+}
+
+std::string write_source_map(const SourceManager& sm) {
+  Writer w;
+  w.count(sm.size());
+  for (size_t i = 0; i < sm.size(); ++i) {
+    const SourceFile& f = sm.file(static_cast<FileId>(i));
+    w.str(f.path());
+    w.str(f.text());
+  }
+  return std::move(w.buf);
+}
+
+std::string write_meta(const ir::Program& p, const SourceManager& sm, const std::string& compiler_version) {
+  Writer w;
+  w.str(compiler_version);
+  w.count(p.rules.size());
+  for (const ir::Rule& r : p.rules) {
+    w.str(r.id);
+    w.str(r.meta.title);
+    w.u8(static_cast<uint8_t>(r.scope));
+    w.u8(static_cast<uint8_t>(r.meta.severity));
+    w.boolean(r.meta.enabled);
+    const Span& s = r.spans.rule;
+    bool located = s.valid() && s.file < sm.size();
+    w.u32(located ? s.file : kNoFile);
+    w.u32(located ? sm.file(s.file).line_col(s.begin).line : 0);
+  }
+  return std::move(w.buf);
+}
+
+std::string sign_message(const uint8_t* digest) {
+  // Domain separation: the signature covers this context string followed by the digest.
+  std::string m = "braid-pack-v1 signature";
+  m.push_back('\0');
+  m.append(reinterpret_cast<const char*>(digest), kDigestSize);
+  return m;
+}
+
+void init_sodium() {
+  if (sodium_init() < 0) throw std::runtime_error("libsodium could not be initialised");
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The sections, read and validated
+
+constexpr ir::Op kLastOp = ir::Op::Seq;
+constexpr ir::Kind kLastKind = ir::Kind::Object;
+constexpr uint8_t kKnownNodeFlags = 0x1F;
+constexpr int kMaxSchemaDepth = 64;
+constexpr int64_t kMaxBinding = 64;
+
+// Operand count rules per op: exactly n (min == max) or at least min (max == UINT32_MAX).
+std::pair<uint32_t, uint32_t> arity(ir::Op op) {
+  using ir::Op;
+  switch (op) {
+    case Op::Null:
+    case Op::Bool:
+    case Op::Int:
+    case Op::Float:
+    case Op::String:
+    case Op::Duration:
+    case Op::Set:
+    case Op::Field:
+    case Op::Attr:
+    case Op::Agg:
+    case Op::Elem:
+    case Op::Seq: return {0, 0};
+    case Op::Not:
+    case Op::Neg:
+    case Op::ToFloat:
+    case Op::Matches:
+    case Op::ContainsAny:
+    case Op::StartsWithAny:
+    case Op::EndsWithAny:
+    case Op::LikeAny:
+    case Op::InSet:
+    case Op::InCidr:
+    case Op::Exists:
+    case Op::Lower:
+    case Op::Upper:
+    case Op::Len: return {1, 1};
+    case Op::And:
+    case Op::Or: return {2, UINT32_MAX};
+    case Op::Coalesce: return {1, UINT32_MAX};
+    case Op::Eq:
+    case Op::Lt:
+    case Op::Le:
+    case Op::Gt:
+    case Op::Ge:
+    case Op::Add:
+    case Op::Sub:
+    case Op::Mul:
+    case Op::Div:
+    case Op::Mod:
+    case Op::Contains:
+    case Op::StartsWith:
+    case Op::EndsWith:
+    case Op::Like:
+    case Op::Replace:
+    case Op::AnyElem: return {2, 2};
+  }
+  return {0, 0};
+}
+
+struct Decoder {
+  const SourceManager& sm;
+
+  void check_span(Reader& r, const Span& s) const {
+    if (s.file == kNoFile) return;
+    if (s.file >= sm.size()) r.bad("a span names file " + std::to_string(s.file) + " of " + std::to_string(sm.size()));
+    if (s.begin > s.end || s.end > sm.file(s.file).text().size()) r.bad("a span is outside its file");
+  }
+  Span span(Reader& r) const {
+    Span s;
+    s.file = r.u32();
+    s.begin = r.u32();
+    s.end = r.u32();
+    check_span(r, s);
+    return s;
+  }
+  static ir::Type type(Reader& r) {
+    ir::Type t;
+    t.kind = r.enum_(kLastKind, "type kind");
+    t.elem = r.enum_(kLastKind, "type element kind");
+    return t;
+  }
+  void schema(Reader& r, ir::SchemaType& t, int depth) const {
+    if (depth > kMaxSchemaDepth) r.bad("the schema nests deeper than " + std::to_string(kMaxSchemaDepth));
+    t.shape = r.enum_(ir::SchemaType::Shape::Object, "schema shape");
+    t.scalar = r.enum_(kLastKind, "schema scalar kind");
+    if (r.boolean()) {
+      t.elem = std::make_unique<ir::SchemaType>();
+      schema(r, *t.elem, depth + 1);
+    }
+    t.fields.resize(r.count(4 + 2 + 2 + 12));
+    for (ir::SchemaField& f : t.fields) {
+      f.name = r.str();
+      f.optional = r.boolean();
+      f.nocase = r.boolean();
+      schema(r, f.type, depth + 1);
+      f.span = span(r);
+    }
+    t.open = r.boolean();
+    t.span = span(r);
+  }
+
+  void ir_section(Reader& r, ir::Program& p) const {
+    p.nodes.resize(r.count(32));
+    for (ir::Node& n : p.nodes) {
+      n.op = r.enum_(kLastOp, "op");
+      n.flags = r.u8();
+      if ((n.flags & ~kKnownNodeFlags) != 0) r.bad("unknown node flags " + std::to_string(n.flags));
+      n.type = type(r);
+      n.ops_begin = r.u32();
+      n.ops_count = r.u32();
+      n.imm = r.i64();
+      n.span = span(r);
+    }
+    p.operands.resize(r.count(4));
+    for (ir::NodeId& id : p.operands) id = r.u32();
+    p.strings = r.strs();
+    p.sets.resize(r.count(2 + 12));
+    for (ir::ConstSet& s : p.sets) {
+      s.elem = r.enum_(kLastKind, "set element kind");
+      s.nocase = r.boolean();
+      s.strings = r.strs();
+      s.ints.resize(r.count(8));
+      for (int64_t& v : s.ints) v = r.i64();
+      s.floats.resize(r.count(8));
+      for (double& v : s.floats) v = r.f64();
+    }
+    p.regexes.resize(r.count(5));
+    for (ir::Regex& x : p.regexes) {
+      x.pattern = r.str();
+      x.nocase = r.boolean();
+    }
+    p.cidr_sets.resize(r.count(4));
+    for (ir::CidrSet& cs : p.cidr_sets) {
+      cs.cidrs.resize(r.count(2 + 16 + 4));
+      for (ir::Cidr& c : cs.cidrs) {
+        c.v6 = r.boolean();
+        c.prefix = r.u8();
+        r.raw(c.addr, 16);
+        c.text = r.str();
+      }
+    }
+    p.fields.resize(r.count(8));
+    for (ir::FieldPath& f : p.fields) {
+      f.segs.resize(r.count(1 + 4 + 8));
+      for (ir::PathSeg& s : f.segs) {
+        s.kind = r.enum_(ir::PathSeg::Kind::Any, "path segment kind");
+        s.name = r.str();
+        s.index = r.i64();
+      }
+      f.text = r.str();
+    }
+    p.sources.resize(r.count(4 + 24 + 28 + 24));
+    for (ir::Source& s : p.sources) {
+      s.name = r.str();
+      s.span = span(r);
+      s.name_span = span(r);
+      for (ir::NodeId* id : {&s.recognize, &s.time, &s.id, &s.identity, &s.credential, &s.ip, &s.account})
+        *id = r.u32();
+      s.session_gap = r.i64();
+      s.session_max = r.i64();
+      s.lateness = r.i64();
+      s.mints.resize(r.count(20));
+      for (ir::Mint& m : s.mints) {
+        m.credential = r.u32();
+        m.when = r.u32();
+        m.span = span(r);
+      }
+      s.links.resize(r.count(4 + 8 + 16 + 12));
+      for (ir::Link& l : s.links) {
+        l.target = r.u32();
+        l.within = r.i64();
+        for (ir::NodeId* id : {&l.parent_when, &l.parent_key, &l.child_when, &l.child_key}) *id = r.u32();
+        l.span = span(r);
+      }
+      schema(r, s.schema, 0);
+      s.slots.resize(r.count(4 + 2 + 2 + 12));
+      for (ir::Slot& sl : s.slots) {
+        sl.field = r.u32();
+        sl.type = type(r);
+        sl.optional = r.boolean();
+        sl.nocase = r.boolean();
+        sl.first_use = span(r);
+      }
+      uint32_t n = r.count(8);
+      for (uint32_t i = 0; i < n; ++i) {
+        uint32_t field = r.u32();
+        uint32_t index = r.u32();
+        if (!s.slot_index.empty() && field <= s.slot_index.rbegin()->first) r.bad("slot index keys are not increasing");
+        s.slot_index.emplace_hint(s.slot_index.end(), field, index);
+      }
+    }
+    p.rules.resize(r.count(64));
+    for (ir::Rule& x : p.rules) {
+      x.id = r.str();
+      x.meta.title = r.str();
+      x.meta.description = r.str();
+      x.meta.author = r.str();
+      x.meta.severity = r.enum_(ir::Severity::Critical, "severity");
+      x.meta.attack = r.strs();
+      x.meta.tags = r.strs();
+      x.meta.references = r.strs();
+      x.meta.false_positives = r.strs();
+      x.meta.enabled = r.boolean();
+      x.scope = r.enum_(ir::Scope::Chain, "scope");
+      x.sources.resize(r.count(4));
+      for (uint32_t& s : x.sources) s = r.u32();
+      x.steps.resize(r.count(4 + 4 + 12));
+      for (ir::Step& s : x.steps) {
+        s.label = r.str();
+        s.pred = r.u32();
+        s.span = span(r);
+      }
+      x.condition = r.u32();
+      x.aggregates.resize(r.count(1 + 12 + 2 + 12));
+      for (ir::Aggregate& a : x.aggregates) {
+        a.kind = r.enum_(ir::AggKind::Last, "aggregate kind");
+        a.step = r.u32();
+        a.value = r.u32();
+        a.field = r.u32();
+        a.type = type(r);
+        a.span = span(r);
+      }
+      x.sequences.resize(r.count(4 + 1 + 8 + 12));
+      for (ir::Sequence& s : x.sequences) {
+        s.items.resize(r.count(5));
+        for (ir::SeqItem& it : s.items) {
+          it.step = r.u32();
+          it.absent = r.boolean();
+        }
+        bool has_within = r.boolean();
+        int64_t within = r.i64();
+        if (has_within)
+          s.within = within;
+        else if (within != 0)
+          r.bad("a sequence without `within` has a window");
+        s.span = span(r);
+      }
+      x.firing = r.enum_(ir::Firing::AtClose, "firing");
+      x.firing_reason = span(r);
+      x.message_raw = r.str();
+      x.message.resize(r.count(8));
+      for (ir::MessagePart& m : x.message) {
+        m.literal = r.str();
+        m.expr = r.u32();
+      }
+      if (r.boolean()) {
+        ir::Suppress sup;
+        sup.window = r.i64();
+        sup.keys.resize(r.count(4));
+        for (ir::NodeId& k : sup.keys) k = r.u32();
+        sup.span = span(r);
+        x.suppress = std::move(sup);
+      }
+      x.tests.resize(r.count(4 + 4 + 1 + 8 + 4 + 12));
+      for (ir::TestCase& t : x.tests) {
+        t.name = r.str();
+        t.events.resize(r.count(4 + 4 + 12));
+        for (ir::TestCase::Events& e : t.events) {
+          e.json = r.str();
+          e.file = r.str();
+          e.span = span(r);
+        }
+        t.expect = r.enum_(ir::TestCase::Expect::Alerts, "test expectation");
+        t.count = r.i64();
+        t.alerts_json = r.str();
+        t.span = span(r);
+      }
+      ir::RuleSpans& sp = x.spans;
+      for (Span* s : {&sp.rule, &sp.name, &sp.title, &sp.severity, &sp.sources, &sp.message, &sp.when, &sp.scope_block,
+                      &sp.suppress, &sp.enabled}) {
+        *s = span(r);
+      }
+      x.file_path = r.str();
+    }
+    p.lists.resize(r.count(4 + 12 + 1 + 8 + 1));
+    for (ir::ListInfo& l : p.lists) {
+      l.name = r.str();
+      l.span = span(r);
+      l.elem = r.enum_(kLastKind, "list element kind");
+      uint64_t size = r.u64();
+      if (size > SIZE_MAX) r.bad("a list size is too large");
+      l.size = static_cast<size_t>(size);
+      l.used = r.boolean();
+    }
+    p.macros.resize(r.count(4 + 4 + 12 + 1));
+    for (ir::MacroInfo& m : p.macros) {
+      m.name = r.str();
+      m.params = r.strs();
+      m.span = span(r);
+      m.used = r.boolean();
+    }
+    if (!r.at_end()) r.bad("trailing bytes after the last table");
+  }
+};
+
+// Cross-table validation of a decoded program: every id within its table, every node's operands well formed.
+class Validator {
+ public:
+  explicit Validator(const ir::Program& p) : p_(p) {}
+
+  void run() {
+    for (size_t i = 0; i < p_.nodes.size(); ++i) node(static_cast<ir::NodeId>(i));
+    for (size_t i = 0; i < p_.sets.size(); ++i) {
+      const ir::ConstSet& s = p_.sets[i];
+      int used = !s.strings.empty() + !s.ints.empty() + !s.floats.empty();
+      if (used > 1) bad("set " + std::to_string(i) + " uses more than one value vector");
+    }
+    for (size_t i = 0; i < p_.cidr_sets.size(); ++i) {
+      for (const ir::Cidr& c : p_.cidr_sets[i].cidrs) {
+        if (c.prefix > (c.v6 ? 128 : 32))
+          bad("cidr set " + std::to_string(i) + " has a prefix of " + std::to_string(c.prefix));
+      }
+    }
+    for (size_t i = 0; i < p_.sources.size(); ++i) source(p_.sources[i], "source " + std::to_string(i));
+    for (size_t i = 0; i < p_.rules.size(); ++i) rule(p_.rules[i], "rule " + std::to_string(i));
+  }
+
+ private:
+  [[noreturn]] static void bad(const std::string& what) { malformed("ir section: " + what); }
+
+  void ref(ir::NodeId id, const std::string& where, bool optional = true) const {
+    if (id == ir::kNoNode && optional) return;
+    if (id >= p_.nodes.size())
+      bad(where + " refers to node " + std::to_string(id) + " of " + std::to_string(p_.nodes.size()));
+  }
+  void in_table(int64_t imm, size_t size, const std::string& where, const char* table) const {
+    if (imm < 0 || static_cast<uint64_t>(imm) >= size) {
+      bad(where + " refers to " + table + " " + std::to_string(imm) + " of " + std::to_string(size));
+    }
+  }
+
+  void node(ir::NodeId id) const {
+    const ir::Node& n = p_.nodes[id];
+    std::string where = "node " + std::to_string(id) + " (" + std::string(ir::op_name(n.op)) + ")";
+    if (static_cast<uint64_t>(n.ops_begin) + n.ops_count > p_.operands.size()) bad(where + ": operands out of range");
+    auto [lo, hi] = arity(n.op);
+    if (n.ops_count < lo || n.ops_count > hi) bad(where + ": " + std::to_string(n.ops_count) + " operands");
+    for (uint32_t i = 0; i < n.ops_count; ++i) {
+      ir::NodeId o = p_.operands[n.ops_begin + i];
+      // Operands precede their users in the arena (the checker builds bottom up): no cycles, bounded depth.
+      if (o >= id) bad(where + ": operand " + std::to_string(o) + " does not precede it");
+    }
+    using ir::Op;
+    switch (n.op) {
+      case Op::Bool:
+        if (n.imm != 0 && n.imm != 1) bad(where + ": a boolean of " + std::to_string(n.imm));
+        break;
+      case Op::String: in_table(n.imm, p_.strings.size(), where, "string"); break;
+      case Op::Set:
+      case Op::ContainsAny:
+      case Op::StartsWithAny:
+      case Op::EndsWithAny:
+      case Op::LikeAny:
+      case Op::InSet: in_table(n.imm, p_.sets.size(), where, "set"); break;
+      case Op::Field: in_table(n.imm, p_.fields.size(), where, "field"); break;
+      case Op::Attr: in_table(n.imm, static_cast<size_t>(ir::Attribute::ChainAccounts) + 1, where, "attribute"); break;
+      case Op::Matches:
+      case Op::Replace: in_table(n.imm, p_.regexes.size(), where, "regex"); break;
+      case Op::InCidr: in_table(n.imm, p_.cidr_sets.size(), where, "cidr set"); break;
+      case Op::Elem:
+      case Op::AnyElem: in_table(n.imm, kMaxBinding, where, "binding"); break;
+      case Op::Agg:
+      case Op::Seq:  // checked per rule, against that rule's tables
+        in_table(n.imm, UINT32_MAX, where, "index");
+        break;
+      default: break;
+    }
+  }
+
+  void source(const ir::Source& s, const std::string& where) const {
+    for (ir::NodeId id : {s.recognize, s.time, s.id, s.identity, s.credential, s.ip, s.account}) ref(id, where);
+    for (const ir::Mint& m : s.mints) {
+      ref(m.credential, where + " mint", false);
+      ref(m.when, where + " mint");
+    }
+    for (const ir::Link& l : s.links) {
+      if (l.target >= p_.sources.size()) bad(where + " links to source " + std::to_string(l.target));
+      for (ir::NodeId id : {l.parent_when, l.parent_key, l.child_when, l.child_key}) ref(id, where + " link");
+    }
+    for (const ir::Slot& sl : s.slots) {
+      if (sl.field >= p_.fields.size()) bad(where + " has a slot for field " + std::to_string(sl.field));
+    }
+    for (const auto& [field, index] : s.slot_index) {
+      if (field >= p_.fields.size() || index >= s.slots.size()) bad(where + " has an invalid slot index entry");
+    }
+  }
+
+  void rule(const ir::Rule& r, const std::string& where) const {
+    for (uint32_t s : r.sources) {
+      if (s >= p_.sources.size()) bad(where + " reads source " + std::to_string(s));
+    }
+    std::vector<ir::NodeId> roots;
+    auto root = [&](ir::NodeId id, const std::string& what, bool optional) {
+      ref(id, where + " " + what, optional);
+      if (id != ir::kNoNode) roots.push_back(id);
+    };
+    for (const ir::Step& s : r.steps) root(s.pred, "step", true);
+    root(r.condition, "condition", true);
+    for (const ir::Aggregate& a : r.aggregates) {
+      if (a.step != ir::kNone && a.step >= r.steps.size()) bad(where + " aggregates step " + std::to_string(a.step));
+      if (a.field != ir::kNone && a.field >= p_.fields.size())
+        bad(where + " aggregates field " + std::to_string(a.field));
+      root(a.value, "aggregate", true);
+    }
+    for (const ir::Sequence& s : r.sequences) {
+      for (const ir::SeqItem& it : s.items) {
+        if (it.step >= r.steps.size()) bad(where + " sequences step " + std::to_string(it.step));
+      }
+    }
+    for (const ir::MessagePart& m : r.message) root(m.expr, "message", true);
+    if (r.suppress) {
+      for (ir::NodeId k : r.suppress->keys) root(k, "suppress key", false);
+    }
+    // Agg and Seq nodes index the tables of the rule that reads them.
+    std::vector<bool> seen(p_.nodes.size());
+    while (!roots.empty()) {
+      ir::NodeId id = roots.back();
+      roots.pop_back();
+      if (seen[id]) continue;
+      seen[id] = true;
+      const ir::Node& n = p_.nodes[id];
+      if (n.op == ir::Op::Agg) in_table(n.imm, r.aggregates.size(), where, "aggregate");
+      if (n.op == ir::Op::Seq) in_table(n.imm, r.sequences.size(), where, "sequence");
+      for (uint32_t i = 0; i < n.ops_count; ++i) roots.push_back(p_.operands[n.ops_begin + i]);
+    }
+  }
+
+  const ir::Program& p_;
+};
+
+std::string fixed_text(std::string_view b, size_t at, size_t n) {
+  std::string_view f = b.substr(at, n);
+  size_t end = f.find('\0');
+  if (end == std::string_view::npos) malformed("the header's target field is not NUL-terminated");
+  for (size_t i = end; i < n; ++i) {
+    if (f[i] != '\0') malformed("the header's target field has bytes after its terminator");
+  }
+  for (size_t i = 0; i < end; ++i) {
+    if (static_cast<unsigned char>(f[i]) < 0x21 || static_cast<unsigned char>(f[i]) > 0x7e) {
+      malformed("the header's target field is not printable ASCII");
+    }
+  }
+  return std::string(f.substr(0, end));
+}
+
+LoadedPack load(std::string_view b, std::span<const PublicKey> trusted, bool allow_unsigned, bool enforce_trust) {
+  init_sodium();
+  using K = PackErrorKind;
+  // 1. Magic and version: they decide how the rest is read.
+  if (b.empty()) fail(K::Truncated, "truncated: the file is empty");
+  size_t m = std::min(b.size(), sizeof kMagic);
+  if (std::memcmp(b.data(), kMagic, m) != 0) fail(K::BadMagic, "not a Braid rule pack (bad magic)");
+  if (b.size() < 12) fail(K::Truncated, "truncated: " + std::to_string(b.size()) + " bytes, not even a header");
+  uint32_t version = get_u32(b, 8);
+  if (version != kFormatVersion) {
+    fail(K::UnsupportedVersion, "pack format version " + std::to_string(version) +
+                                    " is not supported (this braid reads version " + std::to_string(kFormatVersion) +
+                                    ")");
+  }
+  if (b.size() < kHeaderFixedSize) fail(K::Truncated, "truncated: the file ends inside the header");
+  LoadedPack out;
+  PackInfo& info = out.info;
+  info.version = version;
+  info.flags = get_u32(b, 12);
+  info.file_size = b.size();
+  uint32_t nsec = get_u32(b, 64);
+  info.contents_size = get_u64(b, 72);
+  if ((info.flags & ~kFlagSigned) != 0) malformed("unknown header flags " + std::to_string(info.flags));
+  if (get_u32(b, 68) != 0) malformed("the header's reserved field is not zero");
+  if (nsec > 16) malformed("the section table has " + std::to_string(nsec) + " entries (at most 16)");
+  info.is_signed = (info.flags & kFlagSigned) != 0;
+  uint64_t header_end = kHeaderFixedSize + uint64_t{nsec} * kSectionEntrySize;
+  if (info.contents_size < header_end) malformed("the contents size is smaller than the header");
+  uint64_t expected = info.contents_size + kDigestSize + (info.is_signed ? kSignatureBlockSize : 0);
+  if (info.contents_size > b.size() || b.size() < expected) {
+    fail(K::Truncated,
+         "truncated: the file has " + std::to_string(b.size()) + " bytes, its header says " + std::to_string(expected));
+  }
+  if (b.size() > expected)
+    malformed(std::to_string(b.size() - expected) + " unexpected bytes after the end of the pack");
+
+  // 2. The digest covers everything before it (header included).
+  size_t cs = static_cast<size_t>(info.contents_size);
+  crypto_hash_sha256(info.digest.data(), reinterpret_cast<const unsigned char*>(b.data()), cs);
+  if (sodium_memcmp(info.digest.data(), b.data() + cs, kDigestSize) != 0) {
+    fail(K::DigestMismatch, "digest mismatch: the pack is corrupted or was modified after it was built");
+  }
+
+  // 3. The signature.
+  if (info.is_signed) {
+    const auto* block = reinterpret_cast<const unsigned char*>(b.data() + cs + kDigestSize);
+    std::memcpy(info.signer.data(), block, 32);
+    std::string msg = sign_message(info.digest.data());
+    if (crypto_sign_verify_detached(block + 32, reinterpret_cast<const unsigned char*>(msg.data()), msg.size(),
+                                    info.signer.data()) != 0) {
+      fail(K::BadSignature, "bad signature: the signature does not verify for key " + key_id(info.signer) +
+                                " (the pack or its signature was tampered with)");
+    }
+    info.trusted = std::any_of(trusted.begin(), trusted.end(), [&](const PublicKey& k) { return k == info.signer; });
+    if (enforce_trust && !info.trusted) {
+      fail(K::UntrustedKey, "untrusted key: the pack is signed by key " + key_id(info.signer) +
+                                ", which is not among the trusted keys (--trusted-keys)");
+    }
+  } else if (enforce_trust && !allow_unsigned) {
+    fail(K::Unsigned, "the pack is unsigned: refusing to load it (pass --allow-unsigned to run it anyway)");
+  }
+
+  // 4. Target.
+  info.arch = fixed_text(b, 16, 16);
+  info.cpu = fixed_text(b, 32, 32);
+  if (info.arch != host_arch()) {
+    fail(K::WrongArchitecture,
+         "wrong architecture: the pack targets " + info.arch + ", this machine is " + std::string(host_arch()));
+  }
+
+  // 5. Section table: contiguous, in bounds, each known kind exactly once.
+  uint64_t at = header_end;
+  std::string_view sec[4];
+  uint64_t sec_base[4] = {};
+  for (uint32_t i = 0; i < nsec; ++i) {
+    size_t e = kHeaderFixedSize + size_t{i} * kSectionEntrySize;
+    SectionInfo s{get_u32(b, e), get_u64(b, e + 8), get_u64(b, e + 16)};
+    std::string where = "section " + std::to_string(i);
+    if (get_u32(b, e + 4) != 0) malformed(where + ": unknown section flags");
+    if (s.kind < 1 || s.kind > 3) malformed(where + ": unknown section kind " + std::to_string(s.kind));
+    if (!sec[s.kind].empty() || sec_base[s.kind] != 0)
+      malformed(where + ": a second " + std::string(section_kind_name(s.kind)) + " section");
+    if (s.offset != at) malformed(where + ": does not start where the previous one ends");
+    if (s.size > info.contents_size - at) malformed(where + ": runs past the contents");
+    sec[s.kind] = b.substr(static_cast<size_t>(s.offset), static_cast<size_t>(s.size));
+    sec_base[s.kind] = s.offset;
+    at += s.size;
+    info.sections.push_back(s);
+  }
+  if (at != info.contents_size) malformed("bytes between the last section and the digest");
+  for (uint32_t k = 1; k <= 3; ++k) {
+    if (sec_base[k] == 0) malformed("the " + std::string(section_kind_name(k)) + " section is missing");
+  }
+
+  // 6. Source map, then meta and IR (whose spans are checked against it).
+  {
+    Reader r(sec[3], "source-map", sec_base[3]);
+    uint32_t n = r.count(8);
+    for (uint32_t i = 0; i < n; ++i) {
+      std::string path = r.str();
+      std::string text = r.str();
+      if (text.size() > UINT32_MAX) r.bad("a source file is too large");
+      out.sources.add(std::move(path), std::move(text));
+    }
+    if (!r.at_end()) r.bad("trailing bytes");
+  }
+  {
+    Reader r(sec[1], "meta", sec_base[1]);
+    info.compiler_version = r.str();
+    info.rules.resize(r.count(4 + 4 + 3 + 8));
+    for (RuleInfo& ri : info.rules) {
+      ri.id = r.str();
+      ri.title = r.str();
+      ri.scope = r.enum_(ir::Scope::Chain, "scope");
+      ri.severity = r.enum_(ir::Severity::Critical, "severity");
+      ri.enabled = r.boolean();
+      ri.file = r.u32();
+      ri.line = r.u32();
+      if (ri.file != kNoFile && ri.file >= out.sources.size()) r.bad("a rule names file " + std::to_string(ri.file));
+    }
+    if (!r.at_end()) r.bad("trailing bytes");
+  }
+  {
+    Reader r(sec[2], "ir", sec_base[2]);
+    Decoder{out.sources}.ir_section(r, out.program);
+  }
+  Validator(out.program).run();
+  if (info.rules.size() != out.program.rules.size()) malformed("the meta and ir sections list different rules");
+  for (size_t i = 0; i < info.rules.size(); ++i) {
+    const ir::Rule& r = out.program.rules[i];
+    const RuleInfo& ri = info.rules[i];
+    if (ri.id != r.id || ri.title != r.meta.title || ri.scope != r.scope || ri.severity != r.meta.severity ||
+        ri.enabled != r.meta.enabled) {
+      malformed("the meta and ir sections disagree about rule " + std::to_string(i));
+    }
+  }
+  return out;
+}
+
+Expected<LoadedPack> load_checked(std::string_view b, std::span<const PublicKey> trusted, bool allow_unsigned,
+                                  bool enforce) {
+  try {
+    return load(b, trusted, allow_unsigned, enforce);
+  } catch (const Fail& f) {
+    return PackError{f.kind, f.message};
+  } catch (const std::bad_alloc&) {
+    return PackError{PackErrorKind::Malformed, "the pack's tables are too large to load"};
+  }
+}
+
+std::string hex(const uint8_t* p, size_t n) {
+  std::string s(n * 2 + 1, '\0');
+  sodium_bin2hex(s.data(), s.size(), p, n);
+  s.pop_back();
+  return s;
+}
+
+// Decodes exactly `n` bytes of hex from a trimmed line.
+bool unhex(std::string_view text, uint8_t* out, size_t n) {
+  if (text.size() != n * 2) return false;
+  size_t got = 0;
+  if (sodium_hex2bin(out, n, text.data(), text.size(), nullptr, &got, nullptr) != 0) return false;
+  return got == n;
+}
+
+std::vector<std::string_view> key_lines(std::string_view text) {
+  std::vector<std::string_view> lines;
+  size_t pos = 0;
+  while (pos <= text.size()) {
+    size_t nl = text.find('\n', pos);
+    if (nl == std::string_view::npos) nl = text.size();
+    std::string_view line = text.substr(pos, nl - pos);
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t')) line.remove_suffix(1);
+    while (!line.empty() && (line.front() == ' ' || line.front() == '\t')) line.remove_prefix(1);
+    if (!line.empty() && line.front() != '#') lines.push_back(line);
+    pos = nl + 1;
+  }
+  return lines;
+}
+
+}  // namespace
+
+std::string_view section_kind_name(uint32_t kind) {
+  switch (kind) {
+    case 1: return "meta";
+    case 2: return "ir";
+    case 3: return "source-map";
+    default: return "unknown";
+  }
+}
+
+std::string_view host_arch() {
+#if defined(__x86_64__)
+  return "x86_64";
+#elif defined(__aarch64__)
+  return "aarch64";
+#elif defined(__riscv) && __riscv_xlen == 64
+  return "riscv64";
+#else
+  return "unknown";
+#endif
+}
+
+std::string_view error_kind_name(PackErrorKind k) {
+  switch (k) {
+    case PackErrorKind::Truncated: return "truncated";
+    case PackErrorKind::BadMagic: return "bad-magic";
+    case PackErrorKind::UnsupportedVersion: return "unsupported-version";
+    case PackErrorKind::WrongArchitecture: return "wrong-architecture";
+    case PackErrorKind::DigestMismatch: return "digest-mismatch";
+    case PackErrorKind::Unsigned: return "unsigned";
+    case PackErrorKind::BadSignature: return "bad-signature";
+    case PackErrorKind::UntrustedKey: return "untrusted-key";
+    case PackErrorKind::Malformed: return "malformed";
+  }
+  return "unknown";
+}
+
+KeyPair generate_keypair() {
+  init_sodium();
+  KeyPair kp;
+  crypto_sign_keypair(kp.pub.data(), kp.secret.data());
+  return kp;
+}
+
+PublicKey public_of(const SecretKey& k) {
+  PublicKey p;
+  std::memcpy(p.data(), k.data() + 32, 32);
+  return p;
+}
+
+std::string format_public_key(const PublicKey& k) { return hex(k.data(), k.size()) + "\n"; }
+std::string format_secret_key(const SecretKey& k) { return hex(k.data(), k.size()) + "\n"; }
+
+std::optional<SecretKey> parse_secret_key(std::string_view text, std::string& error) {
+  init_sodium();
+  std::vector<std::string_view> lines = key_lines(text);
+  SecretKey k;
+  if (lines.size() != 1 || !unhex(lines[0], k.data(), k.size())) {
+    error = "not a braid secret key (expected one line of 128 hex digits, as written by `braid keygen`)";
+    return std::nullopt;
+  }
+  PublicKey derived;
+  SecretKey check;
+  crypto_sign_seed_keypair(derived.data(), check.data(), k.data());
+  if (derived != public_of(k)) {
+    error = "the secret key is inconsistent (its public half does not match its seed)";
+    return std::nullopt;
+  }
+  return k;
+}
+
+std::optional<std::vector<PublicKey>> parse_public_keys(std::string_view text, std::string& error) {
+  std::vector<PublicKey> keys;
+  std::vector<std::string_view> lines = key_lines(text);
+  for (size_t i = 0; i < lines.size(); ++i) {
+    PublicKey k;
+    if (!unhex(lines[i], k.data(), k.size())) {
+      error = "key " + std::to_string(i + 1) + " is not a public key (expected 64 hex digits, as in KEYFILE.pub)";
+      return std::nullopt;
+    }
+    keys.push_back(k);
+  }
+  if (keys.empty()) {
+    error = "no public key in the file";
+    return std::nullopt;
+  }
+  return keys;
+}
+
+std::string key_id(const PublicKey& k) {
+  init_sodium();
+  uint8_t h[crypto_hash_sha256_BYTES];
+  crypto_hash_sha256(h, k.data(), k.size());
+  return hex(h, 8);
+}
+
+std::string write_pack(const ir::Program& program, const SourceManager& sm, const PackOptions& opts) {
+  init_sodium();
+  auto check_target = [](const std::string& s, size_t max, const char* what) {
+    if (s.empty() || s.size() > max)
+      throw std::invalid_argument(std::string("pack: the target ") + what + " must be 1.." + std::to_string(max) +
+                                  " bytes");
+    for (char c : s) {
+      if (static_cast<unsigned char>(c) < 0x21 || static_cast<unsigned char>(c) > 0x7e) {
+        throw std::invalid_argument(std::string("pack: the target ") + what + " must be printable ASCII");
+      }
+    }
+  };
+  check_target(opts.target_arch, 15, "architecture");
+  check_target(opts.target_cpu, 31, "CPU");
+
+  std::string sections[3] = {write_meta(program, sm, opts.compiler_version), write_ir(program), write_source_map(sm)};
+  constexpr uint32_t kinds[3] = {1, 2, 3};
+  const uint32_t nsec = 3;
+  std::string b(kHeaderFixedSize + nsec * kSectionEntrySize, '\0');
+  std::memcpy(b.data(), kMagic, sizeof kMagic);
+  put_u32_at(b, 8, kFormatVersion);
+  put_u32_at(b, 12, opts.sign_key ? kFlagSigned : 0);
+  std::memcpy(b.data() + 16, opts.target_arch.data(), opts.target_arch.size());
+  std::memcpy(b.data() + 32, opts.target_cpu.data(), opts.target_cpu.size());
+  put_u32_at(b, 64, nsec);
+  uint64_t at = b.size();
+  for (uint32_t i = 0; i < nsec; ++i) {
+    size_t e = kHeaderFixedSize + size_t{i} * kSectionEntrySize;
+    put_u32_at(b, e, kinds[i]);
+    put_u64_at(b, e + 8, at);
+    put_u64_at(b, e + 16, sections[i].size());
+    at += sections[i].size();
+  }
+  put_u64_at(b, 72, at);
+  for (const std::string& s : sections) b += s;
+
+  uint8_t digest[kDigestSize];
+  crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(b.data()), b.size());
+  b.append(reinterpret_cast<const char*>(digest), kDigestSize);
+  if (opts.sign_key) {
+    PublicKey pub = public_of(*opts.sign_key);
+    uint8_t sig[crypto_sign_BYTES];
+    std::string msg = sign_message(digest);
+    crypto_sign_detached(sig, nullptr, reinterpret_cast<const unsigned char*>(msg.data()), msg.size(),
+                         opts.sign_key->data());
+    b.append(reinterpret_cast<const char*>(pub.data()), pub.size());
+    b.append(reinterpret_cast<const char*>(sig), sizeof sig);
+  }
+  return b;
+}
+
+Expected<LoadedPack> load_pack(std::string_view bytes, std::span<const PublicKey> trusted_keys, bool allow_unsigned) {
+  return load_checked(bytes, trusted_keys, allow_unsigned, true);
+}
+
+Expected<LoadedPack> inspect_pack(std::string_view bytes, std::span<const PublicKey> trusted_keys) {
+  return load_checked(bytes, trusted_keys, true, false);
+}
+
+}  // namespace braid::pack
