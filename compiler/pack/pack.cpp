@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <map>
 #include <stdexcept>
 
 namespace braid::pack {
@@ -149,6 +150,14 @@ class Reader {
     if (v > static_cast<uint8_t>(last)) bad(std::string("invalid ") + what + " " + std::to_string(v));
     return static_cast<E>(v);
   }
+  // The next n bytes, as a view into the section.
+  std::string_view take(uint64_t n) {
+    need(n);
+    std::string_view v = d_.substr(pos_, static_cast<size_t>(n));
+    pos_ += static_cast<size_t>(n);
+    return v;
+  }
+  uint64_t offset() const { return base_ + pos_; }  // of the next byte, in the file
   bool at_end() const { return pos_ == d_.size(); }
 
  private:
@@ -157,6 +166,117 @@ class Reader {
   uint64_t base_;
   size_t pos_ = 0;
 };
+
+// ---------------------------------------------------------------------------------------------------------------
+// The opaque sections: checks shared by the writer (std::invalid_argument) and the reader (Malformed)
+
+struct Problem {
+  size_t at = 0;     // byte offset inside the blob
+  std::string what;  // empty: no problem
+  explicit operator bool() const { return !what.empty(); }
+};
+
+constexpr uint32_t kBitcodeWrapperMagic = 0x0B17C0DE;  // little-endian on disk: DE C0 17 0B
+constexpr size_t kBitcodeWrapperHeaderSize = 20;      // magic, version, offset, size, cputype (u32 each)
+constexpr size_t kElf64HeaderSize = 64;
+
+bool raw_bitcode_magic(std::string_view b) {
+  return b.size() >= 4 && b[0] == 'B' && b[1] == 'C' && static_cast<uint8_t>(b[2]) == 0xC0 &&
+         static_cast<uint8_t>(b[3]) == 0xDE;
+}
+
+// The checks LLVM's bitcode reader makes before it parses anything (BitcodeReader.cpp, initStream): a magic, a
+// size that is a multiple of 4, and for the wrapper a header whose offset and size stay inside the blob and point
+// at raw bitcode.
+Problem check_bitcode(std::string_view b) {
+  bool wrapped = b.size() >= 4 && get_u32(b, 0) == kBitcodeWrapperMagic;
+  if (!wrapped && !raw_bitcode_magic(b)) {
+    return {0, "not LLVM bitcode: it must start with 'B' 'C' 0xC0 0xDE or the wrapper magic 0x0B17C0DE"};
+  }
+  if (b.size() % 4 != 0) return {0, "the bitcode is " + std::to_string(b.size()) + " bytes, not a multiple of 4"};
+  if (!wrapped) return {};
+  if (b.size() < kBitcodeWrapperHeaderSize) return {0, "the bitcode wrapper header is cut short"};
+  uint32_t off = get_u32(b, 8), size = get_u32(b, 12);
+  if (uint64_t{off} + size > b.size()) {
+    return {8, "the bitcode wrapper's offset " + std::to_string(off) + " and size " + std::to_string(size) +
+                   " run past its " + std::to_string(b.size()) + " bytes"};
+  }
+  if (!raw_bitcode_magic(b.substr(off, size))) {
+    return {off, "the bitcode wrapper does not hold LLVM bitcode (no 'B' 'C' 0xC0 0xDE magic at its offset)"};
+  }
+  return {};
+}
+
+// ELF e_machine of an architecture name; 0 for one this reader does not know (then the machine is not checked).
+uint16_t elf_machine(std::string_view arch) {
+  if (arch == "x86_64") return 62;    // EM_X86_64
+  if (arch == "aarch64") return 183;  // EM_AARCH64
+  if (arch == "riscv64") return 243;  // EM_RISCV
+  return 0;
+}
+
+uint16_t get_u16(std::string_view b, size_t at) {
+  return static_cast<uint16_t>(static_cast<uint8_t>(b[at]) | (static_cast<uint8_t>(b[at + 1]) << 8));
+}
+
+// An ELF64 little-endian relocatable object for `arch`: the identification bytes, e_type and e_machine. The rest
+// is the JIT linker's to check.
+Problem check_elf(std::string_view o, std::string_view arch) {
+  if (o.size() < 4 || o.substr(0, 4) != std::string_view("\x7f" "ELF", 4))
+    return {0, "the object is not an ELF file (bad magic)"};
+  if (o.size() < kElf64HeaderSize)
+    return {0, "the object is " + std::to_string(o.size()) + " bytes, shorter than an ELF64 header"};
+  if (o[4] != 2) return {4, "the object is not a 64-bit ELF file (EI_CLASS " + std::to_string(static_cast<uint8_t>(o[4])) + ")"};
+  if (o[5] != 1) return {5, "the object is not a little-endian ELF file (EI_DATA " + std::to_string(static_cast<uint8_t>(o[5])) + ")"};
+  if (o[6] != 1) return {6, "the object has ELF version " + std::to_string(static_cast<uint8_t>(o[6])) + ", not 1"};
+  if (uint16_t t = get_u16(o, 16); t != 1)
+    return {16, "the object is not a relocatable object (ELF type " + std::to_string(t) + ", not ET_REL)"};
+  uint16_t want = elf_machine(arch);
+  if (uint16_t m = get_u16(o, 18); want != 0 && m != want) {
+    return {18, "the object is for ELF machine " + std::to_string(m) + ", not " + std::string(arch) + " (" +
+                    std::to_string(want) + ")"};
+  }
+  return {};
+}
+
+// `lo`: the lowest byte allowed (0x20 allows spaces, 0x21 does not).
+bool printable(std::string_view s, unsigned char lo) {
+  return std::all_of(s.begin(), s.end(), [lo](char c) {
+    return static_cast<unsigned char>(c) >= lo && static_cast<unsigned char>(c) <= 0x7e;
+  });
+}
+
+// The text fields of a native section; "" when fine.
+std::string native_fields_problem(const NativeCode& n) {
+  if (n.cpu.empty() || n.cpu.size() > 31 || !printable(n.cpu, 0x21))
+    return "the native code's cpu must be 1..31 bytes of printable ASCII without spaces";
+  if (n.features.size() > kMaxFeaturesSize || !printable(n.features, 0x20))
+    return "the native code's feature string must be at most " + std::to_string(kMaxFeaturesSize) +
+           " bytes of printable ASCII";
+  if (n.llvm_version.empty() || n.llvm_version.size() > kMaxLlvmVersionSize || !printable(n.llvm_version, 0x20))
+    return "the native code's LLVM version must be 1.." + std::to_string(kMaxLlvmVersionSize) +
+           " bytes of printable ASCII";
+  return {};
+}
+
+// An LLVM feature string ("+a,-b,c") as name -> enabled; for a repeated name the last one wins.
+std::map<std::string, bool, std::less<>> parse_features(std::string_view s) {
+  std::map<std::string, bool, std::less<>> out;
+  while (!s.empty()) {
+    size_t comma = s.find(',');
+    std::string_view f = s.substr(0, comma);
+    s = comma == std::string_view::npos ? std::string_view() : s.substr(comma + 1);
+    while (!f.empty() && f.front() == ' ') f.remove_prefix(1);
+    while (!f.empty() && f.back() == ' ') f.remove_suffix(1);
+    bool on = true;
+    if (!f.empty() && (f.front() == '+' || f.front() == '-')) {
+      on = f.front() == '+';
+      f.remove_prefix(1);
+    }
+    if (!f.empty()) out[std::string(f)] = on;
+  }
+  return out;
+}
 
 // ---------------------------------------------------------------------------------------------------------------
 // The sections, written
@@ -387,6 +507,17 @@ std::string write_meta(const ir::Program& p, const SourceManager& sm, const std:
     w.u32(located ? s.file : kNoFile);
     w.u32(located ? sm.file(s.file).line_col(s.begin).line : 0);
   }
+  return std::move(w.buf);
+}
+
+// str cpu, str features, str llvm_version, u64 object size, the object.
+std::string write_native(const NativeCode& n) {
+  Writer w;
+  w.str(n.cpu);
+  w.str(n.features);
+  w.str(n.llvm_version);
+  w.u64(n.object.size());
+  w.buf += n.object;
   return std::move(w.buf);
 }
 
@@ -874,7 +1005,10 @@ LoadedPack load(std::string_view b, std::span<const PublicKey> trusted, bool all
   info.contents_size = get_u64(b, 72);
   if ((info.flags & ~kFlagSigned) != 0) malformed("unknown header flags " + std::to_string(info.flags));
   if (get_u32(b, 68) != 0) malformed("the header's reserved field is not zero");
-  if (nsec > 16) malformed("the section table has " + std::to_string(nsec) + " entries (at most 16)");
+  if (nsec > kMaxSections) {
+    malformed("the section table has " + std::to_string(nsec) + " entries (at most " + std::to_string(kMaxSections) +
+              ")");
+  }
   info.is_signed = (info.flags & kFlagSigned) != 0;
   uint64_t header_end = kHeaderFixedSize + uint64_t{nsec} * kSectionEntrySize;
   if (info.contents_size < header_end) malformed("the contents size is smaller than the header");
@@ -920,17 +1054,18 @@ LoadedPack load(std::string_view b, std::span<const PublicKey> trusted, bool all
          "wrong architecture: the pack targets " + info.arch + ", this machine is " + std::string(host_arch()));
   }
 
-  // 5. Section table: contiguous, in bounds, each known kind exactly once.
+  // 5. Section table: contiguous, in bounds, each known kind at most once, the first three required.
+  constexpr uint32_t kLastSection = static_cast<uint32_t>(SectionKind::NativeObject);
   uint64_t at = header_end;
-  std::string_view sec[4];
-  uint64_t sec_base[4] = {};
+  std::string_view sec[kLastSection + 1];
+  uint64_t sec_base[kLastSection + 1] = {};  // 0: absent (no section starts at 0)
   for (uint32_t i = 0; i < nsec; ++i) {
     size_t e = kHeaderFixedSize + size_t{i} * kSectionEntrySize;
     SectionInfo s{get_u32(b, e), get_u64(b, e + 8), get_u64(b, e + 16)};
     std::string where = "section " + std::to_string(i);
     if (get_u32(b, e + 4) != 0) malformed(where + ": unknown section flags");
-    if (s.kind < 1 || s.kind > 3) malformed(where + ": unknown section kind " + std::to_string(s.kind));
-    if (!sec[s.kind].empty() || sec_base[s.kind] != 0)
+    if (s.kind < 1 || s.kind > kLastSection) malformed(where + ": unknown section kind " + std::to_string(s.kind));
+    if (sec_base[s.kind] != 0)
       malformed(where + ": a second " + std::string(section_kind_name(s.kind)) + " section");
     if (s.offset != at) malformed(where + ": does not start where the previous one ends");
     if (s.size > info.contents_size - at) malformed(where + ": runs past the contents");
@@ -975,6 +1110,34 @@ LoadedPack load(std::string_view b, std::span<const PublicKey> trusted, bool all
   {
     Reader r(sec[2], "ir", sec_base[2]);
     Decoder{out.sources}.ir_section(r, out.program);
+  }
+  // 7. The compiled code: opaque, but framed and with the right magic.
+  constexpr auto kBc = static_cast<uint32_t>(SectionKind::LlvmBitcode);
+  constexpr auto kObj = static_cast<uint32_t>(SectionKind::NativeObject);
+  if (sec_base[kBc] != 0) {
+    if (Problem p = check_bitcode(sec[kBc])) {
+      malformed("llvm-bitcode section, byte " + std::to_string(sec_base[kBc] + p.at) + ": " + p.what);
+    }
+    out.bitcode = std::string(sec[kBc]);
+  }
+  if (sec_base[kObj] != 0) {
+    if (sec_base[kBc] == 0) malformed("a native-object section without an llvm-bitcode section to fall back to");
+    Reader r(sec[kObj], "native-object", sec_base[kObj]);
+    NativeCode n;
+    n.cpu = r.str();
+    n.features = r.str();
+    n.llvm_version = r.str();
+    if (std::string why = native_fields_problem(n); !why.empty()) r.bad(why);
+    if (n.cpu != info.cpu) r.bad("the native code is for cpu " + n.cpu + " but the header names cpu " + info.cpu);
+    uint64_t size = r.u64();
+    uint64_t object_at = r.offset();
+    std::string_view object = r.take(size);
+    if (!r.at_end()) r.bad("trailing bytes");
+    if (Problem p = check_elf(object, info.arch)) {
+      malformed("native-object section, byte " + std::to_string(object_at + p.at) + ": " + p.what);
+    }
+    n.object = std::string(object);
+    out.native = std::move(n);
   }
   Validator(out.program).run();
   if (info.rules.size() != out.program.rules.size()) malformed("the meta and ir sections list different rules");
@@ -1037,6 +1200,8 @@ std::string_view section_kind_name(uint32_t kind) {
     case 1: return "meta";
     case 2: return "ir";
     case 3: return "source-map";
+    case 4: return "llvm-bitcode";
+    case 5: return "native-object";
     default: return "unknown";
   }
 }
@@ -1141,27 +1306,50 @@ std::string write_pack(const ir::Program& program, const SourceManager& sm, cons
   };
   check_target(opts.target_arch, 15, "architecture");
   check_target(opts.target_cpu, 31, "CPU");
+  std::string cpu = opts.target_cpu;
+  if (!opts.bitcode.empty()) {
+    if (Problem p = check_bitcode(opts.bitcode)) {
+      throw std::invalid_argument("pack: the bitcode, byte " + std::to_string(p.at) + ": " + p.what);
+    }
+  }
+  if (opts.native) {
+    const NativeCode& n = *opts.native;
+    if (opts.bitcode.empty())
+      throw std::invalid_argument("pack: native code needs bitcode too (the fallback on other CPUs)");
+    if (std::string why = native_fields_problem(n); !why.empty()) throw std::invalid_argument("pack: " + why);
+    if (cpu != "generic" && cpu != n.cpu) {
+      throw std::invalid_argument("pack: the target CPU " + cpu + " is not the native code's cpu " + n.cpu);
+    }
+    cpu = n.cpu;
+    if (Problem p = check_elf(n.object, opts.target_arch)) {
+      throw std::invalid_argument("pack: the native object, byte " + std::to_string(p.at) + ": " + p.what);
+    }
+  }
 
-  std::string sections[3] = {write_meta(program, sm, opts.compiler_version), write_ir(program), write_source_map(sm)};
-  constexpr uint32_t kinds[3] = {1, 2, 3};
-  const uint32_t nsec = 3;
+  std::vector<std::pair<SectionKind, std::string>> sections;
+  sections.emplace_back(SectionKind::Meta, write_meta(program, sm, opts.compiler_version));
+  sections.emplace_back(SectionKind::Ir, write_ir(program));
+  sections.emplace_back(SectionKind::SourceMap, write_source_map(sm));
+  if (!opts.bitcode.empty()) sections.emplace_back(SectionKind::LlvmBitcode, opts.bitcode);
+  if (opts.native) sections.emplace_back(SectionKind::NativeObject, write_native(*opts.native));
+  const auto nsec = static_cast<uint32_t>(sections.size());
   std::string b(kHeaderFixedSize + nsec * kSectionEntrySize, '\0');
   std::memcpy(b.data(), kMagic, sizeof kMagic);
   put_u32_at(b, 8, kFormatVersion);
   put_u32_at(b, 12, opts.sign_key ? kFlagSigned : 0);
   std::memcpy(b.data() + 16, opts.target_arch.data(), opts.target_arch.size());
-  std::memcpy(b.data() + 32, opts.target_cpu.data(), opts.target_cpu.size());
+  std::memcpy(b.data() + 32, cpu.data(), cpu.size());
   put_u32_at(b, 64, nsec);
   uint64_t at = b.size();
   for (uint32_t i = 0; i < nsec; ++i) {
     size_t e = kHeaderFixedSize + size_t{i} * kSectionEntrySize;
-    put_u32_at(b, e, kinds[i]);
+    put_u32_at(b, e, static_cast<uint32_t>(sections[i].first));
     put_u64_at(b, e + 8, at);
-    put_u64_at(b, e + 16, sections[i].size());
-    at += sections[i].size();
+    put_u64_at(b, e + 16, sections[i].second.size());
+    at += sections[i].second.size();
   }
   put_u64_at(b, 72, at);
-  for (const std::string& s : sections) b += s;
+  for (const auto& [kind, bytes] : sections) b += bytes;
 
   uint8_t digest[kDigestSize];
   crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(b.data()), b.size());
@@ -1184,6 +1372,32 @@ Expected<LoadedPack> load_pack(std::string_view bytes, std::span<const PublicKey
 
 Expected<LoadedPack> inspect_pack(std::string_view bytes, std::span<const PublicKey> trusted_keys) {
   return load_checked(bytes, trusted_keys, true, false);
+}
+
+std::string PackInfo::digest_hex() const { return hex(digest.data(), digest.size()); }
+
+std::string native_mismatch(const LoadedPack& pack, std::string_view host_cpu, std::string_view host_features,
+                            std::string_view llvm_version) {
+  if (!pack.native) return "the pack has no native code";
+  const NativeCode& n = *pack.native;
+  if (n.cpu != host_cpu) return "the native code is for cpu " + n.cpu + ", this machine is " + std::string(host_cpu);
+  if (n.llvm_version != llvm_version) {
+    return "the native code was built by LLVM " + n.llvm_version + ", this braid has LLVM " +
+           std::string(llvm_version);
+  }
+  auto host = parse_features(host_features);
+  std::string missing;
+  for (const auto& [name, on] : parse_features(n.features)) {
+    auto it = host.find(name);
+    if (on && (it == host.end() || !it->second)) missing += (missing.empty() ? "+" : ",+") + name;
+  }
+  if (!missing.empty()) return "the native code needs CPU features this machine lacks: " + missing;
+  return {};
+}
+
+bool native_usable(const LoadedPack& pack, std::string_view host_cpu, std::string_view host_features,
+                   std::string_view llvm_version) {
+  return native_mismatch(pack, host_cpu, host_features, llvm_version).empty();
 }
 
 }  // namespace braid::pack

@@ -24,6 +24,8 @@
 #include <unordered_set>
 
 #include "engine/interp.h"
+#include "engine/matcher.h"
+#include "ir/match_plan.h"
 #include "input/convert.h"
 #include "input/extract.h"
 #include "input/reader.h"
@@ -315,6 +317,14 @@ struct RuleRt {
   std::unordered_map<std::string, int64_t, Shard::Hash, std::equal_to<>> suppress;
   size_t suppress_sweep_at = 1024;                // sweep expired keys when the map grows past this
   std::vector<std::string> saturated_names;      // aggregate -> "distinct(step.field)"
+  std::vector<uint8_t> hits;                     // session/chain: steps the current event matched
+  bool touched = false;                          // some step matched the current event
+};
+
+// A predicate of the match plan, resolved to the rule that runs it (kNone: the rule does not run).
+struct PredTarget {
+  uint32_t rule = ir::kNone;  // index into Impl::rules
+  uint32_t step = ir::kNone;
 };
 
 struct SourceRt {
@@ -325,6 +335,8 @@ struct SourceRt {
   std::vector<uint32_t> event_rules, session_rules, chain_rules;  // indices into Impl::rules
   std::vector<uint32_t> links_as_parent, links_as_child;          // indices into Impl::links
   std::vector<uint32_t> recognize_slots;                          // slots `recognize` reads
+  std::vector<PredTarget> preds;                                  // match-plan predicate id -> rule/step
+  uint64_t released = 0;                                          // events through process_event
   int64_t watermark() const { return max_seen == kNever ? kNever : sat_sub(max_seen, src->lateness); }
 };
 
@@ -344,6 +356,8 @@ struct Engine::Impl {
 
   std::vector<SourceRt> sources;
   std::vector<RuleRt> rules;
+  ir::MatchPlan plan;
+  std::vector<uint32_t> match_ids, touched;  // the current event's matched predicates / touched rules
   std::vector<LinkRt> links;
   std::vector<Shard> shards{1};
   std::vector<std::unique_ptr<Session>> sessions;  // by uid (single shard: uid = index)
@@ -402,7 +416,12 @@ struct Engine::Impl {
   bool decide_seqs(const ir::Rule& r, RuleState& st, int64_t now, bool closing);
   void fire(uint32_t rule_index, RuleState* st, Session* se, Chain* ch, const char* decided, int64_t when,
             bool on_event);
-  std::vector<uint8_t> matched_buf;
+  uint32_t match_predicates(uint32_t s, const Value* slots, const StateView* session, bool with_steps);
+  static bool has_pending(const RuleState& st) {
+    for (const SeqState& q : st.seqs)
+      if (!q.matched && q.pending != kNever) return true;
+    return false;
+  }
 };
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -658,6 +677,46 @@ void Engine::Impl::setup() {
     }
   }
   // Session-rule state lives in Session::rules at the rule's position in its source's session_rules list.
+
+  // The match plan, resolved to the rules that run.
+  plan = ir::build_match_plan(p);
+  std::vector<uint32_t> rt_of(p.rules.size(), ir::kNone);
+  for (uint32_t ri = 0; ri < rules.size(); ++ri) {
+    rt_of[static_cast<size_t>(rules[ri].r - p.rules.data())] = ri;
+    rules[ri].hits.assign(rules[ri].r->steps.size(), 0);
+  }
+  size_t most = 0;
+  for (size_t s = 0; s < p.sources.size(); ++s) {
+    for (const ir::Predicate& pr : plan.sources[s].predicates)
+      sources[s].preds.push_back(PredTarget{rt_of[pr.rule], pr.step});
+    most = std::max(most, plan.sources[s].predicates.size());
+  }
+  match_ids.resize(most + 1);
+}
+
+// The predicates of source `s` that hold for the current event, as sorted ids into match_ids (so rules act in
+// program order whichever evaluator found them).
+uint32_t Engine::Impl::match_predicates(uint32_t s, const Value* slots, const StateView* session, bool with_steps) {
+  uint32_t n = 0;
+  if (opt.matcher) {
+    n = opt.matcher->match(in, s, slots, session, match_ids.data());
+    std::sort(match_ids.begin(), match_ids.begin() + n);
+    return n;
+  }
+  // The reference: every predicate of every running rule, one at a time.
+  EvalContext ctx{slots, in.field_slots(s), session};
+  const auto& preds = plan.sources[s].predicates;
+  for (uint32_t k = 0; k < preds.size(); ++k) {
+    const PredTarget& t = sources[s].preds[k];
+    if (t.rule == ir::kNone || (t.step != ir::kNone && !with_steps)) continue;
+    RuleRt& rr = rules[t.rule];
+    auto t0 = opt.rule_timing ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
+    if (in.test(preds[k].node, ctx)) match_ids[n++] = k;
+    if (opt.rule_timing)
+      stats.rules[rr.stat].nanos += static_cast<uint64_t>(
+          std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count());
+  }
+  return n;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -675,8 +734,12 @@ void Engine::Impl::record(const Where& where) {
     if (src.recognize == ir::kNoNode) continue;
     for (uint32_t slot : sources[s].recognize_slots)
       conv_buf[slot] = conv.convert_value(fields[src.slots[slot].field], src.slots[slot].type);
-    EvalContext ctx{conv_buf.data(), in.field_slots(s), nullptr};
-    if (!in.test(src.recognize, ctx)) continue;
+    int hit = opt.matcher ? opt.matcher->recognize(in, s, conv_buf.data()) : -1;
+    if (hit < 0) {
+      EvalContext ctx{conv_buf.data(), in.field_slots(s), nullptr};
+      hit = in.test(src.recognize, ctx) ? 1 : 0;
+    }
+    if (!hit) continue;
     conv.convert(s, fields, std::span<Value>(conv_buf.data(), conv_buf.size()));
     route_and_hold(s, where);
     return;
@@ -878,27 +941,34 @@ void Engine::Impl::process_event(uint32_t s, const Value* slots, int64_t t, std:
                                deadline_order++, DeadlineKind::SessionClose, se->uid, 0});
   }
 
-  // Event-scope rules.
+  // Which predicates hold: event rules fire in program order; session/chain rules get their matched steps.
+  ++sr.released;
   View sv;
   sv.e = this, sv.se = se;
-  EvalContext rctx{slots, in.field_slots(s), &sv};
-  for (uint32_t ri : sr.event_rules) {
-    RuleRt& rr = rules[ri];
-    auto t0 = opt.rule_timing ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
-    ++stats.rules[rr.stat].evaluations;
-    if (in.test(rr.r->condition, rctx)) fire(ri, nullptr, se, nullptr, "event", t, true);
-    if (opt.rule_timing)
-      stats.rules[rr.stat].nanos += static_cast<uint64_t>(
-          std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count());
+  uint32_t nm = match_predicates(s, slots, &sv, se != nullptr);
+  for (uint32_t i = 0; i < nm; ++i) {
+    const PredTarget& tg = sr.preds[match_ids[i]];
+    if (tg.rule == ir::kNone) continue;
+    RuleRt& rr = rules[tg.rule];
+    if (tg.step == ir::kNone) {
+      fire(tg.rule, nullptr, se, nullptr, "event", t, true);
+    } else if (se) {
+      rr.hits[tg.step] = 1;
+      if (!rr.touched) {
+        rr.touched = true;
+        touched.push_back(tg.rule);
+      }
+    }
   }
   if (!se) return;
 
-  // Session rules.
+  // Session rules. A rule no step of which matched only needs a visit if its condition reads session
+  // attributes (they changed) or an absence window is pending (it may have ended).
   for (size_t k = 0; k < sr.session_rules.size(); ++k) {
     uint32_t ri = sr.session_rules[k];
     RuleRt& rr = rules[ri];
     RuleState& st = se->rules[k];
-    if (st.fired) continue;
+    if (st.fired || (!rr.touched && !rr.reads_attrs && !has_pending(st))) continue;
     auto t0 = opt.rule_timing ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
     feed(rr, st, se, nullptr, ri);
     if (opt.rule_timing)
@@ -911,13 +981,18 @@ void Engine::Impl::process_event(uint32_t s, const Value* slots, int64_t t, std:
     if (ch->rules.size() <= rr.state_slot) ch->rules.resize(rr.state_slot + 1);
     if (!ch->rules[rr.state_slot]) ch->rules[rr.state_slot] = std::make_unique<RuleState>(make_state(rr));
     RuleState& st = *ch->rules[rr.state_slot];
-    if (st.fired) continue;
+    if (st.fired || (!rr.touched && !rr.reads_attrs && !has_pending(st))) continue;
     auto t0 = opt.rule_timing ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
     feed(rr, st, se, ch, ri);
     if (opt.rule_timing)
       stats.rules[rr.stat].nanos += static_cast<uint64_t>(
           std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count());
   }
+  for (uint32_t ri : touched) {
+    std::fill(rules[ri].hits.begin(), rules[ri].hits.end(), 0);
+    rules[ri].touched = false;
+  }
+  touched.clear();
 
   record_mints(s, *se);
 }
@@ -1132,20 +1207,14 @@ void Engine::Impl::feed(RuleRt& rr, RuleState& st, Session* se, Chain* ch, uint3
   View sv;
   sv.e = this, sv.se = se, sv.ch = ch;
   EvalContext ctx{cur.slots, in.field_slots(cur.source), &sv};
-  matched_buf.assign(r.steps.size(), 0);
-  bool any = false;
-  for (size_t i = 0; i < r.steps.size(); ++i) {
-    if (in.test(r.steps[i].pred, ctx)) {
-      matched_buf[i] = 1;
-      any = true;
-    }
-  }
+  const std::vector<uint8_t>& matched = rr.hits;  // filled by process_event from the match plan
+  const bool any = rr.touched;
   ++stats.rules[rr.stat].evaluations;
   // Absence windows that ended before this event are decided first (the event cannot be inside them).
   bool newly = decide_seqs(r, st, cur.time, false);
   if (any) {
     for (size_t i = 0; i < r.steps.size(); ++i) {
-      if (!matched_buf[i]) continue;
+      if (!matched[i]) continue;
       StepState& ss = st.steps[i];
       ++ss.count;
       if (ss.ids.size() < opt.step_event_ids) ss.ids.emplace_back(cur.id);
@@ -1200,7 +1269,7 @@ void Engine::Impl::feed(RuleRt& rr, RuleState& st, Session* se, Chain* ch, uint3
     for (size_t q = 0; q < r.sequences.size(); ++q) {
       bool was = st.seqs[q].matched;
       int64_t pending = st.seqs[q].pending;
-      feed_seq(r.sequences[q], st.seqs[q], matched_buf, cur.time);
+      feed_seq(r.sequences[q], st.seqs[q], matched, cur.time);
       if (!was && st.seqs[q].matched) newly = true;
       if (st.seqs[q].pending != kNever && st.seqs[q].pending != pending && r.sequences[q].within) {
         // Wake up when the absence window of the pending match ends.
@@ -1580,7 +1649,18 @@ void Engine::finish() {
   m.finished = true;
 }
 
-const EngineStats& Engine::stats() const { return impl_->stats; }
+const EngineStats& Engine::stats() const {
+  // Event rules are (logically) tested on every event of their sources; counted here, not per event.
+  Impl& m = *impl_;
+  for (const RuleRt& rr : m.rules) {
+    if (rr.r->scope != ir::Scope::Event) continue;
+    uint64_t n = 0;
+    for (uint32_t s : rr.r->sources)
+      if (s < m.sources.size()) n += m.sources[s].released;
+    m.stats.rules[rr.stat].evaluations = n;
+  }
+  return m.stats;
+}
 
 std::vector<ChainInfo> Engine::chains() const {
   const Impl& m = *impl_;

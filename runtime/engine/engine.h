@@ -39,6 +39,8 @@
 
 namespace braid::rt {
 
+class PredicateMatcher;  // engine/matcher.h
+
 using AlertSink = std::function<void(const Alert&)>;
 
 struct EngineOptions {
@@ -69,14 +71,21 @@ struct EngineOptions {
 
   // At most this many warnings per kind (late, malformed) are passed to on_warning; the counts stay exact.
   uint32_t max_warnings_per_kind = 100;
+
+  // Evaluates the rule predicates (and `recognize`) of each event: the JIT (runtime/jit) plugs in here. nullptr:
+  // the reference interpreter evaluates every predicate of every running rule, in program order. Everything else
+  // (sessions, chains, rule state, alerts) is the same code either way. Used by one engine at a time.
+  std::shared_ptr<PredicateMatcher> matcher;
 };
 
 struct RuleStats {
   std::string id;
   uint64_t alerts = 0;       // emitted
   uint64_t suppressed = 0;   // dropped by `suppress`
-  uint64_t evaluations = 0;  // condition evaluations (event rules: events tested; others: step/condition work)
-  uint64_t nanos = 0;        // time spent in the rule (only with EngineOptions::rule_timing)
+  uint64_t evaluations = 0;  // event rules: events of its sources; others: events that touched its state + closes
+  uint64_t nanos = 0;        // time spent in the rule (only with EngineOptions::rule_timing): state updates and
+                             // decisions; predicate evaluation only with the interpreter (the JIT's dispatch
+                             // evaluates many rules' predicates at once)
 };
 
 struct SourceStats {

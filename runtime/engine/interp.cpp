@@ -486,19 +486,12 @@ Value Interpreter::eval(NodeId id, const EvalContext& ctx) {
       if (!stringish(s)) return Value::boolean(false);
       Value pat = eval(opnd(1), ctx);
       if (!stringish(pat)) return Value::boolean(false);
-      switch (n.op) {
-        case Op::Contains: return Value::boolean(contains(s.str(), pat.str(), nocase));
-        case Op::StartsWith: return Value::boolean(starts_with(s.str(), pat.str(), nocase));
-        case Op::EndsWith: return Value::boolean(ends_with(s.str(), pat.str(), nocase));
-        default: return Value::boolean(glob_match(s.str(), pat.str(), nocase));
-      }
+      return Value::boolean(string_op(n.op, s.str(), pat.str(), nocase));
     }
     case Op::Matches: {
       Value s = eval(opnd(0), ctx);
       if (!stringish(s)) return Value::boolean(false);
-      auto rid = static_cast<size_t>(n.imm);
-      const RE2* re = (nocase && impl_->re_nocase[rid]) ? impl_->re_nocase[rid].get() : impl_->re[rid].get();
-      return Value::boolean(RE2::PartialMatch(re2::StringPiece(s.s, s.len), *re));
+      return Value::boolean(matches(static_cast<uint32_t>(n.imm), nocase, s.str()));
     }
     case Op::ContainsAny:
     case Op::StartsWithAny:
@@ -506,76 +499,13 @@ Value Interpreter::eval(NodeId id, const EvalContext& ctx) {
     case Op::LikeAny: {
       Value s = eval(opnd(0), ctx);
       if (!stringish(s)) return Value::boolean(false);
-      auto sid = static_cast<size_t>(n.imm);
-      const std::vector<std::string>& els =
-          (nocase && impl_->has_folded[sid]) ? impl_->folded_sets[sid] : p_.sets[sid].strings;
-      for (const auto& e : els) {
-        bool hit = n.op == Op::ContainsAny     ? contains(s.str(), e, nocase)
-                   : n.op == Op::StartsWithAny ? starts_with(s.str(), e, nocase)
-                   : n.op == Op::EndsWithAny   ? ends_with(s.str(), e, nocase)
-                                               : glob_match(s.str(), e, nocase);
-        if (hit) return Value::boolean(true);
-      }
-      return Value::boolean(false);
+      return Value::boolean(any_of(n.op, static_cast<uint32_t>(n.imm), nocase, s.str()));
     }
-    case Op::InSet: {
-      Value x = eval(opnd(0), ctx);
-      if (x.is_null()) return Value::boolean(false);
-      auto sid = static_cast<size_t>(n.imm);
-      const ir::ConstSet& set = p_.sets[sid];
-      switch (x.tag) {
-        case Tag::String: {
-          if (set.strings.empty()) return Value::boolean(false);
-          if (!nocase) return Value::boolean(set_has_string(set.strings, x.str()));
-          char* f = arena_.alloc(x.len ? x.len : 1);
-          for (uint32_t i = 0; i < x.len; ++i) f[i] = fold_ascii(x.s[i]);
-          const auto& els = impl_->has_folded[sid] ? impl_->folded_sets[sid] : set.strings;
-          return Value::boolean(set_has_string(els, std::string_view(f, x.len)));
-        }
-        case Tag::Int:
-          if (!set.ints.empty() && set.elem == Kind::Int)
-            return Value::boolean(std::binary_search(set.ints.begin(), set.ints.end(), x.i));
-          if (!set.floats.empty()) {
-            auto d = static_cast<double>(x.i);
-            return Value::boolean(std::binary_search(set.floats.begin(), set.floats.end(), d));
-          }
-          return Value::boolean(false);
-        case Tag::Float:
-          if (!set.floats.empty())
-            return Value::boolean(std::binary_search(set.floats.begin(), set.floats.end(), x.f));
-          if (set.elem == Kind::Int) {
-            for (int64_t i : set.ints)
-              if (static_cast<double>(i) == x.f) return Value::boolean(true);
-          }
-          return Value::boolean(false);
-        case Tag::Duration:
-          return Value::boolean(set.elem == Kind::Duration &&
-                                std::binary_search(set.ints.begin(), set.ints.end(), x.i));
-        case Tag::Time:
-          return Value::boolean(set.elem == Kind::Time && std::binary_search(set.ints.begin(), set.ints.end(), x.i));
-        case Tag::Bool:
-          return Value::boolean(set.elem == Kind::Bool &&
-                                std::binary_search(set.ints.begin(), set.ints.end(), int64_t{x.b ? 1 : 0}));
-        default: return Value::boolean(false);
-      }
-    }
+    case Op::InSet: return Value::boolean(in_set(static_cast<uint32_t>(n.imm), nocase, eval(opnd(0), ctx)));
     case Op::InCidr: {
       Value x = eval(opnd(0), ctx);
       if (!stringish(x)) return Value::boolean(false);
-      uint8_t addr[16];
-      bool v6 = false;
-      if (!parse_ip(x.str(), addr, v6)) return Value::boolean(false);
-      for (const auto& c : p_.cidr_sets[static_cast<size_t>(n.imm)].cidrs) {
-        if (c.v6 != v6) continue;
-        uint32_t bits = c.prefix, full = bits / 8, rem = bits % 8;
-        if (std::memcmp(addr, c.addr, full) != 0) continue;
-        if (rem) {
-          auto mask = static_cast<uint8_t>(0xFF << (8 - rem));
-          if ((addr[full] & mask) != (c.addr[full] & mask)) continue;
-        }
-        return Value::boolean(true);
-      }
-      return Value::boolean(false);
+      return Value::boolean(in_cidr(static_cast<uint32_t>(n.imm), x.str()));
     }
     case Op::Exists: return Value::boolean(!eval(opnd(0), ctx).is_null());
 
@@ -631,5 +561,89 @@ Value Interpreter::eval(NodeId id, const EvalContext& ctx) {
   }
   return Value::null();
 }
+
+bool Interpreter::string_op(Op op, std::string_view s, std::string_view pat, bool nocase) {
+  switch (op) {
+    case Op::Contains: return contains(s, pat, nocase);
+    case Op::StartsWith: return starts_with(s, pat, nocase);
+    case Op::EndsWith: return ends_with(s, pat, nocase);
+    default: return glob_match(s, pat, nocase);
+  }
+}
+
+bool Interpreter::matches(uint32_t rid, bool nocase, std::string_view s) const {
+  if (rid >= impl_->re.size()) return false;
+  const RE2* re = (nocase && impl_->re_nocase[rid]) ? impl_->re_nocase[rid].get() : impl_->re[rid].get();
+  return RE2::PartialMatch(re2::StringPiece(s.data(), s.size()), *re);
+}
+
+bool Interpreter::any_of(Op op, uint32_t sid, bool nocase, std::string_view s) const {
+  if (sid >= p_.sets.size()) return false;
+  const std::vector<std::string>& els =
+      (nocase && impl_->has_folded[sid]) ? impl_->folded_sets[sid] : p_.sets[sid].strings;
+  for (const auto& e : els) {
+    bool hit = op == Op::ContainsAny     ? contains(s, e, nocase)
+               : op == Op::StartsWithAny ? starts_with(s, e, nocase)
+               : op == Op::EndsWithAny   ? ends_with(s, e, nocase)
+                                         : glob_match(s, e, nocase);
+    if (hit) return true;
+  }
+  return false;
+}
+
+bool Interpreter::in_set(uint32_t sid, bool nocase, const Value& x) {
+  if (x.is_null() || sid >= p_.sets.size()) return false;
+  const ir::ConstSet& set = p_.sets[sid];
+  switch (x.tag) {
+    case Tag::String: {
+      if (set.strings.empty()) return false;
+      if (!nocase) return set_has_string(set.strings, x.str());
+      char* f = arena_.alloc(x.len ? x.len : 1);
+      for (uint32_t i = 0; i < x.len; ++i) f[i] = fold_ascii(x.s[i]);
+      const auto& els = impl_->has_folded[sid] ? impl_->folded_sets[sid] : set.strings;
+      return set_has_string(els, std::string_view(f, x.len));
+    }
+    case Tag::Int:
+      if (!set.ints.empty() && set.elem == Kind::Int) return std::binary_search(set.ints.begin(), set.ints.end(), x.i);
+      if (!set.floats.empty()) {
+        auto d = static_cast<double>(x.i);
+        return std::binary_search(set.floats.begin(), set.floats.end(), d);
+      }
+      return false;
+    case Tag::Float:
+      if (!set.floats.empty()) return std::binary_search(set.floats.begin(), set.floats.end(), x.f);
+      if (set.elem == Kind::Int) {
+        for (int64_t i : set.ints)
+          if (static_cast<double>(i) == x.f) return true;
+      }
+      return false;
+    case Tag::Duration:
+      return set.elem == Kind::Duration && std::binary_search(set.ints.begin(), set.ints.end(), x.i);
+    case Tag::Time: return set.elem == Kind::Time && std::binary_search(set.ints.begin(), set.ints.end(), x.i);
+    case Tag::Bool:
+      return set.elem == Kind::Bool && std::binary_search(set.ints.begin(), set.ints.end(), int64_t{x.b ? 1 : 0});
+    default: return false;
+  }
+}
+
+bool Interpreter::in_cidr(uint32_t cid, std::string_view s) const {
+  if (cid >= p_.cidr_sets.size()) return false;
+  uint8_t addr[16];
+  bool v6 = false;
+  if (!parse_ip(s, addr, v6)) return false;
+  for (const auto& c : p_.cidr_sets[cid].cidrs) {
+    if (c.v6 != v6) continue;
+    uint32_t bits = c.prefix, full = bits / 8, rem = bits % 8;
+    if (std::memcmp(addr, c.addr, full) != 0) continue;
+    if (rem) {
+      auto mask = static_cast<uint8_t>(0xFF << (8 - rem));
+      if ((addr[full] & mask) != (c.addr[full] & mask)) continue;
+    }
+    return true;
+  }
+  return false;
+}
+
+void Interpreter::set_elem(uint32_t binding, const Value& v) { impl_->elems[binding & 63] = v; }
 
 }  // namespace braid::rt

@@ -111,6 +111,16 @@ class Interpreter {
   // A condition: true iff the value is Bool true.
   bool test(ir::NodeId id, const EvalContext& ctx);
 
+  // The operators eval() applies, on already evaluated operands: the JIT's helpers (runtime/jit) call these, so
+  // both engines share one definition. `s` is a String value's bytes.
+  bool matches(uint32_t regex, bool nocase, std::string_view s) const;
+  bool any_of(ir::Op op, uint32_t set, bool nocase, std::string_view s) const;  // ContainsAny ... LikeAny
+  bool in_set(uint32_t set, bool nocase, const Value& x);
+  bool in_cidr(uint32_t cidr_set, std::string_view s) const;
+  static bool string_op(ir::Op op, std::string_view s, std::string_view pattern, bool nocase);  // Contains ... Like
+  // Sets the current element of a `[*]` binding, for evaluating a subexpression inside a quantifier body.
+  void set_elem(uint32_t binding, const Value& v);
+
   // FieldId -> slot table of a source (size: program.fields.size()).
   const uint32_t* field_slots(uint32_t source) const { return field_slot_[source].data(); }
 

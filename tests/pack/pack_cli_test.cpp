@@ -11,6 +11,9 @@
 
 #include <gtest/gtest.h>
 
+#include "driver/driver.h"
+#include "pack/pack.h"
+
 namespace {
 
 namespace fs = std::filesystem;
@@ -166,6 +169,77 @@ TEST_F(PackCli, UsageErrors) {
   EXPECT_EQ(r.code, 2) << show(r);
   r = braid("inspect " + p("x.braidpack") + " --format sarif");
   EXPECT_EQ(r.code, 2) << show(r);
+}
+
+// A pack with llvm-bitcode and native-object sections (fake blobs with the right magic; `braid build` does not
+// write them yet): inspect shows their sizes and the native code's CPU, features and LLVM version.
+TEST_F(PackCli, InspectShowsCodeSections) {
+  using namespace braid;
+  auto c = compile({kSrc + "/tests/semantics"}, DriverOptions{});
+  ASSERT_EQ(c->diags.error_count(), 0u);
+  ASSERT_TRUE(c->program);
+  pack::PackOptions o;
+  o.compiler_version = "braid test";
+  o.bitcode = std::string("BC\xC0\xDE", 4) + std::string(124, '\x11');  // 128 bytes
+  pack::NativeCode n;
+  n.cpu = "znver3";
+  for (int i = 0; i < 40; ++i) n.features += (i ? ",+feature" : "+feature") + std::to_string(i);
+  n.llvm_version = "17.0.6";
+  n.object = std::string(64, '\0') + std::string(36, 'x');  // 100 bytes
+  n.object[0] = 0x7f;
+  n.object.replace(1, 3, "ELF");
+  n.object[4] = 2;
+  n.object[5] = 1;
+  n.object[6] = 1;
+  n.object[16] = 1;
+  std::string_view arch = pack::host_arch();
+  uint16_t machine = arch == "x86_64" ? 62 : arch == "aarch64" ? 183 : arch == "riscv64" ? 243 : 0;
+  n.object[18] = static_cast<char>(machine & 0xFF);
+  n.object[19] = static_cast<char>(machine >> 8);
+  o.native = n;
+  std::ofstream(p("code.braidpack"), std::ios::binary) << pack::write_pack(*c->program, c->sm, o);
+
+  Result r = braid("inspect " + p("code.braidpack"));
+  ASSERT_EQ(r.code, 0) << show(r);
+  EXPECT_NE(r.out.find("format     version 2"), std::string::npos) << show(r);
+  EXPECT_NE(r.out.find("target     " + std::string(arch) + " (cpu znver3)"), std::string::npos) << show(r);
+  EXPECT_NE(r.out.find("llvm-bitcode"), std::string::npos) << show(r);
+  EXPECT_NE(r.out.find("native-object"), std::string::npos) << show(r);
+  EXPECT_NE(r.out.find("bitcode    128 bytes"), std::string::npos) << show(r);
+  EXPECT_NE(r.out.find("native     cpu znver3, LLVM 17.0.6, 100 bytes"), std::string::npos) << show(r);
+  EXPECT_NE(r.out.find("  features +feature0,+feature1,"), std::string::npos) << show(r);
+  EXPECT_NE(r.out.find(",... (40 features)"), std::string::npos) << show(r);  // abbreviated
+  EXPECT_EQ(r.out.find("feature39"), std::string::npos) << show(r);
+
+  r = braid("inspect " + p("code.braidpack") + " --format json");
+  ASSERT_EQ(r.code, 0) << show(r);
+  EXPECT_NE(r.out.find("\"version\":2"), std::string::npos) << show(r);
+  EXPECT_NE(r.out.find("\"bitcode\":{\"size\":128}"), std::string::npos) << show(r);
+  EXPECT_NE(r.out.find("\"native\":{\"cpu\":\"znver3\",\"features\":\"+feature0,"), std::string::npos) << show(r);
+  EXPECT_NE(r.out.find("+feature39\",\"llvm_version\":\"17.0.6\",\"size\":100}"), std::string::npos) << show(r);
+  EXPECT_NE(r.out.find("{\"kind\":\"native-object\""), std::string::npos) << show(r);
+
+  // Without code sections: no bitcode or native lines, null in JSON.
+  o.bitcode.clear();
+  o.native.reset();
+  std::ofstream(p("plain.braidpack"), std::ios::binary) << pack::write_pack(*c->program, c->sm, o);
+  r = braid("inspect " + p("plain.braidpack"));
+  ASSERT_EQ(r.code, 0) << show(r);
+  EXPECT_EQ(r.out.find("bitcode "), std::string::npos) << show(r);
+  EXPECT_EQ(r.out.find("native "), std::string::npos) << show(r);
+  r = braid("inspect " + p("plain.braidpack") + " --format json");
+  ASSERT_EQ(r.code, 0) << show(r);
+  EXPECT_NE(r.out.find("\"bitcode\":null,\"native\":null"), std::string::npos) << show(r);
+
+  // A bad native object: inspect refuses the pack like run does.
+  std::string bytes = slurp(p("code.braidpack"));
+  size_t at = bytes.find(std::string("\x7f" "ELF", 4));
+  ASSERT_NE(at, std::string::npos);
+  bytes[at + 1] = 'X';
+  std::ofstream(p("bad.braidpack"), std::ios::binary) << bytes;
+  r = braid("inspect " + p("bad.braidpack"));
+  EXPECT_EQ(r.code, 1) << show(r);
+  EXPECT_NE(r.err.find("digest mismatch"), std::string::npos) << show(r);
 }
 
 }  // namespace

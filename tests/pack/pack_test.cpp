@@ -1,8 +1,11 @@
 // Rule packs: round trip, equivalence with running from sources, and rejection of every kind of bad pack.
 #include <sodium.h>
 
+#include <cstdio>
 #include <cstring>
 #include <iostream>
+#include <optional>
+#include <stdexcept>
 #include <map>
 #include <random>
 #include <string>
@@ -174,7 +177,7 @@ TEST(Pack, AlertsFromPackEqualAlertsFromSources) {
 void expect_flips_rejected(const std::string& good, size_t stride_count, bool exhaustive) {
   size_t n = good.size();
   uint64_t cs = get_u64(good, 72);
-  size_t header_end = pack::kHeaderFixedSize + 3 * pack::kSectionEntrySize;
+  size_t header_end = pack::kHeaderFixedSize + get_u32(good, 64) * pack::kSectionEntrySize;
   std::vector<size_t> positions;
   size_t step = std::max<size_t>(1, n / stride_count);
   for (size_t i = 0; i < n; i += step) positions.push_back(i);
@@ -264,7 +267,8 @@ TEST(Pack, UnsignedNeedsAllowUnsigned) {
 
 TEST(Pack, VersionArchitectureAndMagic) {
   const Built& b = shipped();
-  for (uint32_t v : {0u, 2u, 0xFFFFFFFFu}) {
+  EXPECT_EQ(get_u32(b.signed_pack, 8), 2u);
+  for (uint32_t v : {0u, 1u, 3u, 0xFFFFFFFFu}) {
     std::string bad = b.signed_pack;
     put_u32(bad, 8, v);
     EXPECT_EQ(error_of(bad), PackErrorKind::UnsupportedVersion) << v;
@@ -391,6 +395,540 @@ TEST(Pack, KeyFiles) {
   EXPECT_FALSE(pack::parse_public_keys("# nothing\n", error));
   EXPECT_EQ(pack::key_id(kp.pub).size(), 16u);
   EXPECT_NE(pack::key_id(kp.pub), pack::key_id(kp2.pub));
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The compiled-code sections: llvm-bitcode (4) and native-object (5). The blobs are fake but pass the reader's
+// checks (magic, framing); the pack library treats them as opaque bytes.
+
+std::string fake_bitcode(size_t words = 16) {
+  std::string b = "BC";
+  b += static_cast<char>(0xC0);
+  b += static_cast<char>(0xDE);
+  for (size_t i = 1; i < words; ++i) b += std::string{'\x35', '\x14', '\x00', static_cast<char>(i)};
+  return b;
+}
+
+// The bitcode wrapper: magic 0x0B17C0DE, version, offset, size, cputype (u32 LE each), then raw bitcode.
+std::string fake_wrapped_bitcode() {
+  std::string raw = fake_bitcode(8);
+  std::string w(20, '\0');
+  put_u32(w, 0, 0x0B17C0DE);
+  put_u32(w, 8, 20);
+  put_u32(w, 12, static_cast<uint32_t>(raw.size()));
+  put_u32(w, 16, 0x01000007);
+  return w + raw;
+}
+
+uint16_t host_elf_machine() {
+  std::string_view a = pack::host_arch();
+  return a == "x86_64" ? 62 : a == "aarch64" ? 183 : a == "riscv64" ? 243 : 0;
+}
+
+// An ELF64 little-endian relocatable header for this machine, then `payload` bytes of filler.
+std::string fake_elf(size_t payload = 100) {
+  std::string e(64, '\0');
+  e[0] = 0x7f;
+  e[1] = 'E';
+  e[2] = 'L';
+  e[3] = 'F';
+  e[4] = 2;  // ELFCLASS64
+  e[5] = 1;  // ELFDATA2LSB
+  e[6] = 1;  // EV_CURRENT
+  e[16] = 1;  // ET_REL
+  e[18] = static_cast<char>(host_elf_machine() & 0xFF);
+  e[19] = static_cast<char>(host_elf_machine() >> 8);
+  for (size_t i = 0; i < payload; ++i) e += static_cast<char>(i * 7);
+  return e;
+}
+
+pack::NativeCode fake_native(std::string cpu = "znver3") {
+  pack::NativeCode n;
+  n.cpu = std::move(cpu);
+  n.features = "+avx2,+bmi2,+sse4.2,-avx512f";
+  n.llvm_version = "17.0.6";
+  n.object = fake_elf();
+  return n;
+}
+
+pack::PackOptions code_options(bool sign, bool native = true) {
+  pack::PackOptions o;
+  o.compiler_version = "braid test";
+  if (sign) o.sign_key = test_key().secret;
+  o.bitcode = fake_bitcode();
+  if (native) o.native = fake_native();
+  return o;
+}
+
+std::string code_pack(bool sign, bool native = true) {
+  const Built& b = small();
+  return pack::write_pack(*b.c->program, b.c->sm, code_options(sign, native));
+}
+
+struct Section {
+  uint32_t kind;
+  std::string bytes;
+};
+
+std::vector<Section> sections_of(const std::string& p) {
+  std::vector<Section> out;
+  uint32_t n = get_u32(p, 64);
+  for (uint32_t i = 0; i < n; ++i) {
+    size_t e = pack::kHeaderFixedSize + size_t{i} * pack::kSectionEntrySize;
+    out.push_back({get_u32(p, e), p.substr(static_cast<size_t>(get_u64(p, e + 8)),
+                                           static_cast<size_t>(get_u64(p, e + 16)))});
+  }
+  return out;
+}
+
+void put_u64(std::string& b, size_t at, uint64_t v) {
+  for (int i = 0; i < 8; ++i) b[at + static_cast<size_t>(i)] = static_cast<char>(static_cast<uint8_t>(v >> (8 * i)));
+}
+
+// The header of `p` with a new section table and sections, resealed (unsigned, digest recomputed).
+std::string rebuild(const std::string& p, const std::vector<Section>& secs) {
+  std::string b = p.substr(0, pack::kHeaderFixedSize);
+  put_u32(b, 64, static_cast<uint32_t>(secs.size()));
+  b.resize(pack::kHeaderFixedSize + secs.size() * pack::kSectionEntrySize, '\0');
+  uint64_t at = b.size();
+  for (size_t i = 0; i < secs.size(); ++i) {
+    size_t e = pack::kHeaderFixedSize + i * pack::kSectionEntrySize;
+    put_u32(b, e, secs[i].kind);
+    put_u32(b, e + 4, 0);
+    put_u64(b, e + 8, at);
+    put_u64(b, e + 16, secs[i].bytes.size());
+    at += secs[i].bytes.size();
+  }
+  put_u64(b, 72, at);
+  for (const Section& s : secs) b += s.bytes;
+  b.append(pack::kDigestSize, '\0');  // reseal cuts at contents_size and appends the digest
+  return reseal(std::move(b));
+}
+
+// `p` with the section of `kind` replaced by `bytes`, resealed.
+std::string with_section(const std::string& p, uint32_t kind, const std::string& bytes) {
+  std::vector<Section> secs = sections_of(p);
+  for (Section& s : secs) {
+    if (s.kind == kind) s.bytes = bytes;
+  }
+  return rebuild(p, secs);
+}
+
+// The native-object section's bytes for `n`, laid out as the format says (to build bad ones by hand).
+std::string native_section(const pack::NativeCode& n, std::optional<uint64_t> object_size = std::nullopt) {
+  std::string b;
+  auto str = [&](const std::string& s) {
+    std::string len(4, '\0');
+    put_u32(len, 0, static_cast<uint32_t>(s.size()));
+    b += len + s;
+  };
+  str(n.cpu);
+  str(n.features);
+  str(n.llvm_version);
+  std::string size(8, '\0');
+  put_u64(size, 0, object_size.value_or(n.object.size()));
+  return b + size + n.object;
+}
+
+pack::PackError malformed_error(const std::string& bad, const char* what) {
+  auto r = pack::load_pack(bad, {}, true);
+  EXPECT_FALSE(r) << what;
+  if (r) return {};
+  EXPECT_EQ(r.error().kind, PackErrorKind::Malformed) << what << ": " << r.error().message;
+  return r.error();
+}
+
+void expect_malformed(const std::string& bad, const char* what, const std::string& needle) {
+  pack::PackError e = malformed_error(bad, what);
+  EXPECT_NE(e.message.find(needle), std::string::npos) << what << ": " << e.message;
+}
+
+TEST(PackCode, RoundTripBitcodeAndNative) {
+  const Built& b = small();
+  std::string bytes = code_pack(true);
+  auto loaded = pack::load_pack(bytes, trusted(), false);
+  ASSERT_TRUE(loaded) << loaded.error().message;
+  EXPECT_EQ(loaded->info.version, 2u);
+  EXPECT_EQ(loaded->bitcode, fake_bitcode());
+  ASSERT_TRUE(loaded->native);
+  EXPECT_EQ(*loaded->native, fake_native());
+  EXPECT_EQ(loaded->info.cpu, "znver3");  // the header names the native code's CPU
+  ASSERT_EQ(loaded->info.sections.size(), 5u);
+  EXPECT_EQ(loaded->info.sections[3].kind, 4u);
+  EXPECT_EQ(loaded->info.sections[4].kind, 5u);
+  EXPECT_EQ(pack::section_kind_name(4), "llvm-bitcode");
+  EXPECT_EQ(pack::section_kind_name(5), "native-object");
+  EXPECT_EQ(ir::dump(loaded->program), ir::dump(*b.c->program));
+  // Writing the loaded pack again gives the same bytes.
+  pack::PackOptions o = code_options(true);
+  o.bitcode = loaded->bitcode;
+  o.native = loaded->native;
+  EXPECT_TRUE(pack::write_pack(loaded->program, loaded->sources, o) == bytes);
+  // inspect_pack sees the same.
+  auto inspected = pack::inspect_pack(bytes);
+  ASSERT_TRUE(inspected) << inspected.error().message;
+  EXPECT_EQ(inspected->bitcode, loaded->bitcode);
+  EXPECT_EQ(inspected->native, loaded->native);
+
+  // Bitcode alone; the wrapper form; an explicit target CPU equal to the native one.
+  auto only = pack::load_pack(code_pack(false, false), {}, true);
+  ASSERT_TRUE(only) << only.error().message;
+  EXPECT_EQ(only->bitcode, fake_bitcode());
+  EXPECT_FALSE(only->native);
+  EXPECT_EQ(only->info.cpu, "generic");
+  EXPECT_EQ(only->info.sections.size(), 4u);
+  o = code_options(false);
+  o.bitcode = fake_wrapped_bitcode();
+  o.target_cpu = "znver3";
+  auto wrapped = pack::load_pack(pack::write_pack(*b.c->program, b.c->sm, o), {}, true);
+  ASSERT_TRUE(wrapped) << wrapped.error().message;
+  EXPECT_EQ(wrapped->bitcode, fake_wrapped_bitcode());
+  // Empty features are allowed.
+  o.native->features.clear();
+  auto nofeat = pack::load_pack(pack::write_pack(*b.c->program, b.c->sm, o), {}, true);
+  ASSERT_TRUE(nofeat) << nofeat.error().message;
+  EXPECT_EQ(nofeat->native->features, "");
+  // Without code, a pack has no code sections (and equals a version 2 pack of before).
+  auto plain = pack::load_pack(b.unsigned_pack, {}, true);
+  ASSERT_TRUE(plain);
+  EXPECT_TRUE(plain->bitcode.empty());
+  EXPECT_FALSE(plain->native);
+}
+
+TEST(PackCode, DigestIdentifiesThePack) {
+  auto a = pack::load_pack(code_pack(false), {}, true);
+  ASSERT_TRUE(a) << a.error().message;
+  std::string hex = a->info.digest_hex();
+  ASSERT_EQ(hex.size(), 64u);
+  EXPECT_EQ(hex.find_first_not_of("0123456789abcdef"), std::string::npos);
+  char first[3];
+  std::snprintf(first, sizeof first, "%02x", a->info.digest[0]);
+  EXPECT_EQ(hex.substr(0, 2), first);
+  // The digest is of the whole contents: other bitcode (or other native code) is another pack.
+  pack::PackOptions o = code_options(false);
+  o.bitcode = fake_bitcode(17);
+  auto b = pack::load_pack(pack::write_pack(*small().c->program, small().c->sm, o), {}, true);
+  ASSERT_TRUE(b);
+  EXPECT_NE(b->info.digest_hex(), hex);
+  o = code_options(false);
+  o.native->object = fake_elf(101);
+  auto c = pack::load_pack(pack::write_pack(*small().c->program, small().c->sm, o), {}, true);
+  ASSERT_TRUE(c);
+  EXPECT_NE(c->info.digest_hex(), hex);
+  // The same inputs give the same digest.
+  auto d = pack::load_pack(code_pack(false), {}, true);
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->info.digest_hex(), hex);
+}
+
+TEST(PackCode, WriterRefusesBadCode) {
+  const Built& b = small();
+  auto refuses = [&](const pack::PackOptions& o, const char* what) {
+    EXPECT_THROW(pack::write_pack(*b.c->program, b.c->sm, o), std::invalid_argument) << what;
+  };
+  pack::PackOptions o = code_options(false);
+  o.bitcode = "not bitcode!";
+  refuses(o, "bitcode magic");
+  o = code_options(false);
+  o.bitcode = fake_bitcode() + "xy";
+  refuses(o, "bitcode size not a multiple of 4");
+  o = code_options(false);
+  o.bitcode.clear();
+  refuses(o, "native without bitcode");
+  o = code_options(false);
+  o.native->object[0] = 'X';
+  refuses(o, "ELF magic");
+  o = code_options(false);
+  o.native->object[16] = 2;  // ET_EXEC
+  refuses(o, "not relocatable");
+  o = code_options(false);
+  o.native->object.resize(40);
+  refuses(o, "short ELF");
+  o = code_options(false);
+  o.native->cpu = "";
+  refuses(o, "empty cpu");
+  o = code_options(false);
+  o.native->cpu = std::string(32, 'x');
+  refuses(o, "long cpu");
+  o = code_options(false);
+  o.native->cpu = "zen 3";
+  refuses(o, "cpu with a space");
+  o = code_options(false);
+  o.native->llvm_version = "";
+  refuses(o, "empty LLVM version");
+  o = code_options(false);
+  o.native->features = "+avx2\n";
+  refuses(o, "control character in features");
+  o = code_options(false);
+  o.target_cpu = "skylake";
+  refuses(o, "target CPU other than the native one");
+  if (host_elf_machine() != 0) {
+    o = code_options(false);
+    o.native->object[18] = static_cast<char>(o.native->object[18] ^ 1);
+    refuses(o, "another machine");
+  }
+  o = code_options(false);
+  EXPECT_NO_THROW(pack::write_pack(*b.c->program, b.c->sm, o));
+}
+
+TEST(PackCode, BadCodeSectionsAreMalformed) {
+  const std::string good = code_pack(false);
+  ASSERT_TRUE(pack::load_pack(rebuild(good, sections_of(good)), {}, true)) << "rebuild must be faithful";
+  ASSERT_TRUE(pack::load_pack(good, {}, true));
+  std::string bc = fake_bitcode();
+
+  // Bitcode.
+  std::string bad = bc;
+  bad[1] = 'D';
+  expect_malformed(with_section(good, 4, bad), "bitcode magic", "llvm-bitcode section, byte");
+  expect_malformed(with_section(good, 4, "\x7f" "ELF" + bc), "ELF as bitcode", "not LLVM bitcode");
+  expect_malformed(with_section(good, 4, ""), "empty bitcode", "not LLVM bitcode");
+  expect_malformed(with_section(good, 4, bc.substr(0, 3)), "3 bytes of bitcode", "not LLVM bitcode");
+  expect_malformed(with_section(good, 4, bc + "xy"), "bitcode size", "not a multiple of 4");
+  std::string w = fake_wrapped_bitcode();
+  bad = w;
+  put_u32(bad, 12, static_cast<uint32_t>(w.size()));  // size runs past the end
+  expect_malformed(with_section(good, 4, bad), "wrapper size", "run past");
+  bad = w;
+  put_u32(bad, 8, 0xFFFFFFF0u);  // offset far past the end
+  expect_malformed(with_section(good, 4, bad), "wrapper offset", "run past");
+  bad = w;
+  put_u32(bad, 8, 16);  // points at the cputype field, not at bitcode
+  expect_malformed(with_section(good, 4, bad), "wrapper points at junk", "does not hold LLVM bitcode");
+  expect_malformed(with_section(good, 4, w.substr(0, 12)), "wrapper header cut", "cut short");
+
+  // Native object.
+  pack::NativeCode n = fake_native();
+  auto native_with = [&](auto change) {
+    pack::NativeCode m = n;
+    change(m);
+    return with_section(good, 5, native_section(m));
+  };
+  expect_malformed(native_with([](pack::NativeCode& m) { m.object[0] = 0; }), "ELF magic", "not an ELF file");
+  expect_malformed(native_with([](pack::NativeCode& m) { m.object = "BC\xC0\xDE"; }), "bitcode as an object",
+                   "not an ELF file");
+  expect_malformed(native_with([](pack::NativeCode& m) { m.object.clear(); }), "empty object", "not an ELF file");
+  expect_malformed(native_with([](pack::NativeCode& m) { m.object.resize(63); }), "short ELF", "ELF64 header");
+  expect_malformed(native_with([](pack::NativeCode& m) { m.object[4] = 1; }), "ELF32", "64-bit");
+  expect_malformed(native_with([](pack::NativeCode& m) { m.object[5] = 2; }), "big-endian", "little-endian");
+  expect_malformed(native_with([](pack::NativeCode& m) { m.object[6] = 0; }), "ELF version", "ELF version");
+  expect_malformed(native_with([](pack::NativeCode& m) { m.object[16] = 3; }), "ET_DYN", "ET_REL");
+  if (host_elf_machine() != 0) {
+    expect_malformed(native_with([](pack::NativeCode& m) { m.object[18] = 40; }), "ARM32 object", "ELF machine 40");
+  }
+  expect_malformed(native_with([](pack::NativeCode& m) { m.cpu = "skylake"; }), "cpu differs from the header",
+                   "header names cpu znver3");
+  expect_malformed(native_with([](pack::NativeCode& m) { m.cpu = ""; }), "empty cpu", "cpu must be");
+  expect_malformed(native_with([](pack::NativeCode& m) { m.llvm_version = ""; }), "empty LLVM version",
+                   "LLVM version must be");
+  expect_malformed(native_with([](pack::NativeCode& m) { m.llvm_version = std::string(65, '1'); }),
+                   "long LLVM version", "LLVM version must be");
+  expect_malformed(native_with([](pack::NativeCode& m) { m.features = std::string("+a\0", 3); }), "NUL in features",
+                   "feature string");
+  expect_malformed(with_section(good, 5, native_section(n) + "z"), "trailing bytes", "trailing bytes");
+  expect_malformed(with_section(good, 5, native_section(n, n.object.size() + 1)), "object size too large",
+                   "runs past the end of the section");
+  expect_malformed(with_section(good, 5, native_section(n, ~uint64_t{0})), "object size 2^64-1",
+                   "runs past the end of the section");
+  std::string sec = native_section(n);
+  put_u32(sec, 0, 0xFFFFFFFFu);  // cpu length
+  expect_malformed(with_section(good, 5, sec), "cpu length", "too large");
+
+  // The section table.
+  std::vector<Section> secs = sections_of(good);
+  ASSERT_EQ(secs.size(), 5u);
+  std::vector<Section> t = {secs[0], secs[1], secs[2], secs[4]};
+  expect_malformed(rebuild(good, t), "native without bitcode", "without an llvm-bitcode section");
+  t = {secs[0], secs[1], secs[2], secs[3], secs[3], secs[4]};
+  expect_malformed(rebuild(good, t), "two bitcode sections", "a second llvm-bitcode section");
+  t = {secs[0], secs[1], secs[2], secs[3], secs[4], secs[4]};
+  expect_malformed(rebuild(good, t), "two native sections", "a second native-object section");
+  for (uint32_t kind : {0u, 6u, 7u, 0xFFFFFFFFu}) {
+    t = secs;
+    t.push_back({kind, fake_bitcode()});
+    expect_malformed(rebuild(good, t), "unknown kind", "unknown section kind " + std::to_string(kind));
+  }
+  // Any order of the sections is fine; the required three are still required.
+  t = {secs[4], secs[3], secs[2], secs[1], secs[0]};
+  EXPECT_TRUE(pack::load_pack(rebuild(good, t), {}, true));
+  t = {secs[0], secs[1], secs[3], secs[4]};
+  expect_malformed(rebuild(good, t), "no source map", "source-map section is missing");
+}
+
+size_t section_offset(const std::string& p, uint32_t kind, size_t* size = nullptr) {
+  uint32_t n = get_u32(p, 64);
+  for (uint32_t i = 0; i < n; ++i) {
+    size_t e = pack::kHeaderFixedSize + size_t{i} * pack::kSectionEntrySize;
+    if (get_u32(p, e) == kind) {
+      if (size) *size = static_cast<size_t>(get_u64(p, e + 16));
+      return static_cast<size_t>(get_u64(p, e + 8));
+    }
+  }
+  ADD_FAILURE() << "no section of kind " << kind;
+  return 0;
+}
+
+TEST(PackCode, TruncationInsideCodeSections) {
+  const std::string good = code_pack(true);
+  size_t bc_size = 0, obj_size = 0;
+  size_t bc = section_offset(good, 4, &bc_size), obj = section_offset(good, 5, &obj_size);
+  ASSERT_GT(bc_size, 0u);
+  ASSERT_GT(obj_size, 0u);
+  // The file cut anywhere inside them: the header promises more.
+  for (size_t len = bc; len < obj + obj_size; ++len) {
+    EXPECT_EQ(error_of(good.substr(0, len)), PackErrorKind::Truncated) << "length " << len;
+  }
+  // The sections themselves cut short behind a valid digest (the table says so): every prefix is refused.
+  std::string unsigned_good = code_pack(false);
+  std::string native = sections_of(unsigned_good)[4].bytes;
+  for (size_t len = 0; len < native.size(); ++len) {
+    malformed_error(with_section(unsigned_good, 5, native.substr(0, len)), "cut native section");
+  }
+  std::string bitcode = fake_bitcode();
+  for (size_t len = 0; len < bitcode.size(); ++len) {
+    if (len >= 4 && len % 4 == 0) continue;  // a shorter, well-formed bitcode blob
+    malformed_error(with_section(unsigned_good, 4, bitcode.substr(0, len)), "cut bitcode");
+  }
+}
+
+TEST(PackCode, FlippedBytesInCodeSectionsBreakTheDigest) {
+  const std::string good = code_pack(true);
+  size_t bc_size = 0, obj_size = 0;
+  size_t bc = section_offset(good, 4, &bc_size), obj = section_offset(good, 5, &obj_size);
+  ASSERT_EQ(bc + bc_size, obj);
+  int k = 0;
+  for (size_t pos = bc; pos < obj + obj_size; ++pos) {
+    std::string bad = good;
+    bad[pos] = static_cast<char>(bad[pos] ^ (1 << (k++ % 8)));
+    EXPECT_EQ(error_of(bad), PackErrorKind::DigestMismatch) << "byte " << pos;
+  }
+  // The same flips in an unsigned pack: still the digest.
+  const std::string u = code_pack(false);
+  for (size_t pos = bc; pos < obj + obj_size; pos += 3) {
+    std::string bad = u;
+    bad[pos] = static_cast<char>(bad[pos] ^ 0x10);
+    EXPECT_EQ(error_of(bad, true), PackErrorKind::DigestMismatch) << "byte " << pos;
+  }
+}
+
+TEST(PackCode, SignatureCoversCodeSections) {
+  const std::string good = code_pack(true);
+  ASSERT_TRUE(pack::load_pack(good, trusted(), false));
+  uint64_t cs = get_u64(good, 72);
+  // Swap in other (well-formed) code of the same size and recompute the digest, keeping the signature block:
+  // the signature no longer verifies.
+  auto redigest = [&](std::string b) {
+    unsigned char d[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256(d, reinterpret_cast<const unsigned char*>(b.data()), static_cast<size_t>(cs));
+    std::memcpy(b.data() + cs, d, sizeof d);
+    return b;
+  };
+  size_t bc = section_offset(good, 4);
+  std::string bad = good;
+  bad[bc + 7] = static_cast<char>(bad[bc + 7] ^ 1);
+  EXPECT_EQ(error_of(redigest(bad)), PackErrorKind::BadSignature);
+  size_t size = 0, obj = section_offset(good, 5, &size);
+  bad = good;
+  bad[obj + size - 1] = static_cast<char>(bad[obj + size - 1] ^ 1);  // the object's last byte
+  EXPECT_EQ(error_of(redigest(bad)), PackErrorKind::BadSignature);
+  bad = good;
+  bad[obj + 4 + 5] = 'Z';  // znver3 -> znverZ in the section (header cpu unchanged)
+  EXPECT_EQ(error_of(redigest(bad)), PackErrorKind::BadSignature);
+  // The same content signed by someone else: valid but untrusted.
+  pack::PackOptions o = code_options(false);
+  o.sign_key = pack::generate_keypair().secret;
+  o.native->object = fake_elf(120);
+  EXPECT_EQ(error_of(pack::write_pack(*small().c->program, small().c->sm, o)), PackErrorKind::UntrustedKey);
+}
+
+TEST(PackCode, VersionOneIsRefused) {
+  // A version 1 reader's pack (same layout, no code sections) is refused with the version error, even when its
+  // digest and signature are otherwise in order.
+  std::string v1 = small().signed_pack;
+  put_u32(v1, 8, 1);
+  std::string resealed = reseal(v1);
+  for (const std::string& b : {v1, resealed}) {
+    auto r = pack::load_pack(b, trusted(), true);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().kind, PackErrorKind::UnsupportedVersion);
+    EXPECT_NE(r.error().message.find("version 1 is not supported"), std::string::npos) << r.error().message;
+    EXPECT_NE(r.error().message.find("reads version 2"), std::string::npos) << r.error().message;
+  }
+  EXPECT_EQ(pack::kFormatVersion, 2u);
+}
+
+TEST(PackCode, NativeUsableMatrix) {
+  auto loaded = pack::load_pack(code_pack(false), {}, true);
+  ASSERT_TRUE(loaded) << loaded.error().message;
+  const pack::LoadedPack& p = *loaded;  // znver3, "+avx2,+bmi2,+sse4.2,-avx512f", LLVM 17.0.6
+  struct Case {
+    const char* cpu;
+    const char* features;
+    const char* llvm;
+    bool usable;
+    const char* reason;  // a part of native_mismatch's answer
+  };
+  const Case cases[] = {
+      {"znver3", "+avx2,+bmi2,+sse4.2,-avx512f", "17.0.6", true, ""},
+      {"znver3", "+sse4.2,+bmi2,+avx2", "17.0.6", true, ""},                     // order, no -avx512f
+      {"znver3", "+avx2,+bmi2,+sse4.2,+avx512f,+adx", "17.0.6", true, ""},       // a superset
+      {"znver3", "avx2, bmi2 ,sse4.2", "17.0.6", true, ""},                      // bare names, spaces
+      {"znver3", "+avx2,+sse4.2", "17.0.6", false, "lacks: +bmi2"},              // a feature missing
+      {"znver3", "+avx2,-bmi2,+sse4.2", "17.0.6", false, "+bmi2"},               // disabled on the host
+      {"znver3", "+avx2,+bmi2,+sse4.2,-bmi2", "17.0.6", false, "+bmi2"},         // last one wins
+      {"znver3", "+avx2,-bmi2,+sse4.2,+bmi2", "17.0.6", true, ""},
+      {"znver3", "", "17.0.6", false, "+avx2,+bmi2,+sse4.2"},
+      {"skylake", "+avx2,+bmi2,+sse4.2", "17.0.6", false, "for cpu znver3, this machine is skylake"},
+      {"znver3", "+avx2,+bmi2,+sse4.2", "18.1.8", false, "LLVM 17.0.6, this braid has LLVM 18.1.8"},
+      {"znver3", "+avx2,+bmi2,+sse4.2", "17.0.5", false, "LLVM 17.0.6"},
+      {"", "+avx2,+bmi2,+sse4.2", "17.0.6", false, "for cpu znver3"},
+      {"ZNVER3", "+avx2,+bmi2,+sse4.2", "17.0.6", false, "for cpu znver3"},
+      {"znver3", "+avx2,+bmi2,+sse4.2", "", false, "LLVM"},
+  };
+  for (const Case& c : cases) {
+    std::string why = pack::native_mismatch(p, c.cpu, c.features, c.llvm);
+    EXPECT_EQ(pack::native_usable(p, c.cpu, c.features, c.llvm), c.usable)
+        << c.cpu << " | " << c.features << " | " << c.llvm << ": " << why;
+    EXPECT_EQ(why.empty(), c.usable) << why;
+    EXPECT_NE(why.find(c.reason), std::string::npos) << why;
+  }
+  // No native code: never usable, whatever the host.
+  auto plain = pack::load_pack(code_pack(false, false), {}, true);
+  ASSERT_TRUE(plain);
+  EXPECT_FALSE(pack::native_usable(*plain, "znver3", "+avx2,+bmi2,+sse4.2", "17.0.6"));
+  EXPECT_EQ(pack::native_mismatch(*plain, "znver3", "", "17.0.6"), "the pack has no native code");
+  // Native code that needs no features runs on any host of its CPU and LLVM.
+  pack::PackOptions o = code_options(false);
+  o.native->features = "-avx512f";
+  auto nofeat = pack::load_pack(pack::write_pack(*small().c->program, small().c->sm, o), {}, true);
+  ASSERT_TRUE(nofeat);
+  EXPECT_TRUE(pack::native_usable(*nofeat, "znver3", "", "17.0.6"));
+  EXPECT_FALSE(pack::native_usable(*nofeat, "znver4", "", "17.0.6"));
+}
+
+TEST(PackCode, RandomMutationsOfCodeSectionsNeverCrash) {
+  const std::string good = code_pack(false);
+  size_t bc_size = 0, obj_size = 0;
+  size_t bc = section_offset(good, 4, &bc_size), obj = section_offset(good, 5, &obj_size);
+  size_t lo = bc, hi = obj + obj_size;
+  std::mt19937_64 rng(4);
+  int malformed = 0, accepted = 0;
+  for (int iter = 0; iter < 800; ++iter) {
+    std::string b = good;
+    for (int e = 0, edits = 1 + static_cast<int>(rng() % 3); e < edits; ++e) {
+      size_t pos = lo + rng() % (hi - lo);
+      b[pos] = static_cast<char>(rng() % 4 == 0 ? 0xFF : rng());
+    }
+    auto r = pack::load_pack(reseal(b), {}, true);
+    if (r) {
+      ++accepted;
+    } else {
+      EXPECT_EQ(r.error().kind, PackErrorKind::Malformed) << r.error().message;
+      ++malformed;
+    }
+  }
+  EXPECT_GT(malformed, 100);
+  std::cout << "code section mutations: malformed=" << malformed << " accepted=" << accepted << "\n";
 }
 
 }  // namespace

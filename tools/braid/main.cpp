@@ -466,6 +466,12 @@ int run(int argc, char** argv) {
   auto* run_bound_opt = runc->add_option("--distinct-bound", run_bound, "Values kept per distinct() (default 4096)")
                             ->check(CLI::PositiveNumber)
                             ->type_name("N");
+  runc->add_option("--engine", run_opts.engine,
+                   "jit (default): rules compiled to native code with LLVM; interp: the reference interpreter")
+      ->check(CLI::IsMember({"jit", "interp"}))
+      ->type_name("ENGINE");
+  runc->add_flag("--no-jit-cache{false}", run_opts.jit_cache,
+                 "Do not read or write the JIT's object cache ($BRAID_CACHE_DIR, else ~/.cache/braid/jit)");
   runc->footer(kExitCodesHelp);
 
   TestOptions test_opts;
@@ -476,6 +482,10 @@ int run(int argc, char** argv) {
   auto* test_bound_opt = testc->add_option("--distinct-bound", test_bound, "Values kept per distinct() (default 4096)")
                              ->check(CLI::PositiveNumber)
                              ->type_name("N");
+  testc->add_option("--engine", test_opts.engine, "jit (default) or interp: the engine the tests run on")
+      ->check(CLI::IsMember({"jit", "interp"}))
+      ->type_name("ENGINE");
+  testc->add_flag("--no-jit-cache{false}", test_opts.jit_cache, "Do not read or write the JIT's object cache");
   testc->footer(kExitCodesHelp);
 
   DocOptions doc_opts;

@@ -158,6 +158,17 @@ std::string signature_state(const pack::PackInfo& i, bool keys_given) {
   return i.trusted ? "valid, trusted" : "valid, NOT trusted";
 }
 
+// An LLVM feature string cut to about `width` characters at a comma, with the feature count when cut.
+std::string abbreviate_features(const std::string& f, size_t width = 60) {
+  if (f.empty()) return "(none)";
+  if (f.size() <= width) return f;
+  size_t n = 1;
+  for (char c : f) n += c == ',' ? 1 : 0;
+  size_t cut = f.rfind(',', width);
+  if (cut == std::string::npos || cut == 0) cut = width;
+  return fmt::format("{},... ({} features)", f.substr(0, cut), n);
+}
+
 int run_inspect(const PackVerbs& v, bool json_out) {
   std::string bytes = read_or_throw(v.inspect_file, "pack");
   std::vector<pack::PublicKey> keys = read_trusted_keys(v.inspect_keys);
@@ -192,7 +203,16 @@ int run_inspect(const PackVerbs& v, bool json_out) {
       o += fmt::format("{}{{\"kind\":{},\"offset\":{},\"size\":{}}}", k ? "," : "",
                        quote(pack::section_kind_name(s.kind)), s.offset, s.size);
     }
-    o += "],\"sources\":[";
+    o += "],\"bitcode\":";
+    o += loaded->bitcode.empty() ? std::string("null") : fmt::format("{{\"size\":{}}}", loaded->bitcode.size());
+    o += ",\"native\":";
+    if (const auto& n = loaded->native) {
+      o += fmt::format("{{\"cpu\":{},\"features\":{},\"llvm_version\":{},\"size\":{}}}", quote(n->cpu),
+                       quote(n->features), quote(n->llvm_version), n->object.size());
+    } else {
+      o += "null";
+    }
+    o += ",\"sources\":[";
     for (size_t k = 0; k < p.sources.size(); ++k) o += (k ? "," : "") + quote(p.sources[k].name);
     o += "],\"files\":[";
     for (size_t k = 0; k < sm.size(); ++k) o += (k ? "," : "") + quote(sm.file(static_cast<FileId>(k)).path());
@@ -216,7 +236,13 @@ int run_inspect(const PackVerbs& v, bool json_out) {
     if (i.is_signed) o += fmt::format(", key id {}", pack::key_id(i.signer));
     o += "\nsections\n";
     for (const pack::SectionInfo& s : i.sections) {
-      o += fmt::format("  {:<12} offset {:>9}  size {:>9}\n", pack::section_kind_name(s.kind), s.offset, s.size);
+      o += fmt::format("  {:<13} offset {:>9}  size {:>9}\n", pack::section_kind_name(s.kind), s.offset, s.size);
+    }
+    if (!loaded->bitcode.empty()) o += fmt::format("bitcode    {} bytes\n", loaded->bitcode.size());
+    if (const auto& n = loaded->native) {
+      o += fmt::format("native     cpu {}, LLVM {}, {} bytes (advisory: used only on a matching CPU and LLVM)\n",
+                       n->cpu, n->llvm_version, n->object.size());
+      o += fmt::format("  features {}\n", abbreviate_features(n->features));
     }
     o += fmt::format("sources    {}\n", p.sources.size());
     for (const ir::Source& s : p.sources) o += fmt::format("  {}\n", sanitize_utf8(s.name));

@@ -18,6 +18,7 @@
 #include "engine/engine.h"
 #include "input/reader.h"
 #include "ir/ir.h"
+#include "jit_setup.h"
 #include "json_tree.h"
 #include "pack/pack.h"
 #include "verbs.h"
@@ -69,10 +70,12 @@ struct Totals {
   double seconds = 0;
 };
 
-std::string stats_text(const rt::EngineStats& s, const Totals& t, const std::vector<rt::ChainInfo>& chains) {
+std::string stats_text(const rt::EngineStats& s, const Totals& t, const std::vector<rt::ChainInfo>& chains,
+                       const PreparedEngine& pe) {
   std::string o;
   o += fmt::format("braid run: {} records from {} input{} ({} bytes) in {:.3f} s\n", t.read, t.inputs,
                    t.inputs == 1 ? "" : "s", t.bytes, t.seconds);
+  o += jit_stats_text(pe);
   o += fmt::format("events read        {}\n", t.read);
   o += fmt::format("events parsed      {}\n", s.events_parsed);
   o += fmt::format("malformed          {}\n", t.malformed);
@@ -116,9 +119,11 @@ std::string stats_text(const rt::EngineStats& s, const Totals& t, const std::vec
   return o;
 }
 
-std::string stats_json(const rt::EngineStats& s, const Totals& t, const std::vector<rt::ChainInfo>& chains) {
+std::string stats_json(const rt::EngineStats& s, const Totals& t, const std::vector<rt::ChainInfo>& chains,
+                       const PreparedEngine& pe) {
   using json::quote;
   std::string o = "{\"version\":1";
+  o += jit_stats_json(pe);
   o += fmt::format(",\"inputs\":{},\"bytes\":{},\"seconds\":{:.6f}", t.inputs, t.bytes, t.seconds);
   o += fmt::format(",\"events_read\":{},\"events_parsed\":{},\"malformed\":{},\"unrouted\":{},\"no_time\":{}",
                    t.read, s.events_parsed, t.malformed, s.unrouted, s.no_time);
@@ -226,8 +231,12 @@ int run_run(const RunOptions& o) {
     }
   }
 
+  std::unique_ptr<PreparedEngine> prepared = prepare_engine(*program, loaded.get(), EngineChoice{o.engine, o.jit_cache});
+  if (!prepared) return kExitUsage;
+
   Progress progress(::isatty(STDERR_FILENO) != 0);
   rt::EngineOptions eo;
+  eo.matcher = prepared->matcher();
   eo.rule_timing = o.stats;
   if (o.distinct_bound) eo.distinct_bound = *o.distinct_bound;
   eo.on_warning = [&](const std::string& w) {
@@ -288,7 +297,7 @@ int run_run(const RunOptions& o) {
   t.seconds = progress.elapsed();
   if (o.stats) {
     std::vector<rt::ChainInfo> chains = engine.chains();
-    err(o.stats_format == "json" ? stats_json(s, t, chains) : stats_text(s, t, chains));
+    err(o.stats_format == "json" ? stats_json(s, t, chains, *prepared) : stats_text(s, t, chains, *prepared));
   } else if (t.malformed || s.unrouted || s.late || s.no_time) {
     err(fmt::format("braid: {} records: {} malformed, {} unrouted, {} late, {} without time (--stats for more)\n",
                     t.read, t.malformed, s.unrouted, s.late, s.no_time));

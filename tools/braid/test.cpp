@@ -14,6 +14,7 @@
 #include "engine/alert.h"
 #include "engine/engine.h"
 #include "ir/ir.h"
+#include "jit_setup.h"
 #include "json_tree.h"
 #include "verbs.h"
 
@@ -109,7 +110,7 @@ void compare_alerts(Result& r) {
 }
 
 Result run_one(const ir::Program& prog, const SourceManager& sm, const ir::Rule& rule, const ir::TestCase& tc,
-               const TestOptions& o) {
+               const TestOptions& o, const PreparedEngine& pe) {
   Result r;
   r.rule = &rule;
   r.test = &tc;
@@ -121,6 +122,7 @@ Result run_one(const ir::Program& prog, const SourceManager& sm, const ir::Rule&
   eo.processing_time = 0;
   if (o.distinct_bound) eo.distinct_bound = *o.distinct_bound;
   eo.on_warning = [&](const std::string& w) { r.warnings.push_back(w); };
+  eo.matcher = pe.matcher();
   rt::Engine engine(prog, eo);
   std::vector<std::string> raw;
   engine.set_sink([&](const rt::Alert& a) { raw.push_back(rt::render_alert_json(a)); });
@@ -324,6 +326,9 @@ int run_test(const TestOptions& o) {
     return kExitFindings;
   }
   const ir::Program& prog = *c->program;
+  // One native compilation of the whole rule set serves every test (each gets its own matcher).
+  std::unique_ptr<PreparedEngine> prepared = prepare_engine(prog, nullptr, EngineChoice{o.engine, o.jit_cache});
+  if (!prepared) return kExitUsage;
 
   bool color = !o.json && use_color(o.color, STDOUT_FILENO);
   auto paint = [&](std::string_view text, std::string_view code) {
@@ -345,7 +350,7 @@ int run_test(const TestOptions& o) {
     for (const ir::TestCase& tc : rule.tests) {
       Result r;
       try {
-        r = run_one(prog, c->sm, rule, tc, o);
+        r = run_one(prog, c->sm, rule, tc, o, *prepared);
       } catch (const std::exception& e) {
         r.rule = &rule;
         r.test = &tc;

@@ -43,6 +43,8 @@ struct RunOptions {
   std::optional<uint32_t> distinct_bound;
   std::string color = "auto";
   std::vector<std::string> inputs;
+  std::string engine = "jit";       // --engine: jit | interp
+  bool jit_cache = true;            // --no-jit-cache clears it
 };
 int run_run(const RunOptions& o);
 
@@ -51,6 +53,8 @@ struct TestOptions {
   bool json = false;                // --format json
   std::optional<uint32_t> distinct_bound;
   std::string color = "auto";
+  std::string engine = "jit";       // --engine: jit | interp
+  bool jit_cache = true;
 };
 int run_test(const TestOptions& o);
 

@@ -1,0 +1,27 @@
+// The engine's one question per event, behind an interface: which predicates of the match plan
+// (ir/match_plan.h) hold for this event? The reference engine answers it with the interpreter, one predicate at
+// a time; the JIT (runtime/jit) answers it with native dispatch code. Everything else (sessions, chains, rule
+// state, alerts) is shared, so the two engines can only differ in predicate results, which is what the
+// differential tests compare.
+#pragma once
+
+#include <cstdint>
+
+#include "engine/interp.h"
+#include "value.h"
+
+namespace braid::rt {
+
+class PredicateMatcher {
+ public:
+  virtual ~PredicateMatcher() = default;
+  // Writes the ids of the predicates of `source` that hold into `out` (room for all of them), in any order, and
+  // returns how many. `in` is the engine's interpreter (for fallbacks; its arena is reset per event), `state`
+  // the event's session view (session.* attributes), or nullptr.
+  virtual uint32_t match(Interpreter& in, uint32_t source, const Value* slots, const StateView* state,
+                         uint32_t* out) = 0;
+  // The source's `recognize` on the given slots: 1 or 0, or -1 when this matcher does not compile it.
+  virtual int recognize(Interpreter& in, uint32_t source, const Value* slots) = 0;
+};
+
+}  // namespace braid::rt

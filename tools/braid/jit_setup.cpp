@@ -1,0 +1,75 @@
+// Engine preparation for braid run / braid test (jit_setup.h).
+#include "jit_setup.h"
+
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <cstdlib>
+
+#include "codegen/codegen.h"
+#include "pack/pack.h"
+#include "verbs.h"
+
+namespace braid::cli {
+
+std::unique_ptr<PreparedEngine> prepare_engine(const ir::Program& program, const pack::LoadedPack* pack,
+                                               const EngineChoice& choice) {
+  auto out = std::make_unique<PreparedEngine>();
+  if (choice.engine == "interp") return out;
+  std::string bitcode;
+  (void)pack;
+  {
+    codegen::CodegenResult cg = codegen::lower_program(program);
+    if (!cg.ok()) {
+      err(fmt::format("braid: error: cannot compile {} to native code: {}\n"
+                      "braid: note: `--engine=interp` runs the rules with the interpreter instead\n",
+                      cg.error_rule.empty() ? std::string("the rules") : "rule `" + cg.error_rule + "`", cg.error));
+      return nullptr;
+    }
+    out->codegen_lower_ms = cg.lower_ms;
+    out->codegen_optimize_ms = cg.optimize_ms;
+    bitcode = std::move(cg.bitcode);
+  }
+  if (const char* dump = std::getenv("BRAID_DUMP_BITCODE"); dump && *dump) {  // a debugging aid (docs/development.md)
+    if (FILE* f = std::fopen(dump, "wb")) {
+      std::fwrite(bitcode.data(), 1, bitcode.size(), f);
+      std::fclose(f);
+    }
+  }
+  rt::JitOptions jo;
+  jo.use_cache = choice.cache;
+  if (const char* lvl = std::getenv("BRAID_JIT_OPT"); lvl && *lvl >= '0' && *lvl <= '2' && !lvl[1]) jo.opt_level = *lvl - '0';
+  std::string error;
+  out->jit = rt::JitProgram::load(program, bitcode, jo, error);
+  if (!out->jit) {
+    err(fmt::format("braid: error: the JIT failed: {}\n"
+                    "braid: note: `--engine=interp` runs the rules with the interpreter instead\n",
+                    error));
+    return nullptr;
+  }
+  if (!out->jit->stats().cache_warning.empty() && choice.cache)
+    err(fmt::format("braid: warning: JIT object cache not used: {}\n", out->jit->stats().cache_warning));
+  return out;
+}
+
+std::string jit_stats_text(const PreparedEngine& e) {
+  if (!e.jit) return "engine             interp\n";
+  const rt::JitStats& s = e.jit->stats();
+  return fmt::format(
+      "engine             jit ({}; cpu {}; object from {}, {} bytes)\n"
+      "jit time           lower {:.1f} ms, optimize {:.1f} ms, codegen {:.1f} ms, link {:.1f} ms\n",
+      rt::jit_llvm_version(), s.cpu, rt::object_source_name(s.object_source), s.object_bytes, e.codegen_lower_ms,
+      e.codegen_optimize_ms, s.codegen_ms, s.link_ms);
+}
+
+std::string jit_stats_json(const PreparedEngine& e) {
+  if (!e.jit) return ",\"engine\":\"interp\"";
+  const rt::JitStats& s = e.jit->stats();
+  return fmt::format(
+      ",\"engine\":\"jit\",\"jit\":{{\"cpu\":\"{}\",\"object_source\":\"{}\",\"object_bytes\":{},\"lower_ms\":{:.3f},"
+      "\"optimize_ms\":{:.3f},\"codegen_ms\":{:.3f},\"link_ms\":{:.3f}}}",
+      s.cpu, rt::object_source_name(s.object_source), s.object_bytes, e.codegen_lower_ms, e.codegen_optimize_ms,
+      s.codegen_ms, s.link_ms);
+}
+
+}  // namespace braid::cli
