@@ -17,8 +17,14 @@ std::unique_ptr<PreparedEngine> prepare_engine(const ir::Program& program, const
   auto out = std::make_unique<PreparedEngine>();
   if (choice.engine == "interp") return out;
   std::string bitcode;
-  (void)pack;
-  {
+  rt::JitOptions jo;
+  if (pack && !pack->bitcode.empty()) {
+    // The pack's bitcode (signed with it); its native code when it was built for this CPU and LLVM.
+    bitcode = pack->bitcode;
+    std::string why = pack::native_mismatch(*pack, rt::host_cpu(), rt::host_features(), rt::jit_llvm_version());
+    if (pack->native && why.empty()) jo.native_object = &pack->native->object;
+    else if (pack->native) err(fmt::format("braid: note: the pack's native code is not used: {}\n", why));
+  } else {
     codegen::CodegenResult cg = codegen::lower_program(program);
     if (!cg.ok()) {
       err(fmt::format("braid: error: cannot compile {} to native code: {}\n"
@@ -36,7 +42,6 @@ std::unique_ptr<PreparedEngine> prepare_engine(const ir::Program& program, const
       std::fclose(f);
     }
   }
-  rt::JitOptions jo;
   jo.use_cache = choice.cache;
   if (const char* lvl = std::getenv("BRAID_JIT_OPT"); lvl && *lvl >= '0' && *lvl <= '2' && !lvl[1]) jo.opt_level = *lvl - '0';
   std::string error;

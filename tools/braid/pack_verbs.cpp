@@ -17,9 +17,11 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "codegen/codegen.h"
 #include "diag/render.h"
 #include "driver/driver.h"
 #include "ir/ir.h"
+#include "jit/jit.h"
 #include "json_tree.h"
 #include "pack/pack.h"
 #include "verbs.h"
@@ -37,6 +39,7 @@ struct PackVerbs {
   std::string keygen_out;
   std::vector<std::string> build_paths;
   std::string build_out, build_sign;
+  bool build_native = false;
   std::string inspect_file;
   std::vector<std::string> inspect_keys;
 };
@@ -136,6 +139,23 @@ int run_build(const PackVerbs& v, const std::string& color) {
   pack::PackOptions po;
   po.compiler_version = std::string("braid ") + BRAID_VERSION;
   po.sign_key = key;
+  // The LLVM bitcode of every rule (what the runtime JIT-compiles), and optionally native code for this CPU.
+  codegen::CodegenResult cg = codegen::lower_program(*c->program);
+  if (!cg.ok()) {
+    err(fmt::format("braid: error: cannot compile {} to LLVM IR: {}\nbraid: no pack written\n",
+                    cg.error_rule.empty() ? std::string("the rules") : "rule `" + cg.error_rule + "`", cg.error));
+    return kExitUsage;
+  }
+  po.bitcode = std::move(cg.bitcode);
+  if (v.build_native) {
+    std::string error;
+    auto obj = rt::compile_object(po.bitcode, rt::kDefaultJitOptLevel, error);
+    if (!obj) {
+      err(fmt::format("braid: error: cannot compile native code: {}\nbraid: no pack written\n", error));
+      return kExitUsage;
+    }
+    po.native = pack::NativeCode{rt::host_cpu(), rt::host_features(), rt::jit_llvm_version(), std::move(*obj)};
+  }
   std::string bytes = pack::write_pack(*c->program, c->sm, po);
 
   // Written next to the target and renamed over it, so a reader never sees half a pack.
@@ -147,8 +167,9 @@ int run_build(const PackVerbs& v, const std::string& color) {
     throw UsageError{fmt::format("cannot write `{}`: {}", sanitize_utf8(v.build_out), std::strerror(e))};
   }
   std::string signer = key ? fmt::format("signed by key {}", pack::key_id(pack::public_of(*key))) : "unsigned";
-  err(fmt::format("braid: wrote {}: {} rules, {} bytes, {}\n", sanitize_utf8(v.build_out), c->program->rules.size(),
-                  bytes.size(), signer));
+  std::string native = v.build_native ? fmt::format(", native code for {}", rt::host_cpu()) : std::string();
+  err(fmt::format("braid: wrote {}: {} rules, {} bytes, {}{}\n", sanitize_utf8(v.build_out), c->program->rules.size(),
+                  bytes.size(), signer, native));
   return kExitClean;
 }
 
@@ -273,6 +294,9 @@ std::shared_ptr<PackVerbs> add_pack_verbs(CLI::App& app, const char* footer) {
   v->build->add_option("--output,-o", v->build_out, "The pack to write")->required()->type_name("FILE");
   v->build->add_option("--sign", v->build_sign, "Sign the pack with this secret key (from `braid keygen`)")
       ->type_name("KEYFILE");
+  v->build->add_flag("--native", v->build_native,
+                     "Also ship native code for this machine's CPU (used by `braid run --pack` on the same CPU and "
+                     "LLVM; elsewhere the pack's bitcode is compiled)");
   v->inspect = app.add_subcommand("inspect", "Validate a rule pack and print its header, sections, sources and rules");
   v->inspect->add_option("pack", v->inspect_file, "The pack")->required()->type_name("FILE");
   v->inspect
