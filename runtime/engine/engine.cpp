@@ -202,6 +202,7 @@ struct StepState {
 };
 
 struct RuleState {
+  bool init = false;   // false: pristine (no step has matched yet); the vectors are allocated on first use
   bool fired = false;
   std::vector<StepState> steps;
   std::vector<AggState> aggs;
@@ -318,6 +319,8 @@ struct RuleRt {
   size_t suppress_sweep_at = 1024;                // sweep expired keys when the map grows past this
   std::vector<std::string> saturated_names;      // aggregate -> "distinct(step.field)"
   std::vector<uint8_t> hits;                     // session/chain: steps the current event matched
+  int8_t pristine = -1;                           // the condition on a pristine state (when it reads no
+                                                  // attributes it is the same for every session): -1 unknown
   bool touched = false;                          // some step matched the current event
 };
 
@@ -417,6 +420,9 @@ struct Engine::Impl {
   void fire(uint32_t rule_index, RuleState* st, Session* se, Chain* ch, const char* decided, int64_t when,
             bool on_event);
   uint32_t match_predicates(uint32_t s, const Value* slots, const StateView* session, bool with_steps);
+  // True when the rule's condition reads no session/chain attributes and is false on a pristine state: then it
+  // is false for every session (chain) none of whose events matched a step, and need not be evaluated there.
+  bool pristine_false(RuleRt& rr);
   static bool has_pending(const RuleState& st) {
     for (const SeqState& q : st.seqs)
       if (!q.matched && q.pending != kNever) return true;
@@ -596,6 +602,18 @@ std::vector<std::string> Engine::Impl::split_message(const ir::Rule& r) const {
       out[i] = r.message[i].expr == ir::kNoNode ? std::string() : ir::dump_expr(p, r.message[i].expr);
   }
   return out;
+}
+
+bool Engine::Impl::pristine_false(RuleRt& rr) {
+  if (rr.reads_attrs) return false;
+  if (rr.pristine < 0) {
+    RuleState st = make_state(rr);
+    View v;
+    v.e = this, v.r = rr.r, v.st = &st;
+    EvalContext ctx{nullptr, nullptr, &v};
+    rr.pristine = in.test(rr.r->condition, ctx) ? 1 : 0;
+  }
+  return rr.pristine == 0;
 }
 
 void Engine::Impl::setup() {
@@ -969,6 +987,7 @@ void Engine::Impl::process_event(uint32_t s, const Value* slots, int64_t t, std:
     RuleRt& rr = rules[ri];
     RuleState& st = se->rules[k];
     if (st.fired || (!rr.touched && !rr.reads_attrs && !has_pending(st))) continue;
+    if (!st.init) st = make_state(rr);
     auto t0 = opt.rule_timing ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
     feed(rr, st, se, nullptr, ri);
     if (opt.rule_timing)
@@ -978,10 +997,13 @@ void Engine::Impl::process_event(uint32_t s, const Value* slots, int64_t t, std:
   // Chain rules.
   for (uint32_t ri : sr.chain_rules) {
     RuleRt& rr = rules[ri];
+    if (!rr.touched && !rr.reads_attrs &&
+        (ch->rules.size() <= rr.state_slot || !ch->rules[rr.state_slot] || !has_pending(*ch->rules[rr.state_slot])))
+      continue;  // pristine or nothing to do: the state is created on the first step match
     if (ch->rules.size() <= rr.state_slot) ch->rules.resize(rr.state_slot + 1);
     if (!ch->rules[rr.state_slot]) ch->rules[rr.state_slot] = std::make_unique<RuleState>(make_state(rr));
     RuleState& st = *ch->rules[rr.state_slot];
-    if (st.fired || (!rr.touched && !rr.reads_attrs && !has_pending(st))) continue;
+    if (st.fired) continue;
     auto t0 = opt.rule_timing ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
     feed(rr, st, se, ch, ri);
     if (opt.rule_timing)
@@ -1035,7 +1057,7 @@ Session* Engine::Impl::session_for(uint32_t s, const Value& identity, const Valu
   scratch += key_buf;
   scratch.append(reinterpret_cast<const char*>(&t), 8);
   se->id = fmt::format("{:016x}", fnv1a(scratch));
-  for (uint32_t ri : sources[s].session_rules) se->rules.push_back(make_state(rules[ri]));
+  se->rules.resize(sources[s].session_rules.size());  // pristine: allocated when a rule is first fed
   Session* raw = se.get();
   sessions.push_back(std::move(se));
   sh.open[key_buf] = raw->uid;
@@ -1145,6 +1167,10 @@ void Engine::Impl::close_session(Session& se, int64_t now) {
     RuleRt& rr = rules[ri];
     RuleState& st = se.rules[k];
     if (st.fired) continue;
+    if (!st.init) {
+      if (pristine_false(rr)) continue;  // the same answer for every untouched session: no
+      st = make_state(rr);
+    }
     decide_seqs(*rr.r, st, kForever, true);
     View v;
     v.e = this, v.r = rr.r, v.st = &st, v.se = &se;
@@ -1172,7 +1198,11 @@ void Engine::Impl::close_chain(uint32_t ci, int64_t) {
   for (size_t ri = 0; ri < rules.size(); ++ri) {
     RuleRt& rr = rules[ri];
     if (rr.r->scope != ir::Scope::Chain) continue;
-    if (c.rules.size() <= rr.state_slot || !c.rules[rr.state_slot]) continue;
+    if (c.rules.size() <= rr.state_slot || !c.rules[rr.state_slot]) {
+      if (pristine_false(rr)) continue;
+      if (c.rules.size() <= rr.state_slot) c.rules.resize(rr.state_slot + 1);
+      c.rules[rr.state_slot] = std::make_unique<RuleState>(make_state(rr));
+    }
     RuleState& st = *c.rules[rr.state_slot];
     if (st.fired) continue;
     decide_seqs(*rr.r, st, kForever, true);
@@ -1190,6 +1220,7 @@ void Engine::Impl::close_chain(uint32_t ci, int64_t) {
 
 RuleState Engine::Impl::make_state(const RuleRt& rr) const {
   RuleState st;
+  st.init = true;
   st.steps.resize(rr.r->steps.size());
   st.aggs.resize(rr.r->aggregates.size());
   st.seqs.resize(rr.r->sequences.size());
