@@ -38,6 +38,8 @@ using ir::Op;
 
 std::string llvm_version() { return LLVM_VERSION_STRING; }
 
+
+
 namespace {
 
 struct LV {
@@ -97,6 +99,19 @@ class Lowerer {
     fn->addFnAttr(llvm::Attribute::NoUnwind);
     begin(fn, source);
     B.CreateRet(B.CreateZExt(lower_bool(node), i8));
+    ++functions;
+  }
+
+  // void @braid_expr_<s>_<node>(ptr frame, ptr out): a source clause (time, identity, a mint's key...) as a value.
+  void value_function(uint32_t source, NodeId node) {
+    std::string name = "braid_expr_" + std::to_string(source) + "_" + std::to_string(node);
+    if (M.getFunction(name)) return;
+    auto* fn = llvm::Function::Create(llvm::FunctionType::get(B.getVoidTy(), {ptr, ptr}, false),
+                                      llvm::Function::ExternalLinkage, name, M);
+    fn->addFnAttr(llvm::Attribute::NoUnwind);
+    begin(fn, source);
+    store_value(lower_value(node), fn->getArg(1));
+    B.CreateRetVoid();
     ++functions;
   }
 
@@ -312,6 +327,29 @@ class Lowerer {
         auto b = static_cast<size_t>(n.imm);
         if (b < elems_.size()) return elems_[b];
         return fallback(id);
+      }
+      case Op::Coalesce: {
+        // The first operand that is not null.
+        auto* join = llvm::BasicBlock::Create(C, "coalesce", fn_);
+        std::vector<std::pair<llvm::BasicBlock*, LV>> in;
+        for (uint32_t i = 0; i < n.ops_count; ++i) {
+          LV v = lower_value(p_.op(n, i));
+          auto* next = llvm::BasicBlock::Create(C, "coalesce_next", fn_);
+          in.emplace_back(B.GetInsertBlock(), v);
+          B.CreateCondBr(B.CreateICmpNE(v.tag, B.getInt8(BRAID_TAG_NULL)), join, next);
+          B.SetInsertPoint(next);
+        }
+        LV none = null_value();
+        in.emplace_back(B.GetInsertBlock(), none);
+        B.CreateBr(join);
+        B.SetInsertPoint(join);
+        auto phi = [&](llvm::Type* t, auto get) {
+          llvm::PHINode* ph = B.CreatePHI(t, static_cast<unsigned>(in.size()));
+          for (auto& [bb, v] : in) ph->addIncoming(get(v), bb);
+          return ph;
+        };
+        return LV{phi(i8, [](const LV& v) { return v.tag; }), phi(i32, [](const LV& v) { return v.len; }),
+                  phi(i64, [](const LV& v) { return v.bits; })};
       }
       case Op::Not: case Op::And: case Op::Or: case Op::Eq: case Op::Lt: case Op::Le: case Op::Gt: case Op::Ge:
       case Op::Contains: case Op::StartsWith: case Op::EndsWith: case Op::Like: case Op::Matches:
@@ -663,6 +701,8 @@ CodegenResult lower_program(const ir::Program& program, const CodegenOptions& op
       }
     }
     try {
+      for (const auto& [cs, node] : ir::clause_expressions(program))
+        if (cs == s) low.value_function(s, node);
       if (program.sources[s].recognize != ir::kNoNode) low.recognize(s, program.sources[s].recognize);
       low.dispatch(s, sp, preds);
     } catch (const std::exception& e) {

@@ -167,4 +167,30 @@ MatchPlan build_match_plan(const Program& p) {
   return plan;
 }
 
+std::vector<std::pair<uint32_t, NodeId>> clause_expressions(const Program& p) {
+  std::vector<std::pair<uint32_t, NodeId>> out;
+  auto add = [&](uint32_t s, NodeId n) {
+    if (n != kNoNode) out.emplace_back(s, n);
+  };
+  for (uint32_t s = 0; s < p.sources.size(); ++s) {
+    const Source& src = p.sources[s];
+    for (NodeId n : {src.time, src.id, src.identity, src.credential, src.ip, src.account}) add(s, n);
+    for (const Mint& m : src.mints) {
+      add(s, m.when);
+      add(s, m.credential);
+    }
+    for (const Link& l : src.links) {
+      add(s, l.parent_when);
+      add(s, l.parent_key);
+      if (l.target < p.sources.size()) {
+        add(l.target, l.child_when);
+        add(l.target, l.child_key);
+      }
+    }
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
 }  // namespace braid::ir

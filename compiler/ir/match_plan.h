@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "ir/ir.h"
@@ -56,5 +57,10 @@ MatchPlan build_match_plan(const Program& p);
 // expression does not constrain the field to constants. Case-insensitive comparisons and comparisons on `nocase`
 // fields do not constrain (the index matches bytes exactly).
 std::optional<std::vector<std::string>> required_values(const Program& p, NodeId node, FieldId field);
+
+// The source clauses the JIT compiles as value functions `braid_expr_<source>_<node>` (time, id, identity,
+// credential, ip, account, and the mint and link expressions), as (source, node) pairs, sorted and unique. A link's
+// child side belongs to its target source.
+std::vector<std::pair<uint32_t, NodeId>> clause_expressions(const Program& p);
 
 }  // namespace braid::ir

@@ -423,6 +423,18 @@ struct Engine::Impl {
   // True when the rule's condition reads no session/chain attributes and is false on a pristine state: then it
   // is false for every session (chain) none of whose events matched a step, and need not be evaluated there.
   bool pristine_false(RuleRt& rr);
+  // A source clause of source s on `slots`: native code when the matcher compiled it, else the interpreter.
+  Value clause(uint32_t s, NodeId id, const Value* slots) {
+    if (id == ir::kNoNode) return Value::null();
+    Value v;
+    if (opt.matcher && opt.matcher->eval(in, s, id, slots, v)) return v;
+    EvalContext ctx{slots, in.field_slots(s), nullptr};
+    return in.eval(id, ctx);
+  }
+  bool clause_true(uint32_t s, NodeId id, const Value* slots) {
+    Value v = clause(s, id, slots);
+    return v.tag == Tag::Bool && v.b;
+  }
   static bool has_pending(const RuleState& st) {
     for (const SeqState& q : st.seqs)
       if (!q.matched && q.pending != kNever) return true;
@@ -769,8 +781,7 @@ void Engine::Impl::route_and_hold(uint32_t s, const Where& where) {
   SourceRt& sr = sources[s];
   const ir::Source& src = *sr.src;
   ++stats.sources[s].events;
-  EvalContext ctx{conv_buf.data(), in.field_slots(s), nullptr};
-  Value tv = src.time == ir::kNoNode ? Value::null() : in.eval(src.time, ctx);
+  Value tv = clause(s, src.time, conv_buf.data());
   if (tv.tag != Tag::Time) {
     ++stats.no_time;
     warn(notime_warnings,
@@ -780,7 +791,7 @@ void Engine::Impl::route_and_hold(uint32_t s, const Where& where) {
   int64_t t = tv.i;
   // The event id: the source's `id`, else a hash of the converted slot values.
   std::string& id = id_buf;
-  Value iv = src.id == ir::kNoNode ? Value::null() : in.eval(src.id, ctx);
+  Value iv = clause(s, src.id, conv_buf.data());
   if (iv.tag == Tag::String) {
     id.assign(iv.s, iv.len);
   } else {
@@ -930,17 +941,16 @@ void Engine::Impl::evict(int64_t now) {
 void Engine::Impl::process_event(uint32_t s, const Value* slots, int64_t t, std::string_view id, bool late) {
   SourceRt& sr = sources[s];
   const ir::Source& src = *sr.src;
-  EvalContext ectx{slots, in.field_slots(s), nullptr};
   cur = Cur{s, slots, t, id, nullptr};
 
   Session* se = nullptr;
   if (!late) {
-    Value ident = src.identity == ir::kNoNode ? Value::null() : in.eval(src.identity, ectx);
+    Value ident = clause(s, src.identity, slots);
     if (ident.tag != Tag::String) {
       ++stats.no_identity;
       ++stats.sources[s].no_identity;
     } else {
-      Value cred = src.credential == ir::kNoNode ? Value::null() : in.eval(src.credential, ectx);
+      Value cred = clause(s, src.credential, slots);
       se = session_for(s, ident, cred, t);
     }
   }
@@ -949,12 +959,12 @@ void Engine::Impl::process_event(uint32_t s, const Value* slots, int64_t t, std:
   if (se) {
     ++se->events;
     se->last = std::max(se->last, t);
-    if (src.ip != ir::kNoNode) se->ips.add(in.eval(src.ip, ectx), opt.distinct_bound, scratch);
+    if (src.ip != ir::kNoNode) se->ips.add(clause(s, src.ip, slots), opt.distinct_bound, scratch);
     ch->events++;
     ch->last_time = std::max(ch->last_time, t);
     ch->last_session = se->uid;
     ch->identities.add(Value::string(se->identity), opt.distinct_bound, scratch);
-    if (src.account != ir::kNoNode) ch->accounts.add(in.eval(src.account, ectx), opt.distinct_bound, scratch);
+    if (src.account != ir::kNoNode) ch->accounts.add(clause(s, src.account, slots), opt.distinct_bound, scratch);
     sr.deadlines.push(Deadline{std::min(sat_add(se->last, src.session_gap), sat_add(se->start, src.session_max)),
                                deadline_order++, DeadlineKind::SessionClose, se->uid, 0});
   }
@@ -1084,11 +1094,10 @@ void Engine::Impl::attach_parent(Session& child, const Value& credential) {
     }
   }
   if (parent == kNoSession) {
-    EvalContext ctx{cur.slots, in.field_slots(child.source), nullptr};
     for (uint32_t li : sources[child.source].links_as_child) {
       LinkRt& l = links[li];
-      if (l.link->child_when != ir::kNoNode && !in.test(l.link->child_when, ctx)) continue;
-      Value k = in.eval(l.link->child_key, ctx);
+      if (l.link->child_when != ir::kNoNode && !clause_true(child.source, l.link->child_when, cur.slots)) continue;
+      Value k = clause(child.source, l.link->child_key, cur.slots);
       if (k.is_null()) continue;
       scratch.clear();
       encode(k, scratch);
@@ -1132,10 +1141,9 @@ void Engine::Impl::attach_parent(Session& child, const Value& credential) {
 
 void Engine::Impl::record_mints(uint32_t s, Session& se) {
   const ir::Source& src = p.sources[s];
-  EvalContext ctx{cur.slots, in.field_slots(s), nullptr};
   for (const auto& m : src.mints) {
-    if (m.when != ir::kNoNode && !in.test(m.when, ctx)) continue;
-    Value k = in.eval(m.credential, ctx);
+    if (m.when != ir::kNoNode && !clause_true(s, m.when, cur.slots)) continue;
+    Value k = clause(s, m.credential, cur.slots);
     if (k.tag != Tag::String || k.len == 0) continue;
     Shard& sh = shards[0];  // route by hash(credential)
     std::string key(k.s, k.len);
@@ -1145,8 +1153,8 @@ void Engine::Impl::record_mints(uint32_t s, Session& se) {
   }
   for (uint32_t li : sources[s].links_as_parent) {
     LinkRt& l = links[li];
-    if (l.link->parent_when != ir::kNoNode && !in.test(l.link->parent_when, ctx)) continue;
-    Value k = in.eval(l.link->parent_key, ctx);
+    if (l.link->parent_when != ir::kNoNode && !clause_true(s, l.link->parent_when, cur.slots)) continue;
+    Value k = clause(s, l.link->parent_key, cur.slots);
     if (k.is_null()) continue;
     scratch.clear();
     encode(k, scratch);

@@ -22,6 +22,9 @@ class PredicateMatcher {
                          uint32_t* out) = 0;
   // The source's `recognize` on the given slots: 1 or 0, or -1 when this matcher does not compile it.
   virtual int recognize(Interpreter& in, uint32_t source, const Value* slots) = 0;
+  // A source clause (ir::clause_expressions: time, identity, a mint's key...) on the given slots. False when this
+  // matcher does not compile it (the caller evaluates it with the interpreter).
+  virtual bool eval(Interpreter& in, uint32_t source, ir::NodeId node, const Value* slots, Value& out) = 0;
 };
 
 }  // namespace braid::rt

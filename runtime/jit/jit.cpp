@@ -29,6 +29,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
+#include <unordered_map>
 
 #include <fmt/format.h>
 
@@ -208,6 +209,8 @@ struct JitProgram::Impl {
   std::unique_ptr<llvm::orc::LLJIT> jit;
   using DispatchFn = uint32_t (*)(BraidFrame*, uint32_t*);
   using RecognizeFn = uint8_t (*)(BraidFrame*);
+  using ExprFn = void (*)(BraidFrame*, BraidValue*);
+  std::unordered_map<uint64_t, ExprFn> exprs;  // (source << 32 | node) -> compiled source clause
   std::vector<DispatchFn> dispatch;
   std::vector<RecognizeFn> recognize;
   std::vector<std::vector<uint32_t>> field_slot;  // per source: FieldId -> slot
@@ -306,6 +309,15 @@ std::unique_ptr<JitProgram> JitProgram::load(const ir::Program& program, std::st
       m.recognize[s] = r->toPtr<Impl::RecognizeFn>();
     }
   }
+  for (const auto& [s, node] : ir::clause_expressions(program)) {
+    auto e = m.jit->lookup(fmt::format("braid_expr_{}_{}", s, node));
+    if (!e) {
+      error = fmt::format("the compiled rules lack a clause of source {}: {}", program.sources[s].name,
+                          llvm::toString(e.takeError()));
+      return nullptr;
+    }
+    m.exprs[(uint64_t{s} << 32) | node] = e->toPtr<Impl::ExprFn>();
+  }
   m.stats.link_ms = ms_since(tl);
   m.field_slot.resize(program.sources.size());
   for (size_t s = 0; s < program.sources.size(); ++s) {
@@ -328,6 +340,14 @@ class JitMatcher final : public PredicateMatcher {
                  uint32_t* out) override {
     prepare(in, source, slots, state);
     return m_.dispatch[source](&frame_, out);
+  }
+
+  bool eval(Interpreter& in, uint32_t source, ir::NodeId node, const Value* slots, Value& out) override {
+    auto it = m_.exprs.find((uint64_t{source} << 32) | node);
+    if (it == m_.exprs.end()) return false;
+    prepare(in, source, slots, nullptr);
+    it->second(&frame_, reinterpret_cast<BraidValue*>(&out));
+    return true;
   }
 
   int recognize(Interpreter& in, uint32_t source, const Value* slots) override {
