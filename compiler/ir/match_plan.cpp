@@ -116,6 +116,21 @@ MatchPlan build_match_plan(const Program& p) {
     const auto n = static_cast<uint32_t>(sp.predicates.size());
     sp.index_of.assign(n, kNone);
 
+    // Predicates that can never hold here: no value satisfies them (req is empty for any field: `false`), or they
+    // need a field this source never reads (a Field load without a slot is null) to equal a constant.
+    std::vector<bool> never(n, false);
+    for (uint32_t i = 0; i < n; ++i) {
+      NodeId node = sp.predicates[i].node;
+      if (auto none = req(p, node, kNone); none && none->empty()) never[i] = true;
+      std::set<FieldId> own;
+      candidate_fields(p, node, own);
+      for (FieldId f : own) {
+        if (never[i]) break;
+        auto v = req(p, node, f);
+        if (v && (v->empty() || src.slot_of(f) == kNone)) never[i] = true;
+      }
+    }
+
     // The required values of every predicate for every candidate field of this source. Only plain string
     // fields the source reads can be indexed (the dispatcher reads the slot once per event).
     std::set<FieldId> fields;
@@ -137,7 +152,7 @@ MatchPlan build_match_plan(const Program& p) {
       uint32_t best_count = 0;
       for (const auto& [f, v] : reqs) {
         uint32_t c = 0;
-        for (uint32_t i = 0; i < n; ++i) c += (sp.index_of[i] == kNone && v[i]) ? 1 : 0;
+        for (uint32_t i = 0; i < n; ++i) c += (sp.index_of[i] == kNone && !never[i] && v[i]) ? 1 : 0;
         if (c > best_count) best = f, best_count = c;
       }
       if (best == kNone) break;
@@ -147,12 +162,12 @@ MatchPlan build_match_plan(const Program& p) {
       ix.slot = src.slot_of(best);
       std::set<std::string> all;
       for (uint32_t i = 0; i < n; ++i)
-        if (sp.index_of[i] == kNone && v[i]) all.insert(v[i]->begin(), v[i]->end());
+        if (sp.index_of[i] == kNone && !never[i] && v[i]) all.insert(v[i]->begin(), v[i]->end());
       ix.values.assign(all.begin(), all.end());
       ix.by_value.resize(ix.values.size());
       auto ixno = static_cast<uint32_t>(sp.indexes.size());
       for (uint32_t i = 0; i < n; ++i) {
-        if (sp.index_of[i] != kNone || !v[i]) continue;
+        if (sp.index_of[i] != kNone || never[i] || !v[i]) continue;
         sp.index_of[i] = ixno;
         for (const std::string& val : *v[i]) {
           auto at = std::lower_bound(ix.values.begin(), ix.values.end(), val) - ix.values.begin();
@@ -162,7 +177,7 @@ MatchPlan build_match_plan(const Program& p) {
       sp.indexes.push_back(std::move(ix));
     }
     for (uint32_t i = 0; i < n; ++i)
-      if (sp.index_of[i] == kNone) sp.always.push_back(i);
+      if (sp.index_of[i] == kNone) (never[i] ? sp.never : sp.always).push_back(i);
   }
   return plan;
 }

@@ -42,7 +42,12 @@ struct SourcePlan {
   std::vector<Predicate> predicates;           // predicate id -> predicate; program order (rule, then step)
   std::vector<DiscriminatorIndex> indexes;     // each predicate is in at most one index
   std::vector<uint32_t> always;                // predicates no index covers: evaluated for every event
-  std::vector<uint32_t> index_of;              // predicate id -> index in `indexes`, or kNone (in `always`)
+  // Predicates that can never hold on this source: one requires a field this source never reads (always null
+  // here; typically a step of a cross-source chain rule meant for another source) to equal a constant, or
+  // requires values that contradict each other (`false`, `f == "a" and f == "b"`). Never evaluated.
+  std::vector<uint32_t> never;
+  std::vector<uint32_t> index_of;              // predicate id -> index in `indexes`, or kNone (in `always` or
+                                               // `never`)
 };
 
 struct MatchPlan {

@@ -21,6 +21,8 @@
 
 #include <fmt/format.h>
 
+#include "ir/match_plan.h"
+
 namespace braid {
 
 namespace {
@@ -215,6 +217,7 @@ class Linter {
   const LintOptions& opts_;
 
   const ir::Rule* rule_ = nullptr;
+  std::optional<ir::MatchPlan> plan_;  // BRD0811, built on first use
   std::unordered_map<NodeId, Tri> memo_;
   std::unordered_map<NodeId, Reason> reasons_;
   struct Binding {
@@ -1148,38 +1151,123 @@ class Linter {
   }
 
   // ----------------------------------------------------------------------------------------------------------
-  // BRD0811: costly rules (predicates without a constant discriminator)
+  // BRD0811: costly rules: predicates the match plan (ir/match_plan.h) cannot index, so every engine evaluates
+  // them on every event of the source. The plan is the single definition: the linter never guesses on its own.
 
-  // A string or integer constant: what an event-type index can be keyed by (booleans are not selective).
-  bool key_constant(NodeId id) const {
-    std::optional<Value> v = value_of(id);
-    return v && (v->k == Value::K::String || (v->k == Value::K::Int && node(id).type.kind == Kind::Int));
+  const ir::MatchPlan& plan() {
+    if (!plan_) plan_ = ir::build_match_plan(p_);
+    return *plan_;
   }
 
-  bool discriminated(NodeId id) const {
-    if (!valid(id)) return false;
+  // Why an expression that compares fields with constants still gives no discriminator: the specific hints.
+  void costly_hints(NodeId id, std::set<std::string>& out) const {
+    if (!valid(id)) return;
     const Node& n = node(id);
-    switch (n.op) {
-      case Op::And:
-        return std::any_of(p_.ops(n).begin(), p_.ops(n).end(), [&](NodeId c) { return discriminated(c); });
-      case Op::Or:
-        return n.ops_count > 0 &&
-               std::all_of(p_.ops(n).begin(), p_.ops(n).end(), [&](NodeId c) { return discriminated(c); });
-      case Op::Eq:
-        if (n.ops_count != 2) return false;
-        return (plain_field(node(opnd(n, 0))) && key_constant(opnd(n, 1))) ||
-               (plain_field(node(opnd(n, 1))) && key_constant(opnd(n, 0)));
-      case Op::StartsWith:
-        return n.ops_count == 2 && plain_field(node(opnd(n, 0))) && key_constant(opnd(n, 1));
-      case Op::InSet: case Op::StartsWithAny: {
-        if (n.ops_count != 1 || !plain_field(node(opnd(n, 0)))) return false;
-        if (n.imm < 0 || static_cast<uint64_t>(n.imm) >= p_.sets.size()) return false;
-        const ir::ConstSet& set = p_.sets[static_cast<size_t>(n.imm)];
-        return set.size() > 0 && (set.elem == Kind::String || set.elem == Kind::Int);
+    auto field_and_constant = [&]() {
+      bool field = false, constant = false;
+      for (NodeId c : p_.ops(n)) {
+        if (!valid(c)) continue;
+        field = field || node(c).op == Op::Field;
+        constant = constant || node(c).op == Op::String || node(c).op == Op::Int;
       }
+      return field && (constant || n.op == Op::InSet);
+    };
+    switch (n.op) {
+      case Op::Not:
+        if (n.ops_count == 1 && valid(p_.op(n, 0))) {
+          const Node& x = node(p_.op(n, 0));
+          if ((x.op == Op::Eq || x.op == Op::InSet) && !x.has(ir::kFlagNoCase) && !x.has(ir::kFlagNocaseField))
+            out.insert("negated comparisons (`!=`, `not in`) do not select events");
+        }
+        for (NodeId c : p_.ops(n)) costly_hints(c, out);
+        return;
+      case Op::And: case Op::Or:
+        for (NodeId c : p_.ops(n)) costly_hints(c, out);
+        return;
+      case Op::AnyElem: {
+        std::set<std::string> inner;
+        if (n.ops_count == 2) costly_hints(p_.op(n, 1), inner);
+        if (n.ops_count == 2 && valid(p_.op(n, 1)) &&
+            (node(p_.op(n, 1)).op == Op::Eq || node(p_.op(n, 1)).op == Op::InSet))
+          out.insert("comparisons on `[*]` paths are not indexed");
+        out.insert(inner.begin(), inner.end());
+        return;
+      }
+      case Op::Eq: case Op::InSet:
+        if (!field_and_constant()) return;
+        if (n.has(ir::kFlagNoCase) || n.has(ir::kFlagNocaseField)) {
+          out.insert("case-insensitive comparisons (`==~`, `in~`, and any comparison with a `nocase` field) are not "
+                     "indexed: the index matches exact bytes");
+        } else {
+          for (NodeId c : p_.ops(n)) {
+            if (!valid(c) || node(c).op != Op::Field) continue;
+            auto f = static_cast<size_t>(node(c).imm);
+            if (f < p_.fields.size() && p_.fields[f].has_any())
+              out.insert("comparisons on `[*]` paths are not indexed");
+            else if (node(c).type.kind != Kind::String && node(c).type.kind != Kind::Ip &&
+                     node(c).type.kind != Kind::Object)
+              out.insert("only string fields are indexed, not " + std::string(ir::kind_name(node(c).type.kind)) +
+                         " fields");
+          }
+        }
+        return;
+      case Op::StartsWith: case Op::StartsWithAny: case Op::EndsWith: case Op::EndsWithAny: case Op::Contains:
+      case Op::ContainsAny: case Op::Like: case Op::LikeAny: case Op::Matches:
+        if (n.ops_count >= 1 && valid(p_.op(n, 0)) && node(p_.op(n, 0)).op == Op::Field)
+          out.insert("string operators (`startswith`, `contains`, `like`, `matches`, ...) are not indexed, only "
+                     "exact equality");
+        return;
       default:
-        return false;
+        return;
     }
+  }
+
+  void report_costly(const ir::Rule& r, const Span& anchor) {
+    const ir::MatchPlan& mp = plan();
+    auto rule_index = static_cast<uint32_t>(&r - p_.rules.data());
+    // Per predicate (kNone: the condition; else the step), the sources whose plan evaluates it on every event.
+    std::map<uint32_t, std::vector<std::string>> costly;
+    std::map<uint32_t, NodeId> nodes;
+    for (uint32_t s : r.sources) {
+      if (s >= mp.sources.size() || s >= p_.sources.size()) continue;
+      const ir::SourcePlan& sp = mp.sources[s];
+      for (uint32_t k : sp.always) {
+        const ir::Predicate& pr = sp.predicates[k];
+        if (pr.rule != rule_index) continue;
+        costly[pr.step].push_back(p_.sources[s].name);
+        nodes[pr.step] = pr.node;
+      }
+    }
+    if (costly.empty()) return;
+    auto what = [&](uint32_t step) {
+      return step == kNone || step >= r.steps.size() ? std::string("its condition")
+                                                      : fmt::format("step `{}`", r.steps[step].label);
+    };
+    auto names = [](const std::vector<std::string>& v) {
+      std::string o;
+      for (size_t i = 0; i < v.size(); ++i) o += fmt::format("{}`{}`", i == 0 ? "" : i + 1 == v.size() ? " and " : ", ", v[i]);
+      return o;
+    };
+    // One source list for all parts when they agree (the usual case), else one per part.
+    bool same = std::all_of(costly.begin(), costly.end(), [&](const auto& kv) { return kv.second == costly.begin()->second; });
+    std::string parts;
+    size_t i = 0;
+    for (const auto& [step, srcs] : costly) {
+      parts += (i == 0 ? "" : i + 1 == costly.size() ? " and " : ", ") + what(step);
+      if (!same) parts += fmt::format(" (on {})", names(srcs));
+      ++i;
+    }
+    std::string where = same ? fmt::format(" of {}", names(costly.begin()->second)) : std::string();
+    Diagnostic& d = sink_.report(
+        Code::BRD0811, anchor,
+        fmt::format("rule `{}` is costly: {} {} evaluated on every event{}, because no string field is required to "
+                    "equal a constant",
+                    r.id, parts, costly.size() == 1 ? "is" : "are", where));
+    std::set<std::string> hints;
+    for (const auto& [step, node_id] : nodes) costly_hints(node_id, hints);
+    d.help = "select the events with exact string constants that every match must satisfy, such as "
+             "`eventName == \"...\"` or `eventName in [...]` (in each branch of an `or`)";
+    for (const std::string& h : hints) d.help += "; " + h;
   }
 
   // ----------------------------------------------------------------------------------------------------------
@@ -1249,25 +1337,7 @@ class Linter {
       }
     }
 
-    if (opts_.costly) {
-      std::vector<std::string> broad;
-      if (r.scope == ir::Scope::Event) {
-        if (valid(r.condition) && !discriminated(r.condition)) broad.push_back("its condition");
-      } else {
-        for (const ir::Step& s : r.steps)
-          if (valid(s.pred) && !discriminated(s.pred)) broad.push_back(fmt::format("step `{}`", s.label));
-      }
-      if (!broad.empty()) {
-        std::string list;
-        for (size_t i = 0; i < broad.size(); ++i) list += (i ? ", " : "") + broad[i];
-        Diagnostic& d = sink_.report(
-            Code::BRD0811, anchor,
-            fmt::format("rule `{}` is costly: {} can match any event (no field is compared with a constant)", r.id,
-                        list));
-        d.help = "select the events first with a constant test on a field such as `eventName == \"...\"`, "
-                 "`eventSource in [...]` or `eventType startswith \"...\"`";
-      }
-    }
+    if (opts_.costly) report_costly(r, anchor);
     rule_ = nullptr;
   }
 

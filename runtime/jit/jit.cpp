@@ -260,63 +260,82 @@ std::unique_ptr<JitProgram> JitProgram::load(const ir::Program& program, std::st
   m.stats.object_bytes = object.size();
 
   auto tl = std::chrono::steady_clock::now();
-  auto jit = llvm::orc::LLJITBuilder().create();
-  if (!jit) {
-    error = "cannot start the LLVM JIT: " + llvm::toString(jit.takeError());
-    return nullptr;
-  }
-  m.jit = std::move(*jit);
-  llvm::orc::SymbolMap syms;
-  size_t n = 0;
-  const HelperSymbol* hs = helper_symbols(n);
-  for (size_t i = 0; i < n; ++i)
-    syms[m.jit->mangleAndIntern(hs[i].name)] = llvm::orc::ExecutorSymbolDef(
-        llvm::orc::ExecutorAddr::fromPtr(hs[i].address), llvm::JITSymbolFlags::Exported);
-  if (auto err = m.jit->getMainJITDylib().define(llvm::orc::absoluteSymbols(std::move(syms)))) {
-    error = "cannot define the JIT helper symbols: " + llvm::toString(std::move(err));
-    return nullptr;
-  }
-  // Anything else the code generator introduces (libc) resolves in the process.
-  auto gen = llvm::orc::DynamicLibrarySearchGenerator::GetForCurrentProcess(
-      m.jit->getDataLayout().getGlobalPrefix());
-  if (!gen) {
-    error = "cannot search the process for symbols: " + llvm::toString(gen.takeError());
-    return nullptr;
-  }
-  m.jit->getMainJITDylib().addGenerator(std::move(*gen));
-  auto buf = llvm::MemoryBuffer::getMemBufferCopy(llvm::StringRef(object.data(), object.size()), "braid-rules.o");
-  if (auto err = m.jit->addObjectFile(std::move(buf))) {
-    error = "cannot load the compiled rules: " + llvm::toString(std::move(err));
-    return nullptr;
-  }
-  m.dispatch.assign(program.sources.size(), nullptr);
-  m.recognize.assign(program.sources.size(), nullptr);
-  for (uint32_t s = 0; s < program.sources.size(); ++s) {
-    auto d = m.jit->lookup("braid_dispatch_" + std::to_string(s));
-    if (!d) {
-      error = fmt::format("the compiled rules lack the dispatch function of source {}: {}", program.sources[s].name,
-                          llvm::toString(d.takeError()));
-      return nullptr;
+  // Links `object` into a fresh LLJIT and finds every entry point; false + `error` on any failure.
+  auto link = [&](const std::string& bytes) -> bool {
+    auto jit = llvm::orc::LLJITBuilder().create();
+    if (!jit) {
+      error = "cannot start the LLVM JIT: " + llvm::toString(jit.takeError());
+      return false;
     }
-    m.dispatch[s] = d->toPtr<Impl::DispatchFn>();
-    if (program.sources[s].recognize != ir::kNoNode) {
-      auto r = m.jit->lookup("braid_recognize_" + std::to_string(s));
-      if (!r) {
-        error = fmt::format("the compiled rules lack the recognize function of source {}: {}",
-                            program.sources[s].name, llvm::toString(r.takeError()));
-        return nullptr;
+    m.jit = std::move(*jit);
+    llvm::orc::SymbolMap syms;
+    size_t n = 0;
+    const HelperSymbol* hs = helper_symbols(n);
+    for (size_t i = 0; i < n; ++i)
+      syms[m.jit->mangleAndIntern(hs[i].name)] = llvm::orc::ExecutorSymbolDef(
+          llvm::orc::ExecutorAddr::fromPtr(hs[i].address), llvm::JITSymbolFlags::Exported);
+    if (auto err = m.jit->getMainJITDylib().define(llvm::orc::absoluteSymbols(std::move(syms)))) {
+      error = "cannot define the JIT helper symbols: " + llvm::toString(std::move(err));
+      return false;
+    }
+    // Anything else the code generator introduces (libc) resolves in the process.
+    auto gen = llvm::orc::DynamicLibrarySearchGenerator::GetForCurrentProcess(
+        m.jit->getDataLayout().getGlobalPrefix());
+    if (!gen) {
+      error = "cannot search the process for symbols: " + llvm::toString(gen.takeError());
+      return false;
+    }
+    m.jit->getMainJITDylib().addGenerator(std::move(*gen));
+    auto buf = llvm::MemoryBuffer::getMemBufferCopy(llvm::StringRef(bytes.data(), bytes.size()), "braid-rules.o");
+    if (auto err = m.jit->addObjectFile(std::move(buf))) {
+      error = "cannot load the compiled rules: " + llvm::toString(std::move(err));
+      return false;
+    }
+    m.dispatch.assign(program.sources.size(), nullptr);
+    m.recognize.assign(program.sources.size(), nullptr);
+    for (uint32_t s = 0; s < program.sources.size(); ++s) {
+      auto d = m.jit->lookup("braid_dispatch_" + std::to_string(s));
+      if (!d) {
+        error = fmt::format("the compiled rules lack the dispatch function of source {}: {}", program.sources[s].name,
+                            llvm::toString(d.takeError()));
+        return false;
       }
-      m.recognize[s] = r->toPtr<Impl::RecognizeFn>();
+      m.dispatch[s] = d->toPtr<Impl::DispatchFn>();
+      if (program.sources[s].recognize != ir::kNoNode) {
+        auto r = m.jit->lookup("braid_recognize_" + std::to_string(s));
+        if (!r) {
+          error = fmt::format("the compiled rules lack the recognize function of source {}: {}",
+                              program.sources[s].name, llvm::toString(r.takeError()));
+          return false;
+        }
+        m.recognize[s] = r->toPtr<Impl::RecognizeFn>();
+      }
     }
-  }
-  for (const auto& [s, node] : ir::clause_expressions(program)) {
-    auto e = m.jit->lookup(fmt::format("braid_expr_{}_{}", s, node));
-    if (!e) {
-      error = fmt::format("the compiled rules lack a clause of source {}: {}", program.sources[s].name,
-                          llvm::toString(e.takeError()));
-      return nullptr;
+    for (const auto& [s, node] : ir::clause_expressions(program)) {
+      auto e = m.jit->lookup(fmt::format("braid_expr_{}_{}", s, node));
+      if (!e) {
+        error = fmt::format("the compiled rules lack a clause of source {}: {}", program.sources[s].name,
+                            llvm::toString(e.takeError()));
+        return false;
+      }
+      m.exprs[(uint64_t{s} << 32) | node] = e->toPtr<Impl::ExprFn>();
     }
-    m.exprs[(uint64_t{s} << 32) | node] = e->toPtr<Impl::ExprFn>();
+    return true;
+  };
+  if (!link(object)) {
+    if (m.stats.object_source != JitStats::ObjectSource::Cache) return nullptr;
+    // A damaged cache entry (truncated, or from a broken disk) must not stop the run: generate and replace it.
+    m.stats.cache_warning = fmt::format("cached object {} was unusable ({}); regenerated", m.stats.cache_file, error);
+    error.clear();
+    auto tc = std::chrono::steady_clock::now();
+    auto obj = compile_object(bitcode, options.opt_level, error);
+    if (!obj) return nullptr;
+    object = std::move(*obj);
+    m.stats.codegen_ms = ms_since(tc);
+    m.stats.object_source = JitStats::ObjectSource::Codegen;
+    m.stats.object_bytes = object.size();
+    write_file_atomic(m.stats.cache_file, object);
+    if (!link(object)) return nullptr;
   }
   m.stats.link_ms = ms_since(tl);
   m.field_slot.resize(program.sources.size());

@@ -46,7 +46,7 @@ struct JitStats {
   double parse_ms = 0, codegen_ms = 0, link_ms = 0, total_ms = 0;
   uint64_t bitcode_bytes = 0, object_bytes = 0;
   std::string cpu, features, cache_file;
-  std::string cache_warning;  // why the cache was not used, if it was wanted
+  std::string cache_warning;  // why the cache was not used, if it was wanted, or that a damaged entry was replaced
 };
 std::string_view object_source_name(JitStats::ObjectSource s);  // "codegen", "cache", "pack"
 

@@ -457,20 +457,113 @@ TEST(Lint, CostlyRuleOnlyWhenAsked) {
   ASSERT_EQ(ds.size(), 1u) << r->codes();
   EXPECT_EQ(ds[0]->severity, Severity::Note);
   EXPECT_EQ(ds[0]->span.begin, r->at("r {"));
+  EXPECT_NE(ds[0]->message.find("its condition is evaluated on every event of `t`"), std::string::npos)
+      << ds[0]->message;
+  EXPECT_NE(ds[0]->help.find("eventName == \"...\""), std::string::npos) << ds[0]->help;
+  EXPECT_NE(ds[0]->help.find("in [...]"), std::string::npos) << ds[0]->help;
   EXPECT_EQ(lint_when("kind == \"a\" or n > 5", o)->count(Code::BRD0811), 1u);
   EXPECT_EQ(lint_when("flag == true", o)->count(Code::BRD0811), 1u);
   auto s = lint_session("count(a) > 1 and count(c) > 1", "    step c = n > 1\n", o);
   ASSERT_EQ(s->count(Code::BRD0811), 1u) << s->codes();
-  EXPECT_NE(s->of(Code::BRD0811)[0]->message.find("step `c`"), std::string::npos);
+  EXPECT_NE(s->of(Code::BRD0811)[0]->message.find("step `c` is evaluated"), std::string::npos) << s->codes();
+  EXPECT_EQ(s->of(Code::BRD0811)[0]->message.find("step `a`"), std::string::npos) << s->codes();
+  auto two = lint_session("count(c) > 1 and count(d) > 1", "    step c = n > 1\n    step d = n > 2\n", o);
+  ASSERT_EQ(two->count(Code::BRD0811), 1u) << two->codes();
+  EXPECT_NE(two->of(Code::BRD0811)[0]->message.find("step `c` and step `d` are evaluated"), std::string::npos)
+      << two->codes();
 }
 
 TEST(Lint, DiscriminatedRuleIsNotCostly) {
   LintOptions o;
   o.costly = true;
   EXPECT_EQ(lint_when("kind == \"a\" and n > 5", o)->count(Code::BRD0811), 0u);
+  EXPECT_EQ(lint_when("\"a\" == kind and n > 5", o)->count(Code::BRD0811), 0u);
   EXPECT_EQ(lint_when("kind in [\"a\", \"b\"] and n > 5", o)->count(Code::BRD0811), 0u);
-  EXPECT_EQ(lint_when("kind startswith \"a\" or kind == \"b\"", o)->count(Code::BRD0811), 0u);
+  EXPECT_EQ(lint_when("kind == \"a\" or kind in [\"b\", \"c\"]", o)->count(Code::BRD0811), 0u);
+  EXPECT_EQ(lint_when("(kind == \"a\" or kind == \"b\") and not (code == \"x\")", o)->count(Code::BRD0811), 0u);
+  EXPECT_EQ(lint_when("code == \"X\" and n > 5", o)->count(Code::BRD0811), 0u);  // an optional field is fine
   EXPECT_EQ(lint_session("count(a) > 1 and count(b) > 1", "", o)->count(Code::BRD0811), 0u);
+}
+
+// The linter agrees with the match plan (ir/match_plan.h): what the plan cannot index is costly, even when a
+// field is compared with a constant.
+TEST(Lint, CostlyMeansNotIndexedByTheMatchPlan) {
+  LintOptions o;
+  o.costly = true;
+  auto costly = [&](const std::string& cond) {
+    auto r = lint_when(cond, o);
+    return r->count(Code::BRD0811) == 1;
+  };
+  EXPECT_TRUE(costly("kind startswith \"a\" or kind == \"b\""));  // a prefix is not an exact value
+  EXPECT_TRUE(costly("kind startswith \"a\""));
+  EXPECT_TRUE(costly("kind startswith any [\"a\", \"b\"]"));
+  EXPECT_TRUE(costly("n == 5"));                                        // integers are not indexed
+  EXPECT_TRUE(costly("n in [1, 2]"));
+  EXPECT_TRUE(costly("kind == \"a\" or code == \"b\""));             // two fields: neither is required
+  EXPECT_TRUE(costly("kind != \"a\""));
+  EXPECT_TRUE(costly("not (kind in [\"a\"])"));
+  EXPECT_TRUE(costly("kind ==~ \"a\""));                               // case-insensitive
+  EXPECT_TRUE(costly("kind in~ [\"a\", \"b\"]"));
+  EXPECT_TRUE(costly("host == \"web01\""));                             // a `nocase` field
+  EXPECT_TRUE(costly("items[*].name == \"x\""));                        // a `[*]` path
+  EXPECT_FALSE(costly("kind ==~ \"a\" and kind == \"b\""));
+
+  auto nc = lint_when("host == \"web01\" and n > 1", o);
+  ASSERT_EQ(nc->count(Code::BRD0811), 1u) << nc->codes();
+  EXPECT_NE(nc->of(Code::BRD0811)[0]->help.find("case-insensitive comparisons"), std::string::npos)
+      << nc->of(Code::BRD0811)[0]->help;
+  auto ci = lint_when("kind ==~ \"a\"", o);
+  EXPECT_NE(ci->of(Code::BRD0811)[0]->help.find("`nocase`"), std::string::npos) << ci->codes();
+  auto sw = lint_when("kind startswith \"a\"", o);
+  EXPECT_NE(sw->of(Code::BRD0811)[0]->help.find("not indexed, only exact equality"), std::string::npos)
+      << sw->of(Code::BRD0811)[0]->help;
+  auto num = lint_when("n == 5", o);
+  EXPECT_NE(num->of(Code::BRD0811)[0]->help.find("only string fields are indexed, not int fields"),
+            std::string::npos)
+      << num->of(Code::BRD0811)[0]->help;
+  auto any = lint_when("items[*].name == \"x\"", o);
+  EXPECT_NE(any->of(Code::BRD0811)[0]->help.find("`[*]` paths"), std::string::npos) << any->codes();
+  auto negated = lint_when("kind != \"a\"", o);
+  EXPECT_NE(negated->of(Code::BRD0811)[0]->help.find("negated comparisons"), std::string::npos) << negated->codes();
+  // No specific hint when nothing is compared with a constant.
+  auto plain = lint_when("n > 5", o);
+  EXPECT_EQ(plain->of(Code::BRD0811)[0]->help.find(";"), std::string::npos) << plain->of(Code::BRD0811)[0]->help;
+}
+
+TEST(Lint, CostlyRuleOverSeveralSourcesNamesThem) {
+  LintOptions o;
+  o.costly = true;
+  const std::string second = R"(
+source t2 {
+  recognize exists(op)
+  time ts
+  identity user
+  session gap 30m max 12h
+  fields { ts: time, user: string, kind: string, n: int, op?: string }
+}
+)";
+  auto rule = [&](const std::string& cond) {
+    std::string meta = kMeta;
+    meta.replace(meta.find("source t\n"), 9, "source t, t2\n");
+    return second + "rule r {" + meta + "  when " + cond + "\n" + kTest + "}\n";
+  };
+  auto r = lint_text(rule("n > 1"), o);
+  ASSERT_EQ(r->count(Code::BRD0811), 1u) << r->codes();
+  EXPECT_NE(r->of(Code::BRD0811)[0]->message.find("every event of `t` and `t2`"), std::string::npos) << r->codes();
+  auto ok = lint_text(rule("kind == \"a\" and n > 1"), o);
+  EXPECT_EQ(ok->count(Code::BRD0811), 0u) << ok->codes();
+}
+
+TEST(Lint, CostlyIgnoresOtherRulesOfTheProgram) {
+  // The plan indexes each predicate on its own: another rule's fields do not change this rule's verdict.
+  LintOptions o;
+  o.costly = true;
+  std::string good = std::string("rule g {") + kMeta + "  when kind == \"a\"\n" + kTest + "}\n";
+  std::string bad = std::string("rule b {") + kMeta + "  when n > 1\n" + kTest + "}\n";
+  auto r = lint_text(good + bad, o);
+  auto ds = r->of(Code::BRD0811);
+  ASSERT_EQ(ds.size(), 1u) << r->codes();
+  EXPECT_NE(ds[0]->message.find("rule `b`"), std::string::npos) << r->codes();
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -53,7 +53,7 @@ std::unique_ptr<PreparedEngine> prepare_engine(const ir::Program& program, const
     return nullptr;
   }
   if (!out->jit->stats().cache_warning.empty() && choice.cache)
-    err(fmt::format("braid: warning: JIT object cache not used: {}\n", out->jit->stats().cache_warning));
+    err(fmt::format("braid: warning: JIT object cache: {}\n", out->jit->stats().cache_warning));
   return out;
 }
 
