@@ -5,7 +5,8 @@
 //   auto jit = rt::JitProgram::load(program, bitcode, {}, error);   // nullptr + error on failure
 //   EngineOptions o; o.matcher = jit->make_matcher();              // one matcher per engine
 //
-// Code generation runs at CodeGenOptLevel::Default (-O2) for the host CPU and its features. The resulting
+// Code generation runs for the host CPU and its features at JitOptions::opt_level (default 0: no IR passes, fast
+// instruction selection; see docs/jit.md for why). The resulting
 // object file is cached on disk, keyed by SHA-256 of (bitcode, CPU, features, LLVM version, opt level), so a
 // second load of the same rules or pack skips code generation and only links (JitStats::object_source says which
 // happened). The cache directory is $BRAID_CACHE_DIR, else $XDG_CACHE_HOME/braid/jit, else ~/.cache/braid/jit;
@@ -26,12 +27,13 @@
 
 namespace braid::rt {
 
-inline constexpr int kDefaultJitOptLevel = 1;
+inline constexpr int kDefaultJitOptLevel = 0;  // docs/performance.md: same events/s as 1, 5x faster to compile
 
 struct JitOptions {
   // 0: no IR optimisation, fast instruction selection (CodeGenOptLevel::None); 1: the IR -O1 pipeline, then
   // fast instruction selection; 2: the IR -O2 pipeline and CodeGenOptLevel::Default. docs/performance.md has
-  // the measured trade-off (level 2 costs ~7x the compile time of level 1 for no measurable event rate gain).
+  // the measured trade-off: the same events/s at every level (predicates are a few percent of an event's cost once
+  // the dispatch skips most of them), and compile time grows about 5x from each level to the next.
   int opt_level = kDefaultJitOptLevel;
   bool use_cache = true;
   std::string cache_dir;  // empty: the default above
