@@ -16,6 +16,7 @@
 #include <llvm/IR/Verifier.h>
 #include <llvm/MC/TargetRegistry.h>
 #include <llvm/Passes/PassBuilder.h>
+#include <llvm/Support/ErrorHandling.h>
 #include <llvm/Support/TargetSelect.h>
 #include <llvm/Support/raw_ostream.h>
 #include <llvm/Target/TargetMachine.h>
@@ -23,6 +24,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <map>
 #include <set>
 #include <stdexcept>
@@ -638,6 +640,18 @@ class Lowerer {
   }
 };
 
+// What is being lowered, for LLVM's fatal errors (which must not return): they end the process with a message
+// naming the rule and exit code 2, never an abort with a stack dump.
+thread_local const std::string* g_lowering = nullptr;
+void on_llvm_fatal(void*, const char* reason, bool) {
+  std::fprintf(stderr,
+               "braid: error: LLVM failed while compiling %s: %s\n"
+               "braid: note: `--engine interp` runs the rules without LLVM\n",
+               g_lowering ? g_lowering->c_str() : "the rules", reason ? reason : "(no reason given)");
+  std::fflush(stderr);
+  std::_Exit(2);
+}
+
 double ms_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
 }
@@ -662,6 +676,12 @@ std::unique_ptr<llvm::TargetMachine> host_machine(std::string& error) {
 CodegenResult lower_program(const ir::Program& program, const CodegenOptions& options) {
   CodegenResult res;
   auto t0 = std::chrono::steady_clock::now();
+  llvm::ScopedFatalErrorHandler fatal(on_llvm_fatal, nullptr);
+  std::string what = "the rules";
+  g_lowering = &what;
+  struct Reset {
+    ~Reset() { g_lowering = nullptr; }
+  } reset;
   llvm::LLVMContext ctx;
   auto module = std::make_unique<llvm::Module>("braid", ctx);
   std::string err;
@@ -681,6 +701,7 @@ CodegenResult lower_program(const ir::Program& program, const CodegenOptions& op
     for (uint32_t k = 0; k < sp.predicates.size(); ++k) {
       const ir::Predicate& pr = sp.predicates[k];
       const std::string& rule = program.rules[pr.rule].id;
+      what = "rule `" + rule + "`";
       try {
         llvm::Function* f = low.predicate(s, k, pr.node);
         std::string why;
@@ -700,6 +721,7 @@ CodegenResult lower_program(const ir::Program& program, const CodegenOptions& op
         return res;
       }
     }
+    what = "source `" + program.sources[s].name + "`";
     try {
       for (const auto& [cs, node] : ir::clause_expressions(program))
         if (cs == s) low.value_function(s, node);
@@ -723,6 +745,7 @@ CodegenResult lower_program(const ir::Program& program, const CodegenOptions& op
   res.lower_ms = ms_since(t0);
 
   auto t1 = std::chrono::steady_clock::now();
+  what = "the rules (optimising)";
   if (options.opt_level > 0) {
     llvm::LoopAnalysisManager lam;
     llvm::FunctionAnalysisManager fam;
@@ -741,6 +764,7 @@ CodegenResult lower_program(const ir::Program& program, const CodegenOptions& op
     mpm.run(*module, mam);
   }
   res.optimize_ms = ms_since(t1);
+  what = "the rules (writing bitcode)";
 
   llvm::raw_string_ostream os(res.bitcode);
   llvm::WriteBitcodeToFile(*module, os);

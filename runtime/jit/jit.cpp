@@ -18,6 +18,7 @@
 #include <llvm/IR/Module.h>
 #include <llvm/MC/TargetRegistry.h>
 #include <llvm/Passes/PassBuilder.h>
+#include <llvm/Support/ErrorHandling.h>
 #include <llvm/Support/MemoryBuffer.h>
 #include <llvm/Support/TargetSelect.h>
 #include <llvm/Support/raw_ostream.h>
@@ -26,6 +27,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -53,6 +55,16 @@ double ms_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
 }
 
+
+// LLVM's fatal errors must not return: end the process with a clear message and exit code 2, not an abort.
+void on_llvm_fatal(void*, const char* reason, bool) {
+  std::fprintf(stderr,
+               "braid: error: LLVM failed while generating native code for the rules: %s\n"
+               "braid: note: `--engine interp` runs the rules without LLVM\n",
+               reason ? reason : "(no reason given)");
+  std::fflush(stderr);
+  std::_Exit(2);
+}
 
 std::string sha256_hex(std::string_view data) {
   unsigned char h[crypto_hash_sha256_BYTES];
@@ -151,6 +163,7 @@ std::string jit_llvm_version() { return LLVM_VERSION_STRING; }
 
 std::optional<std::string> compile_object(std::string_view bitcode, int opt_level, std::string& error) {
   init_llvm();
+  llvm::ScopedFatalErrorHandler fatal(on_llvm_fatal, nullptr);
   llvm::LLVMContext ctx;
   auto buf = llvm::MemoryBuffer::getMemBuffer(llvm::StringRef(bitcode.data(), bitcode.size()), "braid", false);
   auto mod = llvm::parseBitcodeFile(buf->getMemBufferRef(), ctx);
