@@ -161,13 +161,12 @@ bool usable(benchmark::State& state, const RuleProgram& r) {
 void BM_Lower(benchmark::State& state) {
   const RuleProgram& r = generated(static_cast<size_t>(state.range(0)));
   if (!usable(state, r)) return;
-  double lower = 0, optimize = 0;
+  double lower = 0;
   uint32_t functions = 0;
   size_t bytes = 0;
   for (auto _ : state) {
     codegen::CodegenResult cg = codegen::lower_program(*r.program);
     lower += cg.lower_ms;
-    optimize += cg.optimize_ms;
     functions = cg.functions;
     bytes = cg.bitcode.size();
     benchmark::DoNotOptimize(cg.bitcode.data());
@@ -177,7 +176,6 @@ void BM_Lower(benchmark::State& state) {
   state.counters["functions"] = functions;
   state.counters["bitcode_KiB"] = static_cast<double>(bytes) / 1024.0;
   state.counters["lower_ms"] = lower / it;
-  state.counters["optimize_ms"] = optimize / it;
 }
 
 void BM_CompileObject(benchmark::State& state) {

@@ -20,24 +20,20 @@
 
 namespace braid::codegen {
 
-struct CodegenOptions {
-  // The LLVM IR pipeline run here: 0 (none: the default, since the runtime optimises for the CPU it runs on,
-  // and unoptimised bitcode is what the object cache keys on), 1, 2, 3.
-  int opt_level = 0;
-};
-
 struct CodegenResult {
   std::string bitcode;     // empty on failure
   std::string error;       // on failure: what went wrong
   std::string error_rule;  // on failure: the rule (or "source NAME") being lowered, when known
-  double lower_ms = 0, optimize_ms = 0;
+  double lower_ms = 0;
   uint32_t functions = 0;  // predicate functions emitted
   bool ok() const { return error.empty(); }
 };
 
 // Lowers a checked program (free of errors). Never throws: LLVM verifier failures and malformed input come back
 // as `error`, naming the rule.
-CodegenResult lower_program(const ir::Program& program, const CodegenOptions& options = {});
+// The bitcode is unoptimised and CPU-neutral: the runtime runs the IR passes, if any, for the CPU it runs on
+// (runtime/jit, JitOptions::opt_level), and the object cache keys on this bitcode.
+CodegenResult lower_program(const ir::Program& program);
 
 // The LLVM version the code generator was built with ("19.1.7"): recorded next to native code.
 std::string llvm_version();

@@ -5,17 +5,13 @@
 // Values are carried in SSA as (tag i8, len i32, payload i64), the three words of rt::Value.
 #include "codegen/codegen.h"
 
-#include <llvm/Analysis/CGSCCPassManager.h>
-#include <llvm/Analysis/LoopAnalysisManager.h>
 #include <llvm/Bitcode/BitcodeWriter.h>
 #include <llvm/Config/llvm-config.h>
 #include <llvm/IR/IRBuilder.h>
 #include <llvm/IR/LLVMContext.h>
 #include <llvm/IR/Module.h>
-#include <llvm/IR/PassManager.h>
 #include <llvm/IR/Verifier.h>
 #include <llvm/MC/TargetRegistry.h>
-#include <llvm/Passes/PassBuilder.h>
 #include <llvm/Support/ErrorHandling.h>
 #include <llvm/Support/TargetSelect.h>
 #include <llvm/Support/raw_ostream.h>
@@ -673,7 +669,7 @@ std::unique_ptr<llvm::TargetMachine> host_machine(std::string& error) {
 
 }  // namespace
 
-CodegenResult lower_program(const ir::Program& program, const CodegenOptions& options) {
+CodegenResult lower_program(const ir::Program& program) {
   CodegenResult res;
   auto t0 = std::chrono::steady_clock::now();
   llvm::ScopedFatalErrorHandler fatal(on_llvm_fatal, nullptr);
@@ -744,26 +740,6 @@ CodegenResult lower_program(const ir::Program& program, const CodegenOptions& op
   res.functions = low.functions;
   res.lower_ms = ms_since(t0);
 
-  auto t1 = std::chrono::steady_clock::now();
-  what = "the rules (optimising)";
-  if (options.opt_level > 0) {
-    llvm::LoopAnalysisManager lam;
-    llvm::FunctionAnalysisManager fam;
-    llvm::CGSCCAnalysisManager cgam;
-    llvm::ModuleAnalysisManager mam;
-    llvm::PassBuilder pb(tm.get());
-    pb.registerModuleAnalyses(mam);
-    pb.registerCGSCCAnalyses(cgam);
-    pb.registerFunctionAnalyses(fam);
-    pb.registerLoopAnalyses(lam);
-    pb.crossRegisterProxies(lam, fam, cgam, mam);
-    llvm::OptimizationLevel level = options.opt_level == 1   ? llvm::OptimizationLevel::O1
-                                    : options.opt_level == 2 ? llvm::OptimizationLevel::O2
-                                                             : llvm::OptimizationLevel::O3;
-    llvm::ModulePassManager mpm = pb.buildPerModuleDefaultPipeline(level);
-    mpm.run(*module, mam);
-  }
-  res.optimize_ms = ms_since(t1);
   what = "the rules (writing bitcode)";
 
   llvm::raw_string_ostream os(res.bitcode);

@@ -141,17 +141,6 @@ TEST(JitCache, OptLevelAndBitcodeAreInTheKey) {
   ASSERT_TRUE(o);
   EXPECT_EQ(o->stats().object_source, rt::JitStats::ObjectSource::Codegen);
   EXPECT_NE(o->stats().cache_file, l1->stats().cache_file);
-  // Bitcode optimised at another codegen level is other bitcode too.
-  codegen::CodegenOptions co;
-  co.opt_level = 2;
-  codegen::CodegenResult opt = codegen::lower_program(*b->prog, co);
-  ASSERT_TRUE(opt.ok()) << opt.error;
-  if (opt.bitcode != bc) {
-    auto x = load(*b->prog, opt.bitcode, dir, 1);
-    ASSERT_TRUE(x);
-    EXPECT_EQ(x->stats().object_source, rt::JitStats::ObjectSource::Codegen);
-    expect_runs(*b->prog, *x);
-  }
 }
 
 TEST(JitCache, UnsafeDirectoryIsRefused) {

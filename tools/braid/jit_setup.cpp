@@ -33,7 +33,6 @@ std::unique_ptr<PreparedEngine> prepare_engine(const ir::Program& program, const
       return nullptr;
     }
     out->codegen_lower_ms = cg.lower_ms;
-    out->codegen_optimize_ms = cg.optimize_ms;
     bitcode = std::move(cg.bitcode);
   }
   if (const char* dump = std::getenv("BRAID_DUMP_BITCODE"); dump && *dump) {  // a debugging aid (docs/development.md)
@@ -62,9 +61,9 @@ std::string jit_stats_text(const PreparedEngine& e) {
   const rt::JitStats& s = e.jit->stats();
   return fmt::format(
       "engine             jit ({}; cpu {}; object from {}, {} bytes)\n"
-      "jit time           lower {:.1f} ms, optimize {:.1f} ms, codegen {:.1f} ms, link {:.1f} ms\n",
+      "jit time           lower {:.1f} ms, codegen {:.1f} ms, link {:.1f} ms\n",
       rt::jit_llvm_version(), s.cpu, rt::object_source_name(s.object_source), s.object_bytes, e.codegen_lower_ms,
-      e.codegen_optimize_ms, s.codegen_ms, s.link_ms);
+      s.codegen_ms, s.link_ms);
 }
 
 std::string jit_stats_json(const PreparedEngine& e) {
@@ -72,9 +71,9 @@ std::string jit_stats_json(const PreparedEngine& e) {
   const rt::JitStats& s = e.jit->stats();
   return fmt::format(
       ",\"engine\":\"jit\",\"jit\":{{\"cpu\":\"{}\",\"object_source\":\"{}\",\"object_bytes\":{},\"lower_ms\":{:.3f},"
-      "\"optimize_ms\":{:.3f},\"codegen_ms\":{:.3f},\"link_ms\":{:.3f}}}",
-      s.cpu, rt::object_source_name(s.object_source), s.object_bytes, e.codegen_lower_ms, e.codegen_optimize_ms,
-      s.codegen_ms, s.link_ms);
+      "\"codegen_ms\":{:.3f},\"link_ms\":{:.3f}}}",
+      s.cpu, rt::object_source_name(s.object_source), s.object_bytes, e.codegen_lower_ms, s.codegen_ms,
+      s.link_ms);
 }
 
 }  // namespace braid::cli

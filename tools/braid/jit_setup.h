@@ -21,7 +21,7 @@ struct EngineChoice {
 
 struct PreparedEngine {
   std::unique_ptr<rt::JitProgram> jit;  // null for the interpreter
-  double codegen_lower_ms = 0, codegen_optimize_ms = 0;  // IR -> bitcode (only when not taken from a pack)
+  double codegen_lower_ms = 0;  // IR -> bitcode (only when not taken from a pack)
   std::shared_ptr<rt::PredicateMatcher> matcher() const { return jit ? jit->make_matcher() : nullptr; }
 };
 
