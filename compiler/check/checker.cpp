@@ -195,18 +195,7 @@ constexpr AttrDef kAttrs[] = {
 };
 
 const char* const kBuiltins[] = {"exists", "lower", "upper", "len", "coalesce", "replace"};
-const char* const kAggregates[] = {"count", "distinct", "sum", "min", "max", "first", "last"};
-
-std::optional<ir::AggKind> agg_kind(std::string_view n) {
-  if (n == "count") return ir::AggKind::Count;
-  if (n == "distinct") return ir::AggKind::Distinct;
-  if (n == "sum") return ir::AggKind::Sum;
-  if (n == "min") return ir::AggKind::Min;
-  if (n == "max") return ir::AggKind::Max;
-  if (n == "first") return ir::AggKind::First;
-  if (n == "last") return ir::AggKind::Last;
-  return std::nullopt;
-}
+std::optional<ir::AggKind> agg_kind(std::string_view n) { return ir::agg_kind_from_name(n); }
 
 // Compact JSON text of a test's events or expected alerts.
 void json_text(const ast::Json& j, std::string& out) {
@@ -1738,7 +1727,8 @@ Val Checker::call(const ast::Expr& e, const std::vector<ast::PathSeg>* segs, Ctx
     return expand(*m, args, sp, c);
   }
   std::vector<std::string> cands(std::begin(kBuiltins), std::end(kBuiltins));
-  if (c.session_ctx) cands.insert(cands.end(), std::begin(kAggregates), std::end(kAggregates));
+  if (c.session_ctx)
+    for (const ir::AggKindInfo& a : ir::kAggKinds) cands.emplace_back(a.name);
   for (const auto& [n, g] : globals_)
     if (g.kind == GlobalSym::Kind::Macro) cands.push_back(n);
   err_suggest(Code::BRD0107, e.callee.span, "unknown function `" + name + "`", name, cands, &c);

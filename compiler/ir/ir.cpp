@@ -147,16 +147,14 @@ std::string_view severity_name(Severity s) {
 }
 
 std::string_view agg_kind_name(AggKind k) {
-  switch (k) {
-    case AggKind::Count: return "count";
-    case AggKind::Distinct: return "distinct";
-    case AggKind::Sum: return "sum";
-    case AggKind::Min: return "min";
-    case AggKind::Max: return "max";
-    case AggKind::First: return "first";
-    case AggKind::Last: return "last";
-  }
-  return "?";
+  auto i = static_cast<size_t>(k);
+  return i < kAggKindCount ? kAggKinds[i].name : std::string_view("?");
+}
+
+std::optional<AggKind> agg_kind_from_name(std::string_view name) {
+  for (const AggKindInfo& a : kAggKinds)
+    if (a.name == name) return a.kind;
+  return std::nullopt;
 }
 
 std::string_view firing_name(Firing f) {

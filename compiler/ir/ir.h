@@ -324,8 +324,30 @@ struct Step {
   Span span;
 };
 
+// The aggregates, in one table: the language's names come from here (the checker derives its list and its
+// lookup from it), and the runtime's table of state operations (runtime/engine/aggregates.h) must have one entry
+// per kind, in this order, or it does not compile. Adding an aggregate: a kind here, a row in kAggKinds, a row in
+// the runtime's kAggOps, and its typing rule in the checker (Checker::step_agg).
 enum class AggKind : uint8_t { Count, Distinct, Sum, Min, Max, First, Last };
+
+struct AggKindInfo {
+  AggKind kind;
+  std::string_view name;  // as written in rules: `distinct(step.field)`
+};
+inline constexpr AggKindInfo kAggKinds[] = {
+    {AggKind::Count, "count"}, {AggKind::Distinct, "distinct"}, {AggKind::Sum, "sum"}, {AggKind::Min, "min"},
+    {AggKind::Max, "max"},     {AggKind::First, "first"},       {AggKind::Last, "last"},
+};
+inline constexpr size_t kAggKindCount = sizeof(kAggKinds) / sizeof(kAggKinds[0]);
+constexpr bool agg_table_in_order() {
+  for (size_t i = 0; i < kAggKindCount; ++i)
+    if (static_cast<size_t>(kAggKinds[i].kind) != i) return false;
+  return true;
+}
+static_assert(agg_table_in_order(), "kAggKinds must list every AggKind once, in declaration order");
+
 std::string_view agg_kind_name(AggKind k);
+std::optional<AggKind> agg_kind_from_name(std::string_view name);
 
 // One piece of per-rule state, updated on each event that matches `step`. Equal (kind, step, field) triples
 // share one entry. The table is the rule's state layout, in this order.

@@ -110,6 +110,9 @@ struct EngineStats {
   uint64_t chain_links = 0;        // parent -> child edges made (mint + link)
   uint64_t chain_max_depth = 0;    // sessions on the longest root-to-leaf path (a root with a child: 2)
   uint64_t mints_recorded = 0, mints_evicted = 0;
+  uint64_t sessions_live = 0;    // sessions in memory (open, or closed but still part of a live chain)
+  uint64_t chains_live = 0;      // chains in memory
+  uint64_t chains_retired = 0;   // chains dropped from memory: no open session and no live mint/link record
   uint64_t link_parents_recorded = 0, link_parents_evicted = 0;
   uint64_t alerts = 0, suppressed = 0;
   std::vector<SourceStats> sources;  // in program order
@@ -152,7 +155,9 @@ class Engine {
   void finish();
 
   const EngineStats& stats() const;
-  std::vector<ChainInfo> chains() const;  // chains with at least one session, largest first, then by root id
+  // Chains with at least one session, largest first, then by root id: every chain still in memory, and the
+  // 1,000 largest of those already retired (a retired chain can no longer change).
+  std::vector<ChainInfo> chains() const;
 
   // The ids of the rules that run (after only_rules / enabled filtering), in program order.
   std::vector<std::string> active_rules() const;

@@ -1,0 +1,267 @@
+// The engine's insides, shared by its files (not part of the runtime's interface):
+//
+//   engine.cpp     the public API, setup (rule tables, match plan), end of input
+//   ingest.cpp     records in: extraction, routing to a source, event time and id, late events
+//   reorder.cpp    per-source reorder buffer, watermark, deadlines (session closes, absence windows), eviction
+//   sessions.cpp   sessions, chains, mint and link records, chain retirement
+//   rules.cpp      one released event through the rules: predicate matching, steps, aggregates, sequences
+//   fire.cpp       alerts: suppression, message, session, chain path
+//   state_view.cpp what conditions read: session/chain attributes, aggregates, sequences
+//   aggregates.cpp the aggregate table (init, update, read per kind)
+//
+// Semantics: engine.h and docs/language.md ("Runtime semantics").
+#pragma once
+
+#include <memory>
+#include <queue>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <deque>
+#include <vector>
+
+#include "engine/engine.h"
+#include "engine/interp.h"
+#include "engine/matcher.h"
+#include "engine/state.h"
+#include "input/convert.h"
+#include "input/extract.h"
+#include "input/reader.h"
+#include "ir/match_plan.h"
+
+namespace braid::rt {
+
+// Where a record came from, rendered only when a warning needs it (no per-event formatting).
+struct Where {
+  std::string_view name;
+  uint64_t line = 0;
+  const RecordReader* rd = nullptr;
+  RecordOrigin origin;
+  std::string str() const;
+};
+
+// A held event: its converted slot values, deep-copied.
+struct Frozen {
+  int64_t time = 0;
+  uint64_t seq = 0;
+  std::string id;
+  std::vector<Value> slots;
+  std::string bytes;
+  std::vector<Value> items;
+};
+
+struct FrozenLater {
+  bool operator()(const Frozen* a, const Frozen* b) const {
+    return a->time != b->time ? a->time > b->time : a->seq > b->seq;
+  }
+};
+
+enum class DeadlineKind : uint8_t { SessionClose, SessionSeq, ChainSeq };
+struct Deadline {
+  int64_t time;
+  uint64_t order;
+  DeadlineKind kind;
+  Ref target;     // session or chain
+  uint32_t rule;  // index into Impl::rules
+  bool operator>(const Deadline& o) const { return time != o.time ? time > o.time : order > o.order; }
+};
+
+struct MintRecord {
+  Ref session = kNoRef;
+  std::string event_id;
+  int64_t time = 0;
+};
+
+struct LinkRt {
+  uint32_t parent_source = 0;
+  const ir::Link* link = nullptr;
+  std::unordered_map<std::string, MintRecord, StringHash, std::equal_to<>> parents;  // key -> latest parent
+  std::deque<std::pair<int64_t, std::string>> fifo;
+};
+
+struct RuleRt {
+  const ir::Rule* r = nullptr;
+  uint32_t stat = 0;          // index into stats.rules
+  uint32_t state_slot = 0;    // session rules: position in its source's session_rules; chain: chain state slot
+  bool reads_attrs = false;   // the condition reads session/chain attributes: evaluate after every event
+  bool eager = false;         // evaluate after each touching event (Monotone, or absence-decidable AtClose)
+  bool window_decidable = false;  // AtClose, but monotone once its absence sequences are decided
+  std::vector<std::vector<uint32_t>> step_aggs;  // step -> aggregates it feeds
+  std::vector<std::string> expr_text;            // message part -> its text as written ("" for literals)
+  std::unordered_map<std::string, int64_t, StringHash, std::equal_to<>> suppress;
+  size_t suppress_sweep_at = 1024;                // sweep expired keys when the map grows past this
+  std::vector<std::string> saturated_names;      // aggregate -> "distinct(step.field)"
+  std::vector<uint8_t> hits;                     // session/chain: steps the current event matched
+  int8_t pristine = -1;                          // the condition on a pristine state (when it reads no
+                                                 // attributes it is the same for every session): -1 unknown
+  bool touched = false;                          // some step matched the current event
+  std::unique_ptr<RuleState> pristine_state;     // the state no step has touched yet (read, never written)
+};
+
+// A predicate of the match plan, resolved to the rule that runs it (kNone: the rule does not run).
+struct PredTarget {
+  uint32_t rule = ir::kNone;  // index into Impl::rules
+  uint32_t step = ir::kNone;
+};
+
+struct SourceRt {
+  const ir::Source* src = nullptr;
+  int64_t max_seen = kNever;
+  std::priority_queue<Frozen*, std::vector<Frozen*>, FrozenLater> buffer;
+  std::priority_queue<Deadline, std::vector<Deadline>, std::greater<>> deadlines;
+  std::vector<uint32_t> event_rules, session_rules, chain_rules;  // indices into Impl::rules
+  // Rules an event (a close) must visit even when none of its steps matched: their condition reads attributes
+  // (which every event changes), or holds on a pristine state. Indices into Impl::rules, ascending.
+  std::vector<uint32_t> attr_session_rules, attr_chain_rules, close_session_rules;
+  std::vector<uint32_t> session_pos;     // rule index -> its position in session_rules (kNone: not here)
+  std::vector<uint8_t> runs_chain_rule;  // rule index -> the rule is one of chain_rules
+  std::vector<uint32_t> links_as_parent, links_as_child;          // indices into Impl::links
+  std::vector<uint32_t> recognize_slots;                          // slots `recognize` reads
+  std::vector<PredTarget> preds;                                  // match-plan predicate id -> rule/step
+  uint64_t released = 0;                                          // events through process_event
+  int64_t watermark() const { return max_seen == kNever ? kNever : sat_sub(max_seen, src->lateness); }
+};
+
+struct Engine::Impl {
+  const ir::Program& p;
+  EngineOptions opt;
+  Interpreter in;
+  FieldExtractor ex;
+  SlotConverter conv;
+  AlertSink sink;
+  EngineStats stats;
+  bool finished = false;
+
+  std::vector<SourceRt> sources;
+  std::vector<RuleRt> rules;
+  uint32_t chain_state_slots = 0;
+  std::vector<uint32_t> chain_slot_rule;    // chain state slot -> rule index
+  std::vector<uint32_t> close_chain_rules;  // chain rules a close must visit without state (see SourceRt)
+  ir::MatchPlan plan;
+  std::vector<uint32_t> match_ids, touched;  // the current event's matched predicates / touched rules
+  std::vector<uint32_t> visit, visit_chain;  // rules to visit for the current event (scratch)
+  std::vector<uint32_t> close_visit, chain_visit;  // ... at a session close, a chain close
+  std::vector<LinkRt> links;
+
+  // Sessions, chains and minted credentials.
+  SlotPool<Session> sessions;
+  SlotPool<Chain> chains;
+  OpenIndex open_index;
+  std::unordered_map<std::string, MintRecord, StringHash, std::equal_to<>> mints;  // credential -> record
+  std::deque<std::pair<int64_t, std::string>> mint_fifo;                         // (time, credential)
+  std::vector<std::unique_ptr<RuleState>> state_pool;                           // released rule states
+  std::vector<ChainInfo> retired_chains;  // summaries of the largest retired chains (chains())
+  uint64_t next_uid = 0;
+  // Which attributes some rule reads: the distinct sets behind them are only kept when read.
+  bool track_ips = false, track_identities = false, track_accounts = false;
+
+  std::vector<Value> conv_buf;  // converted slots of the arriving event
+  std::vector<std::unique_ptr<Frozen>> frozen_pool;
+  uint64_t arrival = 0, deadline_order = 0;
+  std::string scratch, key_buf, id_buf;
+  uint64_t late_warnings = 0, malformed_warnings = 0, notime_warnings = 0;
+
+  // The event being processed.
+  struct Cur {
+    uint32_t source = 0;
+    const Value* slots = nullptr;
+    int64_t time = 0;
+    std::string_view id;
+    Session* session = nullptr;
+  } cur;
+
+  Impl(const ir::Program& prog, EngineOptions o)
+      : p(prog), opt(std::move(o)), in(prog), ex(prog), conv(prog) {}
+
+  // engine.cpp: setup
+  void setup();
+  static bool subtree_has(const ir::Program& p, ir::NodeId id, ir::Op op);
+  bool program_reads(ir::Attribute a) const;
+  bool mono_with_absence(const ir::Rule& r, ir::NodeId id, bool pos) const;
+  std::vector<std::string> split_message(const ir::Rule& r) const;
+  void finish();
+
+  // ingest.cpp
+  void warn(uint64_t& counter, const std::string& line) {
+    if (!opt.on_warning) return;
+    if (counter++ < opt.max_warnings_per_kind) opt.on_warning(line);
+  }
+  void record(const Where& where);  // after a successful extraction
+  void route_and_hold(uint32_t s, const Where& where);
+
+  // reorder.cpp
+  void release(uint32_t s, int64_t upto);
+  void expire(uint32_t s, int64_t now);
+  void evict(int64_t now);
+
+  // sessions.cpp
+  Session* session_for(uint32_t s, const Value& identity, const Value& credential, int64_t t);
+  void attach_parent(Session& child, const Value& credential);
+  void close_session(Session& se, int64_t now);
+  void close_chain(Chain& c);
+  void record_mints(uint32_t s, Session& se);
+  void drop_record(Ref session);  // a mint or link record of this session expired or was replaced
+  void maybe_retire(Chain& c);
+  void retire(Chain& c);
+
+  // rules.cpp
+  void process_event(uint32_t s, const Value* slots, int64_t time, std::string_view id, bool late);
+  uint32_t match_predicates(uint32_t s, const Value* slots, const StateView* session, bool with_steps);
+  RuleState* state_of(RuleStates& states, uint32_t slot) const;
+  RuleState& make_state(RuleStates& states, uint32_t slot, const RuleRt& rr);
+  void free_states(RuleStates& states);
+  void reset_state(RuleState& st, const RuleRt& rr) const;
+  void feed(RuleRt& rr, RuleState& st, Session* se, Chain* ch, uint32_t rule_index);
+  void feed_seq(const ir::Sequence& q, SeqState& ss, const std::vector<uint8_t>& matched, int64_t t);
+  bool decide_seqs(const ir::Rule& r, RuleState& st, int64_t now, bool closing);
+  // True when the rule's condition reads no session/chain attributes and is false on a pristine state: then it
+  // is false for every session (chain) none of whose events matched a step, and need not be evaluated there.
+  bool pristine_false(RuleRt& rr);
+  // The rule's condition on its pristine state (no step matched yet) in this session (chain).
+  bool pristine_holds(RuleRt& rr, const Session* se, const Chain* ch);
+  ChainInfo chain_info(const Chain& c) const;
+
+  // fire.cpp
+  void fire(uint32_t rule_index, RuleState* st, Session* se, Chain* ch, const char* decided, int64_t when,
+            bool on_event);
+
+  // A source clause of source s on `slots`: native code when the matcher compiled it, else the interpreter.
+  Value clause(uint32_t s, ir::NodeId id, const Value* slots) {
+    if (id == ir::kNoNode) return Value::null();
+    Value v;
+    if (opt.matcher && opt.matcher->eval(in, s, id, slots, v)) return v;
+    EvalContext ctx{slots, in.field_slots(s), nullptr};
+    return in.eval(id, ctx);
+  }
+  bool clause_true(uint32_t s, ir::NodeId id, const Value* slots) {
+    Value v = clause(s, id, slots);
+    return v.tag == Tag::Bool && v.b;
+  }
+  static bool has_pending(const RuleState& st) {
+    for (const SeqState& q : st.seqs)
+      if (!q.matched && q.pending != kNever) return true;
+    return false;
+  }
+  Session* session(Ref r) const { return sessions.get(r); }
+};
+
+// Order of Engine::chains(): largest first, then by root session id.
+inline bool chain_info_before(const ChainInfo& a, const ChainInfo& b) {
+  if (a.sessions != b.sessions) return a.sessions > b.sessions;
+  return a.root_session < b.root_session;
+}
+
+// What conditions, messages and suppression keys read in session/chain context.
+struct View : StateView {
+  const Engine::Impl* e = nullptr;
+  const ir::Rule* r = nullptr;
+  const RuleState* st = nullptr;
+  const Session* se = nullptr;
+  const Chain* ch = nullptr;
+
+  Value attr(ir::Attribute a) const override;
+  Value agg(uint32_t index) const override;
+  bool seq(uint32_t index) const override;
+};
+
+}  // namespace braid::rt

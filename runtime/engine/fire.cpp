@@ -1,0 +1,169 @@
+// Alerts: suppression, the message and its values, the session and the chain path, the steps.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+
+#include "engine/engine_impl.h"
+
+namespace braid::rt {
+
+using ir::NodeId;
+
+namespace {
+
+void render_text(const Value& v, std::string& out);
+
+void render_json(const Value& v, std::string& out) {
+  auto quote = [&](std::string_view s) {
+    out += '"';
+    for (char ch : s) {
+      auto c = static_cast<unsigned char>(ch);
+      if (c == '"') out += "\\\"";
+      else if (c == '\\') out += "\\\\";
+      else if (c == '\n') out += "\\n";
+      else if (c == '\r') out += "\\r";
+      else if (c == '\t') out += "\\t";
+      else if (c < 0x20) out += fmt::format("\\u{:04x}", c);
+      else out += ch;
+    }
+    out += '"';
+  };
+  switch (v.tag) {
+    case Tag::Null: out += "null"; break;
+    case Tag::Bool: out += v.b ? "true" : "false"; break;
+    case Tag::Int: out += std::to_string(v.i); break;
+    case Tag::Float:
+      if (std::isfinite(v.f)) out += fmt::format("{}", v.f);
+      else out += "null";
+      break;
+    case Tag::Time: quote(format_time_rfc3339(v.i)); break;
+    case Tag::Duration: quote(format_duration(v.i)); break;
+    case Tag::String: quote(v.str()); break;
+    case Tag::Json: out.append(v.s, v.len); break;
+    case Tag::List:
+      out += '[';
+      for (uint32_t i = 0; i < v.len; ++i) {
+        if (i) out += ',';
+        render_json(v.items[i], out);
+      }
+      out += ']';
+      break;
+  }
+}
+
+void render_text(const Value& v, std::string& out) {
+  switch (v.tag) {
+    case Tag::String: out.append(v.s, v.len); break;
+    case Tag::Time: out += format_time_rfc3339(v.i); break;
+    case Tag::Duration: out += format_duration(v.i); break;
+    default: render_json(v, out); break;
+  }
+}
+
+}  // namespace
+
+void Engine::Impl::fire(uint32_t ri, RuleState* st, Session* se, Chain* ch, const char* decided, int64_t when,
+                        bool on_event) {
+  RuleRt& rr = rules[ri];
+  const ir::Rule& r = *rr.r;
+  if (st) st->fired = true;
+  // Message, values and suppression keys are evaluated in the rule's alert context.
+  View v;
+  v.e = this, v.r = &r, v.st = st, v.se = se, v.ch = ch;
+  EvalContext ctx = r.scope == ir::Scope::Event ? EvalContext{cur.slots, in.field_slots(cur.source), &v}
+                                                 : EvalContext{nullptr, nullptr, &v};
+  if (r.suppress) {
+    std::string key;
+    for (NodeId k : r.suppress->keys) encode(in.eval(k, ctx), key);
+    auto it = rr.suppress.find(std::string_view(key));
+    if (it != rr.suppress.end()) {
+      int64_t d = when >= it->second ? when - it->second : it->second - when;
+      if (d < r.suppress->window) {
+        ++stats.rules[rr.stat].suppressed;
+        ++stats.suppressed;
+        return;
+      }
+    }
+    rr.suppress[key] = when;
+    if (rr.suppress.size() > rr.suppress_sweep_at) {
+      // Keys whose window has passed can never drop an alert again (event time moves forward per source).
+      std::erase_if(rr.suppress, [&](const auto& kv) {
+        int64_t age = when >= kv.second ? when - kv.second : 0;
+        return age >= r.suppress->window;
+      });
+      rr.suppress_sweep_at = std::max<size_t>(1024, rr.suppress.size() * 2);
+    }
+  }
+  Alert a;
+  a.rule = r.id;
+  a.title = r.meta.title;
+  a.severity = r.meta.severity;
+  a.attack = r.meta.attack;
+  a.scope = r.scope;
+  for (size_t i = 0; i < r.message.size(); ++i) {
+    const auto& part = r.message[i];
+    if (part.expr == ir::kNoNode) {
+      a.message += part.literal;
+      continue;
+    }
+    Value val = in.eval(part.expr, ctx);
+    render_text(val, a.message);
+    AlertValue av;
+    av.expr = rr.expr_text[i];
+    render_json(val, av.json);
+    a.values.push_back(std::move(av));
+  }
+  a.event_time = when;
+  if (opt.processing_time >= 0) {
+    a.processing_time = opt.processing_time;
+  } else {
+    a.processing_time = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
+  }
+  a.decided = decided;
+  if (on_event) a.event_id = std::string(cur.id);
+  a.source = on_event ? p.sources[cur.source].name : (se ? p.sources[se->source].name : std::string());
+  if (se) {
+    AlertSession s;
+    s.id = std::string(se->id_view());
+    s.identity = se->identity;
+    if (se->has_cred) s.credential = se->credential;
+    s.start = se->start;
+    s.end = se->last;
+    s.events = se->events;
+    a.session = std::move(s);
+    // The chain path, root first.
+    std::vector<const Session*> path;
+    for (const Session* x = se; x; x = sessions.get(x->parent)) path.push_back(x);
+    std::reverse(path.begin(), path.end());
+    for (size_t i = 0; i < path.size(); ++i) {
+      const Session* x = path[i];
+      ChainHop h;
+      h.session_id = std::string(x->id_view());
+      h.identity = x->identity;
+      if (x->has_cred) h.credential = x->credential;
+      h.source = p.sources[x->source].name;
+      h.link = x->link == 1 ? "mint" : x->link == 2 ? "link" : "";
+      if (i + 1 < path.size()) h.minted_by_event = path[i + 1]->parent_event;
+      a.chain.push_back(std::move(h));
+    }
+  }
+  if (st) {
+    for (size_t i = 0; i < r.steps.size(); ++i) {
+      const StepState& ss = st->steps[i];
+      a.steps.push_back(StepMatch{r.steps[i].label, ss.count,
+                                  std::vector<std::string>(ss.ids.begin(), ss.ids.begin() + ss.nids)});
+    }
+    for (size_t g = 0; g < r.aggregates.size(); ++g)
+      if (r.aggregates[g].kind == ir::AggKind::Distinct && st->aggs[g].set.saturated)
+        a.saturated.push_back(rr.saturated_names[g]);
+  }
+  ++stats.rules[rr.stat].alerts;
+  ++stats.alerts;
+  if (sink) sink(a);
+}
+
+}  // namespace braid::rt

@@ -1,0 +1,371 @@
+// One released (or late) event through the rules: which predicates hold, event rules fire, and the session and
+// chain rules whose steps matched (or whose conditions read attributes, or that wait on an absence window)
+// update their state and decide. The work per event follows what matched, not how many rules there are.
+#include <algorithm>
+#include <chrono>
+
+#include "engine/engine_impl.h"
+
+namespace braid::rt {
+
+namespace {
+
+uint64_t since(std::chrono::steady_clock::time_point t0) {
+  return static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count());
+}
+
+}  // namespace
+
+void Engine::Impl::process_event(uint32_t s, const Value* slots, int64_t t, std::string_view id, bool late) {
+  SourceRt& sr = sources[s];
+  const ir::Source& src = *sr.src;
+  cur = Cur{s, slots, t, id, nullptr};
+
+  Session* se = nullptr;
+  if (!late) {
+    Value ident = clause(s, src.identity, slots);
+    if (ident.tag != Tag::String) {
+      ++stats.no_identity;
+      ++stats.sources[s].no_identity;
+    } else {
+      Value cred = clause(s, src.credential, slots);
+      se = session_for(s, ident, cred, t);
+    }
+  }
+  cur.session = se;
+  Chain* ch = se ? &chains.at(se->chain) : nullptr;
+  if (se) {
+    ++se->events;
+    se->last = std::max(se->last, t);
+    if (track_ips && src.ip != ir::kNoNode) se->ips.add(clause(s, src.ip, slots), opt.distinct_bound, scratch);
+    ch->events++;
+    ch->last_time = std::max(ch->last_time, t);
+    ch->last_session = se->ref;
+    if (track_identities) ch->identities.add(Value::string(se->identity), opt.distinct_bound, scratch);
+    if (track_accounts && src.account != ir::kNoNode)
+      ch->accounts.add(clause(s, src.account, slots), opt.distinct_bound, scratch);
+    // The close deadline (one per session in the heap: see expire()).
+    int64_t due = std::min(sat_add(se->last, src.session_gap), sat_add(se->start, src.session_max));
+    uint64_t order = deadline_order++;
+    if (due != se->close_due) {
+      bool first = se->close_due == kNever;
+      se->close_due = due;
+      se->close_order = order;
+      if (first) sr.deadlines.push(Deadline{due, order, DeadlineKind::SessionClose, se->ref, 0});
+    }
+  }
+
+  // Which predicates hold: event rules fire in program order; session/chain rules get their matched steps.
+  ++sr.released;
+  View sv;
+  sv.e = this, sv.se = se;
+  uint32_t nm = match_predicates(s, slots, &sv, se != nullptr);
+  for (uint32_t i = 0; i < nm; ++i) {
+    const PredTarget& tg = sr.preds[match_ids[i]];
+    if (tg.rule == ir::kNone) continue;
+    RuleRt& rr = rules[tg.rule];
+    if (tg.step == ir::kNone) {
+      fire(tg.rule, nullptr, se, nullptr, "event", t, true);
+    } else if (se) {
+      rr.hits[tg.step] = 1;
+      if (!rr.touched) {
+        rr.touched = true;
+        touched.push_back(tg.rule);
+      }
+    }
+  }
+  if (!se) return;
+
+  // The rules to visit, in program order: those a step of which matched, those whose condition reads attributes
+  // (they changed), and those with state waiting on an absence window (it may have ended).
+  visit.clear();
+  visit_chain.clear();
+  for (uint32_t ri : touched) (rules[ri].r->scope == ir::Scope::Session ? visit : visit_chain).push_back(ri);
+  visit.insert(visit.end(), sr.attr_session_rules.begin(), sr.attr_session_rules.end());
+  for (const auto& [k, st] : se->rules)
+    if (!st->fired && has_pending(*st)) visit.push_back(sr.session_rules[k]);
+  visit_chain.insert(visit_chain.end(), sr.attr_chain_rules.begin(), sr.attr_chain_rules.end());
+  for (const auto& [slot, st] : ch->rules) {
+    uint32_t ri = chain_slot_rule[slot];
+    if (sr.runs_chain_rule[ri] && !st->fired && has_pending(*st)) visit_chain.push_back(ri);
+  }
+  for (auto* v : {&visit, &visit_chain}) {
+    std::sort(v->begin(), v->end());
+    v->erase(std::unique(v->begin(), v->end()), v->end());
+  }
+
+  for (uint32_t pass = 0; pass < 2; ++pass) {
+    Chain* c = pass == 0 ? nullptr : ch;
+    for (uint32_t ri : pass == 0 ? visit : visit_chain) {
+      RuleRt& rr = rules[ri];
+      RuleStates& states = pass == 0 ? se->rules : ch->rules;
+      uint32_t slot = pass == 0 ? sr.session_pos[ri] : rr.state_slot;
+      auto t0 = opt.rule_timing ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
+      RuleState* st = state_of(states, slot);
+      if (st) {
+        if (!st->fired) feed(rr, *st, se, c, ri);
+      } else if (rr.touched) {
+        feed(rr, make_state(states, slot, rr), se, c, ri);
+      } else {
+        // Reads attributes, no step matched yet: decide on the pristine state, which exists only if it fires.
+        ++stats.rules[rr.stat].evaluations;
+        if (rr.eager && pristine_holds(rr, se, c))
+          fire(ri, &make_state(states, slot, rr), se, c, "event", cur.time, true);
+      }
+      if (opt.rule_timing) stats.rules[rr.stat].nanos += since(t0);
+    }
+  }
+  for (uint32_t ri : touched) {
+    std::fill(rules[ri].hits.begin(), rules[ri].hits.end(), 0);
+    rules[ri].touched = false;
+  }
+  touched.clear();
+
+  record_mints(s, *se);
+}
+
+// The predicates of source `s` that hold for the current event, as sorted ids into match_ids (so rules act in
+// program order whichever evaluator found them).
+uint32_t Engine::Impl::match_predicates(uint32_t s, const Value* slots, const StateView* session, bool with_steps) {
+  uint32_t n = 0;
+  if (opt.matcher) {
+    n = opt.matcher->match(in, s, slots, session, match_ids.data());
+    std::sort(match_ids.begin(), match_ids.begin() + n);
+    return n;
+  }
+  // The reference: every predicate of every running rule, one at a time.
+  EvalContext ctx{slots, in.field_slots(s), session};
+  const auto& preds = plan.sources[s].predicates;
+  for (uint32_t k = 0; k < preds.size(); ++k) {
+    const PredTarget& t = sources[s].preds[k];
+    if (t.rule == ir::kNone || (t.step != ir::kNone && !with_steps)) continue;
+    RuleRt& rr = rules[t.rule];
+    auto t0 = opt.rule_timing ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
+    if (in.test(preds[k].node, ctx)) match_ids[n++] = k;
+    if (opt.rule_timing) stats.rules[rr.stat].nanos += since(t0);
+  }
+  return n;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Rule state: sparse per session (chain), pooled
+
+RuleState* Engine::Impl::state_of(RuleStates& states, uint32_t slot) const {
+  auto it = std::lower_bound(states.begin(), states.end(), slot,
+                             [](const std::pair<uint32_t, RuleState*>& e, uint32_t k) { return e.first < k; });
+  return it != states.end() && it->first == slot ? it->second : nullptr;
+}
+
+RuleState& Engine::Impl::make_state(RuleStates& states, uint32_t slot, const RuleRt& rr) {
+  std::unique_ptr<RuleState> st;
+  if (!state_pool.empty()) {
+    st = std::move(state_pool.back());
+    state_pool.pop_back();
+  } else {
+    st = std::make_unique<RuleState>();
+  }
+  reset_state(*st, rr);
+  auto it = std::lower_bound(states.begin(), states.end(), slot,
+                             [](const std::pair<uint32_t, RuleState*>& e, uint32_t k) { return e.first < k; });
+  RuleState* raw = st.release();
+  states.insert(it, {slot, raw});
+  return *raw;
+}
+
+void Engine::Impl::free_states(RuleStates& states) {
+  for (auto& [slot, st] : states) state_pool.emplace_back(st);
+  states.clear();
+}
+
+// Shapes a (possibly reused) state for a rule, as if new; the capacity of its vectors and strings stays.
+void Engine::Impl::reset_state(RuleState& st, const RuleRt& rr) const {
+  const ir::Rule& r = *rr.r;
+  st.fired = false;
+  st.steps.resize(r.steps.size());
+  for (StepState& ss : st.steps) {
+    ss.count = 0;
+    ss.nids = 0;
+  }
+  st.aggs.resize(r.aggregates.size());
+  for (size_t a = 0; a < r.aggregates.size(); ++a) agg_ops(r.aggregates[a].kind).init(st.aggs[a]);
+  st.seqs.resize(r.sequences.size());
+  for (size_t q = 0; q < r.sequences.size(); ++q) {
+    size_t m = 0;
+    for (const auto& it : r.sequences[q].items) m += it.absent ? 0 : 1;
+    SeqState& ss = st.seqs[q];
+    ss.stages.resize(m > 0 ? m - 1 : 0);
+    for (auto& stage : ss.stages) stage.clear();
+    ss.matched = false;
+    ss.pending = kNever;
+  }
+}
+
+bool Engine::Impl::pristine_false(RuleRt& rr) {
+  if (rr.reads_attrs) return false;
+  if (rr.pristine < 0) rr.pristine = pristine_holds(rr, nullptr, nullptr) ? 1 : 0;
+  return rr.pristine == 0;
+}
+
+bool Engine::Impl::pristine_holds(RuleRt& rr, const Session* se, const Chain* ch) {
+  View v;
+  v.e = this, v.r = rr.r, v.st = rr.pristine_state.get(), v.se = se, v.ch = ch;
+  EvalContext ctx{nullptr, nullptr, &v};
+  return in.test(rr.r->condition, ctx);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Steps, aggregates, sequences
+
+// Steps, aggregates and sequences of one rule for the current event; then eager rules evaluate their condition.
+void Engine::Impl::feed(RuleRt& rr, RuleState& st, Session* se, Chain* ch, uint32_t ri) {
+  const ir::Rule& r = *rr.r;
+  View sv;
+  sv.e = this, sv.se = se, sv.ch = ch;
+  EvalContext ctx{cur.slots, in.field_slots(cur.source), &sv};
+  const std::vector<uint8_t>& matched = rr.hits;  // filled by process_event from the match plan
+  const bool any = rr.touched;
+  ++stats.rules[rr.stat].evaluations;
+  // Absence windows that ended before this event are decided first (the event cannot be inside them).
+  bool newly = decide_seqs(r, st, cur.time, false);
+  if (any) {
+    for (size_t i = 0; i < r.steps.size(); ++i) {
+      if (!matched[i]) continue;
+      StepState& ss = st.steps[i];
+      ++ss.count;
+      if (ss.nids < opt.step_event_ids) {
+        if (ss.ids.size() <= ss.nids) ss.ids.emplace_back();
+        ss.ids[ss.nids++].assign(cur.id);
+      }
+      for (uint32_t a : rr.step_aggs[i]) {
+        const ir::Aggregate& d = r.aggregates[a];
+        const AggOps& ops = agg_ops(d.kind);
+        AggUpdate u;
+        u.value = ops.reads_value && d.value != ir::kNoNode ? in.eval(d.value, ctx) : Value::null();
+        u.time = cur.time;
+        u.distinct_bound = opt.distinct_bound;
+        u.scratch = &scratch;
+        ops.update(st.aggs[a], u);
+      }
+    }
+    for (size_t q = 0; q < r.sequences.size(); ++q) {
+      bool was = st.seqs[q].matched;
+      int64_t pending = st.seqs[q].pending;
+      feed_seq(r.sequences[q], st.seqs[q], matched, cur.time);
+      if (!was && st.seqs[q].matched) newly = true;
+      if (st.seqs[q].pending != kNever && st.seqs[q].pending != pending && r.sequences[q].within) {
+        // Wake up when the absence window of the pending match ends.
+        Deadline d{sat_add(st.seqs[q].pending, *r.sequences[q].within), deadline_order++,
+                   ch ? DeadlineKind::ChainSeq : DeadlineKind::SessionSeq, ch ? se->chain : se->ref, ri};
+        sources[cur.source].deadlines.push(d);
+      }
+    }
+  }
+  if (!rr.eager || (!any && !rr.reads_attrs && !newly)) return;
+  View v;
+  v.e = this, v.r = &r, v.st = &st, v.se = se, v.ch = ch;
+  EvalContext cctx{nullptr, nullptr, &v};
+  if (in.test(r.condition, cctx)) fire(ri, &st, se, ch, "event", cur.time, true);
+}
+
+// The sequence automaton (see docs/language.md, Runtime semantics). Events arrive in event-time order.
+void Engine::Impl::feed_seq(const ir::Sequence& q, SeqState& ss, const std::vector<uint8_t>& matched, int64_t t) {
+  if (ss.matched) return;
+  const int64_t D = q.within ? *q.within : kForever;
+  const int64_t oldest = sat_sub(t, D);  // a start older than this cannot complete with this event
+  // positives and the absent steps after each
+  uint32_t pos[64];
+  size_t m = 0;
+  bool kill_after[65] = {};
+  for (size_t i = 0; i < q.items.size() && m < 64; ++i) {
+    const auto& it = q.items[i];
+    if (!it.absent) {
+      pos[m++] = it.step;
+    } else if (m > 0 && matched[it.step]) {
+      kill_after[m - 1] = true;  // an absent step between positive m-1 and m (or trailing) matched
+    }
+  }
+  if (m == 0) return;
+  const bool trailing = !q.items.empty() && q.items.back().absent;
+  // Final positive (index m-1).
+  if (trailing && kill_after[m - 1]) ss.pending = kNever;
+  if (matched[pos[m - 1]]) {
+    int64_t cand = kNever;
+    bool ok = false;
+    if (m == 1) {
+      cand = t;
+      ok = true;
+    } else {
+      auto& prev = ss.stages[m - 2];
+      if (trailing) {
+        for (int64_t s0 : prev)
+          if (s0 >= oldest) {
+            cand = s0;  // the earliest start still in the window: its absence window ends first
+            ok = true;
+            break;
+          }
+      } else if (!prev.empty() && prev.back() >= oldest) {
+        cand = prev.back();
+        ok = true;
+      }
+    }
+    if (ok) {
+      if (!trailing) {
+        ss.matched = true;
+        return;
+      }
+      if (ss.pending == kNever || cand < ss.pending) ss.pending = cand;
+    }
+  }
+  // Intermediate stages, from the last to the first, so that one event fills at most one item.
+  for (size_t k = m - 1; k-- > 0;) {
+    auto& stage = ss.stages[k];
+    if (kill_after[k]) stage.clear();
+    if (!matched[pos[k]]) continue;
+    if (k == 0) {
+      if (trailing) {
+        if (stage.empty() || stage.back() < t) stage.push_back(t);
+      } else {
+        stage.assign(1, t);
+      }
+      continue;
+    }
+    auto& prev = ss.stages[k - 1];
+    if (trailing) {
+      for (int64_t s0 : prev)
+        if (s0 >= oldest) stage.push_back(s0);
+      std::sort(stage.begin(), stage.end());
+      stage.erase(std::unique(stage.begin(), stage.end()), stage.end());
+    } else if (!prev.empty() && prev.back() >= oldest) {
+      if (stage.empty() || stage.back() < prev.back()) stage.assign(1, prev.back());
+    }
+  }
+  // Drop starts that can no longer complete; bound the rest.
+  if (q.within) {
+    for (auto& stage : ss.stages) {
+      auto it = std::lower_bound(stage.begin(), stage.end(), oldest);
+      stage.erase(stage.begin(), it);
+    }
+  }
+  for (auto& stage : ss.stages)
+    if (stage.size() > opt.distinct_bound) stage.erase(stage.begin(), stage.end() - opt.distinct_bound);
+}
+
+// Decides trailing absences: a pending match whose window ended before `now` (or every pending one when the
+// session/chain closes) makes its sequence true. Returns whether some sequence became true.
+bool Engine::Impl::decide_seqs(const ir::Rule& r, RuleState& st, int64_t now, bool closing) {
+  bool any = false;
+  for (size_t q = 0; q < r.sequences.size(); ++q) {
+    SeqState& ss = st.seqs[q];
+    if (ss.matched || ss.pending == kNever) continue;
+    const auto& sq = r.sequences[q];
+    bool decided = closing || (sq.within && sat_add(ss.pending, *sq.within) < now);
+    if (decided) {
+      ss.matched = true;
+      any = true;
+    }
+  }
+  return any;
+}
+
+}  // namespace braid::rt

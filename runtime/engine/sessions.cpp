@@ -1,0 +1,315 @@
+// Sessions (one identity, one credential, one period of time), chains (trees of sessions joined by minted
+// credentials and links), the mint and link records that join them, and the retirement of what can no longer
+// change.
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "engine/engine_impl.h"
+
+namespace braid::rt {
+
+namespace {
+
+constexpr size_t kRetiredChainsKept = 1000;
+
+void hex16(uint64_t h, char out[16]) {
+  static const char digits[] = "0123456789abcdef";
+  for (int i = 15; i >= 0; --i) {
+    out[i] = digits[h & 15];
+    h >>= 4;
+  }
+}
+
+}  // namespace
+
+Session* Engine::Impl::session_for(uint32_t s, const Value& identity, const Value& credential, int64_t t) {
+  const ir::Source& src = p.sources[s];
+  bool has_cred = credential.tag == Tag::String;
+  key_buf.clear();
+  key_buf.append(reinterpret_cast<const char*>(&s), 4);
+  key_buf.append(identity.s, identity.len);
+  key_buf += '\0';
+  if (has_cred) {
+    key_buf += 'C';
+    key_buf.append(credential.s, credential.len);
+  } else {
+    key_buf += 'N';
+  }
+  uint64_t h = fnv1a(key_buf);
+  std::string_view ident(identity.s, identity.len), cred(has_cred ? credential.s : "", has_cred ? credential.len : 0);
+  Ref found = open_index.find(h, [&](Ref r) {
+    const Session& x = sessions.at(r);
+    return x.source == s && x.has_cred == has_cred && x.identity == ident && (!has_cred || x.credential == cred);
+  });
+  if (found != kNoRef) {
+    Session* se = &sessions.at(found);
+    // Expired sessions were closed by expire() before this event; an open one is extended by it.
+    if (t - se->last <= src.session_gap && t - se->start <= src.session_max) return se;
+    close_session(*se, t);
+  }
+  Ref ref = sessions.acquire();
+  Session& se = sessions.at(ref);
+  se.uid = next_uid++;
+  se.source = s;
+  se.open = true;
+  se.identity.assign(identity.s, identity.len);
+  se.has_cred = has_cred;
+  se.credential.assign(cred);
+  se.start = se.last = t;
+  se.events = 0;
+  se.key_hash = h;
+  se.close_due = kNever;
+  se.close_order = 0;
+  se.ips.clear();
+  se.parent = kNoRef;
+  se.parent_event.clear();
+  se.link = 0;
+  se.level = 0;
+  se.chain = kNoRef;
+  se.chain_next = kNoRef;
+  se.rules.clear();
+  scratch.clear();
+  scratch += src.name;
+  scratch += '\0';
+  scratch += key_buf;
+  scratch.append(reinterpret_cast<const char*>(&t), 8);
+  hex16(fnv1a(scratch), se.id);
+  open_index.insert(h, ref);
+  ++stats.sessions_opened;
+  ++stats.sources[s].sessions_opened;
+  attach_parent(se, credential);
+  return &se;
+}
+
+// A new session becomes the child of the session that minted its credential, else of the latest matching link
+// parent within the link's window (its first event decides); otherwise it roots a new chain.
+void Engine::Impl::attach_parent(Session& child, const Value& credential) {
+  Ref parent = kNoRef;
+  const std::string* parent_event = nullptr;
+  uint8_t how = 0;
+  if (child.has_cred) {
+    auto it = mints.find(std::string_view(credential.s, credential.len));
+    if (it != mints.end() && it->second.time <= child.start &&
+        child.start - it->second.time <= opt.mint_retention && it->second.session != child.ref) {
+      parent = it->second.session;
+      parent_event = &it->second.event_id;
+      how = 1;
+    }
+  }
+  if (parent == kNoRef) {
+    for (uint32_t li : sources[child.source].links_as_child) {
+      LinkRt& l = links[li];
+      if (l.link->child_when != ir::kNoNode && !clause_true(child.source, l.link->child_when, cur.slots)) continue;
+      Value k = clause(child.source, l.link->child_key, cur.slots);
+      if (k.is_null()) continue;
+      scratch.clear();
+      encode(k, scratch);
+      auto it = l.parents.find(std::string_view(scratch));
+      if (it == l.parents.end()) continue;
+      const MintRecord& m = it->second;
+      if (m.time > child.start || child.start - m.time > l.link->within || m.session == child.ref) continue;
+      parent = m.session;
+      parent_event = &m.event_id;
+      how = 2;
+      break;
+    }
+  }
+  Session* ps = sessions.get(parent);
+  if (!ps) {
+    Ref cref = chains.acquire();
+    Chain& c = chains.at(cref);
+    c.root = c.deepest = c.last_session = c.first_session = child.ref;
+    c.open = 1;
+    c.records = 0;
+    c.sessions = 1;
+    c.max_level = 0;
+    c.events = 0;
+    c.last_time = kNever;
+    c.identities.clear();
+    c.accounts.clear();
+    c.rules.clear();
+    child.chain = cref;
+    stats.chain_max_depth = std::max<uint64_t>(stats.chain_max_depth, 1);
+    return;
+  }
+  child.parent = parent;
+  child.parent_event = *parent_event;
+  child.link = how;
+  child.chain = ps->chain;
+  child.level = ps->level + 1;
+  Chain& c = chains.at(ps->chain);
+  child.chain_next = c.first_session;
+  c.first_session = child.ref;
+  if (c.sessions == 1) ++stats.chains;
+  ++c.sessions;
+  ++c.open;
+  ++stats.chain_links;
+  if (child.level > c.max_level) {
+    c.max_level = child.level;
+    c.deepest = child.ref;
+  }
+  stats.chain_max_depth = std::max<uint64_t>(stats.chain_max_depth, c.max_level + 1);
+}
+
+void Engine::Impl::record_mints(uint32_t s, Session& se) {
+  const ir::Source& src = p.sources[s];
+  Chain& c = chains.at(se.chain);
+  for (const auto& m : src.mints) {
+    if (m.when != ir::kNoNode && !clause_true(s, m.when, cur.slots)) continue;
+    Value k = clause(s, m.credential, cur.slots);
+    if (k.tag != Tag::String || k.len == 0) continue;
+    std::string_view key(k.s, k.len);
+    auto it = mints.find(key);
+    if (it == mints.end()) {
+      it = mints.emplace(std::string(key), MintRecord{}).first;
+    } else {
+      drop_record(it->second.session);  // replaced
+    }
+    it->second.session = se.ref;
+    it->second.event_id.assign(cur.id);
+    it->second.time = cur.time;
+    ++c.records;
+    mint_fifo.emplace_back(cur.time, std::string(key));
+    ++stats.mints_recorded;
+  }
+  for (uint32_t li : sources[s].links_as_parent) {
+    LinkRt& l = links[li];
+    if (l.link->parent_when != ir::kNoNode && !clause_true(s, l.link->parent_when, cur.slots)) continue;
+    Value k = clause(s, l.link->parent_key, cur.slots);
+    if (k.is_null()) continue;
+    scratch.clear();
+    encode(k, scratch);
+    auto it = l.parents.find(std::string_view(scratch));
+    if (it == l.parents.end()) it = l.parents.emplace(scratch, MintRecord{}).first;
+    MintRecord& rec = it->second;
+    if (rec.session == kNoRef || rec.time <= cur.time) {
+      if (rec.session != kNoRef) drop_record(rec.session);  // replaced by a newer parent
+      rec.session = se.ref;
+      rec.event_id.assign(cur.id);
+      rec.time = cur.time;
+      ++c.records;
+    }
+    l.fifo.emplace_back(cur.time, scratch);
+    ++stats.link_parents_recorded;
+  }
+}
+
+void Engine::Impl::drop_record(Ref session) {
+  Session* se = sessions.get(session);
+  if (!se) return;
+  Chain& c = chains.at(se->chain);
+  if (c.records > 0) --c.records;
+  maybe_retire(c);
+}
+
+void Engine::Impl::close_session(Session& se, int64_t now) {
+  if (!se.open) return;
+  (void)now;
+  auto& sr = sources[se.source];
+  // At-close session rules decide over the whole session: the rules with state, and those that hold on a
+  // pristine state (or read attributes), in program order.
+  std::vector<uint32_t>& order = close_visit;
+  order.clear();
+  for (const auto& [k, st] : se.rules) order.push_back(sr.session_rules[k]);
+  order.insert(order.end(), sr.close_session_rules.begin(), sr.close_session_rules.end());
+  std::sort(order.begin(), order.end());
+  order.erase(std::unique(order.begin(), order.end()), order.end());
+  for (uint32_t ri : order) {
+    RuleRt& rr = rules[ri];
+    uint32_t k = sr.session_pos[ri];
+    RuleState* st = state_of(se.rules, k);
+    if (!st) {  // no step matched in this session: decide on the pristine state, made only if it fires
+      ++stats.rules[rr.stat].evaluations;
+      if (pristine_holds(rr, &se, nullptr)) fire(ri, &make_state(se.rules, k, rr), &se, nullptr, "close", se.last, false);
+      continue;
+    }
+    if (st->fired) continue;
+    decide_seqs(*rr.r, *st, kForever, true);
+    View v;
+    v.e = this, v.r = rr.r, v.st = st, v.se = &se;
+    EvalContext ctx{nullptr, nullptr, &v};
+    ++stats.rules[rr.stat].evaluations;
+    if (in.test(rr.r->condition, ctx)) fire(ri, st, &se, nullptr, "close", se.last, false);
+  }
+  se.open = false;
+  // Closed sessions keep only what chain paths and chain attributes need.
+  free_states(se.rules);
+  se.ips.release();
+  open_index.erase(se.key_hash, se.ref);
+  ++stats.sessions_closed;
+  ++stats.sources[se.source].sessions_closed;
+  Chain& c = chains.at(se.chain);
+  if (c.open > 0 && --c.open == 0) close_chain(c);
+  maybe_retire(c);
+}
+
+// A chain closes when its last open session closes; if a session joins it later, it reopens and is decided
+// again at its next close (chain rules still fire at most once per chain).
+void Engine::Impl::close_chain(Chain& c) {
+  std::vector<uint32_t>& order = chain_visit;
+  order.clear();
+  for (const auto& [slot, st] : c.rules) order.push_back(chain_slot_rule[slot]);
+  order.insert(order.end(), close_chain_rules.begin(), close_chain_rules.end());
+  std::sort(order.begin(), order.end());
+  order.erase(std::unique(order.begin(), order.end()), order.end());
+  Session* deepest = sessions.get(c.deepest);
+  Session* last = sessions.get(c.last_session);
+  for (uint32_t ri : order) {
+    RuleRt& rr = rules[ri];
+    RuleState* st = state_of(c.rules, rr.state_slot);
+    if (!st) {
+      ++stats.rules[rr.stat].evaluations;
+      if (pristine_holds(rr, last, &c))
+        fire(ri, &make_state(c.rules, rr.state_slot, rr), deepest, &c, "close", c.last_time, false);
+      continue;
+    }
+    if (st->fired) continue;
+    decide_seqs(*rr.r, *st, kForever, true);
+    View v;
+    v.e = this, v.r = rr.r, v.st = st, v.se = last, v.ch = &c;
+    EvalContext ctx{nullptr, nullptr, &v};
+    ++stats.rules[rr.stat].evaluations;
+    if (in.test(rr.r->condition, ctx)) fire(ri, st, deepest, &c, "close", c.last_time, false);
+  }
+}
+
+ChainInfo Engine::Impl::chain_info(const Chain& c) const {
+  ChainInfo ci;
+  const Session& root = sessions.at(c.root);
+  ci.root_session = std::string(root.id_view());
+  ci.root_identity = root.identity;
+  ci.sessions = c.sessions;
+  ci.depth = c.max_level + 1;
+  ci.events = c.events;
+  return ci;
+}
+
+void Engine::Impl::maybe_retire(Chain& c) {
+  if (c.open == 0 && c.records == 0 && c.ref != kNoRef) retire(c);
+}
+
+// Nothing can join or read a chain with no open session and no live record: its sessions and state go, and a
+// summary stays for chains() (the largest ones only).
+void Engine::Impl::retire(Chain& c) {
+  ChainInfo info = chain_info(c);
+  if (retired_chains.size() < kRetiredChainsKept || chain_info_before(info, retired_chains.back())) {
+    auto at = std::upper_bound(retired_chains.begin(), retired_chains.end(), info, chain_info_before);
+    retired_chains.insert(at, std::move(info));
+    if (retired_chains.size() > kRetiredChainsKept) retired_chains.pop_back();
+  }
+  for (Ref r = c.first_session; r != kNoRef;) {
+    Session& se = sessions.at(r);
+    Ref next = se.chain_next;
+    free_states(se.rules);
+    sessions.release(r);
+    r = next;
+  }
+  free_states(c.rules);
+  c.identities.release();
+  c.accounts.release();
+  chains.release(c.ref);
+  ++stats.chains_retired;
+}
+
+}  // namespace braid::rt

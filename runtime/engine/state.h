@@ -1,0 +1,211 @@
+// The engine's state: rule state, sessions, chains and the tables that hold them.
+//
+// Memory model (docs/jit.md, "Engine layout")
+// - Sessions and chains live in slot pools: a slot is reused after its occupant is retired, and a Ref carries the
+//   slot's generation, so a stale reference (a deadline of a retired session) is recognised and ignored. Reused
+//   objects keep the capacity of their strings and vectors: the steady state does not allocate for them.
+// - A session holds its identity, credential and keys, and rule state only for the rules one of its events
+//   touched (sparse, in a pool). Rule state is given back when the session closes.
+// - A chain (a tree of sessions) is retired, with all its sessions, when no session of it is open and no mint or
+//   link record points into it any more (records expire after the retention): nothing can then join it or read
+//   it. A closed session therefore leaves nothing behind once chain retention has passed.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "engine/aggregates.h"
+#include "engine/value_codec.h"
+
+namespace braid::rt {
+
+// slot | generation << 32; kNoRef: none.
+using Ref = uint64_t;
+inline constexpr Ref kNoRef = UINT64_MAX;
+
+// ---------------------------------------------------------------------------------------------------------------
+// Rule state
+
+struct SeqState {
+  // stages[k]: partial matches of positives 0..k (k < m-1), as their start times (ascending). Sequences without a
+  // trailing absence keep only the latest start (the best for the window); with one, every start in the window.
+  std::vector<std::vector<int64_t>> stages;
+  bool matched = false;
+  int64_t pending = kNever;  // trailing absence: the earliest start of a complete positive match not yet killed
+};
+
+struct StepState {
+  uint64_t count = 0;
+  std::vector<std::string> ids;  // the first N matching event ids (EngineOptions::step_event_ids)
+  uint32_t nids = 0;             // ids[0..nids) are live; the strings beyond keep their capacity for reuse
+};
+
+struct RuleState {
+  bool fired = false;
+  std::vector<StepState> steps;
+  std::vector<AggState> aggs;
+  std::vector<SeqState> seqs;
+};
+
+// Rule states of one session or chain: (the rule's state slot, its state), sorted by slot.
+using RuleStates = std::vector<std::pair<uint32_t, RuleState*>>;
+
+// ---------------------------------------------------------------------------------------------------------------
+// Sessions and chains
+
+struct Session {
+  Ref ref = kNoRef;
+  uint64_t uid = 0;      // creation order (deterministic end-of-input order)
+  char id[16] = {};      // the session id: 16 hex digits of a hash of source, key and start
+  uint32_t source = 0;
+  bool open = false;
+  bool has_cred = false;
+  uint8_t link = 0;      // 0 root, 1 mint, 2 link
+  uint32_t level = 0;    // hops from the root
+  int64_t start = 0, last = 0;
+  uint64_t events = 0;
+  uint64_t key_hash = 0;     // hash of (source, identity, credential): the open-session index key
+  int64_t close_due = kNever;  // when it closes unless extended: min(last + gap, start + max)
+  uint64_t close_order = 0;    // tie-break of that deadline: the deadline counter at the event that set close_due
+  std::string identity, credential;
+  DistinctSet ips;           // only filled when a rule reads session.source_ips
+  Ref parent = kNoRef;
+  std::string parent_event;  // id of the parent's event that minted this session's credential (or linked it)
+  Ref chain = kNoRef;
+  Ref chain_next = kNoRef;   // the next session of the same chain (retirement walks the list)
+  RuleStates rules;          // slot = the rule's position in its source's session_rules
+
+  std::string_view id_view() const { return std::string_view(id, sizeof id); }
+};
+
+struct Chain {
+  Ref ref = kNoRef;
+  Ref root = kNoRef;
+  Ref first_session = kNoRef;  // the list of its sessions (through Session::chain_next)
+  uint32_t open = 0;           // open sessions
+  uint64_t records = 0;        // live mint and link records made by its sessions
+  uint64_t sessions = 0;
+  uint32_t max_level = 0;
+  Ref deepest = kNoRef;
+  Ref last_session = kNoRef;   // the session of the chain's latest event
+  uint64_t events = 0;
+  int64_t last_time = kNever;
+  DistinctSet identities, accounts;  // only filled when a rule reads chain.identities / chain.accounts
+  RuleStates rules;                  // slot = the rule's chain state slot
+};
+
+// A pool of objects addressed by Ref. Objects are never moved (pointers stay valid while they are live) and are
+// reused after release, keeping their allocations.
+template <class T>
+class SlotPool {
+ public:
+  Ref acquire() {
+    uint32_t slot;
+    if (!free_.empty()) {
+      slot = free_.back();
+      free_.pop_back();
+    } else {
+      slot = static_cast<uint32_t>(items_.size());
+      items_.push_back(std::make_unique<T>());
+      gens_.push_back(0);
+    }
+    Ref r = slot | (static_cast<uint64_t>(gens_[slot]) << 32);
+    items_[slot]->ref = r;
+    ++live_;
+    return r;
+  }
+  void release(Ref r) {
+    auto slot = static_cast<uint32_t>(r);
+    ++gens_[slot];
+    items_[slot]->ref = kNoRef;
+    free_.push_back(slot);
+    --live_;
+  }
+  // nullptr when the reference is stale or none.
+  T* get(Ref r) const {
+    if (r == kNoRef) return nullptr;
+    auto slot = static_cast<uint32_t>(r);
+    if (slot >= items_.size() || gens_[slot] != static_cast<uint32_t>(r >> 32)) return nullptr;
+    return items_[slot].get();
+  }
+  T& at(Ref r) const { return *items_[static_cast<uint32_t>(r)]; }
+  size_t live() const { return live_; }
+  size_t capacity() const { return items_.size(); }
+  template <class F>
+  void for_each_live(F&& f) const {
+    for (size_t i = 0; i < items_.size(); ++i)
+      if (items_[i]->ref != kNoRef) f(*items_[i]);
+  }
+
+ private:
+  std::vector<std::unique_ptr<T>> items_;
+  std::vector<uint32_t> gens_;
+  std::vector<uint32_t> free_;
+  size_t live_ = 0;
+};
+
+// The open-session index: key hash -> session, open addressing with linear probing and backward-shift deletion
+// (no tombstones, no allocation once grown). Equal hashes are told apart by the caller's key comparison.
+class OpenIndex {
+ public:
+  template <class Eq>
+  Ref find(uint64_t h, Eq&& same) const {
+    if (slots_.empty()) return kNoRef;
+    for (size_t i = h & mask_;; i = (i + 1) & mask_) {
+      const Entry& e = slots_[i];
+      if (e.ref == kNoRef) return kNoRef;
+      if (e.hash == h && same(e.ref)) return e.ref;
+    }
+  }
+  void insert(uint64_t h, Ref r) {
+    if ((size_ + 1) * 4 > slots_.size() * 3) grow();
+    size_t i = h & mask_;
+    while (slots_[i].ref != kNoRef) i = (i + 1) & mask_;
+    slots_[i] = Entry{h, r};
+    ++size_;
+  }
+  void erase(uint64_t h, Ref r) {
+    if (slots_.empty()) return;
+    size_t i = h & mask_;
+    for (;; i = (i + 1) & mask_) {
+      if (slots_[i].ref == kNoRef) return;
+      if (slots_[i].ref == r) break;
+    }
+    // Backward shift: move later entries of the probe run into the hole when that brings them closer home.
+    size_t hole = i;
+    for (size_t j = (hole + 1) & mask_; slots_[j].ref != kNoRef; j = (j + 1) & mask_) {
+      size_t home = slots_[j].hash & mask_;
+      bool movable = hole <= j ? (home <= hole || home > j) : (home <= hole && home > j);
+      if (movable) {
+        slots_[hole] = slots_[j];
+        hole = j;
+      }
+    }
+    slots_[hole] = Entry{};
+    --size_;
+  }
+  size_t size() const { return size_; }
+
+ private:
+  struct Entry {
+    uint64_t hash = 0;
+    Ref ref = kNoRef;
+  };
+  void grow() {
+    std::vector<Entry> old;
+    old.swap(slots_);
+    slots_.assign(old.empty() ? 64 : old.size() * 2, Entry{});
+    mask_ = slots_.size() - 1;
+    size_ = 0;
+    for (const Entry& e : old)
+      if (e.ref != kNoRef) insert(e.hash, e.ref);
+  }
+  std::vector<Entry> slots_;
+  size_t mask_ = 0, size_ = 0;
+};
+
+}  // namespace braid::rt

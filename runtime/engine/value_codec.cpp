@@ -1,0 +1,100 @@
+#include "engine/value_codec.h"
+
+namespace braid::rt {
+
+void encode(const Value& v, std::string& out) {
+  switch (v.tag) {
+    case Tag::Null: out += 'N'; break;
+    case Tag::Bool: out += v.b ? "T" : "F"; break;
+    case Tag::Int:
+      out += 'I';
+      out.append(reinterpret_cast<const char*>(&v.i), 8);
+      break;
+    case Tag::Float: {
+      double d = v.f;
+      if (d == static_cast<double>(static_cast<int64_t>(d)) && d >= -9.2e18 && d <= 9.2e18) {
+        int64_t i = static_cast<int64_t>(d);
+        out += 'I';
+        out.append(reinterpret_cast<const char*>(&i), 8);
+      } else {
+        out += 'D';
+        out.append(reinterpret_cast<const char*>(&d), 8);
+      }
+      break;
+    }
+    case Tag::Time:
+      out += 't';
+      out.append(reinterpret_cast<const char*>(&v.i), 8);
+      break;
+    case Tag::Duration:
+      out += 'd';
+      out.append(reinterpret_cast<const char*>(&v.i), 8);
+      break;
+    case Tag::String:
+    case Tag::Json: {
+      out += v.tag == Tag::String ? 'S' : 'J';
+      uint32_t n = v.len;
+      out.append(reinterpret_cast<const char*>(&n), 4);
+      out.append(v.s, v.len);
+      break;
+    }
+    case Tag::List: {
+      out += 'L';
+      uint32_t n = v.len;
+      out.append(reinterpret_cast<const char*>(&n), 4);
+      for (uint32_t i = 0; i < v.len; ++i) encode(v.items[i], out);
+      break;
+    }
+  }
+}
+
+void Owned::measure(const Value& x, size_t& b, size_t& n) {
+  if (x.tag == Tag::String || x.tag == Tag::Json) b += x.len;
+  if (x.tag == Tag::List) {
+    n += x.len;
+    for (uint32_t i = 0; i < x.len; ++i) measure(x.items[i], b, n);
+  }
+}
+
+Value Owned::copy(const Value& x, std::string& bytes, std::vector<Value>& items) {
+  if (x.tag == Tag::String || x.tag == Tag::Json) {
+    size_t off = bytes.size();
+    bytes.append(x.s, x.len);
+    Value r = x;
+    r.s = bytes.data() + off;
+    return r;
+  }
+  if (x.tag == Tag::List) {
+    size_t base = items.size();
+    items.resize(base + x.len);
+    for (uint32_t i = 0; i < x.len; ++i) items[base + i] = copy(x.items[i], bytes, items);
+    Value r = x;
+    r.items = items.data() + base;
+    return r;
+  }
+  return x;
+}
+
+void Owned::set(const Value& x) {
+  size_t b = 0, n = 0;
+  measure(x, b, n);
+  bytes.clear();
+  items.clear();
+  bytes.reserve(b);
+  items.reserve(n);
+  v = copy(x, bytes, items);
+}
+
+void DistinctSet::add(const Value& v, uint32_t bound, std::string& scratch) {
+  if (v.is_null()) return;
+  scratch.clear();
+  encode(v, scratch);
+  if (values.find(std::string_view(scratch)) != values.end()) return;
+  if (values.size() >= bound) {
+    saturated = true;
+    return;
+  }
+  values.emplace(scratch);
+}
+
+}  // namespace braid::rt
