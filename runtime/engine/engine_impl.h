@@ -66,17 +66,10 @@ struct Deadline {
   bool operator>(const Deadline& o) const { return time != o.time ? time > o.time : order > o.order; }
 };
 
-struct MintRecord {
-  Ref session = kNoRef;
-  std::string event_id;
-  int64_t time = 0;
-};
-
 struct LinkRt {
   uint32_t parent_source = 0;
   const ir::Link* link = nullptr;
-  std::unordered_map<std::string, MintRecord, StringHash, std::equal_to<>> parents;  // key -> latest parent
-  std::deque<std::pair<int64_t, std::string>> fifo;
+  RecordTable parents;  // encoded key -> latest parent
 };
 
 struct RuleRt {
@@ -147,8 +140,7 @@ struct Engine::Impl {
   SlotPool<Session> sessions;
   SlotPool<Chain> chains;
   OpenIndex open_index;
-  std::unordered_map<std::string, MintRecord, StringHash, std::equal_to<>> mints;  // credential -> record
-  std::deque<std::pair<int64_t, std::string>> mint_fifo;                         // (time, credential)
+  RecordTable mints;  // minted credential -> record
   std::vector<std::unique_ptr<RuleState>> state_pool;                           // released rule states
   std::vector<ChainInfo> retired_chains;  // summaries of the largest retired chains (chains())
   uint64_t next_uid = 0;
@@ -182,9 +174,12 @@ struct Engine::Impl {
   void finish();
 
   // ingest.cpp
-  void warn(uint64_t& counter, const std::string& line) {
+  // Passes a warning on unless its kind has reached the limit; `line` is a callable making the text, so that
+  // warnings past the limit (a flood of late or malformed records) cost no formatting.
+  template <class F>
+  void warn(uint64_t& counter, F&& line) {
     if (!opt.on_warning) return;
-    if (counter++ < opt.max_warnings_per_kind) opt.on_warning(line);
+    if (counter++ < opt.max_warnings_per_kind) opt.on_warning(line());
   }
   void record(const Where& where);  // after a successful extraction
   void route_and_hold(uint32_t s, const Where& where);

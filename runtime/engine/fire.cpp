@@ -158,7 +158,7 @@ void Engine::Impl::fire(uint32_t ri, RuleState* st, Session* se, Chain* ch, cons
                                   std::vector<std::string>(ss.ids.begin(), ss.ids.begin() + ss.nids)});
     }
     for (size_t g = 0; g < r.aggregates.size(); ++g)
-      if (r.aggregates[g].kind == ir::AggKind::Distinct && st->aggs[g].set.saturated)
+      if (r.aggregates[g].kind == ir::AggKind::Distinct && st->aggs[g].set.saturated())
         a.saturated.push_back(rr.saturated_names[g]);
   }
   ++stats.rules[rr.stat].alerts;

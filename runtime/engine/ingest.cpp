@@ -44,8 +44,9 @@ void Engine::Impl::route_and_hold(uint32_t s, const Where& where) {
   Value tv = clause(s, src.time, conv_buf.data());
   if (tv.tag != Tag::Time) {
     ++stats.no_time;
-    warn(notime_warnings,
-         fmt::format("{}: event of source {} has no time (`time` is null); skipped", where.str(), src.name));
+    warn(notime_warnings, [&] {
+      return fmt::format("{}: event of source {} has no time (`time` is null); skipped", where.str(), src.name);
+    });
     return;
   }
   int64_t t = tv.i;
@@ -64,10 +65,11 @@ void Engine::Impl::route_and_hold(uint32_t s, const Where& where) {
   if (w != kNever && t < w) {
     ++stats.late;
     ++stats.sources[s].late;
-    warn(late_warnings,
-         fmt::format("{}: late event {} of source {}: time {} is {} before the watermark {} (lateness {})",
-                     where.str(), id, src.name, format_time_rfc3339(t),
-                     format_duration(w - t), format_time_rfc3339(w), format_duration(src.lateness)));
+    warn(late_warnings, [&] {
+      return fmt::format("{}: late event {} of source {}: time {} is {} before the watermark {} (lateness {})",
+                         where.str(), id, src.name, format_time_rfc3339(t), format_duration(w - t),
+                         format_time_rfc3339(w), format_duration(src.lateness));
+    });
     process_event(s, conv_buf.data(), t, id, true);
     return;
   }
@@ -111,8 +113,9 @@ void Engine::process_json(std::string_view json, std::string_view origin, uint64
   Where where{origin, line, nullptr, {}};
   if (!m.ex.extract_json(json)) {
     ++m.stats.malformed;
-    m.warn(m.malformed_warnings,
-           fmt::format("{}: {}: {}", where.str(), input_error_kind_name(m.ex.error_kind()), m.ex.error()));
+    m.warn(m.malformed_warnings, [&] {
+      return fmt::format("{}: {}: {}", where.str(), input_error_kind_name(m.ex.error_kind()), m.ex.error());
+    });
     return;
   }
   m.record(where);
@@ -129,7 +132,7 @@ bool run_reader(Engine::Impl& m, RecordReader& rd) {
       return;
     }
     ++m.stats.malformed;
-    m.warn(m.malformed_warnings, e.to_string());
+    m.warn(m.malformed_warnings, [&] { return e.to_string(); });
   });
   Record rec;
   while (rd.next(rec)) {
@@ -154,7 +157,7 @@ bool Engine::process_json_array(std::string_view json_array, std::string_view or
   if (i == std::string_view::npos || json_array[i] != '[') {
     ++m.stats.records_read;
     ++m.stats.malformed;
-    m.warn(m.malformed_warnings, fmt::format("{}: not a JSON array of events", origin));
+    m.warn(m.malformed_warnings, [&] { return fmt::format("{}: not a JSON array of events", origin); });
     return false;
   }
   RecordReader rd;

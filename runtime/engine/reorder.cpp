@@ -73,16 +73,10 @@ void Engine::Impl::expire(uint32_t s, int64_t now) {
 // last record goes and that has no open session is retired.
 void Engine::Impl::evict(int64_t now) {
   int64_t limit = sat_sub(now, opt.mint_retention);
-  while (!mint_fifo.empty() && mint_fifo.front().first < limit) {
-    auto it = mints.find(std::string_view(mint_fifo.front().second));
-    if (it != mints.end() && it->second.time == mint_fifo.front().first) {
-      Ref owner = it->second.session;
-      mints.erase(it);
-      ++stats.mints_evicted;
-      drop_record(owner);
-    }
-    mint_fifo.pop_front();
-  }
+  mints.expire(limit, [&](const MintRecord& m) {
+    ++stats.mints_evicted;
+    drop_record(m.session);
+  });
   for (auto& l : links) {
     // A parent can still be claimed by any child event the TARGET source has not released yet, so it is kept
     // until the target's watermark has passed it by the link window. (Using the releasing source's clock lost
@@ -91,16 +85,10 @@ void Engine::Impl::evict(int64_t now) {
     int64_t tw = sources[l.link->target].watermark();
     int64_t ll = sat_sub(now, opt.mint_retention);
     if (tw != kNever) ll = std::max(ll, std::min(sat_sub(tw, l.link->within), sat_sub(now, l.link->within)));
-    while (!l.fifo.empty() && l.fifo.front().first < ll) {
-      auto it = l.parents.find(std::string_view(l.fifo.front().second));
-      if (it != l.parents.end() && it->second.time == l.fifo.front().first) {
-        Ref owner = it->second.session;
-        l.parents.erase(it);
-        ++stats.link_parents_evicted;
-        drop_record(owner);
-      }
-      l.fifo.pop_front();
-    }
+    l.parents.expire(ll, [&](const MintRecord& m) {
+      ++stats.link_parents_evicted;
+      drop_record(m.session);
+    });
   }
 }
 

@@ -89,11 +89,10 @@ void Engine::Impl::attach_parent(Session& child, const Value& credential) {
   const std::string* parent_event = nullptr;
   uint8_t how = 0;
   if (child.has_cred) {
-    auto it = mints.find(std::string_view(credential.s, credential.len));
-    if (it != mints.end() && it->second.time <= child.start &&
-        child.start - it->second.time <= opt.mint_retention && it->second.session != child.ref) {
-      parent = it->second.session;
-      parent_event = &it->second.event_id;
+    const MintRecord* m = mints.find(std::string_view(credential.s, credential.len));
+    if (m && m->time <= child.start && child.start - m->time <= opt.mint_retention && m->session != child.ref) {
+      parent = m->session;
+      parent_event = &m->event_id;
       how = 1;
     }
   }
@@ -105,12 +104,11 @@ void Engine::Impl::attach_parent(Session& child, const Value& credential) {
       if (k.is_null()) continue;
       scratch.clear();
       encode(k, scratch);
-      auto it = l.parents.find(std::string_view(scratch));
-      if (it == l.parents.end()) continue;
-      const MintRecord& m = it->second;
-      if (m.time > child.start || child.start - m.time > l.link->within || m.session == child.ref) continue;
-      parent = m.session;
-      parent_event = &m.event_id;
+      const MintRecord* m = l.parents.find(std::string_view(scratch));
+      if (!m) continue;
+      if (m->time > child.start || child.start - m->time > l.link->within || m->session == child.ref) continue;
+      parent = m->session;
+      parent_event = &m->event_id;
       how = 2;
       break;
     }
@@ -159,18 +157,13 @@ void Engine::Impl::record_mints(uint32_t s, Session& se) {
     if (m.when != ir::kNoNode && !clause_true(s, m.when, cur.slots)) continue;
     Value k = clause(s, m.credential, cur.slots);
     if (k.tag != Tag::String || k.len == 0) continue;
-    std::string_view key(k.s, k.len);
-    auto it = mints.find(key);
-    if (it == mints.end()) {
-      it = mints.emplace(std::string(key), MintRecord{}).first;
-    } else {
-      drop_record(it->second.session);  // replaced
-    }
-    it->second.session = se.ref;
-    it->second.event_id.assign(cur.id);
-    it->second.time = cur.time;
+    MintRecord& rec = mints.find_or_add(std::string_view(k.s, k.len));
+    if (rec.session != kNoRef) drop_record(rec.session);  // replaced
+    rec.session = se.ref;
+    rec.event_id.assign(cur.id);
+    rec.time = cur.time;
     ++c.records;
-    mint_fifo.emplace_back(cur.time, std::string(key));
+    mints.queue(rec);
     ++stats.mints_recorded;
   }
   for (uint32_t li : sources[s].links_as_parent) {
@@ -180,9 +173,7 @@ void Engine::Impl::record_mints(uint32_t s, Session& se) {
     if (k.is_null()) continue;
     scratch.clear();
     encode(k, scratch);
-    auto it = l.parents.find(std::string_view(scratch));
-    if (it == l.parents.end()) it = l.parents.emplace(scratch, MintRecord{}).first;
-    MintRecord& rec = it->second;
+    MintRecord& rec = l.parents.find_or_add(std::string_view(scratch));
     if (rec.session == kNoRef || rec.time <= cur.time) {
       if (rec.session != kNoRef) drop_record(rec.session);  // replaced by a newer parent
       rec.session = se.ref;
@@ -190,7 +181,7 @@ void Engine::Impl::record_mints(uint32_t s, Session& se) {
       rec.time = cur.time;
       ++c.records;
     }
-    l.fifo.emplace_back(cur.time, scratch);
+    l.parents.queue(rec, cur.time);
     ++stats.link_parents_recorded;
   }
 }

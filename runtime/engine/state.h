@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -206,6 +207,110 @@ class OpenIndex {
   }
   std::vector<Entry> slots_;
   size_t mask_ = 0, size_ = 0;
+};
+
+// A FIFO ring that grows by doubling and never shrinks: steady pushes and pops allocate nothing (a std::deque
+// allocates and frees a block every few hundred elements).
+template <class T>
+class Ring {
+ public:
+  bool empty() const { return n_ == 0; }
+  size_t size() const { return n_; }
+  const T& front() const { return buf_[head_]; }
+  void pop_front() {
+    head_ = (head_ + 1) & (buf_.size() - 1);
+    --n_;
+  }
+  void push_back(const T& x) {
+    if (n_ == buf_.size()) grow();
+    buf_[(head_ + n_) & (buf_.size() - 1)] = x;
+    ++n_;
+  }
+
+ private:
+  void grow() {
+    std::vector<T> b(buf_.empty() ? 64 : buf_.size() * 2);
+    for (size_t i = 0; i < n_; ++i) b[i] = buf_[(head_ + i) & (buf_.size() - 1)];
+    buf_.swap(b);
+    head_ = 0;
+  }
+  std::vector<T> buf_;
+  size_t head_ = 0, n_ = 0;
+};
+
+// Mint and link records: key (a credential, an encoded link key) -> the session that made it, the event and its
+// time; they expire in the order they were made. Flat: records are pooled and keep their strings' capacity, the
+// index is an OpenIndex, and the expiry queue a Ring of (time, record), so the steady state allocates nothing.
+struct MintRecord {
+  Ref self = kNoRef;     // this record (slot | generation)
+  uint64_t hash = 0;
+  std::string key;
+  Ref session = kNoRef;  // the session whose event made it
+  std::string event_id;
+  int64_t time = 0;
+};
+
+class RecordTable {
+ public:
+  MintRecord* find(std::string_view key) const {
+    uint64_t h = fnv1a(key);
+    Ref r = index_.find(h, [&](Ref x) { return pool_[static_cast<uint32_t>(x)].key == key; });
+    return r == kNoRef ? nullptr : const_cast<MintRecord*>(&pool_[static_cast<uint32_t>(r)]);
+  }
+  // The record for `key`, made empty (session kNoRef) when there was none.
+  MintRecord& find_or_add(std::string_view key) {
+    if (MintRecord* m = find(key)) return *m;
+    uint32_t slot;
+    if (!free_.empty()) {
+      slot = free_.back();
+      free_.pop_back();
+    } else {
+      slot = static_cast<uint32_t>(pool_.size());
+      pool_.emplace_back();
+      gens_.push_back(0);
+    }
+    MintRecord& m = pool_[slot];
+    m.self = slot | (static_cast<uint64_t>(gens_[slot]) << 32);
+    m.hash = fnv1a(key);
+    m.key.assign(key);
+    m.session = kNoRef;
+    m.event_id.clear();
+    m.time = 0;
+    index_.insert(m.hash, m.self);
+    return m;
+  }
+  // Queues the record for expiry at `time` (default: its own time).
+  void queue(const MintRecord& m) { fifo_.push_back(Queued{m.time, m.self}); }
+  void queue(const MintRecord& m, int64_t time) { fifo_.push_back(Queued{time, m.self}); }
+  // Pops queued entries older than `limit` (in queue order, stopping at the first that is not); calls
+  // expired(record) for each whose record still exists with that time, then removes the record.
+  template <class F>
+  void expire(int64_t limit, F&& expired) {
+    while (!fifo_.empty() && fifo_.front().time < limit) {
+      Queued q = fifo_.front();
+      fifo_.pop_front();
+      auto slot = static_cast<uint32_t>(q.record);
+      if (gens_[slot] != static_cast<uint32_t>(q.record >> 32)) continue;  // already gone
+      MintRecord& m = pool_[slot];
+      if (m.time != q.time) continue;  // replaced by a newer one, queued on its own
+      expired(m);
+      index_.erase(m.hash, m.self);
+      ++gens_[slot];
+      m.self = kNoRef;
+      free_.push_back(slot);
+    }
+  }
+  size_t size() const { return index_.size(); }
+
+ private:
+  struct Queued {
+    int64_t time = 0;
+    Ref record = kNoRef;
+  };
+  std::deque<MintRecord> pool_;  // stable addresses
+  std::vector<uint32_t> gens_, free_;
+  OpenIndex index_;
+  Ring<Queued> fifo_;
 };
 
 }  // namespace braid::rt

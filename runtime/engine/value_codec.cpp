@@ -89,12 +89,34 @@ void DistinctSet::add(const Value& v, uint32_t bound, std::string& scratch) {
   if (v.is_null()) return;
   scratch.clear();
   encode(v, scratch);
-  if (values.find(std::string_view(scratch)) != values.end()) return;
-  if (values.size() >= bound) {
-    saturated = true;
+  uint64_t h = fnv1a(scratch);
+  if ((n_ + 1) * 2 > table_.size()) grow();
+  size_t mask = table_.size() - 1;
+  size_t i = h & mask;
+  for (; table_[i].gen == gen_; i = (i + 1) & mask) {
+    const Entry& e = table_[i];
+    if (e.hash == h && std::string_view(bytes_.data() + e.off, e.len) == scratch) return;
+  }
+  if (n_ >= bound) {
+    saturated_ = true;
     return;
   }
-  values.emplace(scratch);
+  table_[i] = Entry{h, static_cast<uint32_t>(bytes_.size()), static_cast<uint32_t>(scratch.size()), gen_};
+  bytes_ += scratch;
+  ++n_;
+}
+
+void DistinctSet::grow() {
+  std::vector<Entry> old;
+  old.swap(table_);
+  table_.assign(old.empty() ? 8 : old.size() * 2, Entry{});
+  size_t mask = table_.size() - 1;
+  for (const Entry& e : old) {
+    if (e.gen != gen_) continue;
+    size_t i = e.hash & mask;
+    while (table_[i].gen == gen_) i = (i + 1) & mask;
+    table_[i] = e;
+  }
 }
 
 }  // namespace braid::rt

@@ -6,7 +6,6 @@
 #include <limits>
 #include <string>
 #include <string_view>
-#include <unordered_set>
 #include <vector>
 
 #include "value.h"
@@ -59,20 +58,44 @@ struct Owned {
 };
 
 // distinct(): exact up to `bound` values, then saturated (a new value beyond the bound is not stored).
-struct DistinctSet {
-  std::unordered_set<std::string, StringHash, std::equal_to<>> values;
-  bool saturated = false;
+//
+// Flat: the canonical encodings of the values sit end to end in one byte buffer, indexed by an open-addressing
+// table of (hash, offset, length). clear() is O(1) (a generation stamp) and keeps every buffer, so a set that is
+// reused (pooled rule state, a reused session) allocates nothing until it outgrows what it had.
+class DistinctSet {
+ public:
   void add(const Value& v, uint32_t bound, std::string& scratch);
-  int64_t count() const { return static_cast<int64_t>(values.size()); }
+  int64_t count() const { return static_cast<int64_t>(n_); }
+  bool saturated() const { return saturated_; }
   void clear() {
-    values.clear();
-    saturated = false;
+    n_ = 0;
+    saturated_ = false;
+    bytes_.clear();
+    if (++gen_ == 0) {  // the stamp wrapped: really empty the table
+      for (Entry& e : table_) e.gen = 0;
+      gen_ = 1;
+    }
   }
   // Gives the memory back (a closed session's set).
   void release() {
-    std::unordered_set<std::string, StringHash, std::equal_to<>>().swap(values);
-    saturated = false;
+    std::vector<Entry>().swap(table_);
+    std::string().swap(bytes_);
+    n_ = 0;
+    saturated_ = false;
   }
+
+ private:
+  struct Entry {
+    uint64_t hash = 0;
+    uint32_t off = 0, len = 0;
+    uint32_t gen = 0;  // live iff equal to the set's generation
+  };
+  void grow();
+  std::vector<Entry> table_;
+  std::string bytes_;
+  size_t n_ = 0;
+  uint32_t gen_ = 1;
+  bool saturated_ = false;
 };
 
 }  // namespace braid::rt
