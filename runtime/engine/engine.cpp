@@ -141,6 +141,7 @@ void Engine::Impl::setup() {
   size_t max_slots = 0;
   for (const auto& s : p.sources) max_slots = std::max(max_slots, s.slots.size());
   conv_buf.resize(max_slots + 1);
+  retired_chains.reserve(opt.retired_chains_kept);
   track_ips = program_reads(ir::Attribute::SessionSourceIps);
   track_identities = program_reads(ir::Attribute::ChainIdentities);
   track_accounts = program_reads(ir::Attribute::ChainAccounts);

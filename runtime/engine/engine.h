@@ -59,6 +59,9 @@ struct EngineOptions {
   // Event ids kept per step in an alert's `steps` (the count is always exact).
   uint32_t step_event_ids = 10;
 
+  // Summaries of retired chains kept for chains() (and `braid run --stats`): the largest ones, this many.
+  uint32_t retired_chains_kept = 1000;
+
   // Measure time per rule (costs two clock reads per rule evaluation).
   bool rule_timing = false;
 
@@ -156,7 +159,7 @@ class Engine {
 
   const EngineStats& stats() const;
   // Chains with at least one session, largest first, then by root id: every chain still in memory, and the
-  // 1,000 largest of those already retired (a retired chain can no longer change).
+  // largest of those already retired (EngineOptions::retired_chains_kept; a retired chain can no longer change).
   std::vector<ChainInfo> chains() const;
 
   // The ids of the rules that run (after only_rules / enabled filtering), in program order.

@@ -89,6 +89,7 @@ struct RuleRt {
                                                  // attributes it is the same for every session): -1 unknown
   bool touched = false;                          // some step matched the current event
   std::unique_ptr<RuleState> pristine_state;     // the state no step has touched yet (read, never written)
+  std::vector<std::unique_ptr<RuleState>> pool;  // released states of this rule: same shape, buffers kept
 };
 
 // A predicate of the match plan, resolved to the rule that runs it (kNone: the rule does not run).
@@ -141,7 +142,6 @@ struct Engine::Impl {
   SlotPool<Chain> chains;
   OpenIndex open_index;
   RecordTable mints;  // minted credential -> record
-  std::vector<std::unique_ptr<RuleState>> state_pool;                           // released rule states
   std::vector<ChainInfo> retired_chains;  // summaries of the largest retired chains (chains())
   uint64_t next_uid = 0;
   // Which attributes some rule reads: the distinct sets behind them are only kept when read.
@@ -203,7 +203,7 @@ struct Engine::Impl {
   void process_event(uint32_t s, const Value* slots, int64_t time, std::string_view id, bool late);
   uint32_t match_predicates(uint32_t s, const Value* slots, const StateView* session, bool with_steps);
   RuleState* state_of(RuleStates& states, uint32_t slot) const;
-  RuleState& make_state(RuleStates& states, uint32_t slot, const RuleRt& rr);
+  RuleState& make_state(RuleStates& states, uint32_t slot, RuleRt& rr);
   void free_states(RuleStates& states);
   void reset_state(RuleState& st, const RuleRt& rr) const;
   void feed(RuleRt& rr, RuleState& st, Session* se, Chain* ch, uint32_t rule_index);

@@ -157,15 +157,16 @@ RuleState* Engine::Impl::state_of(RuleStates& states, uint32_t slot) const {
   return it != states.end() && it->first == slot ? it->second : nullptr;
 }
 
-RuleState& Engine::Impl::make_state(RuleStates& states, uint32_t slot, const RuleRt& rr) {
+RuleState& Engine::Impl::make_state(RuleStates& states, uint32_t slot, RuleRt& rr) {
   std::unique_ptr<RuleState> st;
-  if (!state_pool.empty()) {
-    st = std::move(state_pool.back());
-    state_pool.pop_back();
+  if (!rr.pool.empty()) {
+    st = std::move(rr.pool.back());
+    rr.pool.pop_back();
   } else {
     st = std::make_unique<RuleState>();
   }
   reset_state(*st, rr);
+  st->rule = static_cast<uint32_t>(&rr - rules.data());
   auto it = std::lower_bound(states.begin(), states.end(), slot,
                              [](const std::pair<uint32_t, RuleState*>& e, uint32_t k) { return e.first < k; });
   RuleState* raw = st.release();
@@ -174,7 +175,7 @@ RuleState& Engine::Impl::make_state(RuleStates& states, uint32_t slot, const Rul
 }
 
 void Engine::Impl::free_states(RuleStates& states) {
-  for (auto& [slot, st] : states) state_pool.emplace_back(st);
+  for (auto& [slot, st] : states) rules[st->rule].pool.emplace_back(st);
   states.clear();
 }
 

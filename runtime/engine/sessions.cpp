@@ -11,8 +11,6 @@ namespace braid::rt {
 
 namespace {
 
-constexpr size_t kRetiredChainsKept = 1000;
-
 void hex16(uint64_t h, char out[16]) {
   static const char digits[] = "0123456789abcdef";
   for (int i = 15; i >= 0; --i) {
@@ -226,7 +224,7 @@ void Engine::Impl::close_session(Session& se, int64_t now) {
   se.open = false;
   // Closed sessions keep only what chain paths and chain attributes need.
   free_states(se.rules);
-  se.ips.release();
+  se.ips.recycle();
   open_index.erase(se.key_hash, se.ref);
   ++stats.sessions_closed;
   ++stats.sources[se.source].sessions_closed;
@@ -281,13 +279,25 @@ void Engine::Impl::maybe_retire(Chain& c) {
 }
 
 // Nothing can join or read a chain with no open session and no live record: its sessions and state go, and a
-// summary stays for chains() (the largest ones only).
+// summary stays for chains() if it is among the largest (EngineOptions::retired_chains_kept; ties keep the
+// earlier one, so that a steady stream of equal chains stops replacing summaries and allocates nothing).
 void Engine::Impl::retire(Chain& c) {
-  ChainInfo info = chain_info(c);
-  if (retired_chains.size() < kRetiredChainsKept || chain_info_before(info, retired_chains.back())) {
-    auto at = std::upper_bound(retired_chains.begin(), retired_chains.end(), info, chain_info_before);
-    retired_chains.insert(at, std::move(info));
-    if (retired_chains.size() > kRetiredChainsKept) retired_chains.pop_back();
+  auto& kept = retired_chains;
+  const size_t cap = opt.retired_chains_kept;
+  const Session& root = sessions.at(c.root);
+  bool admit = cap > 0 && (kept.size() < cap || c.sessions > kept.back().sessions);
+  if (admit) {
+    if (kept.size() < cap) kept.emplace_back();
+    // Fill the last entry (a new one, or the smallest, displaced: its strings' capacity is reused), then move it
+    // to its place.
+    ChainInfo& ci = kept.back();
+    ci.root_session.assign(root.id_view());
+    ci.root_identity.assign(root.identity);
+    ci.sessions = c.sessions;
+    ci.depth = c.max_level + 1;
+    ci.events = c.events;
+    auto at = std::upper_bound(kept.begin(), kept.end() - 1, ci, chain_info_before);
+    std::rotate(at, kept.end() - 1, kept.end());
   }
   for (Ref r = c.first_session; r != kNoRef;) {
     Session& se = sessions.at(r);
@@ -297,8 +307,8 @@ void Engine::Impl::retire(Chain& c) {
     r = next;
   }
   free_states(c.rules);
-  c.identities.release();
-  c.accounts.release();
+  c.identities.recycle();
+  c.accounts.recycle();
   chains.release(c.ref);
   ++stats.chains_retired;
 }

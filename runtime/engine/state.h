@@ -46,6 +46,7 @@ struct StepState {
 };
 
 struct RuleState {
+  uint32_t rule = 0;  // the rule it belongs to (its pool)
   bool fired = false;
   std::vector<StepState> steps;
   std::vector<AggState> aggs;

@@ -76,7 +76,13 @@ class DistinctSet {
       gen_ = 1;
     }
   }
-  // Gives the memory back (a closed session's set).
+  // Empties the set for reuse, keeping its buffers when they are small (reused sessions and chains then allocate
+  // nothing) and giving them back when a burst made them large (memory stays flat).
+  void recycle() {
+    if (table_.size() <= 64 && bytes_.capacity() <= 4096) clear();
+    else release();
+  }
+  // Gives the memory back.
   void release() {
     std::vector<Entry>().swap(table_);
     std::string().swap(bytes_);

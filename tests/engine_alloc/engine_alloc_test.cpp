@@ -1,0 +1,240 @@
+// The engine's steady state allocates nothing per event (issue 9): not for events that match no rule, and not for
+// the bookkeeping of events that do (sessions opening and closing, rule state, mints, links, chains retiring).
+//
+// Heap allocations are counted with replaced operator new, or, under AddressSanitizer (the test preset), with the
+// sanitizer's malloc hook, which sees every allocation including operator new's. The streams are built before
+// counting starts; the engine runs the shipped rules, with the reference interpreter and with the JIT.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <ctime>
+#include <new>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "codegen/codegen.h"
+#include "driver/driver.h"
+#include "engine/engine.h"
+#include "jit/jit.h"
+
+static std::atomic<uint64_t> g_allocs{0};
+// BRAID_ALLOC_TRAP=1: stop at the first counted allocation (run under gdb to see who allocates).
+static std::atomic<bool> g_trap{false};
+
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/allocator_interface.h>
+namespace {
+void on_malloc(const volatile void*, size_t) { g_allocs.fetch_add(1, std::memory_order_relaxed); }
+void on_free(const volatile void*) {}
+const int kHooked = __sanitizer_install_malloc_and_free_hooks(on_malloc, on_free);
+}  // namespace
+#else
+void* operator new(size_t n) {
+  g_allocs.fetch_add(1, std::memory_order_relaxed);
+  if (g_trap.load(std::memory_order_relaxed)) __builtin_trap();
+  if (void* p = std::malloc(n ? n : 1)) return p;
+  throw std::bad_alloc();
+}
+void* operator new[](size_t n) {
+  g_allocs.fetch_add(1, std::memory_order_relaxed);
+  if (void* p = std::malloc(n ? n : 1)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, size_t) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete[](void* p, size_t) noexcept { std::free(p); }
+#endif
+
+namespace braid::rt::alloctest {
+namespace {
+
+std::string rfc3339(int64_t secs) {
+  std::time_t t = secs;
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+constexpr int64_t kStart = 1735689600;  // 2025-01-01T00:00:00Z
+
+// A CloudTrail record. `key` is the access key id; `resp` the responseElements JSON (or null).
+std::string ct(int64_t t, const std::string& name, const std::string& source, const std::string& arn,
+               const std::string& key, uint64_t id, const std::string& resp = "null",
+               const std::string& req = "null") {
+  return fmt::format(
+      R"({{"eventVersion":"1.08","userIdentity":{{"type":"AssumedRole","principalId":"AROAEXAMPLE:app","arn":"{}",)"
+      R"("accountId":"111122223333","accessKeyId":"{}"}},"eventTime":"{}","eventSource":"{}","eventName":"{}",)"
+      R"("awsRegion":"us-east-1","sourceIPAddress":"10.1.2.3","userAgent":"aws-sdk-go/1.44.0",)"
+      R"("requestParameters":{},"responseElements":{},"requestID":"r{}","eventID":"e{:012d}","readOnly":true,)"
+      R"("eventType":"AwsApiCall","managementEvent":false,"recipientAccountId":"111122223333"}})",
+      arn, key, rfc3339(t), source, name, req, resp, id, id);
+}
+
+struct Stream {
+  std::vector<std::string> warm, measured;
+};
+
+// One credential calling an API no shipped rule looks at, every 10 s: its session reaches the 12 h maximum, closes
+// and reopens several times during the warm-up (28 h) and once in the counted 14 h.
+Stream quiet_stream() {
+  Stream s;
+  uint64_t id = 0;
+  for (int i = 0; i < 15000; ++i) {
+    std::string e = ct(kStart + i * 10, "GetObject", "s3.amazonaws.com",
+                       "arn:aws:sts::111122223333:assumed-role/app/worker", "ASIAQUIETQUIETQUIET1", ++id);
+    (i < 10000 ? s.warm : s.measured).push_back(std::move(e));
+  }
+  return s;
+}
+
+// A role session that every 5 minutes assumes a role (minting a credential), and each minted credential makes
+// a few calls (steps of session and chain rules match), then goes quiet: sessions open and close, chains grow,
+// mint records expire after the retention, and chains retire. Days of it warm the pools; the next day is counted.
+// The assumed role's session name repeats, as a CI job's does: distinct sets (chain.identities and the like)
+// grow with new values, by doubling, which is growth of what the state holds rather than cost per event.
+Stream churn_stream() {
+  Stream s;
+  uint64_t id = 0;
+  const std::string parent_arn = "arn:aws:sts::111122223333:assumed-role/deployer/ci";
+  const int per_day = 24 * 12;
+  for (int i = 0; i < 5 * per_day; ++i) {
+    int64_t t = kStart + int64_t{i} * 300;
+    std::string minted = fmt::format("ASIAMINTED{:010d}", i);
+    std::vector<std::string>& out = i < 4 * per_day ? s.warm : s.measured;
+    out.push_back(ct(t, "AssumeRole", "sts.amazonaws.com", parent_arn, "ASIAPARENTPARENT0001", ++id,
+                     fmt::format(R"({{"credentials":{{"accessKeyId":"{}","sessionToken":"x","expiration":"{}"}},)"
+                                 R"("assumedRoleUser":{{"arn":"arn:aws:sts::111122223333:assumed-role/app/s{:06d}"}}}})",
+                                 minted, rfc3339(t + 3600), i % 4),
+                     R"({"roleArn":"arn:aws:iam::111122223333:role/app","roleSessionName":"s"})"));
+    std::string child_arn = fmt::format("arn:aws:sts::111122223333:assumed-role/app/s{:06d}", i % 4);
+    for (int k = 0; k < 3; ++k)
+      out.push_back(ct(t + 10 + k * 20, k == 0 ? "GetCallerIdentity" : "ListBuckets",
+                       k == 0 ? "sts.amazonaws.com" : "s3.amazonaws.com", child_arn, minted, ++id));
+  }
+  return s;
+}
+
+struct Compiled {
+  std::unique_ptr<Compilation> comp;
+  std::unique_ptr<JitProgram> jit;
+};
+
+Compiled& shipped() {
+  static Compiled c = [] {
+    Compiled x;
+    x.comp = compile({std::string(BRAID_SOURCE_DIR) + "/rules"});
+    if (!x.comp->program) return x;
+    codegen::CodegenResult cg = codegen::lower_program(*x.comp->program);
+    if (!cg.ok()) return x;
+    JitOptions o;
+    o.use_cache = false;
+    std::string error;
+    x.jit = JitProgram::load(*x.comp->program, cg.bitcode, o, error);
+    return x;
+  }();
+  return c;
+}
+
+struct Count {
+  uint64_t allocs = 0, alerts_warm = 0, alerts_measured = 0, events = 0;
+  // What happened in the counted window (so that a pass means the bookkeeping really ran there).
+  uint64_t sessions_opened = 0, sessions_closed = 0, mints = 0, mints_evicted = 0, chains_retired = 0,
+           chain_links = 0, state_evaluations = 0;
+};
+
+uint64_t state_evaluations(const EngineStats& st, const ir::Program& p) {
+  uint64_t n = 0;
+  for (const RuleStats& r : st.rules)
+    for (const ir::Rule& rule : p.rules)
+      if (rule.id == r.id && rule.scope != ir::Scope::Event) n += r.evaluations;
+  return n;
+}
+
+Count run(const Stream& s, bool use_jit) {
+  Compiled& c = shipped();
+  EngineOptions o;
+  o.processing_time = 0;
+  o.retired_chains_kept = 1;  // the summaries fill up during the warm-up (each new one allocates its strings)
+  if (use_jit) o.matcher = c.jit->make_matcher();
+  Engine e(*c.comp->program, o);
+  uint64_t alerts = 0;
+  e.set_sink([&](const Alert&) { ++alerts; });
+  for (const std::string& j : s.warm) e.process_json(j);
+  Count n;
+  n.alerts_warm = alerts;
+  EngineStats st0 = e.stats();
+  uint64_t ev0 = state_evaluations(st0, *c.comp->program);
+  uint64_t before = g_allocs.load();
+  g_trap = std::getenv("BRAID_ALLOC_TRAP") != nullptr;
+  for (const std::string& j : s.measured) e.process_json(j);
+  g_trap = false;
+  n.allocs = g_allocs.load() - before;
+  const EngineStats& st1 = e.stats();
+  n.sessions_opened = st1.sessions_opened - st0.sessions_opened;
+  n.sessions_closed = st1.sessions_closed - st0.sessions_closed;
+  n.mints = st1.mints_recorded - st0.mints_recorded;
+  n.mints_evicted = st1.mints_evicted - st0.mints_evicted;
+  n.chains_retired = st1.chains_retired - st0.chains_retired;
+  n.chain_links = st1.chain_links - st0.chain_links;
+  n.state_evaluations = state_evaluations(st1, *c.comp->program) - ev0;
+  n.alerts_measured = alerts - n.alerts_warm;
+  n.events = s.measured.size();
+  e.finish();
+  return n;
+}
+
+class EngineAllocations : public ::testing::TestWithParam<bool> {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(shipped().comp->program) << "the shipped rules do not compile";
+    if (GetParam()) {
+      ASSERT_TRUE(shipped().jit) << "the shipped rules do not JIT-compile";
+    }
+  }
+};
+
+TEST_P(EngineAllocations, NoneForEventsThatMatchNoRule) {
+  Count n = run(quiet_stream(), GetParam());
+  ASSERT_EQ(n.alerts_measured, 0u) << "the quiet stream must not raise alerts (alerts allocate)";
+  EXPECT_EQ(n.sessions_closed, 1u);  // the 12 h maximum passes once in the counted window
+  EXPECT_EQ(n.allocs, 0u) << n.allocs << " allocations over " << n.events << " warm events";
+}
+
+TEST_P(EngineAllocations, NoneForSessionChainAndMintBookkeeping) {
+  Stream s = churn_stream();
+  Count n = run(s, GetParam());
+  ASSERT_EQ(n.alerts_measured, 0u) << "the churn stream must not raise alerts in the measured day (alerts allocate)";
+  // The counted day really opens, closes, links, mints, evicts, retires and updates rule state.
+  EXPECT_GT(n.sessions_opened, 200u);
+  EXPECT_GT(n.sessions_closed, 200u);
+  EXPECT_GT(n.chain_links, 200u);
+  EXPECT_GT(n.mints, 200u);
+  EXPECT_GT(n.mints_evicted, 200u);
+  EXPECT_GT(n.chains_retired, 0u);
+  EXPECT_GT(n.state_evaluations, 200u);
+  EXPECT_EQ(n.allocs, 0u) << n.allocs << " allocations over " << n.events << " warm events";
+}
+
+// The counter must see the engine's allocations, or the two tests above prove nothing: a cold engine allocates.
+TEST_P(EngineAllocations, CounterSeesTheEngine) {
+  Stream s = churn_stream();
+  Compiled& c = shipped();
+  EngineOptions o;
+  if (GetParam()) o.matcher = c.jit->make_matcher();
+  Engine e(*c.comp->program, o);
+  uint64_t before = g_allocs.load();
+  for (size_t i = 0; i < 200; ++i) e.process_json(s.warm[i]);
+  EXPECT_GT(g_allocs.load() - before, 0u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Engines, EngineAllocations, ::testing::Values(false, true),
+                         [](const ::testing::TestParamInfo<bool>& p) { return p.param ? "jit" : "interp"; });
+
+}  // namespace
+}  // namespace braid::rt::alloctest
