@@ -4,7 +4,8 @@
 #   bench/run.sh --benchmark_filter=BM_Parse --benchmark_repetitions=5
 #   bench/run.sh --dump-rules=100 > /tmp/rules100.braid
 #   bench/run.sh jit --benchmark_repetitions=3 --benchmark_report_aggregates_only=true
-# (bench/cli_e2e.sh times `braid run` end to end, JIT against interpreter, next to jq.)
+# (bench/cli_e2e.sh times `braid run` end to end, JIT against interpreter, next to jq; bench/engine.sh is the
+# engine benchmark of issue 9: ceilings, braid, DuckDB and jq on one generated file, memory and start-up, with ratios.)
 # Environment: BRAID_BENCH_BUILD (build directory, default build/bench), BRAID_BENCH_JOBS (default 2).
 # Run it on an otherwise idle machine; docs/performance.md records the figures and the machine.
 set -eu
