@@ -138,9 +138,6 @@ void Engine::Impl::setup() {
     sources[s].src = &p.sources[s];
     stats.sources[s].name = p.sources[s].name;
   }
-  size_t max_slots = 0;
-  for (const auto& s : p.sources) max_slots = std::max(max_slots, s.slots.size());
-  conv_buf.resize(max_slots + 1);
   retired_chains.reserve(opt.retired_chains_kept);
   track_ips = program_reads(ir::Attribute::SessionSourceIps);
   track_identities = program_reads(ir::Attribute::ChainIdentities);
@@ -260,12 +257,13 @@ void Engine::Impl::finish() {
   // source's deadlines before the event; then pass every remaining deadline (sessions close in the order of their
   // close times, absence windows end), source by source in program order; then close anything still open, in
   // the order the sessions were opened.
+  drain();
   for (;;) {
     uint32_t best = UINT32_MAX;
     for (uint32_t s = 0; s < sources.size(); ++s) {
       if (sources[s].buffer.empty()) continue;
-      const Frozen* f = sources[s].buffer.top();
-      if (best == UINT32_MAX || FrozenLater{}(sources[best].buffer.top(), f)) best = s;
+      const PreparedEvent* f = sources[s].buffer.top();
+      if (best == UINT32_MAX || HeldLater{}(sources[best].buffer.top(), f)) best = s;
     }
     if (best == UINT32_MAX) break;
     release(best, sources[best].buffer.top()->time);
@@ -287,15 +285,11 @@ void Engine::Impl::finish() {
 Engine::Engine(const ir::Program& program, EngineOptions options)
     : impl_(std::make_unique<Impl>(program, std::move(options))) {
   impl_->setup();
+  impl_->own_preparer = std::make_unique<Preparer>(program, impl_->plan, impl_->opt.matcher, false);
+  impl_->start_workers();
 }
 
-Engine::~Engine() {
-  for (auto& s : impl_->sources)
-    while (!s.buffer.empty()) {
-      delete s.buffer.top();
-      s.buffer.pop();
-    }
-}
+Engine::~Engine() { impl_->stop_workers(); }
 
 void Engine::set_sink(AlertSink sink) { impl_->sink = std::move(sink); }
 

@@ -79,6 +79,14 @@ struct EngineOptions {
   // the reference interpreter evaluates every predicate of every running rule, in program order. Everything else
   // (sessions, chains, rule state, alerts) is the same code either way. Used by one engine at a time.
   std::shared_ptr<PredicateMatcher> matcher;
+
+  // Worker threads that prepare events (extraction, routing, conversion, and the predicates that read no session
+  // state) while the engine's own thread runs sessions, chains and rules in input order. 1: none, everything on
+  // the calling thread. Alerts are identical whatever the number (docs/jit.md, "Threads").
+  uint32_t threads = 1;
+  // Makes a matcher per worker (a matcher is used by one thread at a time). Without it, workers route and convert
+  // with the interpreter and leave predicate matching to the engine's thread.
+  std::function<std::shared_ptr<PredicateMatcher>()> matcher_factory;
 };
 
 struct RuleStats {

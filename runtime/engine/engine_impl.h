@@ -12,8 +12,12 @@
 // Semantics: engine.h and docs/language.md ("Runtime semantics").
 #pragma once
 
+#include <condition_variable>
 #include <memory>
+#include <mutex>
 #include <queue>
+#include <thread>
+#include <unordered_set>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -23,6 +27,7 @@
 #include "engine/engine.h"
 #include "engine/interp.h"
 #include "engine/matcher.h"
+#include "engine/prepare.h"
 #include "engine/state.h"
 #include "input/convert.h"
 #include "input/extract.h"
@@ -31,27 +36,10 @@
 
 namespace braid::rt {
 
-// Where a record came from, rendered only when a warning needs it (no per-event formatting).
-struct Where {
-  std::string_view name;
-  uint64_t line = 0;
-  const RecordReader* rd = nullptr;
-  RecordOrigin origin;
-  std::string str() const;
-};
-
-// A held event: its converted slot values, deep-copied.
-struct Frozen {
-  int64_t time = 0;
-  uint64_t seq = 0;
-  std::string id;
-  std::vector<Value> slots;
-  std::string bytes;
-  std::vector<Value> items;
-};
-
-struct FrozenLater {
-  bool operator()(const Frozen* a, const Frozen* b) const {
+// Held events are PreparedEvents (prepare.h), owned by their batch; the reorder buffer orders them by (time,
+// arrival).
+struct HeldLater {
+  bool operator()(const PreparedEvent* a, const PreparedEvent* b) const {
     return a->time != b->time ? a->time > b->time : a->seq > b->seq;
   }
 };
@@ -101,7 +89,7 @@ struct PredTarget {
 struct SourceRt {
   const ir::Source* src = nullptr;
   int64_t max_seen = kNever;
-  std::priority_queue<Frozen*, std::vector<Frozen*>, FrozenLater> buffer;
+  std::priority_queue<PreparedEvent*, std::vector<PreparedEvent*>, HeldLater> buffer;
   std::priority_queue<Deadline, std::vector<Deadline>, std::greater<>> deadlines;
   std::vector<uint32_t> event_rules, session_rules, chain_rules;  // indices into Impl::rules
   // Rules an event (a close) must visit even when none of its steps matched: their condition reads attributes
@@ -120,8 +108,6 @@ struct Engine::Impl {
   const ir::Program& p;
   EngineOptions opt;
   Interpreter in;
-  FieldExtractor ex;
-  SlotConverter conv;
   AlertSink sink;
   EngineStats stats;
   bool finished = false;
@@ -147,8 +133,21 @@ struct Engine::Impl {
   // Which attributes some rule reads: the distinct sets behind them are only kept when read.
   bool track_ips = false, track_identities = false, track_accounts = false;
 
-  std::vector<Value> conv_buf;  // converted slots of the arriving event
-  std::vector<std::unique_ptr<Frozen>> frozen_pool;
+  // Intake: batches of records, prepared by own_preparer (one thread) or by the workers, admitted in order.
+  std::unique_ptr<Preparer> own_preparer;
+  std::vector<std::unique_ptr<Batch>> batches;  // all of them
+  std::vector<Batch*> free_batches;
+  std::vector<std::unique_ptr<BatchInput>> inputs;  // all of them
+  std::vector<BatchInput*> free_inputs;
+  Batch* filling = nullptr;                     // taking records (threads > 1)
+  Ring<Batch*> inflight;                        // submitted to the workers, in input order
+  std::vector<std::unique_ptr<Preparer>> preparers;  // one per worker
+  std::vector<std::thread> workers;
+  std::mutex mu;                                // guards todo, stopping and the batches' ready flags' waits
+  std::condition_variable cv_work, cv_done;
+  Ring<Batch*> todo;                            // submitted, not yet taken by a worker
+  bool stopping = false;
+  std::unordered_set<std::string, StringHash, std::equal_to<>> names;  // process_json origins (threads > 1)
   uint64_t arrival = 0, deadline_order = 0;
   std::string scratch, key_buf, id_buf;
   uint64_t late_warnings = 0, malformed_warnings = 0, notime_warnings = 0;
@@ -162,8 +161,7 @@ struct Engine::Impl {
     Session* session = nullptr;
   } cur;
 
-  Impl(const ir::Program& prog, EngineOptions o)
-      : p(prog), opt(std::move(o)), in(prog), ex(prog), conv(prog) {}
+  Impl(const ir::Program& prog, EngineOptions o) : p(prog), opt(std::move(o)), in(prog) {}
 
   // engine.cpp: setup
   void setup();
@@ -181,8 +179,17 @@ struct Engine::Impl {
     if (!opt.on_warning) return;
     if (counter++ < opt.max_warnings_per_kind) opt.on_warning(line());
   }
-  void record(const Where& where);  // after a successful extraction
-  void route_and_hold(uint32_t s, const Where& where);
+  void intake(const Record* rec, std::string_view json, const Where& where);
+  std::string_view stable_name(std::string_view name);
+  Batch* new_batch();
+  void recycle(Batch* b);
+  void start_workers();
+  void stop_workers();
+  void submit();
+  void drain();
+  void admit(Batch& b);
+  void admit_one(PreparedEvent& e);
+  void done_with(PreparedEvent& e);  // a held event was processed: its batch may be reused
 
   // reorder.cpp
   void release(uint32_t s, int64_t upto);
@@ -200,8 +207,8 @@ struct Engine::Impl {
   void retire(Chain& c);
 
   // rules.cpp
-  void process_event(uint32_t s, const Value* slots, int64_t time, std::string_view id, bool late);
-  uint32_t match_predicates(uint32_t s, const Value* slots, const StateView* session, bool with_steps);
+  void process_event(uint32_t s, const PreparedEvent& e, bool late);
+  uint32_t match_predicates(uint32_t s, const PreparedEvent& e, const StateView* session, bool with_steps);
   RuleState* state_of(RuleStates& states, uint32_t slot) const;
   RuleState& make_state(RuleStates& states, uint32_t slot, RuleRt& rr);
   void free_states(RuleStates& states);

@@ -1,76 +1,203 @@
-// Records in: extraction, routing to the first source whose `recognize` holds, event time and id, late events and
-// the reorder buffer's intake.
+// Records in: they are gathered into batches, prepared (prepare.h: extraction, routing, conversion, time, id and,
+// with worker threads, stateless predicates) and admitted in input order: counted, checked against the
+// source's watermark (late events), and held in the source's reorder buffer or processed at once.
+//
+// With EngineOptions::threads > 1, worker threads prepare batches while this thread admits earlier ones; the
+// admission order, and so every alert, is the same as with one thread.
 #include <fmt/format.h>
 
 #include "engine/engine_impl.h"
 
 namespace braid::rt {
 
-std::string Where::str() const {
-  if (rd) return rd->where(origin);
-  std::string_view n = name.empty() ? std::string_view("<input>") : name;
-  return line ? fmt::format("{}:{}", n, line) : std::string(n);
+// ---------------------------------------------------------------------------------------------------------------
+// Batches and workers
+
+Batch* Engine::Impl::new_batch() {
+  if (!free_batches.empty()) {
+    Batch* b = free_batches.back();
+    free_batches.pop_back();
+    b->clear();
+    return b;
+  }
+  batches.push_back(std::make_unique<Batch>());
+  return batches.back().get();
 }
 
-void Engine::Impl::record(const Where& where) {
-  ++stats.events_parsed;
-  conv.begin_event();
-  in.reset();
-  auto fields = ex.values();
-  // Route: the first source, in program order, whose `recognize` holds (evaluated on the fields it reads,
-  // converted to that source's schema; the full conversion happens for the chosen source only).
-  for (uint32_t s = 0; s < p.sources.size(); ++s) {
-    const ir::Source& src = p.sources[s];
-    if (src.recognize == ir::kNoNode) continue;
-    for (uint32_t slot : sources[s].recognize_slots)
-      conv_buf[slot] = conv.convert_value(fields[src.slots[slot].field], src.slots[slot].type);
-    int hit = opt.matcher ? opt.matcher->recognize(in, s, conv_buf.data()) : -1;
-    if (hit < 0) {
-      EvalContext ctx{conv_buf.data(), in.field_slots(s), nullptr};
-      hit = in.test(src.recognize, ctx) ? 1 : 0;
+void Engine::Impl::recycle(Batch* b) { free_batches.push_back(b); }
+
+namespace {
+BatchInput* take_input(std::vector<std::unique_ptr<BatchInput>>& all, std::vector<BatchInput*>& free) {
+  if (!free.empty()) {
+    BatchInput* in = free.back();
+    free.pop_back();
+    in->clear();
+    return in;
+  }
+  all.push_back(std::make_unique<BatchInput>());
+  return all.back().get();
+}
+}  // namespace
+
+void Engine::Impl::start_workers() {
+  if (opt.threads <= 1) return;
+  for (uint32_t i = 0; i < opt.threads; ++i) {
+    std::shared_ptr<PredicateMatcher> m = opt.matcher_factory ? opt.matcher_factory() : nullptr;
+    preparers.push_back(std::make_unique<Preparer>(p, plan, std::move(m), true));
+  }
+  for (uint32_t i = 0; i < opt.threads; ++i) {
+    workers.emplace_back([this, i] {
+      Preparer& prep = *preparers[i];
+      for (;;) {
+        Batch* b = nullptr;
+        {
+          std::unique_lock<std::mutex> lk(mu);
+          cv_work.wait(lk, [&] { return stopping || !todo.empty(); });
+          if (todo.empty()) return;  // stopping
+          b = todo.front();
+          todo.pop_front();
+        }
+        prep.run(*b);
+        {
+          std::lock_guard<std::mutex> lk(mu);
+          b->ready.store(true, std::memory_order_release);
+        }
+        cv_done.notify_all();
+      }
+    });
+  }
+}
+
+void Engine::Impl::stop_workers() {
+  {
+    std::lock_guard<std::mutex> lk(mu);
+    stopping = true;
+  }
+  cv_work.notify_all();
+  for (std::thread& t : workers) t.join();
+  workers.clear();
+}
+
+// The current batch is complete: prepare it (here, or by a worker) and admit what is ready, in order.
+void Engine::Impl::submit() {
+  Batch* b = filling;
+  filling = nullptr;
+  if (!b) return;
+  {
+    std::lock_guard<std::mutex> lk(mu);
+    todo.push_back(b);
+  }
+  inflight.push_back(b);
+  cv_work.notify_one();
+  // Admit every batch already prepared; wait only when too many are in flight.
+  while (!inflight.empty()) {
+    Batch* front = inflight.front();
+    if (!front->ready.load(std::memory_order_acquire)) {
+      if (inflight.size() <= 2 * workers.size()) break;
+      std::unique_lock<std::mutex> lk(mu);
+      cv_done.wait(lk, [&] { return front->ready.load(std::memory_order_acquire); });
     }
-    if (!hit) continue;
-    conv.convert(s, fields, std::span<Value>(conv_buf.data(), conv_buf.size()));
-    route_and_hold(s, where);
+    inflight.pop_front();
+    admit(*front);
+  }
+}
+
+// Everything taken in so far is admitted (held events may stay held: the watermark decides).
+void Engine::Impl::drain() {
+  submit();
+  while (!inflight.empty()) {
+    Batch* front = inflight.front();
+    {
+      std::unique_lock<std::mutex> lk(mu);
+      cv_done.wait(lk, [&] { return front->ready.load(std::memory_order_acquire); });
+    }
+    inflight.pop_front();
+    admit(*front);
+  }
+}
+
+void Engine::Impl::intake(const Record* rec, std::string_view json, const Where& where) {
+  ++stats.records_read;
+  if (workers.empty()) {
+    // One thread: each record is prepared straight from the caller's buffer into a batch of its own, and
+    // admitted before process_json returns (alerts are synchronous).
+    Batch* b = new_batch();
+    own_preparer->run_one(*b, rec, json, where);
+    admit(*b);
     return;
   }
-  ++stats.unrouted;
+  // Threads: records are copied into batches of about 512 records or 1 MiB for the workers.
+  if (!filling) {
+    filling = new_batch();
+    filling->input = take_input(inputs, free_inputs);
+  }
+  filling->input->add(rec ? rec->json() : json, where);
+  if (filling->input->records.size() >= 512 || filling->input->raw.size() >= (size_t{1} << 20)) submit();
 }
 
-void Engine::Impl::route_and_hold(uint32_t s, const Where& where) {
+// The origin names of process_json records, kept while a batch may refer to them (threads > 1).
+std::string_view Engine::Impl::stable_name(std::string_view name) {
+  auto it = names.find(name);
+  if (it == names.end()) it = names.emplace(name).first;
+  return *it;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Admission, in input order
+
+void Engine::Impl::admit(Batch& b) {
+  if (b.input) {  // prepared: its input is no longer needed
+    free_inputs.push_back(b.input);
+    b.input = nullptr;
+  }
+  stats.type_mismatches += b.type_mismatches;
+  for (PreparedEvent& e : b.events) admit_one(e);
+  b.consumed = true;
+  if (b.held == 0) recycle(&b);
+}
+
+void Engine::Impl::admit_one(PreparedEvent& e) {
+  using K = PreparedEvent::Kind;
+  if (e.kind == K::Malformed) {
+    if (e.where.rd) {  // through the reader, which counts it and calls the handler (run_reader)
+      Record r;
+      r.origin = e.where.origin;
+      e.where.rd->report(r, e.error_kind, e.error);
+    } else {
+      ++stats.malformed;
+      warn(malformed_warnings,
+           [&] { return fmt::format("{}: {}: {}", e.where.str(), input_error_kind_name(e.error_kind), e.error); });
+    }
+    return;
+  }
+  ++stats.events_parsed;
+  if (e.kind == K::Unrouted) {
+    ++stats.unrouted;
+    return;
+  }
+  uint32_t s = e.source;
   SourceRt& sr = sources[s];
   const ir::Source& src = *sr.src;
   ++stats.sources[s].events;
-  Value tv = clause(s, src.time, conv_buf.data());
-  if (tv.tag != Tag::Time) {
+  if (e.kind == K::NoTime) {
     ++stats.no_time;
     warn(notime_warnings, [&] {
-      return fmt::format("{}: event of source {} has no time (`time` is null); skipped", where.str(), src.name);
+      return fmt::format("{}: event of source {} has no time (`time` is null); skipped", e.where.str(), src.name);
     });
     return;
   }
-  int64_t t = tv.i;
-  // The event id: the source's `id`, else a hash of the converted slot values.
-  std::string& id = id_buf;
-  Value iv = clause(s, src.id, conv_buf.data());
-  if (iv.tag == Tag::String) {
-    id.assign(iv.s, iv.len);
-  } else {
-    scratch.clear();
-    for (size_t i = 0; i < src.slots.size(); ++i) encode(conv_buf[i], scratch);
-    id.clear();
-    fmt::format_to(std::back_inserter(id), "h{:016x}", fnv1a(scratch));
-  }
+  int64_t t = e.time;
   int64_t w = sr.watermark();
   if (w != kNever && t < w) {
     ++stats.late;
     ++stats.sources[s].late;
     warn(late_warnings, [&] {
       return fmt::format("{}: late event {} of source {}: time {} is {} before the watermark {} (lateness {})",
-                         where.str(), id, src.name, format_time_rfc3339(t), format_duration(w - t),
+                         e.where.str(), e.id, src.name, format_time_rfc3339(t), format_duration(w - t),
                          format_time_rfc3339(w), format_duration(src.lateness));
     });
-    process_event(s, conv_buf.data(), t, id, true);
+    in.reset();
+    process_event(s, e, true);
     return;
   }
   if (sr.max_seen == kNever || t > sr.max_seen) sr.max_seen = t;
@@ -78,48 +205,25 @@ void Engine::Impl::route_and_hold(uint32_t s, const Where& where) {
   if (sr.buffer.empty() && t <= nw) {
     // In order and already past the watermark: no need to hold it.
     expire(s, t);
-    process_event(s, conv_buf.data(), t, id, false);
+    in.reset();
+    process_event(s, e, false);
     expire(s, nw);
     return;
   }
-  // Hold a deep copy until the watermark reaches it.
-  std::unique_ptr<Frozen> f;
-  if (!frozen_pool.empty()) {
-    f = std::move(frozen_pool.back());
-    frozen_pool.pop_back();
-  } else {
-    f = std::make_unique<Frozen>();
-  }
-  f->time = t;
-  f->seq = arrival++;
-  f->id = id;
-  size_t nslots = src.slots.size();
-  size_t b = 0, n = 0;
-  for (size_t i = 0; i < nslots; ++i) Owned::measure(conv_buf[i], b, n);
-  f->bytes.clear();
-  f->items.clear();
-  f->bytes.reserve(b);
-  f->items.reserve(n);
-  f->slots.resize(nslots + 1);
-  for (size_t i = 0; i < nslots; ++i) f->slots[i] = Owned::copy(conv_buf[i], f->bytes, f->items);
-  sr.buffer.push(f.release());
+  // Held (in its batch) until the watermark reaches it.
+  e.seq = arrival++;
+  ++e.batch->held;
+  sr.buffer.push(&e);
   release(s, nw);
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// The API's ways in
 
 void Engine::process_json(std::string_view json, std::string_view origin, uint64_t line) {
   Impl& m = *impl_;
   if (m.finished) return;
-  ++m.stats.records_read;
-  Where where{origin, line, nullptr, {}};
-  if (!m.ex.extract_json(json)) {
-    ++m.stats.malformed;
-    m.warn(m.malformed_warnings, [&] {
-      return fmt::format("{}: {}: {}", where.str(), input_error_kind_name(m.ex.error_kind()), m.ex.error());
-    });
-    return;
-  }
-  m.record(where);
-  m.stats.type_mismatches = m.conv.total_mismatches();
+  m.intake(nullptr, json, Where{m.workers.empty() ? origin : m.stable_name(origin), line, nullptr, {}});
 }
 
 namespace {
@@ -137,15 +241,11 @@ bool run_reader(Engine::Impl& m, RecordReader& rd) {
   Record rec;
   while (rd.next(rec)) {
     if (m.finished) break;
-    ++m.stats.records_read;
-    if (!m.ex.extract(rec)) {
-      rd.report(rec, m.ex.error_kind(), m.ex.error());
-      continue;
-    }
-    m.record(Where{{}, 0, &rd, rec.origin});
+    m.intake(&rec, {}, Where{{}, 0, &rd, rec.origin});
   }
-  // Records over the size limit never reach next(): the handler counted them as malformed.
-  m.stats.type_mismatches = m.conv.total_mismatches();
+  // Records over the size limit never reach next(): the handler counted them as malformed. The batches refer to
+  // the reader (for warnings): admit them all before it goes.
+  m.drain();
   return ok;
 }
 }  // namespace
@@ -155,6 +255,7 @@ bool Engine::process_json_array(std::string_view json_array, std::string_view or
   if (m.finished) return false;
   size_t i = json_array.find_first_not_of(" \t\r\n");
   if (i == std::string_view::npos || json_array[i] != '[') {
+    m.drain();  // keep the order of records and warnings
     ++m.stats.records_read;
     ++m.stats.malformed;
     m.warn(m.malformed_warnings, [&] { return fmt::format("{}: not a JSON array of events", origin); });

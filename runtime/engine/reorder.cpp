@@ -8,14 +8,19 @@ namespace braid::rt {
 void Engine::Impl::release(uint32_t s, int64_t upto) {
   SourceRt& sr = sources[s];
   while (!sr.buffer.empty() && sr.buffer.top()->time <= upto) {
-    std::unique_ptr<Frozen> f(sr.buffer.top());
+    PreparedEvent* e = sr.buffer.top();
     sr.buffer.pop();
-    expire(s, f->time);
+    expire(s, e->time);
     in.reset();
-    process_event(s, f->slots.data(), f->time, f->id, false);
-    frozen_pool.push_back(std::move(f));
+    process_event(s, *e, false);
+    done_with(*e);
   }
   expire(s, upto);
+}
+
+void Engine::Impl::done_with(PreparedEvent& e) {
+  Batch* b = e.batch;
+  if (--b->held == 0 && b->consumed) recycle(b);
 }
 
 // Handles every deadline of source s strictly before `now`: session closes and absence windows.

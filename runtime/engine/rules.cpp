@@ -17,10 +17,12 @@ uint64_t since(std::chrono::steady_clock::time_point t0) {
 
 }  // namespace
 
-void Engine::Impl::process_event(uint32_t s, const Value* slots, int64_t t, std::string_view id, bool late) {
+void Engine::Impl::process_event(uint32_t s, const PreparedEvent& ev, bool late) {
   SourceRt& sr = sources[s];
   const ir::Source& src = *sr.src;
-  cur = Cur{s, slots, t, id, nullptr};
+  const Value* slots = ev.slots;
+  const int64_t t = ev.time;
+  cur = Cur{s, slots, t, ev.id, nullptr};
 
   Session* se = nullptr;
   if (!late) {
@@ -60,7 +62,7 @@ void Engine::Impl::process_event(uint32_t s, const Value* slots, int64_t t, std:
   ++sr.released;
   View sv;
   sv.e = this, sv.se = se;
-  uint32_t nm = match_predicates(s, slots, &sv, se != nullptr);
+  uint32_t nm = match_predicates(s, ev, &sv, se != nullptr);
   for (uint32_t i = 0; i < nm; ++i) {
     const PredTarget& tg = sr.preds[match_ids[i]];
     if (tg.rule == ir::kNone) continue;
@@ -127,8 +129,14 @@ void Engine::Impl::process_event(uint32_t s, const Value* slots, int64_t t, std:
 
 // The predicates of source `s` that hold for the current event, as sorted ids into match_ids (so rules act in
 // program order whichever evaluator found them).
-uint32_t Engine::Impl::match_predicates(uint32_t s, const Value* slots, const StateView* session, bool with_steps) {
+uint32_t Engine::Impl::match_predicates(uint32_t s, const PreparedEvent& ev, const StateView* session,
+                                        bool with_steps) {
+  const Value* slots = ev.slots;
   uint32_t n = 0;
+  if (ev.has_matches) {  // a worker matched them (they read no session state)
+    std::copy(ev.matches, ev.matches + ev.nmatches, match_ids.begin());
+    return ev.nmatches;
+  }
   if (opt.matcher) {
     n = opt.matcher->match(in, s, slots, session, match_ids.data());
     std::sort(match_ids.begin(), match_ids.begin() + n);

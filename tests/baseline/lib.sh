@@ -41,10 +41,12 @@ normalise() {
 
 # run_unit BRAID ENGINE OUT ARGS...: `BRAID run --engine ENGINE ARGS...` into OUT (normalised alerts); stderr and the
 # raw output are kept next to OUT. The run must exit 0 (braid run does even over malformed records).
+# BRAID_BASELINE_RUN_FLAGS: more braid run flags for every run (e.g. `--threads 2`: the alerts must not change).
 run_unit() {
   local braid=$1 engine=$2 out=$3 rc
   shift 3
-  "$braid" run --engine "$engine" "$@" > "$out.raw" 2> "$out.stderr" && rc=0 || rc=$?
+  # shellcheck disable=SC2086
+  "$braid" run --engine "$engine" ${BRAID_BASELINE_RUN_FLAGS:-} "$@" > "$out.raw" 2> "$out.stderr" && rc=0 || rc=$?
   if [ "$rc" != 0 ]; then
     printf 'baseline: "%s run --engine %s %s" exited %s; stderr:\n' "$braid" "$engine" "$*" "$rc" >&2
     head -c 4000 "$out.stderr" >&2

@@ -466,6 +466,11 @@ int run(int argc, char** argv) {
   auto* run_bound_opt = runc->add_option("--distinct-bound", run_bound, "Values kept per distinct() (default 4096)")
                             ->check(CLI::PositiveNumber)
                             ->type_name("N");
+  runc->add_option("--threads,-j", run_opts.threads,
+                   "Threads that read and prepare events (default 1: one thread does everything); the alerts are "
+                   "the same for every N")
+      ->check(CLI::Range(1u, 256u))
+      ->type_name("N");
   runc->add_option("--engine", run_opts.engine,
                    "jit (default): rules compiled to native code with LLVM; interp: the reference interpreter")
       ->check(CLI::IsMember({"jit", "interp"}))

@@ -237,6 +237,8 @@ int run_run(const RunOptions& o) {
   Progress progress(::isatty(STDERR_FILENO) != 0);
   rt::EngineOptions eo;
   eo.matcher = prepared->matcher();
+  eo.threads = o.threads;
+  eo.matcher_factory = [&prepared] { return prepared->matcher(); };
   eo.rule_timing = o.stats;
   if (o.distinct_bound) eo.distinct_bound = *o.distinct_bound;
   eo.on_warning = [&](const std::string& w) {

@@ -45,6 +45,7 @@ struct RunOptions {
   std::vector<std::string> inputs;
   std::string engine = "jit";       // --engine: jit | interp
   bool jit_cache = true;            // --no-jit-cache clears it
+  uint32_t threads = 1;             // --threads: worker threads preparing events (1: none)
 };
 int run_run(const RunOptions& o);
 

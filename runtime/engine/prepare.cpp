@@ -1,0 +1,200 @@
+#include "engine/prepare.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstdint>
+
+#include "engine/value_codec.h"
+
+namespace braid::rt {
+
+using ir::NodeId;
+using ir::Op;
+
+std::string Where::str() const {
+  if (rd) return rd->where(origin);
+  std::string_view n = name.empty() ? std::string_view("<input>") : name;
+  return line ? fmt::format("{}:{}", n, line) : std::string(n);
+}
+
+namespace {
+
+bool reads(const ir::Program& p, NodeId id, Op op) {
+  if (id == ir::kNoNode) return false;
+  const ir::Node& n = p.node(id);
+  if (n.op == op) return true;
+  for (NodeId o : p.ops(n))
+    if (reads(p, o, op)) return true;
+  return false;
+}
+
+// While a batch fills, Values hold offsets (into Batch::bytes, Batch::values) in their pointer members.
+const char* off_ptr(size_t off) { return reinterpret_cast<const char*>(static_cast<uintptr_t>(off)); }
+size_t ptr_off(const void* p) { return static_cast<size_t>(reinterpret_cast<uintptr_t>(p)); }
+
+}  // namespace
+
+Preparer::Preparer(const ir::Program& program, const ir::MatchPlan& plan, std::shared_ptr<PredicateMatcher> matcher,
+                   bool match_predicates)
+    : p_(program), plan_(plan), matcher_(std::move(matcher)), in_(program), ex_(program), conv_(program) {
+  size_t max_slots = 0;
+  for (const auto& s : p_.sources) max_slots = std::max(max_slots, s.slots.size());
+  conv_buf_.resize(max_slots + 1);
+  recognize_slots_.resize(p_.sources.size());
+  match_here_.assign(p_.sources.size(), 0);
+  size_t most = 0;
+  for (size_t s = 0; s < p_.sources.size(); ++s) {
+    std::vector<NodeId> stack{p_.sources[s].recognize};
+    auto& out = recognize_slots_[s];
+    while (!stack.empty()) {
+      NodeId id = stack.back();
+      stack.pop_back();
+      if (id == ir::kNoNode) continue;
+      const ir::Node& n = p_.node(id);
+      if (n.op == Op::Field) {
+        uint32_t slot = in_.field_slots(static_cast<uint32_t>(s))[static_cast<size_t>(n.imm)];
+        if (slot != ir::kNone && std::find(out.begin(), out.end(), slot) == out.end()) out.push_back(slot);
+      }
+      for (NodeId o : p_.ops(n)) stack.push_back(o);
+    }
+    // Predicates are matched here only when none of the source's reads session or chain attributes (which only
+    // the ordered half knows), and only with a compiled matcher.
+    bool stateless = true;
+    for (const ir::Predicate& pr : plan_.sources[s].predicates) stateless = stateless && !reads(p_, pr.node, Op::Attr);
+    match_here_[s] = match_predicates && matcher_ && stateless;
+    most = std::max(most, plan_.sources[s].predicates.size());
+  }
+  match_buf_.resize(most + 1);
+}
+
+// Copies v into b.values[at] (already there), its strings appended to b.bytes and its list items to b.values.
+void Preparer::copy_into(Batch& b, size_t at, const Value& v) {
+  Value x = v;
+  if (v.tag == Tag::String || v.tag == Tag::Json) {
+    x.s = off_ptr(b.bytes.size());
+    b.bytes.append(v.s, v.len);
+  } else if (v.tag == Tag::List) {
+    size_t base = b.values.size();
+    b.values.resize(base + v.len);
+    for (uint32_t i = 0; i < v.len; ++i) copy_into(b, base + i, v.items[i]);
+    x.items = reinterpret_cast<const Value*>(off_ptr(base));
+  }
+  b.values[at] = x;
+}
+
+void Preparer::run(Batch& b) {
+  for (const BatchInput::Raw& r : b.input->records) {
+    Record rec;
+    rec.data = b.input->raw.data() + r.off;
+    rec.size = r.len;
+    one(b, &rec, {}, r.where);
+  }
+  finish(b);
+}
+
+void Preparer::run_one(Batch& b, const Record* rec, std::string_view json, const Where& where) {
+  one(b, rec, json, where);
+  finish(b);
+}
+
+void Preparer::finish(Batch& b) {
+  b.type_mismatches = conv_.total_mismatches() - mismatches_seen_;
+  mismatches_seen_ = conv_.total_mismatches();
+  // Offsets become pointers now that the buffers have their final size.
+  for (Value& v : b.values) {
+    if (v.tag == Tag::String || v.tag == Tag::Json) v.s = b.bytes.data() + ptr_off(v.s);
+    else if (v.tag == Tag::List) v.items = b.values.data() + ptr_off(v.items);
+  }
+  for (PreparedEvent& e : b.events) {
+    e.batch = &b;
+    if (e.kind == PreparedEvent::Kind::Event) {
+      e.slots = b.values.data() + e.slots_off;
+      e.id = std::string_view(b.bytes.data() + e.id_off, e.id_len);
+      if (e.has_matches) e.matches = b.matches.data() + e.match_off;
+    } else if (e.kind == PreparedEvent::Kind::Malformed) {
+      e.error = std::string_view(b.bytes.data() + e.id_off, e.id_len);
+    }
+  }
+}
+
+void Preparer::one(Batch& b, const Record* rec, std::string_view json, const Where& where) {
+  PreparedEvent e;
+  e.where = where;
+  if (!(rec ? ex_.extract(*rec) : ex_.extract_json(json))) {
+    e.kind = PreparedEvent::Kind::Malformed;
+    e.error_kind = ex_.error_kind();
+    e.id_off = static_cast<uint32_t>(b.bytes.size());
+    e.id_len = static_cast<uint32_t>(ex_.error().size());
+    b.bytes.append(ex_.error());
+    b.events.push_back(e);
+    return;
+  }
+  conv_.begin_event();
+  in_.reset();
+  auto fields = ex_.values();
+  // Route: the first source, in program order, whose `recognize` holds (evaluated on the fields it reads,
+  // converted to that source's schema; the full conversion happens for the chosen source only).
+  uint32_t s = 0;
+  for (; s < p_.sources.size(); ++s) {
+    const ir::Source& src = p_.sources[s];
+    if (src.recognize == ir::kNoNode) continue;
+    for (uint32_t slot : recognize_slots_[s])
+      conv_buf_[slot] = conv_.convert_value(fields[src.slots[slot].field], src.slots[slot].type);
+    int hit = matcher_ ? matcher_->recognize(in_, s, conv_buf_.data()) : -1;
+    if (hit < 0) {
+      EvalContext ctx{conv_buf_.data(), in_.field_slots(s), nullptr};
+      hit = in_.test(src.recognize, ctx) ? 1 : 0;
+    }
+    if (hit) break;
+  }
+  if (s == p_.sources.size()) {
+    e.kind = PreparedEvent::Kind::Unrouted;
+    b.events.push_back(e);
+    return;
+  }
+  const ir::Source& src = p_.sources[s];
+  conv_.convert(s, fields, std::span<Value>(conv_buf_.data(), conv_buf_.size()));
+  e.source = s;
+  auto clause = [&](NodeId id) {
+    if (id == ir::kNoNode) return Value::null();
+    Value v;
+    if (matcher_ && matcher_->eval(in_, s, id, conv_buf_.data(), v)) return v;
+    EvalContext ctx{conv_buf_.data(), in_.field_slots(s), nullptr};
+    return in_.eval(id, ctx);
+  };
+  Value tv = clause(src.time);
+  if (tv.tag != Tag::Time) {
+    e.kind = PreparedEvent::Kind::NoTime;
+    b.events.push_back(e);
+    return;
+  }
+  e.time = tv.i;
+  // The event id: the source's `id`, else a hash of the converted slot values.
+  e.id_off = static_cast<uint32_t>(b.bytes.size());
+  Value iv = clause(src.id);
+  if (iv.tag == Tag::String) {
+    b.bytes.append(iv.s, iv.len);
+  } else {
+    scratch_.clear();
+    for (size_t i = 0; i < src.slots.size(); ++i) encode(conv_buf_[i], scratch_);
+    fmt::format_to(std::back_inserter(b.bytes), "h{:016x}", fnv1a(scratch_));
+  }
+  e.id_len = static_cast<uint32_t>(b.bytes.size() - e.id_off);
+  if (match_here_[s]) {
+    uint32_t n = matcher_->match(in_, s, conv_buf_.data(), nullptr, match_buf_.data());
+    std::sort(match_buf_.begin(), match_buf_.begin() + n);
+    e.match_off = static_cast<uint32_t>(b.matches.size());
+    e.nmatches = n;
+    e.has_matches = true;
+    b.matches.insert(b.matches.end(), match_buf_.begin(), match_buf_.begin() + n);
+  }
+  // The slots, deep-copied: first the slot values themselves (contiguous), then what lists point to.
+  size_t nslots = src.slots.size();
+  e.slots_off = static_cast<uint32_t>(b.values.size());
+  b.values.resize(b.values.size() + nslots + 1);
+  for (size_t i = 0; i < nslots; ++i) copy_into(b, e.slots_off + i, conv_buf_[i]);
+  b.events.push_back(e);
+}
+
+}  // namespace braid::rt

@@ -1,0 +1,141 @@
+// The stateless half of the engine: records in, prepared events out, in batches.
+//
+// Everything an event needs that does not depend on other events happens here: JSON extraction, routing to the
+// first source whose `recognize` holds, conversion to the source's schema, the event time and id, and (when the
+// engine runs several threads) the rule predicates that read no session state. The result is owned by the batch
+// (slot values deep-copied into it), so it can be held in a reorder buffer after the extractor has moved on.
+//
+// Batches are what the worker threads work on: the engine's ordered half (sessions, chains, rule state: see
+// engine_impl.h) consumes prepared batches strictly in input order, so the alerts are the same whatever the number
+// of threads.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/interp.h"
+#include "engine/matcher.h"
+#include "input/convert.h"
+#include "input/extract.h"
+#include "input/reader.h"
+#include "ir/match_plan.h"
+
+namespace braid::rt {
+
+// Where a record came from, rendered only when a warning needs it (no per-event formatting).
+struct Where {
+  std::string_view name;
+  uint64_t line = 0;
+  RecordReader* rd = nullptr;  // records from a reader: warnings go back through it (RecordReader::report)
+  RecordOrigin origin;
+  std::string str() const;
+};
+
+struct Batch;
+
+struct PreparedEvent {
+  enum class Kind : uint8_t { Event, Malformed, Unrouted, NoTime };
+  Kind kind = Kind::Event;
+  InputErrorKind error_kind = InputErrorKind::MalformedJson;  // Malformed
+  uint32_t source = 0;                                        // Event, NoTime
+  int64_t time = 0;
+  Where where;
+  std::string_view id;        // Event: the event id (into the batch)
+  std::string_view error;     // Malformed: the extractor's message (into the batch)
+  const Value* slots = nullptr;  // Event: the converted slots of `source` (into the batch)
+  bool has_matches = false;           // the predicates were matched here (they read no session state)
+  const uint32_t* matches = nullptr;  // then: the ids of those of `source` that hold, ascending
+  uint32_t nmatches = 0;
+  Batch* batch = nullptr;
+  uint64_t seq = 0;           // arrival order (ties in event time)
+  // Offsets while the batch is being filled (pointers are set once it is complete: its buffers may move).
+  uint32_t id_off = 0, id_len = 0, slots_off = 0, match_off = 0;
+};
+
+// The records of a batch, waiting to be prepared: their bytes, each followed by kRecordPadding bytes (simdjson reads
+// past the end). Pooled apart from the batch: a batch lives as long as one of its events is held, its input only
+// until it is prepared.
+struct BatchInput {
+  std::string raw;
+  struct Raw {
+    size_t off = 0, len = 0;
+    Where where;
+  };
+  std::vector<Raw> records;
+
+  void clear() {
+    raw.clear();
+    records.clear();
+  }
+  void add(std::string_view json, const Where& where) {
+    Raw r;
+    r.off = raw.size();
+    r.len = json.size();
+    r.where = where;
+    raw.append(json);
+    raw.append(kRecordPadding, ' ');
+    records.push_back(r);
+  }
+};
+
+struct Batch {
+  BatchInput* input = nullptr;   // until prepared and admitted (threads > 1)
+  std::vector<PreparedEvent> events;
+  std::vector<Value> values;    // slot values, then list items
+  std::string bytes;            // strings of the values, ids, error messages
+  std::vector<uint32_t> matches;
+  uint64_t type_mismatches = 0;  // counted by this batch's conversion
+  // Consumption.
+  uint32_t held = 0;      // events of this batch still in a reorder buffer
+  bool consumed = false;  // the ordered half has taken every event
+  std::atomic<bool> ready{false};
+
+  void clear() {
+    input = nullptr;
+    events.clear();
+    values.clear();
+    bytes.clear();
+    matches.clear();
+    type_mismatches = 0;
+    held = 0;
+    consumed = false;
+    ready.store(false, std::memory_order_relaxed);
+  }
+};
+
+// One per worker thread (and one for the engine's own thread): its own extractor, converter, interpreter and
+// predicate matcher, none of which may be shared.
+class Preparer {
+ public:
+  Preparer(const ir::Program& program, const ir::MatchPlan& plan, std::shared_ptr<PredicateMatcher> matcher,
+           bool match_predicates);
+  // Prepares every record of the batch's input.
+  void run(Batch& b);
+  // Prepares one record into the batch (which must hold nothing else): a Record from a reader (padded) or JSON
+  // text (copied into a padded buffer by the extractor).
+  void run_one(Batch& b, const Record* rec, std::string_view json, const Where& where);
+
+ private:
+  void one(Batch& b, const Record* rec, std::string_view json, const Where& where);
+  void finish(Batch& b);
+  void copy_into(Batch& b, size_t at, const Value& v);  // deep copy, with offsets for pointers
+
+  const ir::Program& p_;
+  const ir::MatchPlan& plan_;
+  std::shared_ptr<PredicateMatcher> matcher_;
+  Interpreter in_;
+  FieldExtractor ex_;
+  SlotConverter conv_;
+  std::vector<std::vector<uint32_t>> recognize_slots_;  // per source
+  std::vector<uint8_t> match_here_;                     // per source: predicates matched here (read no state)
+  std::vector<Value> conv_buf_;
+  std::vector<uint32_t> match_buf_;
+  std::string scratch_;
+  uint64_t mismatches_seen_ = 0;
+};
+
+}  // namespace braid::rt
