@@ -214,6 +214,24 @@ void Engine::Impl::setup() {
       else sr.chain_rules.push_back(ri);
     }
   }
+  // Which attribute-reading conditions cannot hold before a step matched: a conjunct (of the top-level `and`)
+  // that reads no attribute is false on the pristine state.
+  for (RuleRt& rr : rules) {
+    if (!rr.reads_attrs || rr.r->condition == ir::kNoNode) continue;
+    std::vector<NodeId> conj{rr.r->condition};
+    for (size_t i = 0; i < conj.size() && !rr.false_until_step; ++i) {
+      const ir::Node& n = p.node(conj[i]);
+      if (n.op == Op::And) {
+        for (NodeId o : p.ops(n)) conj.push_back(o);
+        continue;
+      }
+      if (subtree_has(p, conj[i], Op::Attr)) continue;
+      View v;
+      v.e = this, v.r = rr.r, v.st = rr.pristine_state.get();
+      EvalContext ctx{nullptr, nullptr, &v};
+      rr.false_until_step = !in.test(conj[i], ctx);
+    }
+  }
   // Per source: a rule's session-state position, and the rules every event (every close) must visit.
   for (auto& sr : sources) {
     sr.session_pos.assign(rules.size(), ir::kNone);
@@ -221,12 +239,12 @@ void Engine::Impl::setup() {
     for (uint32_t k = 0; k < sr.session_rules.size(); ++k) {
       uint32_t ri = sr.session_rules[k];
       sr.session_pos[ri] = k;
-      if (rules[ri].reads_attrs) sr.attr_session_rules.push_back(ri);
+      if (rules[ri].reads_attrs && !rules[ri].false_until_step) sr.attr_session_rules.push_back(ri);
       if (!pristine_false(rules[ri])) sr.close_session_rules.push_back(ri);
     }
     for (uint32_t ri : sr.chain_rules) {
       sr.runs_chain_rule[ri] = 1;
-      if (rules[ri].reads_attrs) sr.attr_chain_rules.push_back(ri);
+      if (rules[ri].reads_attrs && !rules[ri].false_until_step) sr.attr_chain_rules.push_back(ri);
     }
   }
   for (uint32_t ri = 0; ri < rules.size(); ++ri)

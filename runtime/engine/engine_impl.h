@@ -65,6 +65,8 @@ struct RuleRt {
   uint32_t stat = 0;          // index into stats.rules
   uint32_t state_slot = 0;    // session rules: position in its source's session_rules; chain: chain state slot
   bool reads_attrs = false;   // the condition reads session/chain attributes: evaluate after every event
+  bool false_until_step = false;  // a conjunct of the condition reads no attributes and is false on a pristine
+                                  // state: the condition cannot hold before a step matched, whatever attributes say
   bool eager = false;         // evaluate after each touching event (Monotone, or absence-decidable AtClose)
   bool window_decidable = false;  // AtClose, but monotone once its absence sequences are decided
   std::vector<std::vector<uint32_t>> step_aggs;  // step -> aggregates it feeds

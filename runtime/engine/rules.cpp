@@ -80,17 +80,20 @@ void Engine::Impl::process_event(uint32_t s, const PreparedEvent& ev, bool late)
   if (!se) return;
 
   // The rules to visit, in program order: those a step of which matched, those whose condition reads attributes
-  // (they changed), and those with state waiting on an absence window (it may have ended).
+  // (they changed; without state only if the condition could hold before any step matched), and those with state
+  // waiting on an absence window (it may have ended).
   visit.clear();
   visit_chain.clear();
   for (uint32_t ri : touched) (rules[ri].r->scope == ir::Scope::Session ? visit : visit_chain).push_back(ri);
   visit.insert(visit.end(), sr.attr_session_rules.begin(), sr.attr_session_rules.end());
-  for (const auto& [k, st] : se->rules)
-    if (!st->fired && has_pending(*st)) visit.push_back(sr.session_rules[k]);
+  for (const auto& [k, st] : se->rules) {
+    uint32_t ri = sr.session_rules[k];
+    if (!st->fired && (rules[ri].reads_attrs || has_pending(*st))) visit.push_back(ri);
+  }
   visit_chain.insert(visit_chain.end(), sr.attr_chain_rules.begin(), sr.attr_chain_rules.end());
   for (const auto& [slot, st] : ch->rules) {
     uint32_t ri = chain_slot_rule[slot];
-    if (sr.runs_chain_rule[ri] && !st->fired && has_pending(*st)) visit_chain.push_back(ri);
+    if (sr.runs_chain_rule[ri] && !st->fired && (rules[ri].reads_attrs || has_pending(*st))) visit_chain.push_back(ri);
   }
   for (auto* v : {&visit, &visit_chain}) {
     std::sort(v->begin(), v->end());
@@ -211,7 +214,7 @@ void Engine::Impl::reset_state(RuleState& st, const RuleRt& rr) const {
 }
 
 bool Engine::Impl::pristine_false(RuleRt& rr) {
-  if (rr.reads_attrs) return false;
+  if (rr.reads_attrs) return rr.false_until_step;
   if (rr.pristine < 0) rr.pristine = pristine_holds(rr, nullptr, nullptr) ? 1 : 0;
   return rr.pristine == 0;
 }
