@@ -16,8 +16,13 @@
 //                e.process_json_array(test.events[i].json) for each events clause (or process_inputs({file}));
 //                e.finish();  compare the collected alerts with the expectation.
 //
-// Everything is single-threaded; an Engine is not thread-safe. All methods that take events may emit alerts
-// (synchronously, through the sink) before they return. After finish() the engine accepts no more events.
+// An Engine is used from one thread; it is not thread-safe. With EngineOptions::threads > 1 it starts worker threads
+// of its own that prepare events (extraction, routing, conversion, stateless predicates) while the calling thread
+// runs sessions, chains and rules in input order, so the alerts are the same for every thread count
+// (docs/jit.md, "Threads"). All methods that take events may emit alerts (through the sink, on the calling
+// thread) before they return: with one thread, every alert an event decides comes before process_json returns;
+// with more, alerts come a few batches later, and finish() (or process_inputs' return) flushes them. After
+// finish() the engine accepts no more events.
 //
 // Ordering (see docs/language.md, Runtime semantics): each event is routed on arrival to the FIRST source, in
 // program order, whose `recognize` holds. Per source, events are released to sessions and rules in event-time
