@@ -280,11 +280,10 @@ void Engine::Impl::finish() {
     uint32_t best = UINT32_MAX;
     for (uint32_t s = 0; s < sources.size(); ++s) {
       if (sources[s].buffer.empty()) continue;
-      const PreparedEvent* f = sources[s].buffer.top();
-      if (best == UINT32_MAX || HeldLater{}(sources[best].buffer.top(), f)) best = s;
+      if (best == UINT32_MAX || sources[best].buffer.top() > sources[s].buffer.top()) best = s;
     }
     if (best == UINT32_MAX) break;
-    release(best, sources[best].buffer.top()->time);
+    release(best, sources[best].buffer.top().time);
   }
   for (uint32_t s = 0; s < sources.size(); ++s) release(s, kForever);
   std::vector<Session*> open;
@@ -323,6 +322,8 @@ const EngineStats& Engine::stats() const {
       if (s < m.sources.size()) n += m.sources[s].released;
     m.stats.rules[rr.stat].evaluations = n;
   }
+  // Batches prepared by workers bring their type mismatches along; the engine thread's own are read here.
+  m.stats.type_mismatches = m.worker_mismatches + m.own_preparer->mismatches();
   m.stats.sessions_live = m.sessions.live();
   m.stats.chains_live = m.chains.live();
   return m.stats;

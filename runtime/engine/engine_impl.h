@@ -12,6 +12,7 @@
 // Semantics: engine.h and docs/language.md ("Runtime semantics").
 #pragma once
 
+#include <algorithm>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -36,12 +37,45 @@
 
 namespace braid::rt {
 
-// Held events are PreparedEvents (prepare.h), owned by their batch; the reorder buffer orders them by (time,
-// arrival).
-struct HeldLater {
-  bool operator()(const PreparedEvent* a, const PreparedEvent* b) const {
-    return a->time != b->time ? a->time > b->time : a->seq > b->seq;
+// A source's held events (PreparedEvents, owned by their batches), released in (time, arrival) order. Most
+// arrive in time order: those go to a FIFO ring (O(1)); only an event older than the newest one held goes to a
+// heap; the next event is the smaller of the two fronts. Entries carry their keys (no pointer chasing to compare).
+class ReorderBuffer {
+ public:
+  struct Entry {
+    int64_t time;
+    uint64_t seq;
+    PreparedEvent* e;
+    bool operator>(const Entry& o) const { return time != o.time ? time > o.time : seq > o.seq; }
+  };
+  bool empty() const { return ring_.empty() && heap_.empty(); }
+  size_t size() const { return ring_.size() + heap_.size(); }
+  void push(PreparedEvent* e) {
+    Entry x{e->time, e->seq, e};
+    if (ring_.empty() || !(ring_.back() > x)) {
+      ring_.push_back(x);
+    } else {
+      heap_.push_back(x);
+      std::push_heap(heap_.begin(), heap_.end(), std::greater<>());
+    }
   }
+  const Entry& top() const {
+    if (heap_.empty()) return ring_.front();
+    if (ring_.empty()) return heap_.front();
+    return ring_.front() > heap_.front() ? heap_.front() : ring_.front();
+  }
+  void pop() {
+    if (!heap_.empty() && (ring_.empty() || ring_.front() > heap_.front())) {
+      std::pop_heap(heap_.begin(), heap_.end(), std::greater<>());
+      heap_.pop_back();
+    } else {
+      ring_.pop_front();
+    }
+  }
+
+ private:
+  Ring<Entry> ring_;
+  std::vector<Entry> heap_;
 };
 
 enum class DeadlineKind : uint8_t { SessionClose, SessionSeq, ChainSeq };
@@ -91,7 +125,7 @@ struct PredTarget {
 struct SourceRt {
   const ir::Source* src = nullptr;
   int64_t max_seen = kNever;
-  std::priority_queue<PreparedEvent*, std::vector<PreparedEvent*>, HeldLater> buffer;
+  ReorderBuffer buffer;
   std::priority_queue<Deadline, std::vector<Deadline>, std::greater<>> deadlines;
   std::vector<uint32_t> event_rules, session_rules, chain_rules;  // indices into Impl::rules
   // Rules an event (a close) must visit even when none of its steps matched: their condition reads attributes
@@ -151,6 +185,7 @@ struct Engine::Impl {
   bool stopping = false;
   std::unordered_set<std::string, StringHash, std::equal_to<>> names;  // process_json origins (threads > 1)
   uint64_t arrival = 0, deadline_order = 0;
+  uint64_t worker_mismatches = 0;  // type mismatches of the batches workers prepared
   std::string scratch, key_buf, id_buf;
   uint64_t late_warnings = 0, malformed_warnings = 0, notime_warnings = 0;
 

@@ -150,7 +150,7 @@ void Engine::Impl::admit(Batch& b) {
     free_inputs.push_back(b.input);
     b.input = nullptr;
   }
-  stats.type_mismatches += b.type_mismatches;
+  worker_mismatches += b.type_mismatches;
   for (PreparedEvent& e : b.events) admit_one(e);
   b.consumed = true;
   if (b.held == 0) recycle(&b);

@@ -90,17 +90,19 @@ void Preparer::run(Batch& b) {
     rec.size = r.len;
     one(b, &rec, {}, r.where);
   }
-  finish(b);
+  finish(b, true);
 }
 
 void Preparer::run_one(Batch& b, const Record* rec, std::string_view json, const Where& where) {
   one(b, rec, json, where);
-  finish(b);
+  finish(b, false);
 }
 
-void Preparer::finish(Batch& b) {
-  b.type_mismatches = conv_.total_mismatches() - mismatches_seen_;
-  mismatches_seen_ = conv_.total_mismatches();
+void Preparer::finish(Batch& b, bool count_mismatches) {
+  if (count_mismatches) {
+    b.type_mismatches = conv_.total_mismatches() - mismatches_seen_;
+    mismatches_seen_ = conv_.total_mismatches();
+  }
   // Offsets become pointers now that the buffers have their final size.
   for (Value& v : b.values) {
     if (v.tag == Tag::String || v.tag == Tag::Json) v.s = b.bytes.data() + ptr_off(v.s);

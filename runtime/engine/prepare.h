@@ -118,10 +118,12 @@ class Preparer {
   // Prepares one record into the batch (which must hold nothing else): a Record from a reader (padded) or JSON
   // text (copied into a padded buffer by the extractor).
   void run_one(Batch& b, const Record* rec, std::string_view json, const Where& where);
+  // Type mismatches counted by this preparer's conversions so far (run() also puts each batch's share in it).
+  uint64_t mismatches() const { return conv_.total_mismatches(); }
 
  private:
   void one(Batch& b, const Record* rec, std::string_view json, const Where& where);
-  void finish(Batch& b);
+  void finish(Batch& b, bool count_mismatches);
   void copy_into(Batch& b, size_t at, const Value& v);  // deep copy, with offsets for pointers
 
   const ir::Program& p_;

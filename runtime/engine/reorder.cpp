@@ -7,8 +7,8 @@ namespace braid::rt {
 // Releases held events of source s with time <= upto, in (time, arrival) order, expiring deadlines before each.
 void Engine::Impl::release(uint32_t s, int64_t upto) {
   SourceRt& sr = sources[s];
-  while (!sr.buffer.empty() && sr.buffer.top()->time <= upto) {
-    PreparedEvent* e = sr.buffer.top();
+  while (!sr.buffer.empty() && sr.buffer.top().time <= upto) {
+    PreparedEvent* e = sr.buffer.top().e;
     sr.buffer.pop();
     expire(s, e->time);
     in.reset();

@@ -34,7 +34,7 @@ Session* Engine::Impl::session_for(uint32_t s, const Value& identity, const Valu
   } else {
     key_buf += 'N';
   }
-  uint64_t h = fnv1a(key_buf);
+  uint64_t h = fast_hash(key_buf);
   std::string_view ident(identity.s, identity.len), cred(has_cred ? credential.s : "", has_cred ? credential.len : 0);
   Ref found = open_index.find(h, [&](Ref r) {
     const Session& x = sessions.at(r);

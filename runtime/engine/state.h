@@ -218,6 +218,7 @@ class Ring {
   bool empty() const { return n_ == 0; }
   size_t size() const { return n_; }
   const T& front() const { return buf_[head_]; }
+  const T& back() const { return buf_[(head_ + n_ - 1) & (buf_.size() - 1)]; }
   void pop_front() {
     head_ = (head_ + 1) & (buf_.size() - 1);
     --n_;
@@ -254,7 +255,7 @@ struct MintRecord {
 class RecordTable {
  public:
   MintRecord* find(std::string_view key) const {
-    uint64_t h = fnv1a(key);
+    uint64_t h = fast_hash(key);
     Ref r = index_.find(h, [&](Ref x) { return pool_[static_cast<uint32_t>(x)].key == key; });
     return r == kNoRef ? nullptr : const_cast<MintRecord*>(&pool_[static_cast<uint32_t>(r)]);
   }
@@ -272,7 +273,7 @@ class RecordTable {
     }
     MintRecord& m = pool_[slot];
     m.self = slot | (static_cast<uint64_t>(gens_[slot]) << 32);
-    m.hash = fnv1a(key);
+    m.hash = fast_hash(key);
     m.key.assign(key);
     m.session = kNoRef;
     m.event_id.clear();

@@ -89,7 +89,7 @@ void DistinctSet::add(const Value& v, uint32_t bound, std::string& scratch) {
   if (v.is_null()) return;
   scratch.clear();
   encode(v, scratch);
-  uint64_t h = fnv1a(scratch);
+  uint64_t h = fast_hash(scratch);
   if ((n_ + 1) * 2 > table_.size()) grow();
   size_t mask = table_.size() - 1;
   size_t i = h & mask;

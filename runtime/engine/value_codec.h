@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <string>
 #include <string_view>
@@ -23,6 +24,30 @@ inline uint64_t fnv1a(std::string_view s, uint64_t h = 1469598103934665603ULL) {
   return h;
 }
 
+// The hash of the engine's own tables (not of anything visible in alerts, which use fnv1a): 8 bytes per step.
+inline uint64_t fast_hash(std::string_view s) {
+  constexpr uint64_t kMul = 0x9E3779B97F4A7C15ULL;
+  uint64_t h = 0x243F6A8885A308D3ULL ^ (s.size() * kMul);
+  const char* p = s.data();
+  size_t n = s.size();
+  auto mix = [&](uint64_t v) {
+    __uint128_t m = static_cast<__uint128_t>(h ^ v) * kMul;
+    h = static_cast<uint64_t>(m) ^ static_cast<uint64_t>(m >> 64);
+  };
+  for (; n >= 8; n -= 8, p += 8) {
+    uint64_t v;
+    std::memcpy(&v, p, 8);
+    mix(v);
+  }
+  if (n) {
+    uint64_t v = 0;
+    std::memcpy(&v, p, n);
+    mix(v ^ (uint64_t{n} << 56));
+  }
+  mix(0x5851F42D4C957F2DULL);
+  return h;
+}
+
 inline int64_t sat_add(int64_t a, int64_t b) {
   int64_t r;
   if (__builtin_add_overflow(a, b, &r)) return b > 0 ? kForever : kNever;
@@ -37,7 +62,7 @@ inline int64_t sat_sub(int64_t a, int64_t b) {
 // Transparent string hashing for maps keyed by std::string and looked up by string_view (no temporary strings).
 struct StringHash {
   using is_transparent = void;
-  size_t operator()(std::string_view s) const { return fnv1a(s); }
+  size_t operator()(std::string_view s) const { return fast_hash(s); }
 };
 
 // A canonical byte encoding of a value. Equal values, equal encodings; strings and numbers never collide (tag byte
