@@ -294,6 +294,7 @@ void Engine::Impl::finish() {
   for (Session* se : open)
     if (se->ref != kNoRef && se->open) close_session(*se, se->last);
   finished = true;
+  stop_workers();  // no more events: the workers are done
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -245,7 +246,8 @@ int run_run(const RunOptions& o) {
     progress.clear();
     err(fmt::format("braid: warning: {}\n", sanitize_utf8(w)));
   };
-  rt::Engine engine(*program, eo);
+  auto engine_owner = std::make_unique<rt::Engine>(*program, eo);
+  rt::Engine& engine = *engine_owner;
   uint64_t alerts = 0;
   bool write_failed = false;
   engine.set_sink([&](const rt::Alert& a) {
@@ -304,6 +306,12 @@ int run_run(const RunOptions& o) {
     err(fmt::format("braid: {} records: {} malformed, {} unrouted, {} late, {} without time (--stats for more)\n",
                     t.read, t.malformed, s.unrouted, s.late, s.no_time));
   }
+  // The process ends next: the engine's memory (millions of rule states with a large rule set) goes back to the
+  // OS with it, which is much faster than freeing it object by object. Sanitizer builds free it, so that their
+  // leak check stays meaningful. (finish() has stopped the engine's threads.)
+#if !defined(__SANITIZE_ADDRESS__)
+  (void)engine_owner.release();
+#endif
   if (unreadable) {
     err("braid: error: some inputs could not be read (see the warnings above)\n");
     return kExitUsage;
