@@ -15,6 +15,18 @@ uint64_t since(std::chrono::steady_clock::time_point t0) {
       std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count());
 }
 
+// The last value a session added to a distinct set, kept as its encoding (`seen` false: none yet).
+bool same_value(const Value& v, const std::string& last, std::string& enc) {
+  enc.clear();
+  encode(v, enc);
+  return enc == last;
+}
+void remember(const Value& v, std::string& last, bool& seen) {
+  last.clear();
+  encode(v, last);
+  seen = true;
+}
+
 }  // namespace
 
 void Engine::Impl::process_event(uint32_t s, const PreparedEvent& ev, bool late) {
@@ -40,13 +52,27 @@ void Engine::Impl::process_event(uint32_t s, const PreparedEvent& ev, bool late)
   if (se) {
     ++se->events;
     se->last = std::max(se->last, t);
-    if (track_ips && src.ip != ir::kNoNode) se->ips.add(clause(s, src.ip, slots), opt.distinct_bound, scratch);
+    // Distinct sets behind attributes, only when some rule reads them. A session's identity joins its chain's set
+    // once; ips and accounts are skipped when they repeat the session's previous one (a set: adding it again
+    // changes nothing), which is the common case.
+    if (track_ips && src.ip != ir::kNoNode) {
+      Value ip = clause(s, src.ip, slots);
+      if (!se->seen_ip || !same_value(ip, se->last_ip, scratch)) {
+        se->ips.add(ip, opt.distinct_bound, scratch);
+        remember(ip, se->last_ip, se->seen_ip);
+      }
+    }
     ch->events++;
     ch->last_time = std::max(ch->last_time, t);
     ch->last_session = se->ref;
-    if (track_identities) ch->identities.add(Value::string(se->identity), opt.distinct_bound, scratch);
-    if (track_accounts && src.account != ir::kNoNode)
-      ch->accounts.add(clause(s, src.account, slots), opt.distinct_bound, scratch);
+    if (track_identities && se->events == 1) ch->identities.add(Value::string(se->identity), opt.distinct_bound, scratch);
+    if (track_accounts && src.account != ir::kNoNode) {
+      Value acct = clause(s, src.account, slots);
+      if (!se->seen_account || !same_value(acct, se->last_account, scratch)) {
+        ch->accounts.add(acct, opt.distinct_bound, scratch);
+        remember(acct, se->last_account, se->seen_account);
+      }
+    }
     // The close deadline (one per session in the heap: see expire()).
     int64_t due = std::min(sat_add(se->last, src.session_gap), sat_add(se->start, src.session_max));
     uint64_t order = deadline_order++;

@@ -60,6 +60,7 @@ Session* Engine::Impl::session_for(uint32_t s, const Value& identity, const Valu
   se.close_due = kNever;
   se.close_order = 0;
   se.ips.clear();
+  se.seen_ip = se.seen_account = false;
   se.parent = kNoRef;
   se.parent_event.clear();
   se.link = 0;

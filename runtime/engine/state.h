@@ -75,6 +75,8 @@ struct Session {
   uint64_t close_order = 0;    // tie-break of that deadline: the deadline counter at the event that set close_due
   std::string identity, credential;
   DistinctSet ips;           // only filled when a rule reads session.source_ips
+  std::string last_ip, last_account;  // encodings of the last ip (account) added to ips (the chain's accounts)
+  bool seen_ip = false, seen_account = false;
   Ref parent = kNoRef;
   std::string parent_event;  // id of the parent's event that minted this session's credential (or linked it)
   Ref chain = kNoRef;
