@@ -326,6 +326,10 @@ const EngineStats& Engine::stats() const {
   // Batches prepared by workers bring their type mismatches along; the engine thread's own are read here.
   m.stats.type_mismatches = m.worker_mismatches + m.own_preparer->mismatches();
   m.stats.sessions_live = m.sessions.live();
+  m.stats.worker_nanos.resize(m.opt.threads > 1 ? m.opt.threads : 0);
+  for (size_t i = 0; i < m.stats.worker_nanos.size(); ++i)
+    m.stats.worker_nanos[i] = m.worker_busy ? m.worker_busy[i].load(std::memory_order_relaxed) : 0;
+  m.stats.wait_nanos = m.wait_nanos;
   m.stats.chains_live = m.chains.live();
   return m.stats;
 }

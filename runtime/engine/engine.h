@@ -129,6 +129,8 @@ struct EngineStats {
   uint64_t sessions_live = 0;    // sessions in memory (open, or closed but still part of a live chain)
   uint64_t chains_live = 0;      // chains in memory
   uint64_t chains_retired = 0;   // chains dropped from memory: no open session and no live mint/link record
+  std::vector<uint64_t> worker_nanos;  // threads > 1: time each worker spent preparing batches
+  uint64_t wait_nanos = 0;             // threads > 1: time the engine's thread waited for a prepared batch
   uint64_t link_parents_recorded = 0, link_parents_evicted = 0;
   uint64_t alerts = 0, suppressed = 0;
   std::vector<SourceStats> sources;  // in program order

@@ -183,6 +183,8 @@ struct Engine::Impl {
   std::condition_variable cv_work, cv_done;
   Ring<Batch*> todo;                            // submitted, not yet taken by a worker
   bool stopping = false;
+  std::unique_ptr<std::atomic<uint64_t>[]> worker_busy;  // per worker: ns spent preparing
+  uint64_t wait_nanos = 0;                               // the engine's thread waiting for a prepared batch
   std::unordered_set<std::string, StringHash, std::equal_to<>> names;  // process_json origins (threads > 1)
   uint64_t arrival = 0, deadline_order = 0;
   uint64_t worker_mismatches = 0;  // type mismatches of the batches workers prepared
@@ -223,6 +225,7 @@ struct Engine::Impl {
   void start_workers();
   void stop_workers();
   void submit();
+  void wait_ready(Batch* b);
   void drain();
   void admit(Batch& b);
   void admit_one(PreparedEvent& e);

@@ -6,6 +6,8 @@
 // admission order, and so every alert, is the same as with one thread.
 #include <fmt/format.h>
 
+#include <chrono>
+
 #include "engine/engine_impl.h"
 
 namespace braid::rt {
@@ -45,6 +47,8 @@ void Engine::Impl::start_workers() {
     std::shared_ptr<PredicateMatcher> m = opt.matcher_factory ? opt.matcher_factory() : nullptr;
     preparers.push_back(std::make_unique<Preparer>(p, plan, std::move(m), true));
   }
+  worker_busy = std::make_unique<std::atomic<uint64_t>[]>(opt.threads);
+  for (uint32_t i = 0; i < opt.threads; ++i) worker_busy[i].store(0);
   for (uint32_t i = 0; i < opt.threads; ++i) {
     workers.emplace_back([this, i] {
       Preparer& prep = *preparers[i];
@@ -57,7 +61,12 @@ void Engine::Impl::start_workers() {
           b = todo.front();
           todo.pop_front();
         }
+        auto t0 = std::chrono::steady_clock::now();
         prep.run(*b);
+        worker_busy[i].fetch_add(static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                     std::chrono::steady_clock::now() - t0)
+                                     .count()),
+                                 std::memory_order_relaxed);
         {
           std::lock_guard<std::mutex> lk(mu);
           b->ready.store(true, std::memory_order_release);
@@ -78,6 +87,15 @@ void Engine::Impl::stop_workers() {
   workers.clear();
 }
 
+void Engine::Impl::wait_ready(Batch* b) {
+  if (b->ready.load(std::memory_order_acquire)) return;
+  auto t0 = std::chrono::steady_clock::now();
+  std::unique_lock<std::mutex> lk(mu);
+  cv_done.wait(lk, [&] { return b->ready.load(std::memory_order_acquire); });
+  wait_nanos += static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count());
+}
+
 // The current batch is complete: prepare it (here, or by a worker) and admit what is ready, in order.
 void Engine::Impl::submit() {
   Batch* b = filling;
@@ -94,8 +112,7 @@ void Engine::Impl::submit() {
     Batch* front = inflight.front();
     if (!front->ready.load(std::memory_order_acquire)) {
       if (inflight.size() <= 2 * workers.size()) break;
-      std::unique_lock<std::mutex> lk(mu);
-      cv_done.wait(lk, [&] { return front->ready.load(std::memory_order_acquire); });
+      wait_ready(front);
     }
     inflight.pop_front();
     admit(*front);
@@ -107,10 +124,7 @@ void Engine::Impl::drain() {
   submit();
   while (!inflight.empty()) {
     Batch* front = inflight.front();
-    {
-      std::unique_lock<std::mutex> lk(mu);
-      cv_done.wait(lk, [&] { return front->ready.load(std::memory_order_acquire); });
-    }
+    wait_ready(front);
     inflight.pop_front();
     admit(*front);
   }

@@ -2,6 +2,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -91,6 +92,13 @@ std::string stats_text(const rt::EngineStats& s, const Totals& t, const std::vec
                    s.chain_links);
   o += fmt::format("mints              {} recorded, {} evicted\n", s.mints_recorded, s.mints_evicted);
   o += fmt::format("link parents       {} recorded, {} evicted\n", s.link_parents_recorded, s.link_parents_evicted);
+  o += fmt::format("in memory          {} sessions, {} chains ({} chains retired)\n", s.sessions_live, s.chains_live,
+                   s.chains_retired);
+  if (!s.worker_nanos.empty()) {
+    o += fmt::format("threads            {} preparing:", s.worker_nanos.size());
+    for (uint64_t ns : s.worker_nanos) o += fmt::format(" {:.3f} s", static_cast<double>(ns) / 1e9);
+    o += fmt::format("; in order: {:.3f} s waiting for them\n", static_cast<double>(s.wait_nanos) / 1e9);
+  }
   o += fmt::format("alerts             {} ({} suppressed)\n", s.alerts, s.suppressed);
   o += "sources:\n";
   for (const rt::SourceStats& src : s.sources) {
@@ -136,6 +144,12 @@ std::string stats_json(const rt::EngineStats& s, const Totals& t, const std::vec
   o += fmt::format(",\"mints_recorded\":{},\"mints_evicted\":{}", s.mints_recorded, s.mints_evicted);
   o += fmt::format(",\"link_parents_recorded\":{},\"link_parents_evicted\":{}", s.link_parents_recorded,
                    s.link_parents_evicted);
+  o += fmt::format(",\"sessions_live\":{},\"chains_live\":{},\"chains_retired\":{}", s.sessions_live,
+                   s.chains_live, s.chains_retired);
+  o += fmt::format(",\"threads\":{},\"worker_seconds\":[", std::max<size_t>(1, s.worker_nanos.size()));
+  for (size_t i = 0; i < s.worker_nanos.size(); ++i)
+    o += fmt::format("{}{:.6f}", i ? "," : "", static_cast<double>(s.worker_nanos[i]) / 1e9);
+  o += fmt::format("],\"wait_seconds\":{:.6f}", static_cast<double>(s.wait_nanos) / 1e9);
   o += fmt::format(",\"alerts\":{},\"suppressed\":{}", s.alerts, s.suppressed);
   o += ",\"sources\":[";
   for (size_t i = 0; i < s.sources.size(); ++i) {
