@@ -20,80 +20,119 @@ void init_all(AggState& g) {
   g.sum_float = g.sum_overflow = false;
 }
 
+Value held_read(const AggState& g) { return g.has ? g.val.v : Value::null(); }
+
+// One struct per aggregate. A row is made from all three functions of its struct (row<A>() below), so an aggregate
+// without init, update or read does not compile.
+
 // count(step)
-void count_update(AggState& g, const AggUpdate&) { ++g.count; }
-Value count_read(const AggState& g, const ir::Aggregate&) { return Value::integer(static_cast<int64_t>(g.count)); }
+struct CountAgg {
+  static constexpr K kind = K::Count;
+  static constexpr bool reads_value = false;
+  static void init(AggState& g) { init_all(g); }
+  static void update(AggState& g, const AggUpdate&) { ++g.count; }
+  static Value read(const AggState& g, const ir::Aggregate&) { return Value::integer(static_cast<int64_t>(g.count)); }
+};
 
 // distinct(step.field): exact up to the bound, then saturated (the alert lists it)
-void distinct_update(AggState& g, const AggUpdate& u) { g.set.add(u.value, u.distinct_bound, *u.scratch); }
-Value distinct_read(const AggState& g, const ir::Aggregate&) { return Value::integer(g.set.count()); }
+struct DistinctAgg {
+  static constexpr K kind = K::Distinct;
+  static constexpr bool reads_value = true;
+  static void init(AggState& g) { init_all(g); }
+  static void update(AggState& g, const AggUpdate& u) { g.set.add(u.value, u.distinct_bound, *u.scratch); }
+  static Value read(const AggState& g, const ir::Aggregate&) { return Value::integer(g.set.count()); }
+};
 
 // sum(step.field): int overflow makes it null; a float anywhere makes it a float
-void sum_update(AggState& g, const AggUpdate& u) {
-  const Value& v = u.value;
-  if (v.tag == Tag::Int || v.tag == Tag::Duration) {
-    if (__builtin_add_overflow(g.isum, v.i, &g.isum)) g.sum_overflow = true;
-  } else if (v.tag == Tag::Float) {
-    g.fsum += v.f;
-    g.sum_float = true;
+struct SumAgg {
+  static constexpr K kind = K::Sum;
+  static constexpr bool reads_value = true;
+  static void init(AggState& g) { init_all(g); }
+  static void update(AggState& g, const AggUpdate& u) {
+    const Value& v = u.value;
+    if (v.tag == Tag::Int || v.tag == Tag::Duration) {
+      if (__builtin_add_overflow(g.isum, v.i, &g.isum)) g.sum_overflow = true;
+    } else if (v.tag == Tag::Float) {
+      g.fsum += v.f;
+      g.sum_float = true;
+    }
   }
-}
-Value sum_read(const AggState& g, const ir::Aggregate& d) {
-  if (g.sum_overflow) return Value::null();
-  if (d.type.kind == ir::Kind::Float || g.sum_float) return Value::floating(g.fsum + static_cast<double>(g.isum));
-  if (d.type.kind == ir::Kind::Duration) return Value::duration(g.isum);
-  return Value::integer(g.isum);
-}
+  static Value read(const AggState& g, const ir::Aggregate& d) {
+    if (g.sum_overflow) return Value::null();
+    if (d.type.kind == ir::Kind::Float || g.sum_float) return Value::floating(g.fsum + static_cast<double>(g.isum));
+    if (d.type.kind == ir::Kind::Duration) return Value::duration(g.isum);
+    return Value::integer(g.isum);
+  }
+};
 
 // min/max(step.field): nulls and incomparable values are skipped
-template <int Sign>
-void extreme_update(AggState& g, const AggUpdate& u) {
-  if (u.value.is_null()) return;
-  if (!g.has) {
-    g.val.set(u.value);
-    g.has = true;
-    return;
+template <K Kind, int Sign>
+struct ExtremeAgg {
+  static constexpr K kind = Kind;
+  static constexpr bool reads_value = true;
+  static void init(AggState& g) { init_all(g); }
+  static void update(AggState& g, const AggUpdate& u) {
+    if (u.value.is_null()) return;
+    if (!g.has) {
+      g.val.set(u.value);
+      g.has = true;
+      return;
+    }
+    auto c = compare_values(u.value, g.val.v, false, false);
+    if (c && *c * Sign > 0) g.val.set(u.value);
   }
-  auto c = compare_values(u.value, g.val.v, false, false);
-  if (c && *c * Sign > 0) g.val.set(u.value);
-}
+  static Value read(const AggState& g, const ir::Aggregate&) { return held_read(g); }
+};
 
 // first/last(step).field: the value on the earliest (latest; ties: the later arrival) matching event, null included
-void first_update(AggState& g, const AggUpdate& u) {
-  if (!g.has || u.time < g.t) {
-    g.val.set(u.value);
-    g.t = u.time;
-    g.has = true;
+struct FirstAgg {
+  static constexpr K kind = K::First;
+  static constexpr bool reads_value = true;
+  static void init(AggState& g) { init_all(g); }
+  static void update(AggState& g, const AggUpdate& u) {
+    if (!g.has || u.time < g.t) {
+      g.val.set(u.value);
+      g.t = u.time;
+      g.has = true;
+    }
   }
-}
-void last_update(AggState& g, const AggUpdate& u) {
-  if (!g.has || u.time >= g.t) {
-    g.val.set(u.value);
-    g.t = u.time;
-    g.has = true;
+  static Value read(const AggState& g, const ir::Aggregate&) { return held_read(g); }
+};
+struct LastAgg {
+  static constexpr K kind = K::Last;
+  static constexpr bool reads_value = true;
+  static void init(AggState& g) { init_all(g); }
+  static void update(AggState& g, const AggUpdate& u) {
+    if (!g.has || u.time >= g.t) {
+      g.val.set(u.value);
+      g.t = u.time;
+      g.has = true;
+    }
   }
+  static Value read(const AggState& g, const ir::Aggregate&) { return held_read(g); }
+};
+
+template <class A>
+constexpr AggOps row() {
+  return AggOps{A::kind, A::reads_value, &A::init, &A::update, &A::read};
 }
-Value held_read(const AggState& g, const ir::Aggregate&) { return g.has ? g.val.v : Value::null(); }
 
 constexpr std::array<AggOps, ir::kAggKindCount> kAggOps = {{
-    {K::Count, false, init_all, count_update, count_read},
-    {K::Distinct, true, init_all, distinct_update, distinct_read},
-    {K::Sum, true, init_all, sum_update, sum_read},
-    {K::Min, true, init_all, extreme_update<-1>, held_read},
-    {K::Max, true, init_all, extreme_update<1>, held_read},
-    {K::First, true, init_all, first_update, held_read},
-    {K::Last, true, init_all, last_update, held_read},
+    row<CountAgg>(),
+    row<DistinctAgg>(),
+    row<SumAgg>(),
+    row<ExtremeAgg<K::Min, -1>>(),
+    row<ExtremeAgg<K::Max, 1>>(),
+    row<FirstAgg>(),
+    row<LastAgg>(),
 }};
 
-constexpr bool table_complete() {
-  for (size_t i = 0; i < kAggOps.size(); ++i) {
-    const AggOps& o = kAggOps[i];
-    if (static_cast<size_t>(o.kind) != i || o.kind != ir::kAggKinds[i].kind) return false;
-    if (o.init == nullptr || o.update == nullptr || o.read == nullptr) return false;
-  }
+constexpr bool table_in_order() {
+  for (size_t i = 0; i < kAggOps.size(); ++i)
+    if (static_cast<size_t>(kAggOps[i].kind) != i || kAggOps[i].kind != ir::kAggKinds[i].kind) return false;
   return true;
 }
-static_assert(table_complete(), "kAggOps needs one row per ir::AggKind, in order, with init, update and read");
+static_assert(table_in_order(), "kAggOps needs one row per ir::AggKind, in the order of ir::kAggKinds");
 
 }  // namespace
 

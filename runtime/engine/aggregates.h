@@ -1,8 +1,9 @@
 // The runtime half of the aggregate table (the language half, names, is ir::kAggKinds in compiler/ir/ir.h).
 //
 // An aggregate is one row of kAggOps: how its state starts (init), how an event that matched its step changes it
-// (update), and what the rule's condition and message read (read). The table is indexed by ir::AggKind; it does
-// not compile unless it has exactly one complete row per kind, in order (static_asserts in aggregates.cpp).
+// (update), and what the rule's condition and message read (read). Each row is made from one struct with the three
+// functions, so a row without one does not compile; the table is indexed by ir::AggKind and a static_assert
+// checks it has exactly one row per kind, in order (aggregates.cpp).
 #pragma once
 
 #include <cstdint>
