@@ -201,6 +201,12 @@ struct Engine::Impl {
   } cur;
 
   Impl(const ir::Program& prog, EngineOptions o) : p(prog), opt(std::move(o)), in(prog) {}
+  // Rule states are owned by the rules' pools while free and by a session (chain) while in use: give the ones in
+  // use back, so that the pools free them all.
+  ~Impl() {
+    sessions.for_each_live([&](Session& se) { free_states(se.rules); });
+    chains.for_each_live([&](Chain& c) { free_states(c.rules); });
+  }
 
   // engine.cpp: setup
   void setup();

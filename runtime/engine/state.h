@@ -142,6 +142,11 @@ class SlotPool {
   template <class F>
   void for_each_live(F&& f) const {
     for (size_t i = 0; i < items_.size(); ++i)
+      if (items_[i]->ref != kNoRef) f(static_cast<const T&>(*items_[i]));
+  }
+  template <class F>
+  void for_each_live(F&& f) {
+    for (size_t i = 0; i < items_.size(); ++i)
       if (items_[i]->ref != kNoRef) f(*items_[i]);
   }
 

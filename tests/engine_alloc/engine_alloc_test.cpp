@@ -27,7 +27,9 @@ static std::atomic<uint64_t> g_allocs{0};
 static std::atomic<bool> g_trap{false};
 
 #if defined(__SANITIZE_ADDRESS__)
-#include <sanitizer/allocator_interface.h>
+// From <sanitizer/allocator_interface.h>, which GCC 12 does not install; libasan defines it.
+extern "C" int __sanitizer_install_malloc_and_free_hooks(void (*malloc_hook)(const volatile void*, size_t),
+                                                         void (*free_hook)(const volatile void*));
 namespace {
 void on_malloc(const volatile void*, size_t) { g_allocs.fetch_add(1, std::memory_order_relaxed); }
 void on_free(const volatile void*) {}
