@@ -52,6 +52,8 @@ namespace braid::rt {
 
 class FieldExtractor {
  public:
+  // The constructors throw SimdKernelError (reader.h) when no SIMD kernel of the input library can run on this CPU.
+  //
   // All of program.fields. A field is extracted as a List (instead of Json) when some source declares its slot
   // with a list type and its path has no [*].
   explicit FieldExtractor(const ir::Program& program);

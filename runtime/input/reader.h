@@ -30,6 +30,7 @@
 #include <functional>
 #include <iosfwd>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -105,7 +106,7 @@ class RecordReader {
  public:
   using ErrorHandler = std::function<void(const InputError&)>;
 
-  // Throws std::runtime_error when this CPU cannot run the SIMD kernel the input library was compiled for
+  // Throws SimdKernelError (a std::runtime_error) when no SIMD kernel of the input library can run on this CPU
   // (see simd_kernel_name()).
   explicit RecordReader(ReaderOptions options = {});
   ~RecordReader();
@@ -143,8 +144,19 @@ class RecordReader {
   std::unique_ptr<Impl> impl_;
 };
 
-// The simdjson kernel the input library was compiled for ("haswell", "westmere", "icelake", "fallback"), and
-// whether this CPU can run it.
+// SIMD kernels. The JSON code of the input library is compiled once per simdjson kernel and one is chosen at run
+// time, once per process: on x86-64 the best of "icelake" (AVX-512), "haswell" (AVX2), "westmere" (SSE4.2 and
+// PCLMULQDQ) and "fallback" (x86-64-v2 without PCLMULQDQ) that this CPU can run. The environment variable
+// BRAID_SIMD_KERNEL=icelake|haswell|westmere|fallback forces one (for tests and benchmarks). A CPU below
+// x86-64-v2 (no SSE4.2, POPCNT, ...) is refused, as is a forced kernel this CPU cannot run: RecordReader's and
+// FieldExtractor's constructors throw SimdKernelError, whose what() is one line naming the missing feature.
+class SimdKernelError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// The kernel in use ("icelake", "haswell", "westmere", "fallback"; elsewhere simdjson's name for the built-in
+// one), or "none" when there is none; and whether there is one (when not, the constructors throw).
 std::string_view simd_kernel_name();
 bool simd_kernel_supported();
 

@@ -1,5 +1,5 @@
 // Internal to braid_runtime_input: splitting a whole CloudTrail Records file or JSON array file into its elements
-// (records.cpp, compiled with the simdjson kernel flags).
+// (records.cpp; the SIMD code is in kernel_impl.cpp, one copy per kernel, see kernel.h).
 #pragma once
 
 #include <cstddef>
