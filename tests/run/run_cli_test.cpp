@@ -124,6 +124,51 @@ TEST(Run, ExitCodes) {
   EXPECT_EQ(r.code, 0) << show(r);
 }
 
+// A CPU (or a forced kernel) the event input cannot run is a clear one-line error with exit 2, not an internal error.
+TEST(Run, UnusableSimdKernelIsAUsageError) {
+  ::setenv("BRAID_SIMD_KERNEL", "bogus", 1);
+  Result r = braid("run --rules rules examples/demo.ndjson");
+  ::unsetenv("BRAID_SIMD_KERNEL");
+  EXPECT_EQ(r.code, 2) << show(r);
+  EXPECT_EQ(r.err.rfind("braid: error: BRAID_SIMD_KERNEL=bogus", 0), 0u) << show(r);
+  EXPECT_EQ(lines(r.err).size(), 1u) << show(r);
+  EXPECT_EQ(r.err.find("internal error"), std::string::npos) << show(r);
+}
+
+// --threads: validated, the same alerts as one thread (processing_time aside), and the per-worker statistics.
+TEST(Run, Threads) {
+  Result r = braid("run --threads 0 --rules rules examples/demo.ndjson");
+  EXPECT_EQ(r.code, 2) << show(r);
+  EXPECT_NE(r.err.find("--threads"), std::string::npos) << show(r);
+
+  auto strip = [](const std::string& ndjson) {
+    std::string out;
+    for (const std::string& l : lines(ndjson)) {
+      Value a = Parser(l).parse_document();
+      EXPECT_TRUE(a.is_object()) << l;
+      size_t at = l.find("\"processing_time\":");
+      size_t end = at == std::string::npos ? at : l.find(',', at);
+      out += at == std::string::npos ? l : l.substr(0, at) + l.substr(end + 1);
+      out += '\n';
+    }
+    return out;
+  };
+  Result one = braid("run --threads 1 --stats-format json --rules rules examples/demo.ndjson");
+  Result two = braid("run --threads 2 --stats-format json --rules rules examples/demo.ndjson");
+  ASSERT_EQ(one.code, 0) << show(one);
+  ASSERT_EQ(two.code, 0) << show(two);
+  EXPECT_FALSE(one.out.empty());
+  EXPECT_EQ(strip(one.out), strip(two.out));
+  Value s1 = stats_of(one), s2 = stats_of(two);
+  EXPECT_EQ(num(s1, "threads"), 1);
+  EXPECT_EQ(num(s2, "threads"), 2);
+  EXPECT_TRUE(s1.at("worker_seconds").is_array());
+  EXPECT_EQ(s1.at("worker_seconds").items.size(), 0u);
+  EXPECT_EQ(s2.at("worker_seconds").items.size(), 2u);
+  for (const char* k : {"alerts", "sessions_opened", "chains", "events_parsed", "sessions_live", "chains_retired"})
+    EXPECT_EQ(num(s1, k), num(s2, k)) << k;
+}
+
 // The README's main command: the shipped rules over the demo print alerts, among them chain alerts with a chain
 // path of two or more hops.
 TEST(Run, DemoPrintsChainAlerts) {

@@ -30,6 +30,7 @@
 #include "diff.h"
 #include "driver/driver.h"
 #include "parser/parser.h"
+#include "input/reader.h"
 #include "verbs.h"
 
 #include "format/formatter.h"
@@ -575,6 +576,11 @@ int main(int argc, char** argv) {
       return 2;
     }
     return rc;
+  } catch (const braid::rt::SimdKernelError& e) {
+    // Not a bug: this CPU cannot run Braid's event input (below x86-64-v2), or BRAID_SIMD_KERNEL asks for a kernel
+    // it cannot run. One line, exit 2 (usage problem).
+    std::fprintf(stderr, "braid: error: %s\n", e.what());
+    return 2;
   } catch (const std::bad_alloc&) {
     std::fputs("braid: internal error: out of memory\n", stderr);
   } catch (const std::exception& e) {
