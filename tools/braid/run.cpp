@@ -78,6 +78,7 @@ std::string stats_text(const rt::EngineStats& s, const Totals& t, const std::vec
   o += fmt::format("braid run: {} records from {} input{} ({} bytes) in {:.3f} s\n", t.read, t.inputs,
                    t.inputs == 1 ? "" : "s", t.bytes, t.seconds);
   o += jit_stats_text(pe);
+  o += fmt::format("json kernel        {}\n", rt::simd_kernel_name());
   o += fmt::format("events read        {}\n", t.read);
   o += fmt::format("events parsed      {}\n", s.events_parsed);
   o += fmt::format("malformed          {}\n", t.malformed);
@@ -133,6 +134,7 @@ std::string stats_json(const rt::EngineStats& s, const Totals& t, const std::vec
   using json::quote;
   std::string o = "{\"version\":1";
   o += jit_stats_json(pe);
+  o += fmt::format(",\"json_kernel\":{}", quote(std::string(rt::simd_kernel_name())));
   o += fmt::format(",\"inputs\":{},\"bytes\":{},\"seconds\":{:.6f}", t.inputs, t.bytes, t.seconds);
   o += fmt::format(",\"events_read\":{},\"events_parsed\":{},\"malformed\":{},\"unrouted\":{},\"no_time\":{}",
                    t.read, s.events_parsed, t.malformed, s.unrouted, s.no_time);
