@@ -1,0 +1,38 @@
+#!/bin/sh
+# ThreadSanitizer over `braid run --threads` (issue 9): builds braid with -fsanitize=thread into build/tsan, then
+# runs the demo, a generated CloudTrail file and (when present) the Stratus corpus with 2 and 3 worker threads,
+# with both engines, and checks that there is no TSan report and that the alerts equal the release build's with one
+# thread. Too slow for CI (a separate full build); run it after changing the engine's threading.
+#   tools/tsan-threads.sh [RELEASE_BRAID]      (default build/release/braid, built first if missing)
+set -eu
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+release=${1:-build/release/braid}
+[ -x "$release" ] || cmake --workflow --preset release >/dev/null
+cmake -S . -B build/tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS=-fsanitize=thread \
+  -DCMAKE_EXE_LINKER_FLAGS=-fsanitize=thread -DBRAID_WERROR=OFF >/dev/null
+ninja -C build/tsan braid >/dev/null
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+export BRAID_CACHE_DIR="$work/cache"
+inputs="examples/demo.ndjson"
+[ -d ../shared/corpora/stratus ] && inputs="$inputs ../shared/corpora/stratus"
+[ -f build/bench-engine/cloudtrail-20mib-seed42.ndjson ] && inputs="$inputs build/bench-engine/cloudtrail-20mib-seed42.ndjson"
+norm() { sed -E 's/"processing_time":"[^"]*",?//'; }
+fail=0
+for in in $inputs; do
+  for engine in jit interp; do
+    "$release" run --engine "$engine" --rules rules "$in" 2>/dev/null | norm > "$work/want"
+    for t in 2 3; do
+      build/tsan/braid run --engine "$engine" --threads "$t" --rules rules "$in" 2> "$work/err" | norm > "$work/got"
+      if grep -q 'WARNING: ThreadSanitizer' "$work/err"; then
+        echo "tsan: $in $engine --threads $t: ThreadSanitizer report:"; head -60 "$work/err"; fail=1
+      elif ! cmp -s "$work/want" "$work/got"; then
+        echo "tsan: $in $engine --threads $t: alerts differ from one thread"; fail=1
+      else
+        echo "tsan: $in $engine --threads $t: clean, $(wc -l < "$work/got") alerts as with one thread"
+      fi
+    done
+  done
+done
+exit $fail
