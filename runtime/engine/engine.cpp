@@ -16,14 +16,6 @@ using ir::Op;
 // ---------------------------------------------------------------------------------------------------------------
 // Setup
 
-bool Engine::Impl::subtree_has(const ir::Program& prog, NodeId id, Op op) {
-  if (id == ir::kNoNode) return false;
-  const ir::Node& n = prog.node(id);
-  if (n.op == op) return true;
-  for (NodeId o : prog.ops(n))
-    if (subtree_has(prog, o, op)) return true;
-  return false;
-}
 
 // Is `id` (under polarity `pos`) monotone when every sequence, absence included, counts as monotone (a decided
 // absence stays decided)? Conservative: anything not recognised is not.
@@ -155,21 +147,6 @@ void Engine::Impl::setup() {
     }
   }
 
-  for (size_t s = 0; s < p.sources.size(); ++s) {
-    std::vector<NodeId> stack{p.sources[s].recognize};
-    auto& out = sources[s].recognize_slots;
-    while (!stack.empty()) {
-      NodeId id = stack.back();
-      stack.pop_back();
-      if (id == ir::kNoNode) continue;
-      const ir::Node& n = p.node(id);
-      if (n.op == Op::Field) {
-        uint32_t slot = in.field_slots(static_cast<uint32_t>(s))[static_cast<size_t>(n.imm)];
-        if (slot != ir::kNone && std::find(out.begin(), out.end(), slot) == out.end()) out.push_back(slot);
-      }
-      for (NodeId o : p.ops(n)) stack.push_back(o);
-    }
-  }
   for (const auto& r : p.rules) {
     bool named = std::find(opt.only_rules.begin(), opt.only_rules.end(), r.id) != opt.only_rules.end();
     if (!opt.only_rules.empty() && !named) continue;

@@ -134,7 +134,6 @@ struct SourceRt {
   std::vector<uint32_t> session_pos;     // rule index -> its position in session_rules (kNone: not here)
   std::vector<uint8_t> runs_chain_rule;  // rule index -> the rule is one of chain_rules
   std::vector<uint32_t> links_as_parent, links_as_child;          // indices into Impl::links
-  std::vector<uint32_t> recognize_slots;                          // slots `recognize` reads
   std::vector<PredTarget> preds;                                  // match-plan predicate id -> rule/step
   uint64_t released = 0;                                          // events through process_event
   int64_t watermark() const { return max_seen == kNever ? kNever : sat_sub(max_seen, src->lateness); }
@@ -210,7 +209,6 @@ struct Engine::Impl {
 
   // engine.cpp: setup
   void setup();
-  static bool subtree_has(const ir::Program& p, ir::NodeId id, ir::Op op);
   bool program_reads(ir::Attribute a) const;
   bool mono_with_absence(const ir::Rule& r, ir::NodeId id, bool pos) const;
   std::vector<std::string> split_message(const ir::Rule& r) const;

@@ -18,16 +18,16 @@ std::string Where::str() const {
   return line ? fmt::format("{}:{}", n, line) : std::string(n);
 }
 
-namespace {
-
-bool reads(const ir::Program& p, NodeId id, Op op) {
+bool subtree_has(const ir::Program& p, NodeId id, Op op) {
   if (id == ir::kNoNode) return false;
   const ir::Node& n = p.node(id);
   if (n.op == op) return true;
   for (NodeId o : p.ops(n))
-    if (reads(p, o, op)) return true;
+    if (subtree_has(p, o, op)) return true;
   return false;
 }
+
+namespace {
 
 // While a batch fills, Values hold offsets (into Batch::bytes, Batch::values) in their pointer members.
 const char* off_ptr(size_t off) { return reinterpret_cast<const char*>(static_cast<uintptr_t>(off)); }
@@ -61,7 +61,7 @@ Preparer::Preparer(const ir::Program& program, const ir::MatchPlan& plan, std::s
     // Predicates are matched here only when none of the source's reads session or chain attributes (which only
     // the ordered half knows), and only with a compiled matcher.
     bool stateless = true;
-    for (const ir::Predicate& pr : plan_.sources[s].predicates) stateless = stateless && !reads(p_, pr.node, Op::Attr);
+    for (const ir::Predicate& pr : plan_.sources[s].predicates) stateless = stateless && !subtree_has(p_, pr.node, Op::Attr);
     match_here_[s] = match_predicates && matcher_ && stateless;
     most = std::max(most, plan_.sources[s].predicates.size());
   }

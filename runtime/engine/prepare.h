@@ -37,6 +37,9 @@ struct Where {
 
 struct Batch;
 
+// Whether the expression `id` contains a node of kind `op` (e.g. Op::Attr: it reads session or chain attributes).
+bool subtree_has(const ir::Program& p, ir::NodeId id, ir::Op op);
+
 struct PreparedEvent {
   enum class Kind : uint8_t { Event, Malformed, Unrouted, NoTime };
   Kind kind = Kind::Event;

@@ -504,6 +504,25 @@ TEST(Engine, RuleTimingAndEvaluations) {
   EXPECT_GT(r.stats.rules[0].nanos, 0u);
 }
 
+// A rule whose condition reads attributes is visited after every event, unless a conjunct that reads none is
+// false before any step matched: then it is not visited until a step matches (the work follows what matched).
+TEST(Engine, AttributeRulesWaitForAStepWhenTheyCannotHoldBefore) {
+  auto b = with_rules(rule("t.gated", "session", "step a = kind == \"x\"\n when count(a) >= 1 and session.events >= 3") +
+                      rule("t.open", "session", "step a = kind == \"x\"\n when session.events >= 3"));
+  ASSERT_TRUE(b->prog);
+  Result r = run(*b->prog, {ev(0, "u", "k"), ev(1, "u", "k"), ev(2, "u", "k"), ev(3, "u", "k", "\"kind\":\"x\"")});
+  EXPECT_EQ(r.count("t.open"), 1u);   // fires at the third event, no step needed
+  EXPECT_EQ(r.count("t.gated"), 1u);  // fires at the fourth, the first that matched its step
+  for (const auto& s : r.stats.rules) {
+    if (s.id == "t.gated") {
+      EXPECT_EQ(s.evaluations, 1u);  // the matching event only (it fired, so not at the close either)
+    }
+    if (s.id == "t.open") {
+      EXPECT_EQ(s.evaluations, 3u);  // every event until it fired
+    }
+  }
+}
+
 // Rules of one source are not evaluated on another source's events.
 TEST(Engine, RulesApplyOnlyToTheirSources) {
   auto b = with_rules(rule("t.a", "event", "true") + rule("t.n", "event", "true", "m", "", "t.now"));
