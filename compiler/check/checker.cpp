@@ -2501,6 +2501,24 @@ void Checker::classify(ir::Rule& r) {
 
 }  // namespace
 
+std::vector<std::string_view> attribute_names() {
+  std::vector<std::string_view> out;
+  for (const AttrDef& a : kAttrs) out.push_back(a.name);
+  return out;
+}
+
+std::vector<std::string_view> function_names() {
+  std::vector<std::string_view> out(std::begin(kBuiltins), std::end(kBuiltins));
+  for (std::string_view agg : {"count", "distinct", "sum", "min", "max", "first", "last"}) {
+    if (agg_kind(agg)) out.push_back(agg);
+  }
+  return out;
+}
+
+std::vector<std::string_view> severity_names() {
+  return {"info", "low", "medium", "high", "critical"};
+}
+
 std::unique_ptr<ir::Program> check(const std::vector<const ast::File*>& files, const SourceManager& sm,
                                    DiagnosticSink& diags, const CheckOptions& opts) {
   auto p = std::make_unique<ir::Program>();

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <memory>
+#include <string_view>
 #include <vector>
 
 #include "ast/ast.h"
@@ -34,6 +35,13 @@ struct CheckOptions {
 // should nevertheless handle nullptr (reserved for inputs too broken to represent).
 std::unique_ptr<ir::Program> check(const std::vector<const ast::File*>& files, const SourceManager& sm,
                                    DiagnosticSink& diags, const CheckOptions& opts = {});
+
+// The names an editor offers for completion, as the checker knows them: the session and chain attributes
+// ("session.identity", "chain.root.start"), the builtin functions then the aggregates ("exists", "count"), and the
+// severities ("info" .. "critical").
+std::vector<std::string_view> attribute_names();
+std::vector<std::string_view> function_names();
+std::vector<std::string_view> severity_names();
 
 // The edit distance used for "did you mean" suggestions (Damerau-Levenshtein, optimal string alignment).
 size_t edit_distance(std::string_view a, std::string_view b);

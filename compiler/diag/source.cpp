@@ -39,6 +39,11 @@ FileId SourceManager::add(std::string path, std::string text) {
   return id;
 }
 
+void SourceManager::replace(FileId id, std::string text) {
+  std::string path = files_[id].path();
+  files_[id] = SourceFile(id, std::move(path), std::move(text));
+}
+
 std::string_view SourceManager::slice(const Span& span) const {
   if (!span.valid() || span.file >= files_.size()) return {};
   const std::string& t = files_[span.file].text();

@@ -51,6 +51,9 @@ class SourceFile {
 class SourceManager {
  public:
   FileId add(std::string path, std::string text);
+  // Replaces the text of file `id` (the language server's edited buffers). Spans into the old text, and so the
+  // ASTs and diagnostics made from it, no longer apply.
+  void replace(FileId id, std::string text);
   const SourceFile& file(FileId id) const { return files_[id]; }
   size_t size() const { return files_.size(); }
   std::string_view slice(const Span& span) const;
