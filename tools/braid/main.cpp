@@ -361,7 +361,7 @@ int run_explain(const Globals& g, const std::string& arg, bool list) {
 
 // ---------------------------------------------------------------------------------------------------------------
 
-constexpr const char* kVerbs[] = {"check", "lint", "fmt", "explain", "run", "test", "doc", "keygen", "build", "inspect"};
+constexpr const char* kVerbs[] = {"check", "lint", "fmt", "explain", "run", "test", "doc", "keygen", "build", "inspect", "lsp"};
 
 // CLI11 reports an unknown verb as "A subcommand is required"; name it instead, with a suggestion.
 void check_verb(int argc, char** argv) {
@@ -382,7 +382,7 @@ void check_verb(int argc, char** argv) {
         break;
       }
     }
-    throw UsageError{msg + " (verbs: check, lint, fmt, explain, run, test, doc, keygen, build, inspect)"};
+    throw UsageError{msg + " (verbs: check, lint, fmt, explain, run, test, doc, keygen, build, inspect, lsp)"};
   }
 }
 
@@ -506,6 +506,12 @@ int run(int argc, char** argv) {
       ->type_name("TEXT");
   docc->footer(kExitCodesHelp);
 
+  LspOptions lsp_opts;
+  auto* lspc = app.add_subcommand("lsp", "Run the language server (LSP over stdin/stdout) for editors");
+  lspc->add_option("--stdlib-dir", lsp_opts.stdlib_dir,
+                   "Where to write the stdlib's files for go-to-definition (default: ~/.cache/braid/stdlib-*)")
+      ->type_name("DIR");
+
   auto pack_verbs = add_pack_verbs(app, kExitCodesHelp);  // keygen, build, inspect (pack_verbs.cpp)
 
   for (CLI::App* sub : {check, lint, fmtc, explain, runc, testc, docc}) sub->fallthrough();
@@ -555,6 +561,7 @@ int run(int argc, char** argv) {
       doc_opts.color = g.color;
       return run_doc(doc_opts);
     }
+    if (lspc->parsed()) return run_lsp(lsp_opts);
     if (auto rc = run_pack_verbs(*pack_verbs, g.format, g.format_given, g.color)) return *rc;
   } catch (const UsageError& u) {
     err(fmt::format("braid: error: {}\n", u.message));

@@ -68,6 +68,11 @@ struct DocOptions {
 };
 int run_doc(const DocOptions& o);  // doc.cpp
 
+struct LspOptions {
+  std::string stdlib_dir;           // --stdlib-dir: where the stdlib's files are written for editors to open
+};
+int run_lsp(const LspOptions& o);  // lsp.cpp: the language server on stdin/stdout
+
 // The pack verbs (keygen, build, inspect) live in pack_verbs.cpp. main.cpp registers them on its app and, after
 // parsing, asks them to run; nullopt: none of them was given.
 struct PackVerbs;
