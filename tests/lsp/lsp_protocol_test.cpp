@@ -1,0 +1,618 @@
+// Protocol tests: `braid lsp` driven over stdio as an editor would drive it (tests/lsp/lsp_client.h).
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "lsp_client.h"
+
+namespace braid::lsptest {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string uri_of(const fs::path& p) {
+  return "file://" + p.string();
+}
+
+void write(const fs::path& p, const std::string& text) {
+  std::ofstream(p, std::ios::binary) << text;
+}
+
+std::string slurp(const fs::path& p) {
+  std::ifstream i(p, std::ios::binary);
+  std::stringstream s;
+  s << i.rdbuf();
+  return s.str();
+}
+
+std::string run(const std::string& cmd) {
+  std::string out;
+  FILE* f = ::popen(cmd.c_str(), "r");
+  char buf[4096];
+  size_t n;
+  while (f && (n = std::fread(buf, 1, sizeof buf, f)) > 0) out.append(buf, n);
+  if (f) ::pclose(f);
+  return out;
+}
+
+const char* const kLists = R"(// Policies that give a principal full control of the account.
+list acme.admin_arns = ["arn:aws:iam::aws:policy/AdministratorAccess"]
+
+// An administrator policy attached to a user.
+macro acme.is_admin_attach = eventName == "AttachUserPolicy" and requestParameters.policyArn in acme.admin_arns
+)";
+
+const char* const kGood = R"(rule acme.admin_attached {
+  title "Administrator policy attached"
+  severity high
+  attack T1098.003
+  source aws.cloudtrail
+  when acme.is_admin_attach and userIdentity.type == "IAMUser"
+  message "{userIdentity.arn} attached an administrator policy"
+  description "An administrator policy was attached to an IAM user."
+  test "quiet" {
+    events [{"eventSource": "iam.amazonaws.com", "eventName": "ListUsers", "awsRegion": "us-east-1", "eventTime": "2025-01-01T00:00:00Z", "eventID": "1", "eventType": "AwsApiCall", "recipientAccountId": "1", "sourceIPAddress": "1.2.3.4", "userIdentity": {"type": "IAMUser", "arn": "arn:aws:iam::1:user/a", "accessKeyId": "AKIA1"}}]
+    expect none
+  }
+}
+)";
+
+const char* const kSession = R"(rule acme.recon_then_admin {
+  title "Discovery calls, then an administrator policy"
+  severity critical
+  attack T1087.004
+  source aws.cloudtrail
+  session {
+    step recon = eventName startswith "List" and readOnly
+    step admin = acme.is_admin_attach
+    when count(recon) >= 5 and recon -> admin within 15m
+  }
+  message "{session.identity} listed, then attached {admin.requestParameters.policyArn}"
+  description "Five discovery calls, then an administrator policy attached, in one session."
+  test "quiet" {
+    events [{"eventSource": "iam.amazonaws.com", "eventName": "ListUsers", "awsRegion": "us-east-1", "eventTime": "2025-01-01T00:00:00Z", "eventID": "1", "eventType": "AwsApiCall", "recipientAccountId": "1", "sourceIPAddress": "1.2.3.4", "userIdentity": {"type": "IAMUser", "arn": "arn:aws:iam::1:user/a", "accessKeyId": "AKIA1"}}]
+    expect none
+  }
+}
+)";
+
+// A misspelt field (`eventNmae`) on line 6.
+const char* const kTypo = R"(rule acme.typo {
+  title "A rule with a misspelt field"
+  severity low
+  attack T1098
+  source aws.cloudtrail
+  when eventNmae == "CreateUser"
+  message "{userIdentity.arn} created a user"
+  description "A user was created."
+  test "quiet" {
+    events [{"eventSource": "iam.amazonaws.com", "eventName": "ListUsers", "awsRegion": "us-east-1", "eventTime": "2025-01-01T00:00:00Z", "eventID": "1", "eventType": "AwsApiCall", "recipientAccountId": "1", "sourceIPAddress": "1.2.3.4", "userIdentity": {"type": "IAMUser", "arn": "arn:aws:iam::1:user/a", "accessKeyId": "AKIA1"}}]
+    expect none
+  }
+}
+)";
+
+class LspTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/braid-lsp-test-XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    fs::create_directories(dir_ / "ws");
+    ws_ = dir_ / "ws";
+    write(ws_ / "lists.braid", kLists);
+    write(ws_ / "good.braid", kGood);
+    write(ws_ / "session.braid", kSession);
+    client_ = std::make_unique<Client>(BRAID_EXE, std::vector<std::string>{"lsp"},
+                                       std::vector<std::string>{"XDG_CACHE_HOME=" + (dir_ / "cache").string()});
+  }
+  void TearDown() override {
+    client_.reset();
+    std::error_code ec;
+    fs::permissions(dir_, fs::perms::owner_all, ec);
+    for (auto& e : fs::recursive_directory_iterator(dir_, ec)) fs::permissions(e.path(), fs::perms::owner_all, ec);
+    fs::remove_all(dir_, ec);
+  }
+
+  json initialize() {
+    json r = client_->request("initialize", {{"processId", nullptr},
+                                             {"rootUri", uri_of(ws_)},
+                                             {"capabilities", json::object()}});
+    client_->notify("initialized", json::object());
+    return r;
+  }
+  void open(const std::string& uri, const std::string& text, int version = 1) {
+    client_->notify("textDocument/didOpen",
+                    {{"textDocument", {{"uri", uri}, {"languageId", "braid"}, {"version", version}, {"text", text}}}});
+  }
+  json pos_params(const std::string& uri, int line, int character) {
+    return {{"textDocument", {{"uri", uri}}}, {"position", {{"line", line}, {"character", character}}}};
+  }
+  json result(const std::string& method, const json& params) {
+    json r = client_->request(method, params);
+    EXPECT_TRUE(r.contains("result")) << r.dump();
+    return r.value("result", json());
+  }
+  std::set<std::string> labels(const json& completion) {
+    std::set<std::string> out;
+    for (const json& it : completion["items"]) out.insert(it["label"].get<std::string>());
+    return out;
+  }
+  const json* item(const json& completion, const std::string& label) {
+    for (const json& it : completion["items"]) {
+      if (it["label"] == label) return &it;
+    }
+    return nullptr;
+  }
+
+  fs::path dir_, ws_;
+  std::unique_ptr<Client> client_;
+};
+
+TEST_F(LspTest, InitializeAdvertisesTheFeatures) {
+  json r = initialize();
+  ASSERT_TRUE(r.contains("result")) << r.dump();
+  const json& caps = r["result"]["capabilities"];
+  EXPECT_EQ(caps["positionEncoding"], "utf-16");
+  EXPECT_EQ(caps["textDocumentSync"]["change"], 2);
+  EXPECT_EQ(caps["completionProvider"]["triggerCharacters"], json::array({"."}));
+  for (const char* c : {"hoverProvider", "definitionProvider", "referencesProvider", "documentSymbolProvider",
+                        "workspaceSymbolProvider", "documentFormattingProvider"}) {
+    EXPECT_EQ(caps[c], true) << c;
+  }
+  EXPECT_EQ(caps["codeActionProvider"]["codeActionKinds"], json::array({"quickfix"}));
+  EXPECT_EQ(r["result"]["serverInfo"]["name"], "braid");
+}
+
+TEST_F(LspTest, DiagnosticsOnOpenWithFixItAndCodeAction) {
+  initialize();
+  std::string uri = uri_of(ws_ / "typo.braid");
+  write(ws_ / "typo.braid", kTypo);
+  open(uri, kTypo);
+  auto diags = client_->diagnostics(uri);
+  ASSERT_TRUE(diags);
+  ASSERT_EQ(diags->size(), 1u) << diags->dump();
+  const json& d = (*diags)[0];
+  EXPECT_EQ(d["code"], "BRD0301");
+  EXPECT_EQ(d["severity"], 1);
+  EXPECT_EQ(d["source"], "braid");
+  EXPECT_EQ(d["range"]["start"], json({{"line", 5}, {"character", 7}}));
+  EXPECT_EQ(d["range"]["end"], json({{"line", 5}, {"character", 16}}));
+  EXPECT_NE(d["message"].get<std::string>().find("unknown field `eventNmae`"), std::string::npos);
+  EXPECT_NE(d["message"].get<std::string>().find("did you mean `eventName`?"), std::string::npos);
+
+  json actions = result("textDocument/codeAction",
+                        {{"textDocument", {{"uri", uri}}},
+                         {"range", {{"start", {{"line", 5}, {"character", 9}}}, {"end", {{"line", 5}, {"character", 9}}}}},
+                         {"context", {{"diagnostics", *diags}}}});
+  ASSERT_EQ(actions.size(), 1u) << actions.dump();
+  EXPECT_EQ(actions[0]["kind"], "quickfix");
+  EXPECT_EQ(actions[0]["title"], "Did you mean `eventName`?");
+  const json& edits = actions[0]["edit"]["changes"][uri];
+  ASSERT_EQ(edits.size(), 1u);
+  EXPECT_EQ(edits[0]["newText"], "eventName");
+  EXPECT_EQ(edits[0]["range"], d["range"]);
+
+  // Nothing to fix elsewhere.
+  json none = result("textDocument/codeAction",
+                     {{"textDocument", {{"uri", uri}}},
+                      {"range", {{"start", {{"line", 1}, {"character", 0}}}, {"end", {{"line", 1}, {"character", 3}}}}},
+                      {"context", {{"diagnostics", json::array()}}}});
+  EXPECT_TRUE(none.empty()) << none.dump();
+
+  // Applying the fix-it as an incremental change clears the diagnostic.
+  client_->notify("textDocument/didChange",
+                  {{"textDocument", {{"uri", uri}, {"version", 2}}},
+                   {"contentChanges", json::array({{{"range", edits[0]["range"]}, {"text", "eventName"}}})}});
+  auto after = client_->diagnostics(uri);
+  ASSERT_TRUE(after);
+  EXPECT_TRUE(after->empty()) << after->dump();
+}
+
+// The diagnostics equal `braid lint --format json` on the same files: codes, lines, columns and fix-its.
+TEST_F(LspTest, DiagnosticsMatchBraidLint) {
+  const char* text = R"(rule acme.several {
+  title "Several problems"
+  severity hihg
+  source aws.cloudtrail
+  when eventName == "CreateUser" and userIdentity.tpye == "IAMUser" and acme.admin_arnz == 1
+  message "{userIdentity.arn}"
+}
+)";
+  write(ws_ / "several.braid", text);
+  initialize();
+  std::string uri = uri_of(ws_ / "several.braid");
+  open(uri, text);
+  auto diags = client_->diagnostics(uri);
+  ASSERT_TRUE(diags);
+  std::string cli = run("cd " + ws_.string() + " && " + BRAID_EXE + " --format json lint . 2>/dev/null");
+  json expected = json::parse(cli);
+  std::multiset<std::string> want, got;
+  for (const json& d : expected["diagnostics"]) {
+    if (d["file"] != "several.braid") continue;
+    want.insert(d["code"].get<std::string>() + "@" + std::to_string(d["line"].get<int>() - 1) + ":" +
+                std::to_string(d["column"].get<int>() - 1) + "-" + std::to_string(d["end_line"].get<int>() - 1) +
+                ":" + std::to_string(d["end_column"].get<int>() - 1) + " " + d["message"].get<std::string>());
+  }
+  for (const json& d : *diags) {
+    std::string message = d["message"];
+    got.insert(d["code"].get<std::string>() + "@" + d["range"]["start"]["line"].dump() + ":" +
+               d["range"]["start"]["character"].dump() + "-" + d["range"]["end"]["line"].dump() + ":" +
+               d["range"]["end"]["character"].dump() + " " + message.substr(0, message.find('\n')));
+  }
+  EXPECT_FALSE(want.empty()) << cli;
+  EXPECT_EQ(got, want) << cli << "\n" << diags->dump();
+}
+
+TEST_F(LspTest, RangesAreUtf16) {
+  initialize();
+  // "é" is 2 bytes and 1 UTF-16 unit; "😀" is 4 bytes and 2 units: `nmae` starts at byte 30, unit 25.
+  const std::string text = "rule acme.u {\n  title \"t\"\n  severity low\n  attack T1098\n  source aws.cloudtrail\n"
+                           "  when eventName == \"é😀\" or nmae == \"x\"\n  message \"m\"\n}\n";
+  std::string uri = uri_of(ws_ / "utf16.braid");
+  open(uri, text);
+  auto diags = client_->diagnostics(uri);
+  ASSERT_TRUE(diags);
+  ASSERT_FALSE(diags->empty());
+  const json& d = (*diags)[0];
+  EXPECT_EQ(d["code"], "BRD0301");
+  EXPECT_EQ(d["range"]["start"], json({{"line", 5}, {"character", 29}}));
+  EXPECT_EQ(d["range"]["end"], json({{"line", 5}, {"character", 33}}));
+  // Completion at a UTF-16 position after the emoji lands after `n`.
+  json c = result("textDocument/completion", pos_params(uri, 5, 30));
+  EXPECT_TRUE(item(c, "name") == nullptr);  // CloudTrail has no `name` field ...
+  EXPECT_NE(item(c, "eventName"), nullptr);  // ... but offers its fields there
+}
+
+TEST_F(LspTest, CompletionOfNestedFieldsListsMacrosAndKeywords) {
+  initialize();
+  std::string uri = uri_of(ws_ / "new.braid");
+  std::string text = std::string(kGood).replace(std::string(kGood).find("userIdentity.type"), 17, "userIdentity.");
+  open(uri, text);
+  client_->diagnostics(uri);
+  // Line 5: `  when acme.is_admin_attach and userIdentity. == "IAMUser"`: after the dot (column 45).
+  json c = result("textDocument/completion", pos_params(uri, 5, 45));
+  std::set<std::string> l = labels(c);
+  for (const char* f : {"type", "arn", "accessKeyId", "principalId", "sessionContext"}) {
+    EXPECT_TRUE(l.count(f)) << f << " in " << c.dump();
+  }
+  EXPECT_FALSE(l.count("eventName"));
+  const json* arn = item(c, "arn");
+  ASSERT_NE(arn, nullptr);
+  EXPECT_EQ((*arn)["kind"], 5);
+  EXPECT_EQ((*arn)["detail"], "string (optional)");
+  const json* type = item(c, "type");
+  ASSERT_NE(type, nullptr);
+  EXPECT_NE((*type)["documentation"]["value"].get<std::string>().find("IAMUser"), std::string::npos);
+  EXPECT_EQ((*type)["textEdit"]["range"]["start"], json({{"line", 5}, {"character", 45}}));
+
+  // Deeper: userIdentity.sessionContext.
+  std::string deeper = text;
+  deeper.replace(deeper.find("userIdentity. "), 13, "userIdentity.sessionContext.");
+  client_->notify("textDocument/didChange", {{"textDocument", {{"uri", uri}, {"version", 2}}},
+                                             {"contentChanges", json::array({{{"text", deeper}}})}});
+  json c2 = result("textDocument/completion", pos_params(uri, 5, 60));
+  EXPECT_TRUE(labels(c2).count("attributes")) << c2.dump();
+
+  // `acme.` offers the workspace's lists and macros; a bare name offers fields, lists, functions, keywords.
+  json c3 = result("textDocument/completion", pos_params(uri, 5, 12));
+  EXPECT_TRUE(labels(c3).count("is_admin_attach")) << c3.dump();
+  EXPECT_TRUE(labels(c3).count("admin_arns"));
+  json c4 = result("textDocument/completion", pos_params(uri, 5, 7));
+  std::set<std::string> l4 = labels(c4);
+  for (const char* w : {"eventName", "acme.admin_arns", "aws.sts_minting_calls", "exists", "and", "session"}) {
+    EXPECT_TRUE(l4.count(w)) << w;
+  }
+}
+
+TEST_F(LspTest, CompletionOfStepsAttributesSeveritiesAttackAndClauses) {
+  initialize();
+  std::string uri = uri_of(ws_ / "session.braid");
+  open(uri, kSession);
+  client_->diagnostics(uri);
+  // Line 8: `    when count(recon) >= 5 ...`: at column 9 a bare name: the steps are offered.
+  json c = result("textDocument/completion", pos_params(uri, 8, 9));
+  EXPECT_TRUE(labels(c).count("recon"));
+  EXPECT_TRUE(labels(c).count("admin"));
+  EXPECT_TRUE(labels(c).count("count"));
+
+  std::string text = kSession;
+  text.replace(text.find("  severity critical"), 19, "  severity \n  session.\n  recon.userIdentity.\n  attack ");
+  client_->notify("textDocument/didChange", {{"textDocument", {{"uri", uri}, {"version", 2}}},
+                                             {"contentChanges", json::array({{{"text", text}}})}});
+  json sev = result("textDocument/completion", pos_params(uri, 2, 11));
+  EXPECT_EQ(labels(sev), (std::set<std::string>{"info", "low", "medium", "high", "critical"}));
+  json attr = result("textDocument/completion", pos_params(uri, 3, 10));
+  EXPECT_TRUE(labels(attr).count("identity")) << attr.dump();
+  EXPECT_TRUE(labels(attr).count("source_ips"));
+  json step_fields = result("textDocument/completion", pos_params(uri, 4, 21));
+  EXPECT_TRUE(labels(step_fields).count("arn")) << step_fields.dump();
+  json attack = result("textDocument/completion", pos_params(uri, 5, 9));
+  EXPECT_TRUE(labels(attack).count("T1087.004")) << attack.dump();
+  EXPECT_TRUE(labels(attack).count("TA0004"));
+  // A clause keyword at the start of a rule line.
+  json clause = result("textDocument/completion", pos_params(uri, 1, 2));
+  EXPECT_TRUE(labels(clause).count("description")) << clause.dump();
+  EXPECT_TRUE(labels(clause).count("false_positives"));
+}
+
+TEST_F(LspTest, HoverShowsFieldsListsMacrosRulesAndCodes) {
+  initialize();
+  std::string good = uri_of(ws_ / "good.braid");
+  open(good, kGood);
+  client_->diagnostics(good);
+  // `userIdentity.type` on line 5, `type` at column 48.
+  json h = result("textDocument/hover", pos_params(good, 5, 48));
+  std::string md = h["contents"]["value"];
+  EXPECT_NE(md.find("`userIdentity.type`: `string`"), std::string::npos) << md;
+  EXPECT_NE(md.find("IAMUser"), std::string::npos) << md;
+  EXPECT_EQ(h["range"]["start"], json({{"line", 5}, {"character", 32}}));
+  // The macro: its body and doc comment.
+  json hm = result("textDocument/hover", pos_params(good, 5, 12));
+  md = hm["contents"]["value"];
+  EXPECT_NE(md.find("macro acme.is_admin_attach = eventName"), std::string::npos) << md;
+  EXPECT_NE(md.find("An administrator policy attached to a user."), std::string::npos) << md;
+  // The rule's own name: its metadata.
+  json hr = result("textDocument/hover", pos_params(good, 0, 8));
+  md = hr["contents"]["value"];
+  EXPECT_NE(md.find("Administrator policy attached"), std::string::npos) << md;
+  EXPECT_NE(md.find("severity: high"), std::string::npos) << md;
+  // A list (in lists.braid, from the workspace folder): its values.
+  std::string lists = uri_of(ws_ / "lists.braid");
+  open(lists, kLists);
+  json hl = result("textDocument/hover", pos_params(lists, 4, 100));
+  md = hl["contents"]["value"];
+  EXPECT_NE(md.find("AdministratorAccess"), std::string::npos) << md;
+  // A diagnostic: its code's title and short explanation.
+  std::string typo = uri_of(ws_ / "typo.braid");
+  open(typo, kTypo);
+  client_->diagnostics(typo);
+  json hd = result("textDocument/hover", pos_params(typo, 5, 10));
+  md = hd["contents"]["value"];
+  EXPECT_NE(md.find("**BRD0301** (unknown-field)"), std::string::npos) << md;
+  // Nothing under the cursor: null.
+  json hn = client_->request("textDocument/hover", pos_params(good, 1, 0));
+  EXPECT_TRUE(hn["result"].is_null()) << hn.dump();
+}
+
+TEST_F(LspTest, DefinitionAndReferencesAcrossTheWorkspaceAndIntoTheStdlib) {
+  initialize();
+  std::string good = uri_of(ws_ / "good.braid");
+  std::string lists = uri_of(ws_ / "lists.braid");
+  std::string session = uri_of(ws_ / "session.braid");
+  open(good, kGood);
+  client_->diagnostics(good);
+  // The macro, in lists.braid (line 4, after `macro `).
+  json def = result("textDocument/definition", pos_params(good, 5, 12));
+  EXPECT_EQ(def["uri"], lists);
+  EXPECT_EQ(def["range"]["start"], json({{"line", 4}, {"character", 6}}));
+  // The source, in the stdlib: a read-only file whose text is the embedded stdlib's.
+  json src = result("textDocument/definition", pos_params(good, 4, 12));
+  std::string src_uri = src["uri"];
+  ASSERT_EQ(src_uri.rfind("file://", 0), 0u) << src.dump();
+  fs::path src_path = src_uri.substr(7);
+  EXPECT_EQ(src_path.filename(), "cloudtrail.braid");
+  EXPECT_NE(slurp(src_path).find("source aws.cloudtrail {"), std::string::npos);
+  struct stat st {};
+  ASSERT_EQ(::stat(src_path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0222, 0u) << "the stdlib copy must be read-only";
+  // A field: its declaration in the schema.
+  json field = result("textDocument/definition", pos_params(good, 5, 48));
+  EXPECT_EQ(field["uri"], src_uri);
+  // References of the macro: both rule files, and the declaration when asked.
+  json refs = result("textDocument/references", {{"textDocument", {{"uri", good}}},
+                                                 {"position", {{"line", 5}, {"character", 12}}},
+                                                 {"context", {{"includeDeclaration", true}}}});
+  std::multiset<std::string> where;
+  for (const json& r : refs) where.insert(r["uri"].get<std::string>() + ":" + r["range"]["start"]["line"].dump());
+  EXPECT_EQ(where, (std::multiset<std::string>{lists + ":4", good + ":5", session + ":7"})) << refs.dump();
+  // A step: its label, and its uses in the rule.
+  open(session, kSession);
+  json step_def = result("textDocument/definition", pos_params(session, 8, 16));
+  EXPECT_EQ(step_def["range"]["start"], json({{"line", 6}, {"character", 9}}));
+  json step_refs = result("textDocument/references", {{"textDocument", {{"uri", session}}},
+                                                      {"position", {{"line", 6}, {"character", 10}}},
+                                                      {"context", {{"includeDeclaration", false}}}});
+  EXPECT_EQ(step_refs.size(), 2u) << step_refs.dump();  // count(recon), recon -> admin
+  // A list used in the stdlib: references inside the stdlib itself.
+  json stdlib_refs = result("workspace/symbol", {{"query", "sts_minting"}});
+  ASSERT_FALSE(stdlib_refs.empty());
+}
+
+TEST_F(LspTest, FormattingEqualsBraidFmt) {
+  initialize();
+  const std::string messy = "rule acme.messy {title \"t\"\n severity   low attack T1098\n  source aws.cloudtrail\n"
+                            "when eventName==\"x\"   and  readOnly\n  message \"m\" }\n";
+  write(ws_ / "messy.braid", messy);
+  std::string uri = uri_of(ws_ / "messy.braid");
+  open(uri, messy);
+  json edits = result("textDocument/formatting",
+                      {{"textDocument", {{"uri", uri}}}, {"options", {{"tabSize", 2}, {"insertSpaces", true}}}});
+  ASSERT_EQ(edits.size(), 1u) << edits.dump();
+  // Apply the edit to the text.
+  std::vector<std::string> lines;
+  std::string applied;
+  {
+    const json& r = edits[0]["range"];
+    std::istringstream in(messy);
+    std::string line;
+    size_t off = 0, b = 0, e = 0;
+    for (int n = 0; std::getline(in, line); ++n) {
+      if (n == r["start"]["line"]) b = off + r["start"]["character"].get<size_t>();
+      if (n == r["end"]["line"]) e = off + r["end"]["character"].get<size_t>();
+      off += line.size() + 1;
+    }
+    if (r["end"]["line"].get<size_t>() >= 5) e = messy.size();
+    applied = messy.substr(0, b) + edits[0]["newText"].get<std::string>() + messy.substr(e);
+  }
+  run(std::string(BRAID_EXE) + " fmt " + (ws_ / "messy.braid").string() + " 2>/dev/null");
+  EXPECT_EQ(applied, slurp(ws_ / "messy.braid"));
+  // Formatted already: no edits. A syntax error: an error response, not a guess.
+  client_->notify("textDocument/didChange", {{"textDocument", {{"uri", uri}, {"version", 2}}},
+                                             {"contentChanges", json::array({{{"text", applied}}})}});
+  EXPECT_TRUE(result("textDocument/formatting", {{"textDocument", {{"uri", uri}}}, {"options", json::object()}}).empty());
+  client_->notify("textDocument/didChange", {{"textDocument", {{"uri", uri}, {"version", 3}}},
+                                             {"contentChanges", json::array({{{"text", "rule { {"}}})}});
+  json bad = client_->request("textDocument/formatting", {{"textDocument", {{"uri", uri}}}, {"options", json::object()}});
+  ASSERT_TRUE(bad.contains("error")) << bad.dump();
+  EXPECT_EQ(bad["error"]["code"], -32803);
+}
+
+TEST_F(LspTest, DocumentAndWorkspaceSymbols) {
+  initialize();
+  std::string session = uri_of(ws_ / "session.braid");
+  open(session, kSession);
+  json syms = result("textDocument/documentSymbol", {{"textDocument", {{"uri", session}}}});
+  ASSERT_EQ(syms.size(), 1u);
+  EXPECT_EQ(syms[0]["name"], "acme.recon_then_admin");
+  EXPECT_EQ(syms[0]["detail"], "Discovery calls, then an administrator policy");
+  ASSERT_EQ(syms[0]["children"].size(), 3u);
+  EXPECT_EQ(syms[0]["children"][0]["name"], "recon");
+  EXPECT_EQ(syms[0]["children"][1]["name"], "admin");
+  EXPECT_EQ(syms[0]["children"][2]["name"], "test quiet");
+  json ws = result("workspace/symbol", {{"query", "ACME."}});
+  std::set<std::string> names;
+  for (const json& s : ws) names.insert(s["name"].get<std::string>());
+  EXPECT_EQ(names, (std::set<std::string>{"acme.admin_arns", "acme.is_admin_attach", "acme.admin_attached",
+                                          "acme.recon_then_admin"}));
+  json cloudtrail = result("workspace/symbol", {{"query", "aws.cloudtrail"}});
+  ASSERT_FALSE(cloudtrail.empty());
+}
+
+// An edit to a shared list re-checks the files that use it, open or not; a broken file stops nothing.
+TEST_F(LspTest, SharedEditsRecheckDependentsAndBrokenFilesStopNothing) {
+  initialize();
+  std::string lists = uri_of(ws_ / "lists.braid");
+  std::string good = uri_of(ws_ / "good.braid");
+  std::string session = uri_of(ws_ / "session.braid");
+  open(lists, kLists);
+  client_->diagnostics(lists);
+  std::string renamed = kLists;
+  renamed.replace(renamed.find("macro acme.is_admin_attach"), 26, "macro acme.is_admin_attached");
+  client_->notify("textDocument/didChange", {{"textDocument", {{"uri", lists}, {"version", 2}}},
+                                             {"contentChanges", json::array({{{"text", renamed}}})}});
+  auto g = client_->diagnostics(good);
+  ASSERT_TRUE(g) << "good.braid (not open) was not re-checked";
+  ASSERT_FALSE(g->empty());
+  EXPECT_EQ((*g)[0]["code"], "BRD0101") << g->dump();
+  auto s = client_->diagnostics(session);
+  ASSERT_TRUE(s);
+  EXPECT_FALSE(s->empty());
+
+  // lists.braid now has a syntax error after the macro: its list and macro still count, so the rule files are
+  // clean again once the name is back, and the broken file reports its syntax error alone.
+  std::string broken = kLists;
+  broken += "\nlist acme.broken = [\"a\",\n";
+  client_->notify("textDocument/didChange", {{"textDocument", {{"uri", lists}, {"version", 3}}},
+                                             {"contentChanges", json::array({{{"text", broken}}})}});
+  auto lb = client_->diagnostics(lists);
+  ASSERT_TRUE(lb);
+  ASSERT_FALSE(lb->empty());
+  EXPECT_LT((*lb)[0]["code"].get<std::string>(), "BRD0100") << lb->dump();
+  auto g2 = client_->diagnostics(good);
+  ASSERT_TRUE(g2);
+  EXPECT_TRUE(g2->empty()) << g2->dump();
+
+  // A broken rule file next to a good one: the good one is still checked.
+  std::string typo = uri_of(ws_ / "typo.braid");
+  open(uri_of(ws_ / "broken_rule.braid"), "rule acme.half { title \"x\" when ==\n");
+  open(typo, kTypo);
+  auto t = client_->diagnostics(typo);
+  ASSERT_TRUE(t);
+  ASSERT_EQ(t->size(), 1u) << t->dump();
+  EXPECT_EQ((*t)[0]["code"], "BRD0301");
+}
+
+TEST_F(LspTest, BadInputGetsErrorsNotCrashes) {
+  // Before initialize: ServerNotInitialized.
+  json early = client_->request("textDocument/hover", pos_params("file:///x.braid", 0, 0));
+  EXPECT_EQ(early["error"]["code"], -32002) << early.dump();
+  initialize();
+  // Malformed JSON: a parse error with a null id.
+  client_->send_raw("Content-Length: 9\r\n\r\n{\"jsonrpc");
+  auto parse = client_->next_response();
+  ASSERT_TRUE(parse);
+  EXPECT_EQ((*parse)["error"]["code"], -32700);
+  EXPECT_TRUE((*parse)["id"].is_null());
+  // A header without Content-Length.
+  client_->send_raw("Content-Type: x\r\n\r\n");
+  auto header = client_->next_response();
+  ASSERT_TRUE(header);
+  EXPECT_EQ((*header)["error"]["code"], -32700);
+  // Not an object; no method.
+  client_->send_raw("Content-Length: 2\r\n\r\n[]");
+  auto arr = client_->next_response();
+  ASSERT_TRUE(arr);
+  EXPECT_EQ((*arr)["error"]["code"], -32600);
+  client_->send({{"jsonrpc", "2.0"}, {"id", 77}});
+  json nomethod = client_->response(77);
+  EXPECT_EQ(nomethod["error"]["code"], -32600);
+  // Unknown method: MethodNotFound; an unknown notification: ignored.
+  EXPECT_EQ(client_->request("textDocument/teleport", json::object())["error"]["code"], -32601);
+  client_->notify("acme/unknownNotification", {{"x", 1}});
+  // Bad params: missing fields, wrong types, unknown or non-file documents.
+  EXPECT_EQ(client_->request("textDocument/hover", json::object())["error"]["code"], -32602);
+  EXPECT_EQ(client_->request("textDocument/hover", {{"textDocument", {{"uri", 5}}}})["error"]["code"], -32602);
+  EXPECT_EQ(client_->request("textDocument/hover", pos_params("file:///nowhere/x.braid", 0, 0))["error"]["code"], -32602);
+  EXPECT_EQ(client_->request("textDocument/completion", pos_params("http://example.com/%zz", 0, 0))["error"]["code"],
+            -32602);
+  EXPECT_EQ(client_->request("textDocument/hover", {{"textDocument", {{"uri", uri_of(ws_ / "good.braid")}}},
+                                                    {"position", {{"line", "x"}}}})["error"]["code"],
+            -32602);
+  EXPECT_EQ(client_->request("initialize", json::object())["error"]["code"], -32600);  // twice
+  // A document with a strange URI still works (it is not a file).
+  open("untitled:Untitled-1", kTypo);
+  auto d = client_->diagnostics("untitled:Untitled-1");
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->size(), 1u);
+  // Positions past the end are clamped.
+  json far = client_->request("textDocument/completion", pos_params("untitled:Untitled-1", 999, 999));
+  EXPECT_TRUE(far.contains("result")) << far.dump();
+  // Still alive and well.
+  json syms = client_->request("workspace/symbol", {{"query", "admin"}});
+  EXPECT_TRUE(syms.contains("result"));
+  EXPECT_EQ(client_->request("shutdown", nullptr)["result"], nullptr);
+  EXPECT_EQ(client_->request("workspace/symbol", {{"query", "x"}})["error"]["code"], -32600);
+  client_->notify("exit", nullptr);
+  EXPECT_EQ(client_->wait_exit(), 0);
+}
+
+TEST_F(LspTest, ExitWithoutShutdownIsAnError) {
+  initialize();
+  client_->notify("exit", nullptr);
+  EXPECT_EQ(client_->wait_exit(), 1);
+}
+
+TEST_F(LspTest, EndOfInputEndsTheServer) {
+  initialize();
+  client_->close_input();
+  EXPECT_EQ(client_->wait_exit(), 1);
+}
+
+TEST_F(LspTest, VirtualStdlibDocuments) {
+  json r = client_->request("initialize", {{"processId", nullptr},
+                                           {"rootUri", uri_of(ws_)},
+                                           {"initializationOptions", {{"stdlibScheme", "braid-stdlib"}}},
+                                           {"capabilities", json::object()}});
+  ASSERT_TRUE(r.contains("result"));
+  std::string good = uri_of(ws_ / "good.braid");
+  open(good, kGood);
+  json src = result("textDocument/definition", pos_params(good, 4, 12));
+  EXPECT_EQ(src["uri"], "braid-stdlib:/aws/cloudtrail.braid");
+  json text = result("braid/stdlibText", {{"textDocument", {{"uri", "braid-stdlib:/aws/cloudtrail.braid"}}}});
+  EXPECT_NE(text.get<std::string>().find("source aws.cloudtrail {"), std::string::npos);
+  // Hover works inside a stdlib document too.
+  json h = result("textDocument/hover", pos_params("braid-stdlib:/aws/cloudtrail.braid", 19, 25));
+  EXPECT_FALSE(h.is_null());
+}
+
+}  // namespace
+}  // namespace braid::lsptest
