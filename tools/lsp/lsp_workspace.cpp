@@ -222,7 +222,8 @@ void Workspace::check_unit(const std::set<FileId>& targets, std::vector<Document
     DiagnosticSink sorted;
     for (Diagnostic& d : diags) sorted.add(std::move(d));
     sorted.sort();
-    if (!doc.published || !same(sorted.all(), doc.diags)) {
+    // An open file is always published after a re-check (its version moved on); others when they changed.
+    if (!doc.published || doc.open || !same(sorted.all(), doc.diags)) {
       doc.diags = sorted.all();
       doc.published = false;
       changed.push_back(&doc);
