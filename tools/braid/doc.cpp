@@ -5,6 +5,12 @@
 // `braid run`). Rules that alerted on benign traffic are listed again below the tables with their
 // `false_positives` text, which is where a rule justifies such alerts. The output depends only on the rules and the
 // alerts file, never on the clock or the directory order, so a test can regenerate it and diff it.
+//
+// ATT&CK coverage: the document ends with the techniques the enabled rules list (each with its number of rules and
+// their ids) and the tactics; --attack-layer FILE also writes that coverage as a MITRE ATT&CK Navigator layer
+// (JSON, layer format 4.5, https://github.com/mitre-attack/attack-navigator/blob/master/layers/LAYERFORMATv4_5.md):
+// one technique object per technique or sub-technique id, scored by its number of rules, the rule ids in its
+// comment. Tactic ids (TA....) are not techniques in that format, so only the Markdown lists them.
 #include <unistd.h>
 
 #include <algorithm>
@@ -62,6 +68,7 @@ std::string join(const std::vector<std::string>& v, std::string_view sep) {
 
 struct Row {
   std::string provider, id, title, severity, attack, scope, sources, false_positives;
+  std::vector<std::string> attack_ids;
   size_t tests = 0;
   bool enabled = true;
 };
@@ -90,6 +97,159 @@ bool count_alerts(const std::string& path, std::map<std::string, size_t>& counts
     ++total;
   }
   return true;
+}
+
+// "T1234" or "T1234.567": a technique or sub-technique id, as the Navigator layer wants it.
+bool is_technique_id(std::string_view id) {
+  auto digits = [&](size_t from, size_t n) {
+    for (size_t i = from; i < from + n; ++i) {
+      if (i >= id.size() || id[i] < '0' || id[i] > '9') return false;
+    }
+    return true;
+  };
+  if (id.size() == 5) return id[0] == 'T' && digits(1, 4);
+  if (id.size() == 9) return id[0] == 'T' && digits(1, 4) && id[5] == '.' && digits(6, 3);
+  return false;
+}
+
+bool is_tactic_id(std::string_view id) {
+  return id.size() == 6 && id.substr(0, 2) == "TA" &&
+         std::all_of(id.begin() + 2, id.end(), [](char ch) { return ch >= '0' && ch <= '9'; });
+}
+
+// ATT&CK id -> the ids of the enabled rules that list it (sorted, each rule once), in id order.
+using Coverage = std::map<std::string, std::vector<std::string>>;
+Coverage attack_coverage(const std::vector<Row>& rows, bool tactics) {
+  Coverage c;
+  for (const Row& r : rows) {
+    if (!r.enabled) continue;
+    for (const std::string& id : r.attack_ids) {
+      if (tactics ? !is_tactic_id(id) : !is_technique_id(id)) continue;
+      auto& ids = c[id];
+      if (std::find(ids.begin(), ids.end(), r.id) == ids.end()) ids.push_back(r.id);
+    }
+  }
+  for (auto& [id, ids] : c) std::sort(ids.begin(), ids.end());
+  return c;
+}
+
+constexpr const char* kTacticNames[][2] = {
+    {"TA0001", "Initial Access"},     {"TA0002", "Execution"},          {"TA0003", "Persistence"},
+    {"TA0004", "Privilege Escalation"}, {"TA0005", "Defense Evasion"},  {"TA0006", "Credential Access"},
+    {"TA0007", "Discovery"},          {"TA0008", "Lateral Movement"},   {"TA0009", "Collection"},
+    {"TA0010", "Exfiltration"},       {"TA0011", "Command and Control"}, {"TA0040", "Impact"},
+    {"TA0042", "Resource Development"}, {"TA0043", "Reconnaissance"},
+};
+
+std::string tactic_name(const std::string& id) {
+  for (const auto& t : kTacticNames) {
+    if (id == t[0]) return t[1];
+  }
+  return "";
+}
+
+// The Navigator layer (format 4.5) for the technique coverage. `paths` and the rule count go in the description.
+std::string navigator_layer(const Coverage& techniques, size_t enabled_rules, const std::vector<std::string>& paths) {
+  using json::Value;
+  auto str = [](std::string s) {
+    Value v;
+    v.kind = Value::Kind::String;
+    v.text = std::move(s);
+    return v;
+  };
+  auto num = [](size_t n) {
+    Value v;
+    v.kind = Value::Kind::Number;
+    v.text = std::to_string(n);
+    return v;
+  };
+  auto boolean = [](bool b) {
+    Value v;
+    v.kind = Value::Kind::Bool;
+    v.boolean = b;
+    return v;
+  };
+  auto object = [](std::vector<std::pair<std::string, Value>> members) {
+    Value v;
+    v.kind = Value::Kind::Object;
+    v.members = std::move(members);
+    return v;
+  };
+  auto array = [](std::vector<Value> items) {
+    Value v;
+    v.kind = Value::Kind::Array;
+    v.items = std::move(items);
+    return v;
+  };
+
+  size_t max_score = 1;
+  for (const auto& [id, ids] : techniques) max_score = std::max(max_score, ids.size());
+  std::vector<Value> techs;
+  for (const auto& [id, ids] : techniques) {
+    // A technique whose sub-techniques are scored too opens on them by default.
+    bool has_sub = false;
+    if (id.size() == 5) {
+      auto next = techniques.upper_bound(id);
+      has_sub = next != techniques.end() && next->first.rfind(id + ".", 0) == 0;
+    }
+    std::vector<std::pair<std::string, Value>> m = {
+        {"techniqueID", str(id)},
+        {"score", num(ids.size())},
+        {"comment", str(join(ids, ", "))},
+        {"enabled", boolean(true)},
+    };
+    if (has_sub) m.emplace_back("showSubtechniques", boolean(true));
+    techs.push_back(object(std::move(m)));
+  }
+  Value layer = object({
+      {"name", str("Braid rules: ATT&CK coverage")},
+      {"versions", object({{"attack", str("16")}, {"navigator", str("5.1.0")}, {"layer", str("4.5")}})},
+      {"domain", str("enterprise-attack")},
+      {"description",
+       str(fmt::format("The ATT&CK techniques and sub-techniques listed by the {} enabled rules of `braid doc {}`. "
+                       "Score: the number of rules that list the technique; comment: their ids. Generated by braid "
+                       "doc --attack-layer; tactic ids are not techniques and are left out.",
+                       enabled_rules, join(paths, " ")))},
+      {"sorting", num(3)},
+      {"layout", object({{"layout", str("side")},
+                         {"showID", boolean(true)},
+                         {"showName", boolean(true)},
+                         {"showAggregateScores", boolean(false)},
+                         {"countUnscored", boolean(false)},
+                         {"aggregateFunction", str("sum")},
+                         {"expandedSubtechniques", str("annotated")}})},
+      {"hideDisabled", boolean(false)},
+      {"techniques", array(std::move(techs))},
+      {"gradient", object({{"colors", array({str("#e8f1fb"), str("#1f6fc5")})},
+                           {"minValue", num(0)},
+                           {"maxValue", num(max_score)}})},
+      {"legendItems", array({object({{"label", str("listed by 1 rule")}, {"color", str("#e8f1fb")}}),
+                             object({{"label", str(fmt::format("listed by {} rules", max_score))},
+                                     {"color", str("#1f6fc5")}})})},
+      {"showTacticRowBackground", boolean(false)},
+      {"tacticRowBackground", str("#dddddd")},
+      {"selectTechniquesAcrossTactics", boolean(true)},
+      {"selectSubtechniquesWithParent", boolean(false)},
+      {"selectVisibleTechniques", boolean(false)},
+      {"metadata", array({object({{"name", str("generator")}, {"value", str("braid doc")}}),
+                          object({{"name", str("rules")}, {"value", str(std::to_string(enabled_rules))}})})},
+  });
+  return json::print(layer, 2) + "\n";
+}
+
+// Writes `text` to `path`; false after printing the reason.
+bool write_text(const std::string& path, const std::string& text) {
+  FILE* f = std::fopen(path.c_str(), "wb");
+  if (!f) {
+    err(fmt::format("braid: error[BRD0901]: cannot write `{}`: {}\n", sanitize_utf8(path), std::strerror(errno)));
+    return false;
+  }
+  bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size();
+  ok = (std::fclose(f) == 0) && ok;
+  if (!ok) {
+    err(fmt::format("braid: error[BRD0901]: cannot write `{}`: {}\n", sanitize_utf8(path), std::strerror(errno)));
+  }
+  return ok;
 }
 
 }  // namespace
@@ -130,6 +290,7 @@ int run_doc(const DocOptions& o) {
     r.title = rule.meta.title;
     r.severity = std::string(ir::severity_name(rule.meta.severity));
     r.attack = join(rule.meta.attack, ", ");
+    r.attack_ids = rule.meta.attack;
     r.scope = std::string(ir::scope_name(rule.scope));
     std::vector<std::string> sources;
     for (uint32_t s : rule.sources) sources.push_back(prog.sources[s].name);
@@ -233,23 +394,50 @@ int run_doc(const DocOptions& o) {
     }
     d += "\n";
   }
+  // ATT&CK coverage, from the enabled rules' `attack` metadata.
+  const Coverage techniques = attack_coverage(rows, false);
+  const Coverage tactics = attack_coverage(rows, true);
+  size_t enabled_rules = 0, unmapped = 0;
+  for (const Row& r : rows) {
+    if (!r.enabled) continue;
+    ++enabled_rules;
+    if (std::none_of(r.attack_ids.begin(), r.attack_ids.end(), [](const std::string& id) { return is_technique_id(id); })) {
+      ++unmapped;
+    }
+  }
+  d += "## ATT&CK coverage\n\n";
+  d += fmt::format(
+      "The {} techniques and sub-techniques that the {} enabled rules list in their `attack` metadata, each with the "
+      "number of rules that list it (a rule that lists a sub-technique counts for the sub-technique, not for its "
+      "parent). Enabled rules that list no technique: {}.",
+      techniques.size(), enabled_rules, unmapped);
+  if (!o.attack_layer.empty()) {
+    std::string base = o.attack_layer.substr(o.attack_layer.find_last_of('/') + 1);
+    d += fmt::format(" The same coverage, as a MITRE ATT&CK Navigator layer (layer format 4.5, the score of each "
+                     "technique its number of rules and its comment their ids), is [{}]({}), written by `braid doc "
+                     "--attack-layer`.",
+                     base, base);
+  }
+  d += "\n\n| technique | rules | rule ids |\n| --- | ---: | --- |\n";
+  for (const auto& [id, ids] : techniques) {
+    std::vector<std::string> quoted;
+    for (const std::string& r : ids) quoted.push_back("`" + r + "`");
+    d += fmt::format("| {} | {} | {} |\n", id, ids.size(), join(quoted, ", "));
+  }
+  d += "\nBy tactic (the `TA` ids the rules list):\n\n| tactic | name | rules |\n| --- | --- | ---: |\n";
+  for (const auto& [id, ids] : tactics) d += fmt::format("| {} | {} | {} |\n", id, tactic_name(id), ids.size());
+  d += "\n";
   while (d.size() >= 2 && d[d.size() - 1] == '\n' && d[d.size() - 2] == '\n') d.pop_back();
 
+  if (!o.attack_layer.empty()) {
+    if (!write_text(o.attack_layer, navigator_layer(techniques, enabled_rules, o.paths))) return kExitUsage;
+    err(fmt::format("wrote {} ({} techniques)\n", o.attack_layer, techniques.size()));
+  }
   if (o.output.empty() || o.output == "-") {
     out(d);
     return kExitClean;
   }
-  FILE* f = std::fopen(o.output.c_str(), "wb");
-  if (!f) {
-    err(fmt::format("braid: error[BRD0901]: cannot write `{}`: {}\n", sanitize_utf8(o.output), std::strerror(errno)));
-    return kExitUsage;
-  }
-  bool ok = std::fwrite(d.data(), 1, d.size(), f) == d.size();
-  ok = (std::fclose(f) == 0) && ok;
-  if (!ok) {
-    err(fmt::format("braid: error[BRD0901]: cannot write `{}`: {}\n", sanitize_utf8(o.output), std::strerror(errno)));
-    return kExitUsage;
-  }
+  if (!write_text(o.output, d)) return kExitUsage;
   err(fmt::format("wrote {} ({} rules)\n", o.output, rows.size()));
   return kExitClean;
 }

@@ -504,6 +504,9 @@ int run(int argc, char** argv) {
       ->type_name("FILE");
   docc->add_option("--benign-command", doc_opts.benign_command, "How the --benign file was made (quoted in the output)")
       ->type_name("TEXT");
+  docc->add_option("--attack-layer", doc_opts.attack_layer,
+                   "Also write the ATT&CK coverage as a MITRE ATT&CK Navigator layer (JSON, layer format 4.5)")
+      ->type_name("FILE");
   docc->footer(kExitCodesHelp);
 
   LspOptions lsp_opts;

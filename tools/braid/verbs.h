@@ -64,6 +64,7 @@ struct DocOptions {
   std::string output;               // -o (empty: stdout)
   std::string benign;               // --benign: alerts (NDJSON from `braid run`) over a benign stream
   std::string benign_command;       // --benign-command: how that file was made, quoted in the document
+  std::string attack_layer;         // --attack-layer: also write the ATT&CK Navigator layer (JSON) there
   std::string color = "auto";
 };
 int run_doc(const DocOptions& o);  // doc.cpp
