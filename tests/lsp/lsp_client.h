@@ -127,6 +127,14 @@ class Client {
     if (!p) return std::nullopt;
     return (*p)["diagnostics"];
   }
+  // The diagnostics published for version `version` of the open document `uri`.
+  std::optional<json> diagnostics_of_version(const std::string& uri, int version, int timeout_ms = kTimeout) {
+    auto p = wait_notification("textDocument/publishDiagnostics", [&](const json& params) {
+      return params.value("uri", "") == uri && params.value("version", -1) == version;
+    }, timeout_ms);
+    if (!p) return std::nullopt;
+    return (*p)["diagnostics"];
+  }
   // Any message, or nullopt when none arrives within the time.
   std::optional<json> read(long timeout_ms) {
     for (;;) {

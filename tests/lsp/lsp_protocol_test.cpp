@@ -212,7 +212,7 @@ TEST_F(LspTest, DiagnosticsOnOpenWithFixItAndCodeAction) {
   client_->notify("textDocument/didChange",
                   {{"textDocument", {{"uri", uri}, {"version", 2}}},
                    {"contentChanges", json::array({{{"range", edits[0]["range"]}, {"text", "eventName"}}})}});
-  auto after = client_->diagnostics(uri);
+  auto after = client_->diagnostics_of_version(uri, 2);
   ASSERT_TRUE(after);
   EXPECT_TRUE(after->empty()) << after->dump();
 }
@@ -513,7 +513,7 @@ TEST_F(LspTest, SharedEditsRecheckDependentsAndBrokenFilesStopNothing) {
   broken += "\nlist acme.broken = [\"a\",\n";
   client_->notify("textDocument/didChange", {{"textDocument", {{"uri", lists}, {"version", 3}}},
                                              {"contentChanges", json::array({{{"text", broken}}})}});
-  auto lb = client_->diagnostics(lists);
+  auto lb = client_->diagnostics_of_version(lists, 3);
   ASSERT_TRUE(lb);
   ASSERT_FALSE(lb->empty());
   EXPECT_LT((*lb)[0]["code"].get<std::string>(), "BRD0100") << lb->dump();
