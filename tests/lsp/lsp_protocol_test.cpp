@@ -531,6 +531,37 @@ TEST_F(LspTest, SharedEditsRecheckDependentsAndBrokenFilesStopNothing) {
   EXPECT_EQ((*t)[0]["code"], "BRD0301");
 }
 
+// A rule id declared in two rule files: the re-check of one file cannot see it; saving re-checks everything, and
+// the duplicate is reported where `braid check` reports it (the second file in path order).
+TEST_F(LspTest, SaveFindsRuleIdsDuplicatedAcrossFiles) {
+  initialize();
+  std::string dup = uri_of(ws_ / "a_dup.braid");
+  std::string good = uri_of(ws_ / "good.braid");
+  write(ws_ / "a_dup.braid", kGood);
+  open(dup, kGood);
+  auto first = client_->diagnostics(dup);
+  ASSERT_TRUE(first);
+  EXPECT_TRUE(first->empty()) << first->dump();
+  client_->notify("textDocument/didSave", {{"textDocument", {{"uri", dup}}}});
+  auto g = client_->diagnostics(good);
+  ASSERT_TRUE(g);
+  ASSERT_FALSE(g->empty());
+  EXPECT_EQ((*g)[0]["code"], "BRD0102") << g->dump();
+  std::string cli = run("cd " + ws_.string() + " && " + BRAID_EXE + " check . 2>&1");
+  EXPECT_NE(cli.find("good.braid:1:6: error[BRD0102]"), std::string::npos) << cli;
+}
+
+// A workspace that holds a copy of the stdlib (this repository's root) does not declare its names twice.
+TEST_F(LspTest, StdlibCopiesInTheWorkspaceAreSkipped) {
+  fs::create_directories(ws_ / "stdlib" / "aws");
+  fs::copy_file(fs::path(BRAID_SOURCE_DIR) / "stdlib" / "aws" / "cloudtrail.braid", ws_ / "stdlib" / "aws" / "cloudtrail.braid");
+  initialize();
+  json syms = result("workspace/symbol", {{"query", "aws.cloudtrail"}});
+  size_t n = 0;
+  for (const json& s : syms) n += s["name"] == "aws.cloudtrail";
+  EXPECT_EQ(n, 1u) << syms.dump();
+}
+
 TEST_F(LspTest, BadInputGetsErrorsNotCrashes) {
   // Before initialize: ServerNotInitialized.
   json early = client_->request("textDocument/hover", pos_params("file:///x.braid", 0, 0));

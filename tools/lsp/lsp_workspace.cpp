@@ -56,6 +56,14 @@ void Workspace::load_folder(const std::string& dir) {
   for (const std::string& path : find_braid_files({root.lexically_normal().string()}, ignored)) {
     std::string uri = path_to_uri(path);
     if (by_uri_.count(uri)) continue;
+    // A copy of the stdlib (this repository's stdlib/): the embedded one is what braid checks with, and a copy
+    // would declare every name twice.
+    bool stdlib_copy = false;
+    for (const StdlibFile& f : stdlib_files()) {
+      std::string tail = "/stdlib/" + std::string(f.path);
+      stdlib_copy = stdlib_copy || (path.size() > tail.size() && path.compare(path.size() - tail.size(), tail.size(), tail) == 0);
+    }
+    if (stdlib_copy) continue;
     std::string text, error;
     if (!read_file(path, text, error)) continue;
     set_text(uri, path, std::move(text));
@@ -178,9 +186,17 @@ void Workspace::check_unit(const std::set<FileId>& targets, std::vector<Document
   // names is checked with the whole workspace.
   bool whole = false;
   for (FileId f : targets) whole = whole || !docs_[f]->shared.empty();
+  // The stdlib first, then the user's files sorted by path, as the driver orders them (the second of two
+  // declarations with one name is the one reported).
+  std::vector<const Document*> order;
+  for (const auto& doc : docs_) order.push_back(doc.get());
+  std::stable_sort(order.begin(), order.end(), [&](const Document* a, const Document* b) {
+    if (a->stdlib != b->stdlib) return a->stdlib;
+    return !a->stdlib && sm_.file(a->file).path() < sm_.file(b->file).path();
+  });
   for (int pass = 0; pass < 2 && !unit_targets.empty(); ++pass) {
     std::vector<const ast::File*> files;
-    for (const auto& doc : docs_) {
+    for (const Document* doc : order) {
       bool target = unit_targets.count(doc->file) != 0 || (whole && pass == 0);
       if (doc->stdlib || !doc->shared.empty() || (target && !doc->broken)) files.push_back(&doc->ast);
     }
