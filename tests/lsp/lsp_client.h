@@ -62,7 +62,7 @@ class Client {
     }
   }
   void send(const json& msg) {
-    std::string body = msg.dump();
+    std::string body = msg.dump(-1, ' ', false, json::error_handler_t::replace);
     send_raw("Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body);
   }
   void notify(const std::string& method, const json& params) {

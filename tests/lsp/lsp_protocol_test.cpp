@@ -2,6 +2,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -562,6 +563,47 @@ TEST_F(LspTest, StdlibCopiesInTheWorkspaceAreSkipped) {
   EXPECT_EQ(n, 1u) << syms.dump();
 }
 
+// Every .braid file of the repository (the fuzz corpus and the syntax-error cases included), opened, then asked
+// for symbols, formatting, and hover, completion, definition and references at a few places: every request gets a
+// result or a JSON-RPC error, and the server lives on.
+TEST_F(LspTest, SurvivesEveryRepositoryFile) {
+  initialize();
+  std::vector<fs::path> files;
+  for (const char* dir : {"rules", "stdlib", "tests", "editors"}) {
+    for (auto& e : fs::recursive_directory_iterator(fs::path(BRAID_SOURCE_DIR) / dir)) {
+      if (e.path().extension() == ".braid") files.push_back(e.path());
+    }
+  }
+  ASSERT_GT(files.size(), 100u);
+  std::sort(files.begin(), files.end());
+  size_t requests = 0;
+  for (const fs::path& f : files) {
+    std::string text = slurp(f), uri = uri_of(f);
+    open(uri, text);
+    int lines = static_cast<int>(std::count(text.begin(), text.end(), '\n')) + 1;
+    std::vector<int> ids;
+    ids.push_back(client_->send_request("textDocument/documentSymbol", {{"textDocument", {{"uri", uri}}}}));
+    ids.push_back(client_->send_request("textDocument/formatting", {{"textDocument", {{"uri", uri}}}, {"options", json::object()}}));
+    for (int k = 1; k <= 3; ++k) {
+      int line = lines * k / 4, character = 4 * k + 2;
+      for (const char* m : {"textDocument/hover", "textDocument/completion", "textDocument/definition"}) {
+        ids.push_back(client_->send_request(m, pos_params(uri, line, character)));
+      }
+      json refs = pos_params(uri, line, character);
+      refs["context"] = {{"includeDeclaration", true}};
+      ids.push_back(client_->send_request("textDocument/references", refs));
+    }
+    for (int id : ids) {
+      json r = client_->response(id);
+      ++requests;
+      ASSERT_TRUE(r.contains("result") || (r.contains("error") && r["error"]["code"] == -32803)) << f << " " << r.dump();
+    }
+    client_->notify("textDocument/didClose", {{"textDocument", {{"uri", uri}}}});
+  }
+  EXPECT_GT(requests, 1000u);
+  EXPECT_EQ(client_->request("shutdown", nullptr)["result"], nullptr);
+}
+
 TEST_F(LspTest, BadInputGetsErrorsNotCrashes) {
   // Before initialize: ServerNotInitialized.
   json early = client_->request("textDocument/hover", pos_params("file:///x.braid", 0, 0));
@@ -573,6 +615,12 @@ TEST_F(LspTest, BadInputGetsErrorsNotCrashes) {
   ASSERT_TRUE(parse);
   EXPECT_EQ((*parse)["error"]["code"], -32700);
   EXPECT_TRUE((*parse)["id"].is_null());
+  // Invalid UTF-8 inside the JSON text: a parse error too.
+  std::string bad_utf8 = "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"x\xff\"}";
+  client_->send_raw("Content-Length: " + std::to_string(bad_utf8.size()) + "\r\n\r\n" + bad_utf8);
+  auto utf8 = client_->next_response();
+  ASSERT_TRUE(utf8);
+  EXPECT_EQ((*utf8)["error"]["code"], -32700);
   // A header without Content-Length.
   client_->send_raw("Content-Type: x\r\n\r\n");
   auto header = client_->next_response();
