@@ -270,3 +270,29 @@ TEST(AttackLayer, ValidatorRejectsLayersOutsideTheFormat) {
     rejected(v, "an undocumented top-level property");
   }
 }
+
+// docs/coverage.md names rules by id: each must be a shipped rule, unless marked *planned* (then it must not exist
+// yet, so that the mark is removed when the rule lands).
+TEST(CoverageReview, NamesShippedRules) {
+  const std::string text = slurp(kSrc + "/docs/coverage.md");
+  ASSERT_FALSE(text.empty()) << "docs/coverage.md is missing";
+  auto comp = braid::compile({kSrc + "/rules"});
+  ASSERT_TRUE(comp->program);
+  std::set<std::string> shipped;
+  for (const auto& r : comp->program->rules) shipped.insert(r.id);
+
+  static const std::regex id_re("`((aws|okta|entra|gcp|github|vault)\\.[a-z_]+\\.[a-z0-9_]+)`( \\(\\*planned\\*\\))?");
+  size_t named = 0, planned = 0;
+  for (auto it = std::sregex_iterator(text.begin(), text.end(), id_re); it != std::sregex_iterator(); ++it) {
+    const std::string id = (*it)[1].str();
+    if ((*it)[3].matched) {
+      ++planned;
+      EXPECT_FALSE(shipped.count(id)) << id << " is shipped now: remove its *planned* mark in docs/coverage.md";
+    } else {
+      ++named;
+      EXPECT_TRUE(shipped.count(id)) << "docs/coverage.md names " << id << ", which is not a shipped rule";
+    }
+  }
+  EXPECT_GT(named, 50u) << "docs/coverage.md should name the rules it reviews";
+  EXPECT_EQ(planned, 1u) << "one planned rule (the blocked trust-policy rule)";
+}
