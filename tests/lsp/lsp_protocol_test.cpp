@@ -339,6 +339,20 @@ TEST_F(LspTest, CompletionOfStepsAttributesSeveritiesAttackAndClauses) {
   json attack = result("textDocument/completion", pos_params(uri, 5, 9));
   EXPECT_TRUE(labels(attack).count("T1087.004")) << attack.dump();
   EXPECT_TRUE(labels(attack).count("TA0004"));
+  // After `source`, sources only; after `in`, lists only.
+  std::string more = kSession;
+  more.replace(more.find("  source aws.cloudtrail"), 22, "  source \n  source aws.cloudtrail");
+  more.replace(more.find("step recon = eventName startswith"), 33, "step recon = eventName in  and eventName startswith");
+  client_->notify("textDocument/didChange", {{"textDocument", {{"uri", uri}, {"version", 3}}},
+                                             {"contentChanges", json::array({{{"text", more}}})}});
+  json sources = result("textDocument/completion", pos_params(uri, 4, 9));
+  EXPECT_TRUE(labels(sources).count("aws.cloudtrail")) << sources.dump();
+  EXPECT_TRUE(labels(sources).count("okta.system"));
+  EXPECT_FALSE(labels(sources).count("acme.admin_arns"));
+  json lists = result("textDocument/completion", pos_params(uri, 7, 30));
+  EXPECT_TRUE(labels(lists).count("acme.admin_arns")) << lists.dump();
+  EXPECT_FALSE(labels(lists).count("acme.is_admin_attach"));
+  EXPECT_FALSE(labels(lists).count("eventName"));
   // A clause keyword at the start of a rule line.
   json clause = result("textDocument/completion", pos_params(uri, 1, 2));
   EXPECT_TRUE(labels(clause).count("description")) << clause.dump();
