@@ -22,11 +22,13 @@
 #include <chrono>
 #include <cstdio>
 #include <map>
+#include <unordered_map>
 #include <set>
 #include <stdexcept>
 
 #include "codegen/helper_abi.h"
 #include "ir/match_plan.h"
+#include "ir/same_expr.h"
 
 namespace braid::codegen {
 
@@ -123,8 +125,12 @@ class Lowerer {
     llvm::AllocaInst* count = entry_alloca(i32);
     B.CreateStore(B.getInt32(0), count);
     auto run = [&](const std::vector<uint32_t>& ids) {
+      // Equal predicates share one function (lower_program): call it once per list, reuse its answer. (Equal
+      // predicates have equal discriminators, so they are always in the same list.)
+      std::map<llvm::Function*, llvm::Value*> answered;
       for (uint32_t id : ids) {
-        llvm::Value* hit = B.CreateCall(preds[id], {frame_});
+        llvm::Value*& hit = answered[preds[id]];
+        if (!hit) hit = B.CreateCall(preds[id], {frame_});
         auto* yes = llvm::BasicBlock::Create(C, "hit", fn);
         auto* next = llvm::BasicBlock::Create(C, "next", fn);
         B.CreateCondBr(hit, yes, next);
@@ -694,10 +700,24 @@ CodegenResult lower_program(const ir::Program& program) {
   for (uint32_t s = 0; s < program.sources.size(); ++s) {
     const ir::SourcePlan& sp = plan.sources[s];
     std::vector<llvm::Function*> preds;
+    std::unordered_map<uint64_t, std::vector<uint32_t>> by_hash;  // expr_hash -> predicates lowered
     for (uint32_t k = 0; k < sp.predicates.size(); ++k) {
       const ir::Predicate& pr = sp.predicates[k];
       const std::string& rule = program.rules[pr.rule].id;
       what = "rule `" + rule + "`";
+      // A predicate equal to one already lowered (the same step in many rules) reuses its function.
+      auto& same_hash = by_hash[ir::expr_hash(program, pr.node)];
+      llvm::Function* twin = nullptr;
+      for (uint32_t j : same_hash)
+        if (ir::same_expr(program, sp.predicates[j].node, pr.node)) {
+          twin = preds[j];
+          break;
+        }
+      if (twin) {
+        preds.push_back(twin);
+        continue;
+      }
+      same_hash.push_back(k);
       try {
         llvm::Function* f = low.predicate(s, k, pr.node);
         std::string why;

@@ -7,6 +7,7 @@
 #include <algorithm>
 
 #include "engine/engine_impl.h"
+#include "ir/same_expr.h"
 
 namespace braid::rt {
 
@@ -117,6 +118,57 @@ std::vector<std::string> Engine::Impl::split_message(const ir::Rule& r) const {
   return out;
 }
 
+// Steps of this source's session rules with the same predicate (ir::same_expr) form one class; aggregates of
+// the same kind over the same value of one class are one aggregate of it. Rules then read their steps and
+// aggregates from the class's cell in the session (StepCell), which each matching event updates once.
+void Engine::Impl::build_step_classes(SourceRt& sr) {
+  std::unordered_map<uint64_t, std::vector<uint32_t>> by_hash;  // expr_hash -> classes
+  std::vector<NodeId> class_pred;
+  for (uint32_t ri : sr.session_rules) {
+    const ir::Rule& r = *rules[ri].r;
+    std::vector<uint32_t>& classes = sr.step_class.emplace_back();
+    for (const ir::Step& step : r.steps) {
+      uint32_t c = ir::kNone;
+      auto& same_hash = by_hash[step.pred == ir::kNoNode ? 0 : ir::expr_hash(p, step.pred)];
+      for (uint32_t k : same_hash)
+        if (step.pred != ir::kNoNode && class_pred[k] != ir::kNoNode && ir::same_expr(p, class_pred[k], step.pred)) {
+          c = k;
+          break;
+        }
+      if (c == ir::kNone) {  // a new class (a step without a predicate is never shared)
+        c = static_cast<uint32_t>(sr.classes.size());
+        sr.classes.emplace_back();
+        class_pred.push_back(step.pred);
+        if (step.pred != ir::kNoNode) same_hash.push_back(c);
+      }
+      classes.push_back(c);
+    }
+    auto& cells = sr.agg_cell.emplace_back();
+    for (const ir::Aggregate& g : r.aggregates) {
+      uint32_t c = g.step < classes.size() ? classes[g.step] : ir::kNone;
+      if (c == ir::kNone) {  // no step (not expected from the checker): an aggregate of its own
+        c = static_cast<uint32_t>(sr.classes.size());
+        sr.classes.emplace_back();
+        class_pred.push_back(ir::kNoNode);
+      }
+      auto& aggs = sr.classes[c].aggs;
+      uint32_t pos = 0;
+      while (pos < aggs.size() &&
+             !(aggs[pos].kind == g.kind && (aggs[pos].value == g.value ||
+                                            (aggs[pos].value != ir::kNoNode && g.value != ir::kNoNode &&
+                                             ir::same_expr(p, aggs[pos].value, g.value)))))
+        ++pos;
+      if (pos == aggs.size()) aggs.push_back(StepClass::Agg{g.kind, g.value});
+      cells.emplace_back(c, pos);
+    }
+  }
+  for (StepClass& cls : sr.classes) {
+    cls.pristine = std::make_unique<StepCell>();
+    cls.pristine->aggs.resize(cls.aggs.size());
+    for (size_t a = 0; a < cls.aggs.size(); ++a) agg_ops(cls.aggs[a].kind).init(cls.pristine->aggs[a]);
+  }
+}
+
 bool Engine::Impl::program_reads(ir::Attribute a) const {
   for (const ir::Node& n : p.nodes)
     if (n.op == Op::Attr && static_cast<ir::Attribute>(n.imm) == a) return true;
@@ -175,9 +227,35 @@ void Engine::Impl::setup() {
       rr.saturated_names.push_back(std::move(name));
     }
     rr.expr_text = split_message(r);
+    // Sequences that are conjuncts of the top-level `and` (the condition is false while one has not matched).
+    if (r.condition != ir::kNoNode) {
+      std::vector<NodeId> conj{r.condition};
+      for (size_t i = 0; i < conj.size(); ++i) {
+        const ir::Node& n = p.node(conj[i]);
+        if (n.op == Op::And) conj.insert(conj.end(), p.ops(n).begin(), p.ops(n).end());
+        else if (n.op == Op::Seq && static_cast<size_t>(n.imm) < r.sequences.size())
+          rr.seq_conjuncts.push_back(static_cast<uint32_t>(n.imm));
+      }
+    }
+    // Which step matches need a visit (RuleRt::wake): with sequence conjuncts, a session rule is false until they
+    // match, so a step that only feeds aggregates (kept in cells) or heads a sequence whose first stage its cell
+    // keeps changes nothing of the rule's own while it is not armed.
+    rr.seq_head_step.assign(r.sequences.size(), ir::kNone);
+    rr.wake.assign(r.steps.size(), 1);
+    if (r.scope == ir::Scope::Session && !rr.seq_conjuncts.empty()) {
+      std::fill(rr.wake.begin(), rr.wake.end(), 0);
+      for (size_t q = 0; q < r.sequences.size(); ++q) {
+        const auto& items = r.sequences[q].items;
+        bool simple = items.size() >= 2 && !items[0].absent && !items[1].absent && !items.back().absent;
+        if (simple) rr.seq_head_step[q] = items[0].step;
+        for (size_t i = simple ? 1 : 0; i < items.size(); ++i)
+          if (items[i].step < rr.wake.size()) rr.wake[items[i].step] = 1;
+      }
+    }
+    auto ri = static_cast<uint32_t>(rules.size());
     rr.pristine_state = std::make_unique<RuleState>();
     reset_state(*rr.pristine_state, rr);
-    auto ri = static_cast<uint32_t>(rules.size());
+    rr.pristine_state->rule = ri;
     if (r.scope == ir::Scope::Chain) {
       rr.state_slot = chain_state_slots++;
       chain_slot_rule.push_back(ri);
@@ -190,6 +268,12 @@ void Engine::Impl::setup() {
       else if (r.scope == ir::Scope::Session) sr.session_rules.push_back(ri);
       else sr.chain_rules.push_back(ri);
     }
+  }
+  // Per source: each session rule's position, and the step classes of its session rules.
+  for (auto& sr : sources) {
+    sr.session_pos.assign(rules.size(), ir::kNone);
+    for (uint32_t k = 0; k < sr.session_rules.size(); ++k) sr.session_pos[sr.session_rules[k]] = k;
+    build_step_classes(sr);
   }
   // Which attribute-reading conditions cannot hold before a step matched: a conjunct (of the top-level `and`)
   // that reads no attribute is false on the pristine state.
@@ -211,11 +295,9 @@ void Engine::Impl::setup() {
   }
   // Per source: a rule's session-state position, and the rules every event (every close) must visit.
   for (auto& sr : sources) {
-    sr.session_pos.assign(rules.size(), ir::kNone);
     sr.runs_chain_rule.assign(rules.size(), 0);
     for (uint32_t k = 0; k < sr.session_rules.size(); ++k) {
       uint32_t ri = sr.session_rules[k];
-      sr.session_pos[ri] = k;
       if (rules[ri].reads_attrs && !rules[ri].false_until_step) sr.attr_session_rules.push_back(ri);
       if (!pristine_false(rules[ri])) sr.close_session_rules.push_back(ri);
     }
@@ -236,8 +318,16 @@ void Engine::Impl::setup() {
   }
   size_t most = 0;
   for (size_t s = 0; s < p.sources.size(); ++s) {
-    for (const ir::Predicate& pr : plan.sources[s].predicates)
-      sources[s].preds.push_back(PredTarget{rt_of[pr.rule], pr.step});
+    SourceRt& sr = sources[s];
+    for (const ir::Predicate& pr : plan.sources[s].predicates) {
+      uint32_t ri = rt_of[pr.rule];
+      sr.preds.push_back(PredTarget{ri, pr.step});
+      uint32_t c = ir::kNone;
+      if (ri != ir::kNone && pr.step != ir::kNone && sr.session_pos[ri] != ir::kNone)
+        c = sr.step_class[sr.session_pos[ri]][pr.step];
+      sr.pred_class.push_back(c);
+    }
+    sr.class_hit.assign(sr.classes.size(), 0);
     most = std::max(most, plan.sources[s].predicates.size());
   }
   match_ids.resize(most + 1);

@@ -103,7 +103,19 @@ struct RuleRt {
                                   // state: the condition cannot hold before a step matched, whatever attributes say
   bool eager = false;         // evaluate after each touching event (Monotone, or absence-decidable AtClose)
   bool window_decidable = false;  // AtClose, but monotone once its absence sequences are decided
-  std::vector<std::vector<uint32_t>> step_aggs;  // step -> aggregates it feeds
+  std::vector<std::vector<uint32_t>> step_aggs;  // step -> aggregates it feeds (chain rules; session rules share
+                                                 // theirs through step classes)
+  std::vector<uint32_t> seq_conjuncts;           // sequences that are conjuncts of the condition's top-level
+                                                 // `and`: while one has not matched, the condition is false
+  // Session rules with sequence conjuncts: a sequence `a -> b ...` without a trailing absence and without an
+  // absence after its first step needs no state of its own for `a` (its first stage is the latest earlier time
+  // `a` matched, which a's step cell keeps): seq_head_step[q] is that step (kNone: the rule keeps the stage).
+  // An event whose matched steps are all such heads (or feed only aggregates, which live in cells) changes
+  // nothing in the rule's own state, so the rule is visited only if it is armed (its condition may change).
+  // wake[step]: a match of the step needs a visit. All ones for other rules.
+  std::vector<uint32_t> seq_head_step;
+  std::vector<uint8_t> wake;
+  bool woken = false;                            // a wake step matched the current event
   std::vector<std::string> expr_text;            // message part -> its text as written ("" for literals)
   std::unordered_map<std::string, int64_t, StringHash, std::equal_to<>> suppress;
   size_t suppress_sweep_at = 1024;                // sweep expired keys when the map grows past this
@@ -114,6 +126,18 @@ struct RuleRt {
   bool touched = false;                          // some step matched the current event
   std::unique_ptr<RuleState> pristine_state;     // the state no step has touched yet (read, never written)
   std::vector<std::unique_ptr<RuleState>> pool;  // released states of this rule: same shape, buffers kept
+};
+
+// A class of equal steps of the session rules of one source (see StepCell): their count, event ids and the
+// aggregates any of those rules declares over them are kept once per session.
+struct StepClass {
+  struct Agg {
+    ir::AggKind kind;
+    ir::NodeId value;  // event-context value expression (kNoNode for kinds that read none)
+  };
+  std::vector<Agg> aggs;
+  std::unique_ptr<StepCell> pristine;            // as created; read where the class has not matched yet
+  std::vector<std::unique_ptr<StepCell>> pool;   // released cells of this class: same shape, buffers kept
 };
 
 // A predicate of the match plan, resolved to the rule that runs it (kNone: the rule does not run).
@@ -135,6 +159,14 @@ struct SourceRt {
   std::vector<uint8_t> runs_chain_rule;  // rule index -> the rule is one of chain_rules
   std::vector<uint32_t> links_as_parent, links_as_child;          // indices into Impl::links
   std::vector<PredTarget> preds;                                  // match-plan predicate id -> rule/step
+  // Step classes of the session rules: per predicate its class (kNone: not a session-rule step here); per
+  // session rule (by position in session_rules) the class of each step and the (class, index) of each aggregate.
+  std::vector<StepClass> classes;
+  std::vector<uint32_t> pred_class;
+  std::vector<std::vector<uint32_t>> step_class;
+  std::vector<std::vector<std::pair<uint32_t, uint32_t>>> agg_cell;
+  std::vector<uint8_t> class_hit;      // the current event matched the class (scratch, cleared per event)
+  std::vector<uint32_t> hit_classes;   // ... as a list
   uint64_t released = 0;                                          // events through process_event
   int64_t watermark() const { return max_seen == kNever ? kNever : sat_sub(max_seen, src->lateness); }
 };
@@ -186,6 +218,7 @@ struct Engine::Impl {
   uint64_t wait_nanos = 0;                               // the engine's thread waiting for a prepared batch
   std::unordered_set<std::string, StringHash, std::equal_to<>> names;  // process_json origins (threads > 1)
   uint64_t arrival = 0, deadline_order = 0;
+  uint64_t event_serial = 0;  // events through process_event (StepCell::at)
   uint64_t worker_mismatches = 0;  // type mismatches of the batches workers prepared
   std::string scratch, key_buf, id_buf;
   uint64_t late_warnings = 0, malformed_warnings = 0, notime_warnings = 0;
@@ -203,12 +236,16 @@ struct Engine::Impl {
   // Rule states are owned by the rules' pools while free and by a session (chain) while in use: give the ones in
   // use back, so that the pools free them all.
   ~Impl() {
-    sessions.for_each_live([&](Session& se) { free_states(se.rules); });
+    sessions.for_each_live([&](Session& se) {
+      free_states(se.rules);
+      free_cells(se);
+    });
     chains.for_each_live([&](Chain& c) { free_states(c.rules); });
   }
 
   // engine.cpp: setup
   void setup();
+  void build_step_classes(SourceRt& sr);
   bool program_reads(ir::Attribute a) const;
   bool mono_with_absence(const ir::Rule& r, ir::NodeId id, bool pos) const;
   std::vector<std::string> split_message(const ir::Rule& r) const;
@@ -256,10 +293,44 @@ struct Engine::Impl {
   RuleState* state_of(RuleStates& states, uint32_t slot) const;
   RuleState& make_state(RuleStates& states, uint32_t slot, RuleRt& rr);
   void free_states(RuleStates& states);
+  // Step cells (session rules): the one of class `c` in the session (creating it), the ones the current event
+  // matched updated once for every rule, and all of them given back when the session closes.
+  StepCell& cell_for(Session& se, uint32_t c);
+  void update_cells(uint32_t s, Session& se);
+  void free_cells(Session& se);
+  // A session rule's step and aggregate state: its class's cell in the session, or the pristine one (no session,
+  // or the class has not matched there). Chain rules keep their own, in their RuleState.
+  const StepState& step_state(const RuleState& st, const Session* se, uint32_t step) const;
+  const AggState& agg_state(const RuleState& st, const Session* se, uint32_t agg) const;
   void reset_state(RuleState& st, const RuleRt& rr) const;
   void feed(RuleRt& rr, RuleState& st, Session* se, Chain* ch, uint32_t rule_index);
-  void feed_seq(const ir::Sequence& q, SeqState& ss, const std::vector<uint8_t>& matched, int64_t t);
+  // `head`: the sequence's first stage is kept by its first step's cell (RuleRt::seq_head_step): the latest time
+  // that step matched before this event (kNever: never); nullptr: the rule keeps it in ss.stages[0].
+  void feed_seq(const ir::Sequence& q, SeqState& ss, const std::vector<uint8_t>& matched, int64_t t,
+                const int64_t* head);
   bool decide_seqs(const ir::Rule& r, RuleState& st, int64_t now, bool closing);
+  // A state every event of its session (chain) must visit although none of its steps matched: attributes change
+  // with every event (once its sequence conjuncts have matched), or an absence window may have ended.
+  bool watched(const RuleRt& rr, const RuleState& st) const {
+    return !st.fired && ((rr.reads_attrs && armed(rr, st)) || has_pending(st));
+  }
+  // Keeps Session::watch equal to the slots of its watched states, after state `slot` may have changed.
+  // Keeps Session::armed likewise.
+  void rewatch(Session& se, uint32_t slot, const RuleRt& rr, const RuleState& st) const {
+    auto keep = [slot](std::vector<uint32_t>& v, bool want) {
+      auto it = std::lower_bound(v.begin(), v.end(), slot);
+      bool in = it != v.end() && *it == slot;
+      if (want && !in) v.insert(it, slot);
+      else if (!want && in) v.erase(it);
+    };
+    keep(se.watch, watched(rr, st));
+    keep(se.armed, rr.eager && !st.fired && !rr.seq_conjuncts.empty() && armed(rr, st));
+  }
+  bool armed(const RuleRt& rr, const RuleState& st) const {
+    for (uint32_t q : rr.seq_conjuncts)
+      if (!st.seqs[q].matched) return false;
+    return true;
+  }
   // True when the rule's condition reads no session/chain attributes and is false on a pristine state: then it
   // is false for every session (chain) none of whose events matched a step, and need not be evaluated there.
   bool pristine_false(RuleRt& rr);

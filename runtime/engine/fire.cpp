@@ -153,12 +153,12 @@ void Engine::Impl::fire(uint32_t ri, RuleState* st, Session* se, Chain* ch, cons
   }
   if (st) {
     for (size_t i = 0; i < r.steps.size(); ++i) {
-      const StepState& ss = st->steps[i];
+      const StepState& ss = step_state(*st, se, static_cast<uint32_t>(i));
       a.steps.push_back(StepMatch{r.steps[i].label, ss.count,
                                   std::vector<std::string>(ss.ids.begin(), ss.ids.begin() + ss.nids)});
     }
     for (size_t g = 0; g < r.aggregates.size(); ++g)
-      if (r.aggregates[g].kind == ir::AggKind::Distinct && st->aggs[g].set.saturated())
+      if (r.aggregates[g].kind == ir::AggKind::Distinct && agg_state(*st, se, static_cast<uint32_t>(g)).set.saturated())
         a.saturated.push_back(rr.saturated_names[g]);
   }
   ++stats.rules[rr.stat].alerts;

@@ -70,6 +70,7 @@ void Engine::Impl::expire(uint32_t s, int64_t now) {
       ++stats.rules[rr.stat].evaluations;
       if (in.test(rr.r->condition, ctx)) fire(d.rule, st, se, ch, "window", d.time, false);
     }
+    if (d.kind == DeadlineKind::SessionSeq) rewatch(*se, sources[se->source].session_pos[d.rule], rr, *st);
   }
   if (now != kForever) evict(now);  // (end of input evicts nothing: nothing can use the records any more)
 }

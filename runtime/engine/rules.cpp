@@ -35,6 +35,7 @@ void Engine::Impl::process_event(uint32_t s, const PreparedEvent& ev, bool late)
   const Value* slots = ev.slots;
   const int64_t t = ev.time;
   cur = Cur{s, slots, t, ev.id, nullptr};
+  ++event_serial;
 
   Session* se = nullptr;
   if (!late) {
@@ -97,32 +98,46 @@ void Engine::Impl::process_event(uint32_t s, const PreparedEvent& ev, bool late)
       fire(tg.rule, nullptr, se, nullptr, "event", t, true);
     } else if (se) {
       rr.hits[tg.step] = 1;
+      if (rr.wake[tg.step]) rr.woken = true;
       if (!rr.touched) {
         rr.touched = true;
         touched.push_back(tg.rule);
       }
+      uint32_t c = sr.pred_class[match_ids[i]];
+      if (c != ir::kNone && !sr.class_hit[c]) {
+        sr.class_hit[c] = 1;
+        sr.hit_classes.push_back(c);
+      }
     }
   }
   if (!se) return;
+  update_cells(s, *se);
 
   // The rules to visit, in program order: those a step of which matched, those whose condition reads attributes
   // (they changed; without state only if the condition could hold before any step matched), and those with state
   // waiting on an absence window (it may have ended).
   visit.clear();
   visit_chain.clear();
-  for (uint32_t ri : touched) (rules[ri].r->scope == ir::Scope::Session ? visit : visit_chain).push_back(ri);
-  visit.insert(visit.end(), sr.attr_session_rules.begin(), sr.attr_session_rules.end());
-  for (const auto& [k, st] : se->rules) {
-    uint32_t ri = sr.session_rules[k];
-    if (!st->fired && (rules[ri].reads_attrs || has_pending(*st))) visit.push_back(ri);
+  for (uint32_t ri : touched) {
+    const RuleRt& rr = rules[ri];
+    if (rr.r->scope == ir::Scope::Chain) {
+      visit_chain.push_back(ri);
+    } else if (rr.woken || std::binary_search(se->armed.begin(), se->armed.end(), sr.session_pos[ri])) {
+      visit.push_back(ri);
+    }
   }
+  visit.insert(visit.end(), sr.attr_session_rules.begin(), sr.attr_session_rules.end());
+  // (An attribute-reading rule one of whose sequence conjuncts has not matched stays false: not visited.)
+  for (uint32_t k : se->watch) visit.push_back(sr.session_rules[k]);
   visit_chain.insert(visit_chain.end(), sr.attr_chain_rules.begin(), sr.attr_chain_rules.end());
   for (const auto& [slot, st] : ch->rules) {
     uint32_t ri = chain_slot_rule[slot];
-    if (sr.runs_chain_rule[ri] && !st->fired && (rules[ri].reads_attrs || has_pending(*st))) visit_chain.push_back(ri);
+    if (sr.runs_chain_rule[ri] && !st->fired &&
+        ((rules[ri].reads_attrs && armed(rules[ri], *st)) || has_pending(*st)))
+      visit_chain.push_back(ri);
   }
   for (auto* v : {&visit, &visit_chain}) {
-    std::sort(v->begin(), v->end());
+    if (!std::is_sorted(v->begin(), v->end())) std::sort(v->begin(), v->end());
     v->erase(std::unique(v->begin(), v->end()), v->end());
   }
 
@@ -145,11 +160,14 @@ void Engine::Impl::process_event(uint32_t s, const PreparedEvent& ev, bool late)
           fire(ri, &make_state(states, slot, rr), se, c, "event", cur.time, true);
       }
       if (opt.rule_timing) stats.rules[rr.stat].nanos += since(t0);
+      if (pass == 0)
+        if (RuleState* now = st ? st : state_of(states, slot)) rewatch(*se, slot, rr, *now);
     }
   }
   for (uint32_t ri : touched) {
     std::fill(rules[ri].hits.begin(), rules[ri].hits.end(), 0);
     rules[ri].touched = false;
+    rules[ri].woken = false;
   }
   touched.clear();
 
@@ -216,17 +234,109 @@ void Engine::Impl::free_states(RuleStates& states) {
   states.clear();
 }
 
+// ---------------------------------------------------------------------------------------------------------------
+// Step cells: the state of equal steps of session rules, once per session
+
+StepCell& Engine::Impl::cell_for(Session& se, uint32_t c) {
+  auto it = std::lower_bound(se.cells.begin(), se.cells.end(), c,
+                             [](const std::pair<uint32_t, StepCell*>& e, uint32_t k) { return e.first < k; });
+  if (it != se.cells.end() && it->first == c) return *it->second;
+  StepClass& cls = sources[se.source].classes[c];
+  std::unique_ptr<StepCell> cell;
+  if (!cls.pool.empty()) {
+    cell = std::move(cls.pool.back());
+    cls.pool.pop_back();
+  } else {
+    cell = std::make_unique<StepCell>();
+  }
+  cell->cls = c;
+  cell->step.count = 0;
+  cell->step.nids = 0;
+  cell->last = cell->before = kNever;
+  cell->at = 0;
+  cell->aggs.resize(cls.aggs.size());
+  for (size_t a = 0; a < cls.aggs.size(); ++a) agg_ops(cls.aggs[a].kind).init(cell->aggs[a]);
+  StepCell* raw = cell.release();
+  se.cells.insert(it, {c, raw});
+  return *raw;
+}
+
+void Engine::Impl::update_cells(uint32_t s, Session& se) {
+  SourceRt& sr = sources[s];
+  if (sr.hit_classes.empty()) return;
+  View sv;
+  sv.e = this, sv.se = &se;
+  EvalContext ctx{cur.slots, in.field_slots(s), &sv};
+  for (uint32_t c : sr.hit_classes) {
+    sr.class_hit[c] = 0;
+    StepCell& cell = cell_for(se, c);
+    cell.before = cell.last;
+    cell.last = cur.time;
+    cell.at = event_serial;
+    StepState& ss = cell.step;
+    ++ss.count;
+    if (ss.nids < opt.step_event_ids) {
+      if (ss.ids.size() <= ss.nids) ss.ids.emplace_back();
+      ss.ids[ss.nids++].assign(cur.id);
+    }
+    const StepClass& cls = sr.classes[c];
+    for (size_t a = 0; a < cls.aggs.size(); ++a) {
+      const AggOps& ops = agg_ops(cls.aggs[a].kind);
+      AggUpdate u;
+      u.value = ops.reads_value && cls.aggs[a].value != ir::kNoNode ? in.eval(cls.aggs[a].value, ctx) : Value::null();
+      u.time = cur.time;
+      u.distinct_bound = opt.distinct_bound;
+      u.scratch = &scratch;
+      ops.update(cell.aggs[a], u);
+    }
+  }
+  sr.hit_classes.clear();
+}
+
+void Engine::Impl::free_cells(Session& se) {
+  for (auto& [c, cell] : se.cells) sources[se.source].classes[c].pool.emplace_back(cell);
+  se.cells.clear();
+}
+
+const StepState& Engine::Impl::step_state(const RuleState& st, const Session* se, uint32_t step) const {
+  const RuleRt& rr = rules[st.rule];
+  if (rr.r->scope != ir::Scope::Session) return st.steps[step];
+  const SourceRt& sr = sources[se ? se->source : rr.r->sources.front()];
+  uint32_t c = sr.step_class[sr.session_pos[st.rule]][step];
+  if (se) {
+    auto it = std::lower_bound(se->cells.begin(), se->cells.end(), c,
+                               [](const std::pair<uint32_t, StepCell*>& e, uint32_t k) { return e.first < k; });
+    if (it != se->cells.end() && it->first == c) return it->second->step;
+  }
+  return sr.classes[c].pristine->step;
+}
+
+const AggState& Engine::Impl::agg_state(const RuleState& st, const Session* se, uint32_t agg) const {
+  const RuleRt& rr = rules[st.rule];
+  if (rr.r->scope != ir::Scope::Session) return st.aggs[agg];
+  const SourceRt& sr = sources[se ? se->source : rr.r->sources.front()];
+  auto [c, pos] = sr.agg_cell[sr.session_pos[st.rule]][agg];
+  if (se) {
+    auto it = std::lower_bound(se->cells.begin(), se->cells.end(), c,
+                               [](const std::pair<uint32_t, StepCell*>& e, uint32_t k) { return e.first < k; });
+    if (it != se->cells.end() && it->first == c) return it->second->aggs[pos];
+  }
+  return sr.classes[c].pristine->aggs[pos];
+}
+
 // Shapes a (possibly reused) state for a rule, as if new; the capacity of its vectors and strings stays.
 void Engine::Impl::reset_state(RuleState& st, const RuleRt& rr) const {
   const ir::Rule& r = *rr.r;
   st.fired = false;
-  st.steps.resize(r.steps.size());
+  // Session rules keep their steps and aggregates in step cells (shared with equal steps of other rules).
+  const bool own = r.scope != ir::Scope::Session;
+  st.steps.resize(own ? r.steps.size() : 0);
   for (StepState& ss : st.steps) {
     ss.count = 0;
     ss.nids = 0;
   }
-  st.aggs.resize(r.aggregates.size());
-  for (size_t a = 0; a < r.aggregates.size(); ++a) agg_ops(r.aggregates[a].kind).init(st.aggs[a]);
+  st.aggs.resize(own ? r.aggregates.size() : 0);
+  for (size_t a = 0; a < st.aggs.size(); ++a) agg_ops(r.aggregates[a].kind).init(st.aggs[a]);
   st.seqs.resize(r.sequences.size());
   for (size_t q = 0; q < r.sequences.size(); ++q) {
     size_t m = 0;
@@ -267,7 +377,7 @@ void Engine::Impl::feed(RuleRt& rr, RuleState& st, Session* se, Chain* ch, uint3
   // Absence windows that ended before this event are decided first (the event cannot be inside them).
   bool newly = decide_seqs(r, st, cur.time, false);
   if (any) {
-    for (size_t i = 0; i < r.steps.size(); ++i) {
+    for (size_t i = 0; i < st.steps.size(); ++i) {  // own steps (chain rules); session rules': update_cells
       if (!matched[i]) continue;
       StepState& ss = st.steps[i];
       ++ss.count;
@@ -289,7 +399,17 @@ void Engine::Impl::feed(RuleRt& rr, RuleState& st, Session* se, Chain* ch, uint3
     for (size_t q = 0; q < r.sequences.size(); ++q) {
       bool was = st.seqs[q].matched;
       int64_t pending = st.seqs[q].pending;
-      feed_seq(r.sequences[q], st.seqs[q], matched, cur.time);
+      int64_t head = kNever;
+      const bool derived = rr.seq_head_step[q] != ir::kNone;
+      if (derived && se) {
+        const SourceRt& sr = sources[se->source];
+        uint32_t c = sr.step_class[sr.session_pos[ri]][rr.seq_head_step[q]];
+        auto it = std::lower_bound(se->cells.begin(), se->cells.end(), c,
+                                   [](const std::pair<uint32_t, StepCell*>& e, uint32_t k) { return e.first < k; });
+        if (it != se->cells.end() && it->first == c) head = it->second->at == event_serial ? it->second->before
+                                                                                          : it->second->last;
+      }
+      feed_seq(r.sequences[q], st.seqs[q], matched, cur.time, derived ? &head : nullptr);
       if (!was && st.seqs[q].matched) newly = true;
       if (st.seqs[q].pending != kNever && st.seqs[q].pending != pending && r.sequences[q].within) {
         // Wake up when the absence window of the pending match ends.
@@ -299,7 +419,7 @@ void Engine::Impl::feed(RuleRt& rr, RuleState& st, Session* se, Chain* ch, uint3
       }
     }
   }
-  if (!rr.eager || (!any && !rr.reads_attrs && !newly)) return;
+  if (!rr.eager || (!any && !rr.reads_attrs && !newly) || !armed(rr, st)) return;
   View v;
   v.e = this, v.r = &r, v.st = &st, v.se = se, v.ch = ch;
   EvalContext cctx{nullptr, nullptr, &v};
@@ -307,7 +427,8 @@ void Engine::Impl::feed(RuleRt& rr, RuleState& st, Session* se, Chain* ch, uint3
 }
 
 // The sequence automaton (see docs/language.md, Runtime semantics). Events arrive in event-time order.
-void Engine::Impl::feed_seq(const ir::Sequence& q, SeqState& ss, const std::vector<uint8_t>& matched, int64_t t) {
+void Engine::Impl::feed_seq(const ir::Sequence& q, SeqState& ss, const std::vector<uint8_t>& matched, int64_t t,
+                            const int64_t* head) {
   if (ss.matched) return;
   const int64_t D = q.within ? *q.within : kForever;
   const int64_t oldest = sat_sub(t, D);  // a start older than this cannot complete with this event
@@ -333,6 +454,11 @@ void Engine::Impl::feed_seq(const ir::Sequence& q, SeqState& ss, const std::vect
     if (m == 1) {
       cand = t;
       ok = true;
+    } else if (head && m == 2) {  // the first stage, from the head step's cell (never trailing)
+      if (*head != kNever && *head >= oldest) {
+        cand = *head;
+        ok = true;
+      }
     } else {
       auto& prev = ss.stages[m - 2];
       if (trailing) {
@@ -360,6 +486,11 @@ void Engine::Impl::feed_seq(const ir::Sequence& q, SeqState& ss, const std::vect
     auto& stage = ss.stages[k];
     if (kill_after[k]) stage.clear();
     if (!matched[pos[k]]) continue;
+    if (k == 0 && head) continue;  // kept by the head step's cell
+    if (k == 1 && head) {
+      if (*head != kNever && *head >= oldest && (stage.empty() || stage.back() < *head)) stage.assign(1, *head);
+      continue;
+    }
     if (k == 0) {
       if (trailing) {
         if (stage.empty() || stage.back() < t) stage.push_back(t);

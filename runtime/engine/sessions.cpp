@@ -225,6 +225,9 @@ void Engine::Impl::close_session(Session& se, int64_t now) {
   se.open = false;
   // Closed sessions keep only what chain paths and chain attributes need.
   free_states(se.rules);
+  free_cells(se);
+  se.watch.clear();
+  se.armed.clear();
   se.ips.recycle();
   open_index.erase(se.key_hash, se.ref);
   ++stats.sessions_closed;
@@ -304,6 +307,10 @@ void Engine::Impl::retire(Chain& c) {
     Session& se = sessions.at(r);
     Ref next = se.chain_next;
     free_states(se.rules);
+    free_cells(se);
+    se.watch.clear();
+    se.armed.clear();
+  se.armed.clear();
     sessions.release(r);
     r = next;
   }

@@ -56,6 +56,22 @@ struct RuleState {
 // Rule states of one session or chain: (the rule's state slot, its state), sorted by slot.
 using RuleStates = std::vector<std::pair<uint32_t, RuleState*>>;
 
+// The state of one step class in one session: the steps of session rules of a source whose predicates are the
+// same expression (ir::same_expr) match the same events of a session, so their count, event ids and aggregates
+// are kept once, here, for all of them (one distinct set for `distinct(recon.eventName)` however many rules
+// write it). Created when the class first matches in the session; pooled per class.
+struct StepCell {
+  uint32_t cls = 0;            // its class (index into the source's classes)
+  StepState step;
+  int64_t last = kNever;       // the time of the latest event that matched
+  int64_t before = kNever;     // ... and of the one before it
+  uint64_t at = 0;             // the serial of the latest event that matched (Impl::event_serial)
+  std::vector<AggState> aggs;  // the class's aggregates (StepClass::aggs), in that order
+};
+
+// Step cells of one session: (class, cell), sorted by class.
+using StepCells = std::vector<std::pair<uint32_t, StepCell*>>;
+
 // ---------------------------------------------------------------------------------------------------------------
 // Sessions and chains
 
@@ -82,6 +98,9 @@ struct Session {
   Ref chain = kNoRef;
   Ref chain_next = kNoRef;   // the next session of the same chain (retirement walks the list)
   RuleStates rules;          // slot = the rule's position in its source's session_rules
+  StepCells cells;           // the step classes of session rules that matched here
+  std::vector<uint32_t> watch;  // slots of the states every event must visit (Impl::watched), ascending
+  std::vector<uint32_t> armed;  // slots of the eager states whose sequence conjuncts all matched, ascending
 
   std::string_view id_view() const { return std::string_view(id, sizeof id); }
 };

@@ -4,9 +4,9 @@
 namespace braid::rt {
 
 Value View::agg(uint32_t index) const {
-  if (!st || !r || index >= st->aggs.size()) return Value::null();
+  if (!st || !r || !e || index >= r->aggregates.size()) return Value::null();
   const ir::Aggregate& d = r->aggregates[index];
-  return agg_ops(d.kind).read(st->aggs[index], d);
+  return agg_ops(d.kind).read(e->agg_state(*st, r->scope == ir::Scope::Session ? se : nullptr, index), d);
 }
 
 bool View::seq(uint32_t index) const { return st && index < st->seqs.size() && st->seqs[index].matched; }

@@ -523,6 +523,75 @@ TEST(Engine, AttributeRulesWaitForAStepWhenTheyCannotHoldBefore) {
   }
 }
 
+// Equal steps of different session rules share one step cell per session (count, event ids, aggregates): every
+// rule still reads exactly what it would alone, from its own first step match on.
+TEST(Engine, EqualStepsOfSessionRulesShareStateWithoutChangingResults) {
+  const std::string a = "step a = kind == \"x\"\n";
+  const std::string rules = rule("t.two", "session", a + " when count(a) >= 2", "{count(a)} {distinct(a.n)}") +
+                            rule("t.three", "session", a + " when count(a) >= 3 and distinct(a.n) >= 2",
+                                 "{count(a)} {distinct(a.n)}") +
+                            rule("t.seq", "session", a + " step b = kind == \"y\"\n when a -> b within 10m",
+                                 "{count(a)} {count(b)}");
+  auto together = with_rules(rules);
+  ASSERT_TRUE(together->prog);
+  std::vector<std::string> events = {ev(0, "u", "k", "\"kind\":\"x\",\"n\":1"),
+                                     ev(1, "u", "k", "\"kind\":\"x\",\"n\":1"),
+                                     ev(2, "u", "k", "\"kind\":\"y\""),
+                                     ev(3, "u", "k", "\"kind\":\"x\",\"n\":2")};
+  Result r = run(*together->prog, events);
+  ASSERT_EQ(r.count("t.two"), 1u);
+  EXPECT_EQ(r.first("t.two")->message, "2 1");
+  ASSERT_EQ(r.first("t.two")->steps.size(), 1u);
+  EXPECT_EQ(r.first("t.two")->steps[0].count, 2u);
+  EXPECT_EQ(r.first("t.two")->steps[0].event_ids.size(), 2u);
+  ASSERT_EQ(r.count("t.three"), 1u);
+  EXPECT_EQ(r.first("t.three")->message, "3 2");
+  ASSERT_EQ(r.count("t.seq"), 1u);
+  EXPECT_EQ(r.first("t.seq")->message, "2 1");
+  // Each rule alone raises the same alert.
+  for (const char* id : {"t.two", "t.three", "t.seq"}) {
+    EngineOptions o;
+    o.only_rules = {id};
+    Result alone = run(*together->prog, events, o);
+    ASSERT_EQ(alone.count(id), 1u) << id;
+    EXPECT_EQ(alone.first(id)->message, r.first(id)->message) << id;
+    EXPECT_EQ(alone.first(id)->event_time, r.first(id)->event_time) << id;
+    EXPECT_EQ(alone.first(id)->steps[0].event_ids, r.first(id)->steps[0].event_ids) << id;
+  }
+}
+
+// A sequence's first stage is read from its step's cell: the latest match of the first step at an EARLIER event.
+// One event matching both steps of `a -> b` does not complete it (one event fills at most one item); the next `b`
+// does, with the first event as its start.
+TEST(Engine, SequenceHeadFromSharedCellIsTheLatestEarlierMatch) {
+  const std::string body = " step a = kind startswith \"x\"\n step b = kind == \"xy\"\n when a -> b within 5m";
+  auto b = with_rules(rule("t.s1", "session", body) + rule("t.count", "session", " step a = kind startswith \"x\"\n when count(a) >= 9"));
+  ASSERT_TRUE(b->prog);
+  Result once = run(*b->prog, {ev(0, "u", "k", "\"kind\":\"xy\"")});
+  EXPECT_EQ(once.count("t.s1"), 0u);  // both steps on one event: not a sequence
+  Result twice = run(*b->prog, {ev(0, "u", "k", "\"kind\":\"xy\""), ev(1, "u", "k", "\"kind\":\"xy\"")});
+  EXPECT_EQ(twice.count("t.s1"), 1u);
+  Result late = run(*b->prog, {ev(0, "u", "k", "\"kind\":\"x\""), ev(6, "u", "k", "\"kind\":\"xy\"")});
+  EXPECT_EQ(late.count("t.s1"), 0u);  // the start is out of the window; the second event's own `a` is too late
+  Result again = run(*b->prog, {ev(0, "u", "k", "\"kind\":\"x\""), ev(6, "u", "k", "\"kind\":\"xy\""),
+                                ev(7, "u", "k", "\"kind\":\"xy\"")});
+  EXPECT_EQ(again.count("t.s1"), 1u);  // started by the second event's `a`
+}
+
+// A session rule whose sequence conjunct has not matched is not visited by events that only feed its first step
+// or its aggregates (they live in step cells): its work follows the steps that can change its outcome.
+TEST(Engine, RulesAreNotVisitedForStepsThatCannotChangeThem) {
+  auto b = with_rules(rule("t.q", "session", " step a = kind == \"x\"\n step b = kind == \"y\"\n when count(a) >= 2 and a -> b"));
+  ASSERT_TRUE(b->prog);
+  Result r = run(*b->prog, {ev(0, "u", "k", "\"kind\":\"x\""), ev(1, "u", "k", "\"kind\":\"x\""),
+                            ev(2, "u", "k", "\"kind\":\"x\""), ev(3, "u", "k", "\"kind\":\"y\"")});
+  ASSERT_EQ(r.count("t.q"), 1u);
+  ASSERT_EQ(r.stats.rules.size(), 1u);
+  EXPECT_EQ(r.stats.rules[0].evaluations, 1u);  // only the `b` event
+  ASSERT_EQ(r.first("t.q")->steps.size(), 2u);
+  EXPECT_EQ(r.first("t.q")->steps[0].count, 3u);
+}
+
 // Rules of one source are not evaluated on another source's events.
 TEST(Engine, RulesApplyOnlyToTheirSources) {
   auto b = with_rules(rule("t.a", "event", "true") + rule("t.n", "event", "true", "m", "", "t.now"));

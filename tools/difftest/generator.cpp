@@ -371,9 +371,15 @@ struct Step {
   const Src* src;
 };
 
+// Step predicates of earlier rules of a case that need no declarations of their own (they can be copied into
+// another rule file as they are), by source name.
+struct StepBank {
+  std::vector<std::pair<std::string, std::string>> steps;  // (source name, predicate text)
+};
+
 class RuleBuilder {
  public:
-  RuleBuilder(Rng& r, std::string id) : r_(r), id_(std::move(id)) {}
+  RuleBuilder(Rng& r, std::string id, StepBank* bank = nullptr) : r_(r), id_(std::move(id)), bank_(bank) {}
 
   std::string build();
 
@@ -540,6 +546,7 @@ class RuleBuilder {
   Rng& r_;
   std::string id_;
   Strs decls_;
+  StepBank* bank_ = nullptr;
   int nlists_ = 0, nmacros_ = 0;
 };
 
@@ -905,7 +912,19 @@ std::string RuleBuilder::build() {
     for (size_t i = 0; i < n; ++i) {
       Step st{"s" + std::to_string(i), rule_srcs[r_.below(rule_srcs.size())]};
       steps.push_back(st);
-      block += "    step " + st.label + " = " + discriminated(*st.src, 1, r_.chance(150)) + "\n";
+      std::string pred;
+      if (bank_ && r_.chance(500)) {  // an earlier rule's step, when one on this source exists
+        std::vector<size_t> same_src;
+        for (size_t k = 0; k < bank_->steps.size(); ++k)
+          if (bank_->steps[k].first == st.src->name) same_src.push_back(k);
+        if (!same_src.empty()) pred = bank_->steps[r_.pick(same_src)].second;
+      }
+      if (pred.empty()) {
+        size_t before = decls_.size();
+        pred = discriminated(*st.src, 1, r_.chance(150));
+        if (bank_ && decls_.size() == before) bank_->steps.emplace_back(st.src->name, pred);
+      }
+      block += "    step " + st.label + " = " + pred + "\n";
     }
     block += "    when " + scope_when(steps, scope == 2, 2) + "\n";
     body = std::string(scope == 1 ? "  session {\n" : "  chain {\n") + block + "  }\n";
@@ -1345,12 +1364,13 @@ class EventBuilder {
 
 }  // namespace
 
-Case generate_case(uint64_t seed, uint64_t case_index, int rules, int events) {
+Case generate_case(uint64_t seed, uint64_t case_index, int rules, int events, bool shared_steps) {
   Rng r(seed);
   Case c;
+  StepBank bank;
   for (int i = 0; i < rules; ++i) {
     std::string id = "dt.c" + std::to_string(case_index) + ".r" + std::to_string(i);
-    RuleBuilder b(r, id);
+    RuleBuilder b(r, id, shared_steps ? &bank : nullptr);
     c.rules.push_back({id, b.build()});
   }
   EventBuilder eb(r, case_index);

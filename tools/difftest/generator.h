@@ -58,6 +58,8 @@ struct Case {
   std::vector<std::string> common_flags;  // flags both engines get for this case (e.g. --distinct-bound 3)
 };
 
-Case generate_case(uint64_t case_seed, uint64_t case_index, int rules, int events);
+// shared_steps: session and chain rules often reuse a step predicate of an earlier rule of the case (the engine
+// shares the state of equal steps across rules; see --isolate). Off, a seed gives the bytes it always gave.
+Case generate_case(uint64_t case_seed, uint64_t case_index, int rules, int events, bool shared_steps = false);
 
 }  // namespace braid::difftest

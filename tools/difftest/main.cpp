@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -27,6 +28,7 @@
 #include <iostream>
 #include <map>
 #include <optional>
+#include <regex>
 #include <set>
 #include <sstream>
 #include <string>
@@ -47,6 +49,7 @@ namespace {
 
 struct Options {
   std::string braid;
+  std::string braid_b;  // engine B's binary, when it is another build (default: --braid)
   uint64_t seed = 1;
   int cases = 20;
   int rules = 8;
@@ -59,6 +62,8 @@ struct Options {
   int64_t only_case = -1;
   double run_timeout = 120;
   bool inject_difference = false;
+  bool shared_steps = false;  // generate rules that share step predicates
+  bool isolate = false;       // engine B runs each rule alone; compare as sorted alert lines
   std::string dump;  // write every case (rules/, events.ndjson) under DIR/caseI, e.g. to inspect the generator
 };
 
@@ -189,12 +194,15 @@ class Harness {
     write_file(dir / "events.ndjson", ev);
     return dir;
   }
-  Outcome run_side(const std::string& flags, const Case& c, const fs::path& dir, bool side_a) {
-    std::vector<std::string> argv = {o_.braid, "run"};
+  // `events`: the events file (default: the case directory's); events without an id get one derived from the
+  // file's path, so runs that must agree read the same file.
+  Outcome run_side(const std::string& flags, const Case& c, const fs::path& dir, bool side_a,
+                   const fs::path& events = {}) {
+    std::vector<std::string> argv = {side_a || o_.braid_b.empty() ? o_.braid : o_.braid_b, "run"};
     for (auto& f : side_flags(flags, c)) argv.push_back(f);
     argv.push_back("--rules");
     argv.push_back((dir / "rules").string());
-    argv.push_back((dir / "events.ndjson").string());
+    argv.push_back((events.empty() ? dir / "events.ndjson" : events).string());
     const char* tag = side_a ? "a" : "b";
     fs::path out = dir / (std::string(tag) + ".out"), err = dir / (std::string(tag) + ".err");
     Outcome r;
@@ -212,7 +220,28 @@ class Harness {
                                        const std::vector<size_t>& events, fs::path* dir_out = nullptr) {
     fs::path dir = write_case(c, rules, events);
     auto a = run_side(o_.engine_a, c, dir, true);
-    auto b = run_side(o_.engine_b, c, dir, false);
+    Outcome b;
+    if (!o_.isolate) {
+      b = run_side(o_.engine_b, c, dir, false);
+    } else {
+      // Each rule alone (nothing to share with), their alerts together: the same lines as all rules in one run.
+      // Alerts of different rules interleave by processing order, so both sides are compared sorted.
+      for (size_t r : rules) {
+        fs::path one = write_case(c, {r}, {});
+        Outcome o = run_side(o_.engine_b, c, one, false, dir / "events.ndjson");
+        if (o.exit != 0 || b.exit == 0) b.exit = o.exit;
+        b.alerts.insert(b.alerts.end(), o.alerts.begin(), o.alerts.end());
+        b.stderr_text += o.stderr_text;
+        fs::remove_all(one);
+      }
+      // An event without an id gets `h` + a hash of its extracted fields, which depend on the rule set: such
+      // ids are masked on both sides.
+      static const std::regex derived_id("\"h[0-9a-f]{16}\"");
+      for (auto* side : {&a, &b}) {
+        for (auto& l : side->alerts) l = std::regex_replace(l, derived_id, "\"h<derived>\"");
+        std::sort(side->alerts.begin(), side->alerts.end());
+      }
+    }
     if (dir_out) *dir_out = dir;
     else fs::remove_all(dir);
     return {std::move(a), std::move(b)};
@@ -292,9 +321,11 @@ int Harness::report_difference(const Case& c, uint64_t index, const Outcome& a0,
   std::cout << "braid-difftest: minimized with " << runs << " runs to " << rules.size() << " rule(s) and "
             << events.size() << " event(s)\n";
   std::cout << "=== seed " << o_.seed << ", case " << index << " (reproduce: braid-difftest --braid " << o_.braid
+            << (o_.braid_b.empty() ? std::string() : " --braid-b " + o_.braid_b)
             << " --seed " << o_.seed << " --only-case " << index << " --rules-per-case " << o_.rules
             << " --events-per-case " << o_.events << " --engine-a '" << o_.engine_a << "' --engine-b '"
-            << o_.engine_b << "'" << (o_.inject_difference ? " --inject-difference" : "") << ")\n";
+            << o_.engine_b << "'" << (o_.shared_steps ? " --shared-steps" : "") << (o_.isolate ? " --isolate" : "")
+            << (o_.inject_difference ? " --inject-difference" : "") << ")\n";
   std::cout << "=== engine A: braid run" << joined(side_flags(o_.engine_a, c)) << " --rules RULES EVENTS\n";
   std::cout << "=== engine B: braid run" << joined(side_flags(o_.engine_b, c)) << " --rules RULES EVENTS\n";
   std::cout << "=== minimal rule(s):\n";
@@ -339,7 +370,7 @@ int Harness::run() {
       if (o_.verbose) std::cout << "time budget reached after " << cases << " cases\n";
       break;
     }
-    Case c = generate_case(case_seed(o_.seed, i), i, o_.rules, o_.events);
+    Case c = generate_case(case_seed(o_.seed, i), i, o_.rules, o_.events, o_.shared_steps);
     if (!o_.dump.empty()) {
       fs::path d = fs::path(o_.dump) / ("case" + std::to_string(i));
       fs::create_directories(d / "rules");
@@ -413,6 +444,16 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber)->type_name("SECONDS");
   app.add_option("--dump", o.dump, "Also write every case (rules/, events.ndjson) under DIR/caseI")
       ->type_name("DIR");
+  app.add_option("--braid-b", o.braid_b,
+                 "Engine B's braid binary, when it is another build (e.g. the last release): the two builds must "
+                 "raise the same alerts")
+      ->type_name("PATH");
+  app.add_flag("--shared-steps", o.shared_steps,
+               "Generate rules that often reuse an earlier rule's step predicate (the engine shares their state)");
+  app.add_flag("--isolate", o.isolate,
+               "Engine B runs each rule on its own and its alerts are pooled: all rules in one run must raise the "
+               "same alerts as each rule alone (compared sorted). With --shared-steps, this checks the sharing of "
+               "equal steps' state across rules");
   // Hidden: the harness's own test drops engine A's first alert, to prove that a difference is detected.
   app.add_flag("--inject-difference", o.inject_difference, "")->group("");
   try {
@@ -427,6 +468,13 @@ int main(int argc, char** argv) {
       return 2;
     }
     o.braid = fs::absolute(o.braid).string();
+    if (!o.braid_b.empty()) {
+      if (!fs::exists(o.braid_b)) {
+        std::cerr << "braid-difftest: --braid-b " << o.braid_b << ": no such file\n";
+        return 2;
+      }
+      o.braid_b = fs::absolute(o.braid_b).string();
+    }
     Harness h(o);
     return h.run();
   } catch (const std::exception& e) {
