@@ -165,6 +165,7 @@ TEST_F(LspTest, InitializeAdvertisesTheFeatures) {
   EXPECT_EQ(caps["positionEncoding"], "utf-16");
   EXPECT_EQ(caps["textDocumentSync"]["change"], 2);
   EXPECT_EQ(caps["completionProvider"]["triggerCharacters"], json::array({"."}));
+  EXPECT_EQ(caps["semanticTokensProvider"]["full"], true);
   for (const char* c : {"hoverProvider", "definitionProvider", "referencesProvider", "documentSymbolProvider",
                         "workspaceSymbolProvider", "documentFormattingProvider"}) {
     EXPECT_EQ(caps[c], true) << c;
@@ -500,6 +501,38 @@ TEST_F(LspTest, DocumentAndWorkspaceSymbols) {
                                           "acme.recon_then_admin"}));
   json cloudtrail = result("workspace/symbol", {{"query", "aws.cloudtrail"}});
   ASSERT_FALSE(cloudtrail.empty());
+}
+
+// Semantic tokens: names coloured by what they resolve to.
+TEST_F(LspTest, SemanticTokensClassifyNames) {
+  json init = initialize();
+  const json& legend = init["result"]["capabilities"]["semanticTokensProvider"]["legend"];
+  ASSERT_EQ(legend["tokenTypes"].size(), 7u);
+  std::string uri = uri_of(ws_ / "session.braid");
+  open(uri, kSession);
+  json data = result("textDocument/semanticTokens/full", {{"textDocument", {{"uri", uri}}}})["data"];
+  ASSERT_EQ(data.size() % 5, 0u);
+  std::vector<std::string> lines;
+  {
+    std::istringstream in(kSession);
+    for (std::string l; std::getline(in, l);) lines.push_back(l);
+  }
+  std::multiset<std::string> got;  // "text:type:mods"
+  int line = 0, ch = 0;
+  for (size_t i = 0; i < data.size(); i += 5) {
+    int dl = data[i], dc = data[i + 1], len = data[i + 2];
+    ch = dl == 0 ? ch + dc : dc;
+    line += dl;
+    got.insert(lines[line].substr(ch, len) + ":" + legend["tokenTypes"][data[i + 3].get<int>()].get<std::string>() + ":" +
+               std::to_string(data[i + 4].get<int>()));
+  }
+  for (const char* want : {"acme.recon_then_admin:event:1", "aws.cloudtrail:type:4", "recon:parameter:1",
+                           "admin:parameter:1", "eventName:property:0", "readOnly:property:0",
+                           "acme.is_admin_attach:function:0", "count:function:4", "recon:parameter:0",
+                           "admin:parameter:0", "session.identity:enumMember:4", "requestParameters:property:0",
+                           "policyArn:property:0"}) {
+    EXPECT_TRUE(got.count(want)) << want << " in " << ::testing::PrintToString(got);
+  }
 }
 
 // An edit to a shared list re-checks the files that use it, open or not; a broken file stops nothing.

@@ -680,4 +680,143 @@ json Server::workspace_symbols(const json& params) {
   return out;
 }
 
+// ---------------------------------------------------------------------------------------------------------------
+// Semantic tokens: what each name in an expression is, as the checker would resolve it (lists, macros, sources,
+// steps, attributes, fields), for editors that colour by meaning.
+
+namespace {
+
+enum TokenType { kTokType, kTokVariable, kTokFunction, kTokParameter, kTokProperty, kTokEnumMember, kTokEvent };
+enum TokenMod { kModDeclaration = 1, kModReadonly = 2, kModDefaultLibrary = 4 };
+
+struct Tok {
+  uint32_t begin, end;
+  int type, mods;
+};
+
+int global_type(const ast::Decl& d) {
+  switch (d.index()) {
+    case 0: return kTokType;
+    case 1: return kTokVariable;
+    case 2: return kTokFunction;
+    default: return kTokEvent;
+  }
+}
+
+void field_decl_tokens(const ast::TypeExpr* t, std::vector<Tok>& out) {
+  if (!t) return;
+  if (t->kind == ast::TypeExpr::Kind::List) return field_decl_tokens(t->elem.get(), out);
+  if (t->kind != ast::TypeExpr::Kind::Record) return;
+  for (const ast::FieldDecl& f : t->fields) {
+    uint32_t len = static_cast<uint32_t>(f.name.size() + (f.quoted ? 2 : 0));
+    out.push_back({f.span.begin, f.span.begin + len, kTokProperty, kModDeclaration});
+    field_decl_tokens(f.type.get(), out);
+  }
+}
+
+}  // namespace
+
+json Server::semantic_tokens(const json& params) {
+  Document& d = document(params);
+  auto idx = symbol_index(*ws_);
+  std::set<std::string_view> builtins;
+  for (std::string_view f : function_names()) builtins.insert(f);
+  std::set<std::string_view> attributes;
+  for (std::string_view a : attribute_names()) attributes.insert(a);
+  std::vector<Tok> toks;
+  auto global_mods = [&](const Sym* s) {
+    int m = std::holds_alternative<ast::ListDecl>(*s->decl) ? kModReadonly : 0;
+    return s->doc->stdlib ? m | kModDefaultLibrary : m;
+  };
+  for (const ast::Decl& decl : d.ast.decls) {
+    const ast::Name& n = decl_name(decl);
+    if (n.span.valid()) toks.push_back({n.span.begin, n.span.end, global_type(decl), kModDeclaration});
+    std::set<std::string> locals;  // step labels and macro parameters
+    if (const auto* r = std::get_if<ast::RuleDecl>(&decl)) {
+      if (r->scope_block) {
+        for (const ast::Step& st : r->scope_block->steps) {
+          locals.insert(st.label.text);
+          toks.push_back({st.label.span.begin, st.label.span.end, kTokParameter, kModDeclaration});
+        }
+      }
+      if (r->sources) {
+        for (const ast::Name& s : r->sources->value) {
+          const Sym* sym = find_sym(idx, s.text);
+          toks.push_back({s.span.begin, s.span.end, kTokType, sym ? global_mods(sym) : 0});
+        }
+      }
+    } else if (const auto* m = std::get_if<ast::MacroDecl>(&decl)) {
+      for (const ast::Ident& p : m->params) {
+        locals.insert(p.text);
+        toks.push_back({p.span.begin, p.span.end, kTokParameter, kModDeclaration});
+      }
+    } else if (const auto* src = std::get_if<ast::SourceDecl>(&decl)) {
+      if (src->fields) field_decl_tokens(&src->fields->record, toks);
+      for (const ast::LinkClause& l : src->links) toks.push_back({l.target.span.begin, l.target.span.end, kTokType, 0});
+    }
+    for_each_expr(decl, [&](const ast::Expr& e) {
+      if (e.kind == ast::ExprKind::Call) {
+        if (builtins.count(e.callee.text)) {
+          toks.push_back({e.callee.span.begin, e.callee.span.end, kTokFunction, kModDefaultLibrary});
+        } else if (const Sym* s = find_sym(idx, e.callee.text)) {
+          toks.push_back({e.callee.span.begin, e.callee.span.end, kTokFunction, global_mods(s)});
+        }
+        return;
+      }
+      if (e.kind == ast::ExprKind::Sequence) {
+        for (const ast::SeqItem& it : e.seq) toks.push_back({it.step.span.begin, it.step.span.end, kTokParameter, 0});
+        return;
+      }
+      if (e.kind != ast::ExprKind::Path || !e.children.empty() || e.head.empty()) return;
+      auto seg_tok = [&](const ast::PathSeg& sg) {
+        if (sg.kind == ast::PathSeg::Kind::Field && sg.span.end > sg.span.begin + 1) {
+          toks.push_back({sg.span.begin + 1, sg.span.end, kTokProperty, 0});  // after the dot
+        }
+      };
+      // The longest prefix that names a list, macro or source.
+      std::string name = e.head;
+      std::string best_name;
+      size_t best_k = SIZE_MAX;
+      if (find_sym(idx, name)) best_name = name, best_k = 0;
+      for (size_t k = 0; k < e.segs.size() && e.segs[k].kind == ast::PathSeg::Kind::Field; ++k) {
+        name += "." + e.segs[k].name;
+        if (find_sym(idx, name)) best_name = name, best_k = k + 1;
+      }
+      if (best_k != SIZE_MAX && !locals.count(e.head)) {
+        const Sym* s = find_sym(idx, best_name);
+        uint32_t end = best_k == 0 ? e.head_span.end : e.segs[best_k - 1].span.end;
+        toks.push_back({e.head_span.begin, end, global_type(*s->decl), global_mods(s)});
+        for (size_t k = best_k; k < e.segs.size(); ++k) seg_tok(e.segs[k]);
+        return;
+      }
+      std::string dotted = e.dotted();
+      if ((e.head == "session" || e.head == "chain") && attributes.count(dotted)) {
+        toks.push_back({e.head_span.begin, e.segs.empty() ? e.head_span.end : e.segs.back().span.end, kTokEnumMember,
+                        kModDefaultLibrary});
+        return;
+      }
+      toks.push_back({e.head_span.begin, e.head_span.end, locals.count(e.head) ? kTokParameter : kTokProperty, 0});
+      for (const ast::PathSeg& sg : e.segs) seg_tok(sg);
+    });
+  }
+  std::sort(toks.begin(), toks.end(), [](const Tok& a, const Tok& b) { return a.begin < b.begin; });
+  const std::string& text = ws_->text(d);
+  LineIndex li(text);
+  json data = json::array();
+  uint32_t last_line = 0, last_char = 0, covered = 0;
+  bool any = false;
+  for (const Tok& t : toks) {
+    if (t.end <= t.begin || t.end > text.size() || (any && t.begin < covered)) continue;  // overlapping: skipped
+    if (std::string_view(text).substr(t.begin, t.end - t.begin).find('\n') != std::string_view::npos) continue;
+    Position b = li.position(t.begin), e = li.position(t.end);
+    data.push_back(b.line - last_line);
+    data.push_back(b.line == last_line ? b.character - last_char : b.character);
+    data.push_back(e.character - b.character);
+    data.push_back(t.type);
+    data.push_back(t.mods);
+    last_line = b.line, last_char = b.character, covered = t.end, any = true;
+  }
+  return json{{"data", data}};
+}
+
 }  // namespace braid::lsp

@@ -189,6 +189,7 @@ json Server::dispatch(const std::string& method, const json& params, bool& is_er
   if (method == "workspace/symbol") return workspace_symbols(params);
   if (method == "textDocument/formatting") return formatting(params);
   if (method == "textDocument/codeAction") return code_actions(params);
+  if (method == "textDocument/semanticTokens/full") return semantic_tokens(params);
   if (method == "braid/stdlibText") {
     Document& d = document(params);
     if (!d.stdlib) throw RpcError{kInvalidParams, "not a standard library document"};
@@ -254,6 +255,11 @@ json Server::initialize(const json& params) {
       {"workspaceSymbolProvider", true},
       {"documentFormattingProvider", true},
       {"codeActionProvider", {{"codeActionKinds", {"quickfix"}}}},
+      {"semanticTokensProvider",
+       {{"legend",
+         {{"tokenTypes", {"type", "variable", "function", "parameter", "property", "enumMember", "event"}},
+          {"tokenModifiers", {"declaration", "readonly", "defaultLibrary"}}}},
+        {"full", true}}},
   };
   return json{{"capabilities", caps}, {"serverInfo", {{"name", "braid"}, {"version", opts_.version}}}};
 }

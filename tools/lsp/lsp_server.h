@@ -75,6 +75,7 @@ class Server {
   json workspace_symbols(const json& params);
   json formatting(const json& params);
   json code_actions(const json& params);
+  json semantic_tokens(const json& params);
 
   ServerOptions opts_;
   std::unique_ptr<Workspace> ws_;
