@@ -162,6 +162,17 @@ void Engine::Impl::build_step_classes(SourceRt& sr) {
       cells.emplace_back(c, pos);
     }
   }
+  // Classes heading a sequence with a trailing absence keep their recent match times, for the longest window.
+  for (uint32_t k = 0; k < sr.session_rules.size(); ++k) {
+    const RuleRt& rr = rules[sr.session_rules[k]];
+    for (size_t q = 0; q < rr.r->sequences.size(); ++q) {
+      const ir::Sequence& seq = rr.r->sequences[q];
+      if (rr.seq_head_step[q] == ir::kNone || seq.items.empty() || !seq.items.back().absent) continue;
+      StepClass& cls = sr.classes[sr.step_class[k][rr.seq_head_step[q]]];
+      cls.keep_times = true;
+      cls.keep_for = std::max(cls.keep_for, seq.within ? *seq.within : kForever);
+    }
+  }
   for (StepClass& cls : sr.classes) {
     cls.pristine = std::make_unique<StepCell>();
     cls.pristine->aggs.resize(cls.aggs.size());
@@ -240,13 +251,25 @@ void Engine::Impl::setup() {
     // Which step matches need a visit (RuleRt::wake): with sequence conjuncts, a session rule is false until they
     // match, so a step that only feeds aggregates (kept in cells) or heads a sequence whose first stage its cell
     // keeps changes nothing of the rule's own while it is not armed.
+    for (const ir::Sequence& q : r.sequences) {
+      RuleRt::SeqPlan& plan = rr.seq_plans.emplace_back();
+      for (const auto& it : q.items) {
+        if (plan.pos.size() == 64) break;  // (the automaton reads at most 64 positives)
+        if (!it.absent) {
+          plan.pos.push_back(it.step);
+        } else if (!plan.pos.empty()) {
+          plan.kills.emplace_back(static_cast<uint32_t>(plan.pos.size() - 1), it.step);
+        }
+      }
+      plan.trailing = !q.items.empty() && q.items.back().absent;
+    }
     rr.seq_head_step.assign(r.sequences.size(), ir::kNone);
     rr.wake.assign(r.steps.size(), 1);
     if (r.scope == ir::Scope::Session && !rr.seq_conjuncts.empty()) {
       std::fill(rr.wake.begin(), rr.wake.end(), 0);
       for (size_t q = 0; q < r.sequences.size(); ++q) {
         const auto& items = r.sequences[q].items;
-        bool simple = items.size() >= 2 && !items[0].absent && !items[1].absent && !items.back().absent;
+        bool simple = items.size() >= 2 && !items[0].absent && !items[1].absent;
         if (simple) rr.seq_head_step[q] = items[0].step;
         for (size_t i = simple ? 1 : 0; i < items.size(); ++i)
           if (items[i].step < rr.wake.size()) rr.wake[items[i].step] = 1;
@@ -314,18 +337,22 @@ void Engine::Impl::setup() {
   std::vector<uint32_t> rt_of(p.rules.size(), ir::kNone);
   for (uint32_t ri = 0; ri < rules.size(); ++ri) {
     rt_of[static_cast<size_t>(rules[ri].r - p.rules.data())] = ri;
-    rules[ri].hits.assign(rules[ri].r->steps.size(), 0);
+    rules[ri].hit_base = static_cast<uint32_t>(step_hits.size());
+    step_hits.resize(step_hits.size() + rules[ri].r->steps.size(), 0);
   }
+  rule_flags.assign(rules.size(), 0);
   size_t most = 0;
   for (size_t s = 0; s < p.sources.size(); ++s) {
     SourceRt& sr = sources[s];
     for (const ir::Predicate& pr : plan.sources[s].predicates) {
       uint32_t ri = rt_of[pr.rule];
-      sr.preds.push_back(PredTarget{ri, pr.step});
-      uint32_t c = ir::kNone;
-      if (ri != ir::kNone && pr.step != ir::kNone && sr.session_pos[ri] != ir::kNone)
-        c = sr.step_class[sr.session_pos[ri]][pr.step];
-      sr.pred_class.push_back(c);
+      PredTarget tg{ri, pr.step};
+      if (ri != ir::kNone && pr.step != ir::kNone) {
+        tg.hit = rules[ri].hit_base + pr.step;
+        tg.wake = rules[ri].wake[pr.step] != 0;
+        if (sr.session_pos[ri] != ir::kNone) tg.cls = sr.step_class[sr.session_pos[ri]][pr.step];
+      }
+      sr.preds.push_back(tg);
     }
     sr.class_hit.assign(sr.classes.size(), 0);
     most = std::max(most, plan.sources[s].predicates.size());

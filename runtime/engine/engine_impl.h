@@ -107,23 +107,30 @@ struct RuleRt {
                                                  // theirs through step classes)
   std::vector<uint32_t> seq_conjuncts;           // sequences that are conjuncts of the condition's top-level
                                                  // `and`: while one has not matched, the condition is false
-  // Session rules with sequence conjuncts: a sequence `a -> b ...` without a trailing absence and without an
-  // absence after its first step needs no state of its own for `a` (its first stage is the latest earlier time
-  // `a` matched, which a's step cell keeps): seq_head_step[q] is that step (kNone: the rule keeps the stage).
+  // Session rules with sequence conjuncts: a sequence `a -> b ...` without an absence right after its first step
+  // needs no state of its own for `a`: its first stage is the latest earlier time `a` matched (with a trailing
+  // absence: the times of a's earlier matches in the window), which a's step cell keeps. seq_head_step[q] is that
+  // step (kNone: the rule keeps the stage).
   // An event whose matched steps are all such heads (or feed only aggregates, which live in cells) changes
   // nothing in the rule's own state, so the rule is visited only if it is armed (its condition may change).
   // wake[step]: a match of the step needs a visit. All ones for other rules.
   std::vector<uint32_t> seq_head_step;
   std::vector<uint8_t> wake;
-  bool woken = false;                            // a wake step matched the current event
+  // Each sequence's positive steps in order, and its absent steps with the positive they follow (m-1 for a
+  // trailing one), precomputed for feed_seq.
+  struct SeqPlan {
+    std::vector<uint32_t> pos;
+    std::vector<std::pair<uint32_t, uint32_t>> kills;  // (index of the positive before it, absent step)
+    bool trailing = false;
+  };
+  std::vector<SeqPlan> seq_plans;
+  uint32_t hit_base = 0;                         // its steps' entries in Impl::step_hits
   std::vector<std::string> expr_text;            // message part -> its text as written ("" for literals)
   std::unordered_map<std::string, int64_t, StringHash, std::equal_to<>> suppress;
   size_t suppress_sweep_at = 1024;                // sweep expired keys when the map grows past this
   std::vector<std::string> saturated_names;      // aggregate -> "distinct(step.field)"
-  std::vector<uint8_t> hits;                     // session/chain: steps the current event matched
   int8_t pristine = -1;                          // the condition on a pristine state (when it reads no
                                                  // attributes it is the same for every session): -1 unknown
-  bool touched = false;                          // some step matched the current event
   std::unique_ptr<RuleState> pristine_state;     // the state no step has touched yet (read, never written)
   std::vector<std::unique_ptr<RuleState>> pool;  // released states of this rule: same shape, buffers kept
 };
@@ -136,6 +143,8 @@ struct StepClass {
     ir::NodeId value;  // event-context value expression (kNoNode for kinds that read none)
   };
   std::vector<Agg> aggs;
+  bool keep_times = false;       // some rule reads the class's recent match times (StepCell::times)
+  int64_t keep_for = 0;          // ... over windows up to this long
   std::unique_ptr<StepCell> pristine;            // as created; read where the class has not matched yet
   std::vector<std::unique_ptr<StepCell>> pool;   // released cells of this class: same shape, buffers kept
 };
@@ -144,6 +153,9 @@ struct StepClass {
 struct PredTarget {
   uint32_t rule = ir::kNone;  // index into Impl::rules
   uint32_t step = ir::kNone;
+  uint32_t hit = ir::kNone;   // the step's entry in Impl::step_hits
+  uint32_t cls = ir::kNone;   // session rules: the step's class in the source
+  bool wake = true;           // its match needs the rule visited (RuleRt::wake)
 };
 
 struct SourceRt {
@@ -159,10 +171,9 @@ struct SourceRt {
   std::vector<uint8_t> runs_chain_rule;  // rule index -> the rule is one of chain_rules
   std::vector<uint32_t> links_as_parent, links_as_child;          // indices into Impl::links
   std::vector<PredTarget> preds;                                  // match-plan predicate id -> rule/step
-  // Step classes of the session rules: per predicate its class (kNone: not a session-rule step here); per
-  // session rule (by position in session_rules) the class of each step and the (class, index) of each aggregate.
+  // Step classes of the session rules; per session rule (by position in session_rules) the class of each step
+  // and the (class, index) of each aggregate.
   std::vector<StepClass> classes;
-  std::vector<uint32_t> pred_class;
   std::vector<std::vector<uint32_t>> step_class;
   std::vector<std::vector<std::pair<uint32_t, uint32_t>>> agg_cell;
   std::vector<uint8_t> class_hit;      // the current event matched the class (scratch, cleared per event)
@@ -186,6 +197,11 @@ struct Engine::Impl {
   std::vector<uint32_t> close_chain_rules;  // chain rules a close must visit without state (see SourceRt)
   ir::MatchPlan plan;
   std::vector<uint32_t> match_ids, touched;  // the current event's matched predicates / touched rules
+  // The current event: which steps it matched (every session/chain rule's steps, flat: RuleRt::hit_base), and per
+  // rule kTouched (some step matched) and kWoken (a wake step matched). Cleared after each event.
+  std::vector<uint8_t> step_hits, rule_flags;
+  std::vector<uint64_t> id_bits;  // sort_match_ids' bitmap
+  static constexpr uint8_t kTouched = 1, kWoken = 2;
   std::vector<uint32_t> visit, visit_chain;  // rules to visit for the current event (scratch)
   std::vector<uint32_t> close_visit, chain_visit;  // ... at a session close, a chain close
   std::vector<LinkRt> links;
@@ -304,10 +320,16 @@ struct Engine::Impl {
   const AggState& agg_state(const RuleState& st, const Session* se, uint32_t agg) const;
   void reset_state(RuleState& st, const RuleRt& rr) const;
   void feed(RuleRt& rr, RuleState& st, Session* se, Chain* ch, uint32_t rule_index);
-  // `head`: the sequence's first stage is kept by its first step's cell (RuleRt::seq_head_step): the latest time
-  // that step matched before this event (kNever: never); nullptr: the rule keeps it in ss.stages[0].
-  void feed_seq(const ir::Sequence& q, SeqState& ss, const std::vector<uint8_t>& matched, int64_t t,
-                const int64_t* head);
+  // The first stage of a sequence, kept by its first step's cell (RuleRt::seq_head_step): the latest time that
+  // step matched before this event (kNever: never) and, for a sequence with a trailing absence, the times of its
+  // earlier matches (ascending, at most distinct_bound). nullptr: the rule keeps it in ss.stages[0].
+  struct SeqHead {
+    int64_t latest = kNever;
+    const int64_t* times = nullptr;
+    size_t n = 0;
+  };
+  void feed_seq(const ir::Sequence& q, const RuleRt::SeqPlan& plan, SeqState& ss, const uint8_t* matched, int64_t t,
+                const SeqHead* head);
   bool decide_seqs(const ir::Rule& r, RuleState& st, int64_t now, bool closing);
   // A state every event of its session (chain) must visit although none of its steps matched: attributes change
   // with every event (once its sequence conjuncts have matched), or an absence window may have ended.

@@ -27,6 +27,19 @@ bool subtree_has(const ir::Program& p, NodeId id, Op op) {
   return false;
 }
 
+void sort_match_ids(uint32_t* ids, uint32_t n, size_t universe, std::vector<uint64_t>& bits) {
+  const size_t words = (universe + 63) / 64;
+  if (n < 64 || words > size_t{n} * 4) {
+    std::sort(ids, ids + n);
+    return;
+  }
+  bits.assign(words, 0);
+  for (uint32_t i = 0; i < n; ++i) bits[ids[i] >> 6] |= uint64_t{1} << (ids[i] & 63);
+  uint32_t k = 0;
+  for (size_t w = 0; w < words; ++w)
+    for (uint64_t b = bits[w]; b; b &= b - 1) ids[k++] = static_cast<uint32_t>(w * 64 + static_cast<size_t>(__builtin_ctzll(b)));
+}
+
 namespace {
 
 // While a batch fills, Values hold offsets (into Batch::bytes, Batch::values) in their pointer members.
@@ -185,7 +198,7 @@ void Preparer::one(Batch& b, const Record* rec, std::string_view json, const Whe
   e.id_len = static_cast<uint32_t>(b.bytes.size() - e.id_off);
   if (match_here_[s]) {
     uint32_t n = matcher_->match(in_, s, conv_buf_.data(), nullptr, match_buf_.data());
-    std::sort(match_buf_.begin(), match_buf_.begin() + n);
+    sort_match_ids(match_buf_.data(), n, plan_.sources[s].predicates.size(), id_bits_);
     e.match_off = static_cast<uint32_t>(b.matches.size());
     e.nmatches = n;
     e.has_matches = true;

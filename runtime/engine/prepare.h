@@ -40,6 +40,10 @@ struct Batch;
 // Whether the expression `id` contains a node of kind `op` (e.g. Op::Attr: it reads session or chain attributes).
 bool subtree_has(const ir::Program& p, ir::NodeId id, ir::Op op);
 
+// Sorts the distinct predicate ids a matcher returned (in its dispatch order) ascending, below `universe` (the
+// source's predicate count). Many ids (many rules sharing a step) are sorted through a bitmap in `bits`.
+void sort_match_ids(uint32_t* ids, uint32_t n, size_t universe, std::vector<uint64_t>& bits);
+
 struct PreparedEvent {
   enum class Kind : uint8_t { Event, Malformed, Unrouted, NoTime };
   Kind kind = Kind::Event;
@@ -139,6 +143,7 @@ class Preparer {
   std::vector<uint8_t> match_here_;                     // per source: predicates matched here (read no state)
   std::vector<Value> conv_buf_;
   std::vector<uint32_t> match_buf_;
+  std::vector<uint64_t> id_bits_;  // sort_match_ids' bitmap
   std::string scratch_;
   uint64_t mismatches_seen_ = 0;
 };

@@ -93,20 +93,16 @@ void Engine::Impl::process_event(uint32_t s, const PreparedEvent& ev, bool late)
   for (uint32_t i = 0; i < nm; ++i) {
     const PredTarget& tg = sr.preds[match_ids[i]];
     if (tg.rule == ir::kNone) continue;
-    RuleRt& rr = rules[tg.rule];
     if (tg.step == ir::kNone) {
       fire(tg.rule, nullptr, se, nullptr, "event", t, true);
     } else if (se) {
-      rr.hits[tg.step] = 1;
-      if (rr.wake[tg.step]) rr.woken = true;
-      if (!rr.touched) {
-        rr.touched = true;
-        touched.push_back(tg.rule);
-      }
-      uint32_t c = sr.pred_class[match_ids[i]];
-      if (c != ir::kNone && !sr.class_hit[c]) {
-        sr.class_hit[c] = 1;
-        sr.hit_classes.push_back(c);
+      step_hits[tg.hit] = 1;
+      uint8_t& f = rule_flags[tg.rule];
+      if (!(f & kTouched)) touched.push_back(tg.rule);
+      f |= kTouched | (tg.wake ? kWoken : 0);
+      if (tg.cls != ir::kNone && !sr.class_hit[tg.cls]) {
+        sr.class_hit[tg.cls] = 1;
+        sr.hit_classes.push_back(tg.cls);
       }
     }
   }
@@ -119,16 +115,21 @@ void Engine::Impl::process_event(uint32_t s, const PreparedEvent& ev, bool late)
   visit.clear();
   visit_chain.clear();
   for (uint32_t ri : touched) {
-    const RuleRt& rr = rules[ri];
-    if (rr.r->scope == ir::Scope::Chain) {
+    if (sr.session_pos[ri] == ir::kNone) {
       visit_chain.push_back(ri);
-    } else if (rr.woken || std::binary_search(se->armed.begin(), se->armed.end(), sr.session_pos[ri])) {
+    } else if ((rule_flags[ri] & kWoken) ||
+               std::binary_search(se->armed.begin(), se->armed.end(), sr.session_pos[ri])) {
       visit.push_back(ri);
     }
   }
+  // Each part is ascending (touched follows the predicates, in program order): merged, not sorted.
+  // (An attribute-reading rule one of whose sequence conjuncts has not matched stays false: not watched.)
+  size_t mid = visit.size();
   visit.insert(visit.end(), sr.attr_session_rules.begin(), sr.attr_session_rules.end());
-  // (An attribute-reading rule one of whose sequence conjuncts has not matched stays false: not visited.)
+  std::inplace_merge(visit.begin(), visit.begin() + static_cast<ptrdiff_t>(mid), visit.end());
+  mid = visit.size();
   for (uint32_t k : se->watch) visit.push_back(sr.session_rules[k]);
+  std::inplace_merge(visit.begin(), visit.begin() + static_cast<ptrdiff_t>(mid), visit.end());
   visit_chain.insert(visit_chain.end(), sr.attr_chain_rules.begin(), sr.attr_chain_rules.end());
   for (const auto& [slot, st] : ch->rules) {
     uint32_t ri = chain_slot_rule[slot];
@@ -151,7 +152,7 @@ void Engine::Impl::process_event(uint32_t s, const PreparedEvent& ev, bool late)
       RuleState* st = state_of(states, slot);
       if (st) {
         if (!st->fired) feed(rr, *st, se, c, ri);
-      } else if (rr.touched) {
+      } else if (rule_flags[ri] & kTouched) {
         feed(rr, make_state(states, slot, rr), se, c, ri);
       } else {
         // Reads attributes, no step matched yet: decide on the pristine state, which exists only if it fires.
@@ -165,9 +166,8 @@ void Engine::Impl::process_event(uint32_t s, const PreparedEvent& ev, bool late)
     }
   }
   for (uint32_t ri : touched) {
-    std::fill(rules[ri].hits.begin(), rules[ri].hits.end(), 0);
-    rules[ri].touched = false;
-    rules[ri].woken = false;
+    std::fill_n(step_hits.begin() + rules[ri].hit_base, rules[ri].r->steps.size(), 0);
+    rule_flags[ri] = 0;
   }
   touched.clear();
 
@@ -186,7 +186,7 @@ uint32_t Engine::Impl::match_predicates(uint32_t s, const PreparedEvent& ev, con
   }
   if (opt.matcher) {
     n = opt.matcher->match(in, s, slots, session, match_ids.data());
-    std::sort(match_ids.begin(), match_ids.begin() + n);
+    sort_match_ids(match_ids.data(), n, plan.sources[s].predicates.size(), id_bits);
     return n;
   }
   // The reference: every predicate of every running rule, one at a time.
@@ -254,6 +254,9 @@ StepCell& Engine::Impl::cell_for(Session& se, uint32_t c) {
   cell->step.nids = 0;
   cell->last = cell->before = kNever;
   cell->at = 0;
+  cell->times.clear();
+  cell->first = 0;
+  cell->appended = 0;
   cell->aggs.resize(cls.aggs.size());
   for (size_t a = 0; a < cls.aggs.size(); ++a) agg_ops(cls.aggs[a].kind).init(cell->aggs[a]);
   StepCell* raw = cell.release();
@@ -273,13 +276,28 @@ void Engine::Impl::update_cells(uint32_t s, Session& se) {
     cell.before = cell.last;
     cell.last = cur.time;
     cell.at = event_serial;
+    const StepClass& cls = sr.classes[c];
+    if (cls.keep_times) {
+      auto& v = cell.times;
+      if (v.size() == cell.first || v.back() < cur.time) {
+        v.push_back(cur.time);
+        cell.appended = event_serial;
+      }
+      // Drop what no reader can use: older than the longest window, or beyond the bound (+1: this event's).
+      int64_t oldest = sat_sub(cur.time, cls.keep_for);
+      while (cell.first < v.size() && (v[cell.first] < oldest || v.size() - cell.first > size_t{opt.distinct_bound} + 1))
+        ++cell.first;
+      if (cell.first > 64 && cell.first * 2 > v.size()) {
+        v.erase(v.begin(), v.begin() + static_cast<ptrdiff_t>(cell.first));
+        cell.first = 0;
+      }
+    }
     StepState& ss = cell.step;
     ++ss.count;
     if (ss.nids < opt.step_event_ids) {
       if (ss.ids.size() <= ss.nids) ss.ids.emplace_back();
       ss.ids[ss.nids++].assign(cur.id);
     }
-    const StepClass& cls = sr.classes[c];
     for (size_t a = 0; a < cls.aggs.size(); ++a) {
       const AggOps& ops = agg_ops(cls.aggs[a].kind);
       AggUpdate u;
@@ -371,8 +389,8 @@ void Engine::Impl::feed(RuleRt& rr, RuleState& st, Session* se, Chain* ch, uint3
   View sv;
   sv.e = this, sv.se = se, sv.ch = ch;
   EvalContext ctx{cur.slots, in.field_slots(cur.source), &sv};
-  const std::vector<uint8_t>& matched = rr.hits;  // filled by process_event from the match plan
-  const bool any = rr.touched;
+  const uint8_t* matched = &step_hits[rr.hit_base];  // filled by process_event from the match plan
+  const bool any = (rule_flags[ri] & kTouched) != 0;
   ++stats.rules[rr.stat].evaluations;
   // Absence windows that ended before this event are decided first (the event cannot be inside them).
   bool newly = decide_seqs(r, st, cur.time, false);
@@ -399,17 +417,26 @@ void Engine::Impl::feed(RuleRt& rr, RuleState& st, Session* se, Chain* ch, uint3
     for (size_t q = 0; q < r.sequences.size(); ++q) {
       bool was = st.seqs[q].matched;
       int64_t pending = st.seqs[q].pending;
-      int64_t head = kNever;
+      SeqHead head;
       const bool derived = rr.seq_head_step[q] != ir::kNone;
       if (derived && se) {
         const SourceRt& sr = sources[se->source];
         uint32_t c = sr.step_class[sr.session_pos[ri]][rr.seq_head_step[q]];
         auto it = std::lower_bound(se->cells.begin(), se->cells.end(), c,
                                    [](const std::pair<uint32_t, StepCell*>& e, uint32_t k) { return e.first < k; });
-        if (it != se->cells.end() && it->first == c) head = it->second->at == event_serial ? it->second->before
-                                                                                          : it->second->last;
+        if (it != se->cells.end() && it->first == c) {
+          const StepCell& cell = *it->second;
+          head.latest = cell.at == event_serial ? cell.before : cell.last;
+          // The earlier matches: without this event's, the last distinct_bound of them.
+          head.times = cell.times.data() + cell.first;
+          head.n = cell.times.size() - cell.first - (cell.appended == event_serial && cell.appended != 0 ? 1 : 0);
+          if (head.n > opt.distinct_bound) {
+            head.times += head.n - opt.distinct_bound;
+            head.n = opt.distinct_bound;
+          }
+        }
       }
-      feed_seq(r.sequences[q], st.seqs[q], matched, cur.time, derived ? &head : nullptr);
+      feed_seq(r.sequences[q], rr.seq_plans[q], st.seqs[q], matched, cur.time, derived ? &head : nullptr);
       if (!was && st.seqs[q].matched) newly = true;
       if (st.seqs[q].pending != kNever && st.seqs[q].pending != pending && r.sequences[q].within) {
         // Wake up when the absence window of the pending match ends.
@@ -427,36 +454,38 @@ void Engine::Impl::feed(RuleRt& rr, RuleState& st, Session* se, Chain* ch, uint3
 }
 
 // The sequence automaton (see docs/language.md, Runtime semantics). Events arrive in event-time order.
-void Engine::Impl::feed_seq(const ir::Sequence& q, SeqState& ss, const std::vector<uint8_t>& matched, int64_t t,
-                            const int64_t* head) {
+void Engine::Impl::feed_seq(const ir::Sequence& q, const RuleRt::SeqPlan& plan, SeqState& ss, const uint8_t* matched,
+                            int64_t t, const SeqHead* head) {
   if (ss.matched) return;
   const int64_t D = q.within ? *q.within : kForever;
   const int64_t oldest = sat_sub(t, D);  // a start older than this cannot complete with this event
-  // positives and the absent steps after each
-  uint32_t pos[64];
-  size_t m = 0;
-  bool kill_after[65] = {};
-  for (size_t i = 0; i < q.items.size() && m < 64; ++i) {
-    const auto& it = q.items[i];
-    if (!it.absent) {
-      pos[m++] = it.step;
-    } else if (m > 0 && matched[it.step]) {
-      kill_after[m - 1] = true;  // an absent step between positive m-1 and m (or trailing) matched
-    }
-  }
+  // positives, and after which of them an absent step (before the next one, or trailing) matched
+  const uint32_t* pos = plan.pos.data();
+  const size_t m = plan.pos.size();
+  uint64_t kills = 0;
+  for (const auto& [k, step] : plan.kills)
+    if (matched[step]) kills |= uint64_t{1} << k;
+  auto kill_after = [kills](size_t k) { return (kills >> k & 1) != 0; };
   if (m == 0) return;
-  const bool trailing = !q.items.empty() && q.items.back().absent;
+  const bool trailing = plan.trailing;
   // Final positive (index m-1).
-  if (trailing && kill_after[m - 1]) ss.pending = kNever;
+  if (trailing && kill_after(m - 1)) ss.pending = kNever;
   if (matched[pos[m - 1]]) {
     int64_t cand = kNever;
     bool ok = false;
     if (m == 1) {
       cand = t;
       ok = true;
-    } else if (head && m == 2) {  // the first stage, from the head step's cell (never trailing)
-      if (*head != kNever && *head >= oldest) {
-        cand = *head;
+    } else if (head && m == 2) {  // the first stage, from the head step's cell
+      if (trailing) {
+        for (size_t i = 0; i < head->n; ++i)
+          if (head->times[i] >= oldest) {
+            cand = head->times[i];  // the earliest start still in the window: its absence window ends first
+            ok = true;
+            break;
+          }
+      } else if (head->latest != kNever && head->latest >= oldest) {
+        cand = head->latest;
         ok = true;
       }
     } else {
@@ -484,11 +513,18 @@ void Engine::Impl::feed_seq(const ir::Sequence& q, SeqState& ss, const std::vect
   // Intermediate stages, from the last to the first, so that one event fills at most one item.
   for (size_t k = m - 1; k-- > 0;) {
     auto& stage = ss.stages[k];
-    if (kill_after[k]) stage.clear();
+    if (kill_after(k)) stage.clear();
     if (!matched[pos[k]]) continue;
     if (k == 0 && head) continue;  // kept by the head step's cell
     if (k == 1 && head) {
-      if (*head != kNever && *head >= oldest && (stage.empty() || stage.back() < *head)) stage.assign(1, *head);
+      if (trailing) {
+        for (size_t i = 0; i < head->n; ++i)
+          if (head->times[i] >= oldest) stage.push_back(head->times[i]);
+        std::sort(stage.begin(), stage.end());
+        stage.erase(std::unique(stage.begin(), stage.end()), stage.end());
+      } else if (head->latest != kNever && head->latest >= oldest && (stage.empty() || stage.back() < head->latest)) {
+        stage.assign(1, head->latest);
+      }
       continue;
     }
     if (k == 0) {

@@ -66,6 +66,12 @@ struct StepCell {
   int64_t last = kNever;       // the time of the latest event that matched
   int64_t before = kNever;     // ... and of the one before it
   uint64_t at = 0;             // the serial of the latest event that matched (Impl::event_serial)
+  // Classes that start a sequence with a trailing absence (StepClass::keep_times): the distinct times of its
+  // recent matches, ascending, from times[first] on (the last distinct_bound + 1, none older than the longest
+  // window that reads them); `appended` is the serial of the event that appended the last one.
+  std::vector<int64_t> times;
+  size_t first = 0;
+  uint64_t appended = 0;
   std::vector<AggState> aggs;  // the class's aggregates (StepClass::aggs), in that order
 };
 
