@@ -210,11 +210,31 @@ TEST_F(LspTest, DiagnosticsOnOpenWithFixItAndCodeAction) {
                       {"context", {{"diagnostics", json::array()}}}});
   EXPECT_TRUE(none.empty()) << none.dump();
 
+  // A change and a code action sent together: the action's fix-it is that of the changed text (two lines were
+  // inserted above, so the misspelling is now on line 7), not a stale one.
+  std::string shifted = std::string("// one\n// two\n") + kTypo;
+  int change_then_action = 0;
+  {
+    client_->notify("textDocument/didChange", {{"textDocument", {{"uri", uri}, {"version", 2}}},
+                                               {"contentChanges", json::array({{{"text", shifted}}})}});
+    change_then_action = client_->send_request(
+        "textDocument/codeAction",
+        {{"textDocument", {{"uri", uri}}},
+         {"range", {{"start", {{"line", 7}, {"character", 9}}}, {"end", {{"line", 7}, {"character", 9}}}}},
+         {"context", {{"diagnostics", json::array()}}}});
+  }
+  json fresh = client_->response(change_then_action)["result"];
+  ASSERT_EQ(fresh.size(), 1u) << fresh.dump();
+  EXPECT_EQ(fresh[0]["edit"]["changes"][uri][0]["range"]["start"], json({{"line", 7}, {"character", 7}}));
+  client_->notify("textDocument/didChange", {{"textDocument", {{"uri", uri}, {"version", 3}}},
+                                             {"contentChanges", json::array({{{"text", std::string(kTypo)}}})}});
+  client_->diagnostics_of_version(uri, 3);
+
   // Applying the fix-it as an incremental change clears the diagnostic.
   client_->notify("textDocument/didChange",
-                  {{"textDocument", {{"uri", uri}, {"version", 2}}},
+                  {{"textDocument", {{"uri", uri}, {"version", 4}}},
                    {"contentChanges", json::array({{{"range", edits[0]["range"]}, {"text", "eventName"}}})}});
-  auto after = client_->diagnostics_of_version(uri, 2);
+  auto after = client_->diagnostics_of_version(uri, 4);
   ASSERT_TRUE(after);
   EXPECT_TRUE(after->empty()) << after->dump();
 }

@@ -495,6 +495,7 @@ Target target_at(const Workspace& ws, Document& d, uint32_t off, const std::mult
 
 json Server::hover(const json& params) {
   Document& d = document(params);
+  if (ws_->pending()) idle(*out_);  // diagnostics of the current text
   uint32_t off = offset_of(*ws_, d, params);
   auto idx = symbol_index(*ws_);
   Target t = target_at(*ws_, d, off, idx);

@@ -360,6 +360,8 @@ json Server::formatting(const json& params) {
 
 json Server::code_actions(const json& params) {
   Document& d = document(params);
+  // The fix-its must be those of the current text: finish a re-check an edit still waits for.
+  if (ws_->pending()) idle(*out_);
   LineIndex idx(ws_->text(d));
   const json& r = params.at("range");
   uint32_t b = idx.offset(Position{r.at("start").at("line").get<uint32_t>(), r["start"].at("character").get<uint32_t>()});
