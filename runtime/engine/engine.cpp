@@ -344,17 +344,37 @@ void Engine::Impl::setup() {
   size_t most = 0;
   for (size_t s = 0; s < p.sources.size(); ++s) {
     SourceRt& sr = sources[s];
+    std::unordered_map<uint64_t, std::vector<uint32_t>> by_hash;  // expr_hash -> groups
+    std::vector<NodeId> group_pred;
+    sr.rule_step_groups.resize(sr.session_rules.size());
     for (const ir::Predicate& pr : plan.sources[s].predicates) {
       uint32_t ri = rt_of[pr.rule];
       PredTarget tg{ri, pr.step};
       if (ri != ir::kNone && pr.step != ir::kNone) {
         tg.hit = rules[ri].hit_base + pr.step;
-        tg.wake = rules[ri].wake[pr.step] != 0;
-        if (sr.session_pos[ri] != ir::kNone) tg.cls = sr.step_class[sr.session_pos[ri]][pr.step];
+        auto& same_hash = by_hash[ir::expr_hash(p, pr.node)];
+        for (uint32_t g : same_hash)
+          if (ir::same_expr(p, group_pred[g], pr.node)) tg.group = g;
+        if (tg.group == ir::kNone) {
+          tg.group = static_cast<uint32_t>(sr.groups.size());
+          sr.groups.emplace_back();
+          group_pred.push_back(pr.node);
+          same_hash.push_back(tg.group);
+        }
+        StepGroup& g = sr.groups[tg.group];
+        uint32_t k = sr.session_pos[ri];
+        if (k != ir::kNone) {
+          g.cls = sr.step_class[k][pr.step];
+          auto& sg = sr.rule_step_groups[k];
+          if (sg.size() < rules[ri].r->steps.size()) sg.resize(rules[ri].r->steps.size(), ir::kNone);
+          sg[pr.step] = tg.group;
+        }
+        if (rules[ri].wake[pr.step]) g.wake_preds.push_back(static_cast<uint32_t>(sr.preds.size()));
       }
       sr.preds.push_back(tg);
     }
     sr.class_hit.assign(sr.classes.size(), 0);
+    sr.group_hit.assign(sr.groups.size(), 0);
     most = std::max(most, plan.sources[s].predicates.size());
   }
   match_ids.resize(most + 1);

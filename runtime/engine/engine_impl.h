@@ -154,8 +154,15 @@ struct PredTarget {
   uint32_t rule = ir::kNone;  // index into Impl::rules
   uint32_t step = ir::kNone;
   uint32_t hit = ir::kNone;   // the step's entry in Impl::step_hits
-  uint32_t cls = ir::kNone;   // session rules: the step's class in the source
-  bool wake = true;           // its match needs the rule visited (RuleRt::wake)
+  uint32_t group = ir::kNone; // steps: its group of equal step predicates in the source (StepGroup)
+};
+
+// The step predicates of one source with the same expression (ir::same_expr), across session and chain rules:
+// they hold together, so an event's matches are handled once per group. Only the members whose match needs
+// their rule visited (RuleRt::wake) are expanded; the others matter only to armed rules (see process_event).
+struct StepGroup {
+  uint32_t cls = ir::kNone;          // the session rules' step class (kNone: chain rules' steps only)
+  std::vector<uint32_t> wake_preds;  // member predicate ids whose rule must be visited when it holds
 };
 
 struct SourceRt {
@@ -178,6 +185,10 @@ struct SourceRt {
   std::vector<std::vector<std::pair<uint32_t, uint32_t>>> agg_cell;
   std::vector<uint8_t> class_hit;      // the current event matched the class (scratch, cleared per event)
   std::vector<uint32_t> hit_classes;   // ... as a list
+  std::vector<StepGroup> groups;
+  std::vector<std::vector<uint32_t>> rule_step_groups;  // session rule (by position) -> each step's group
+  std::vector<uint8_t> group_hit;      // the current event matched the group (scratch)
+  std::vector<uint32_t> hit_groups;    // ... as a list
   uint64_t released = 0;                                          // events through process_event
   int64_t watermark() const { return max_seen == kNever ? kNever : sat_sub(max_seen, src->lateness); }
 };

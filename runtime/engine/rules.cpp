@@ -95,18 +95,41 @@ void Engine::Impl::process_event(uint32_t s, const PreparedEvent& ev, bool late)
     if (tg.rule == ir::kNone) continue;
     if (tg.step == ir::kNone) {
       fire(tg.rule, nullptr, se, nullptr, "event", t, true);
-    } else if (se) {
-      step_hits[tg.hit] = 1;
-      uint8_t& f = rule_flags[tg.rule];
-      if (!(f & kTouched)) touched.push_back(tg.rule);
-      f |= kTouched | (tg.wake ? kWoken : 0);
-      if (tg.cls != ir::kNone && !sr.class_hit[tg.cls]) {
-        sr.class_hit[tg.cls] = 1;
-        sr.hit_classes.push_back(tg.cls);
-      }
+    } else if (se && !sr.group_hit[tg.group]) {
+      sr.group_hit[tg.group] = 1;
+      sr.hit_groups.push_back(tg.group);
     }
   }
   if (!se) return;
+  // Each matched group once: its class's cell, and the members whose rules must be visited.
+  for (uint32_t g : sr.hit_groups) {
+    const StepGroup& grp = sr.groups[g];
+    if (grp.cls != ir::kNone && !sr.class_hit[grp.cls]) {
+      sr.class_hit[grp.cls] = 1;
+      sr.hit_classes.push_back(grp.cls);
+    }
+    for (uint32_t k : grp.wake_preds) {
+      const PredTarget& tg = sr.preds[k];
+      step_hits[tg.hit] = 1;
+      uint8_t& f = rule_flags[tg.rule];
+      if (!(f & kTouched)) touched.push_back(tg.rule);
+      f |= kTouched | kWoken;
+    }
+  }
+  // Armed rules (their conditions may change with any step's aggregates) also see their other matched steps.
+  for (uint32_t k : se->armed) {
+    uint32_t ri = sr.session_rules[k];
+    const auto& groups_of = sr.rule_step_groups[k];
+    for (size_t i = 0; i < groups_of.size(); ++i) {
+      if (groups_of[i] == ir::kNone || !sr.group_hit[groups_of[i]]) continue;
+      step_hits[rules[ri].hit_base + i] = 1;
+      if (!(rule_flags[ri] & kTouched)) touched.push_back(ri);
+      rule_flags[ri] |= kTouched;
+    }
+  }
+  for (uint32_t g : sr.hit_groups) sr.group_hit[g] = 0;
+  sr.hit_groups.clear();
+  if (!std::is_sorted(touched.begin(), touched.end())) std::sort(touched.begin(), touched.end());
   update_cells(s, *se);
 
   // The rules to visit, in program order: those a step of which matched, those whose condition reads attributes
@@ -115,12 +138,7 @@ void Engine::Impl::process_event(uint32_t s, const PreparedEvent& ev, bool late)
   visit.clear();
   visit_chain.clear();
   for (uint32_t ri : touched) {
-    if (sr.session_pos[ri] == ir::kNone) {
-      visit_chain.push_back(ri);
-    } else if ((rule_flags[ri] & kWoken) ||
-               std::binary_search(se->armed.begin(), se->armed.end(), sr.session_pos[ri])) {
-      visit.push_back(ri);
-    }
+    (sr.session_pos[ri] == ir::kNone ? visit_chain : visit).push_back(ri);  // (session: woken or armed)
   }
   // Each part is ascending (touched follows the predicates, in program order): merged, not sorted.
   // (An attribute-reading rule one of whose sequence conjuncts has not matched stays false: not watched.)
