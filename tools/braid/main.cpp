@@ -31,6 +31,7 @@
 #include "driver/driver.h"
 #include "parser/parser.h"
 #include "input/reader.h"
+#include "sigma.h"
 #include "verbs.h"
 
 #include "format/formatter.h"
@@ -361,7 +362,7 @@ int run_explain(const Globals& g, const std::string& arg, bool list) {
 
 // ---------------------------------------------------------------------------------------------------------------
 
-constexpr const char* kVerbs[] = {"check", "lint", "fmt", "explain", "run", "test", "doc", "keygen", "build", "inspect", "lsp"};
+constexpr const char* kVerbs[] = {"check", "lint", "fmt", "explain", "run", "test", "doc", "keygen", "build", "inspect", "lsp", "import"};
 
 // CLI11 reports an unknown verb as "A subcommand is required"; name it instead, with a suggestion.
 void check_verb(int argc, char** argv) {
@@ -382,7 +383,7 @@ void check_verb(int argc, char** argv) {
         break;
       }
     }
-    throw UsageError{msg + " (verbs: check, lint, fmt, explain, run, test, doc, keygen, build, inspect, lsp)"};
+    throw UsageError{msg + " (verbs: check, lint, fmt, explain, run, test, doc, keygen, build, inspect, lsp, import)"};
   }
 }
 
@@ -515,6 +516,18 @@ int run(int argc, char** argv) {
                    "Where to write the stdlib's files for go-to-definition (default: ~/.cache/braid/stdlib-*)")
       ->type_name("DIR");
 
+  ImportSigmaOptions sigma_opts;  // braid import sigma (sigma.cpp)
+  auto* importc = app.add_subcommand("import", "Convert rules written in another language into Braid files");
+  importc->require_subcommand(1);
+  auto* sigmac = importc->add_subcommand("sigma", "Convert Sigma rules (YAML, specification v2.1) into Braid files");
+  sigmac->add_option("paths", sigma_opts.paths, "Sigma rule files or directories (searched for *.yml, *.yaml)")
+      ->required()
+      ->type_name("PATH");
+  sigmac->add_option("--output,-o", sigma_opts.output, "Write one Braid file per converted rule into DIR")
+      ->required()
+      ->type_name("DIR");
+  sigmac->footer(kExitCodesHelp);
+
   auto pack_verbs = add_pack_verbs(app, kExitCodesHelp);  // keygen, build, inspect (pack_verbs.cpp)
 
   for (CLI::App* sub : {check, lint, fmtc, explain, runc, testc, docc}) sub->fallthrough();
@@ -565,6 +578,10 @@ int run(int argc, char** argv) {
       return run_doc(doc_opts);
     }
     if (lspc->parsed()) return run_lsp(lsp_opts);
+    if (sigmac->parsed()) {
+      sigma_opts.color = g.color;
+      return run_import_sigma(sigma_opts);
+    }
     if (auto rc = run_pack_verbs(*pack_verbs, g.format, g.format_given, g.color)) return *rc;
   } catch (const UsageError& u) {
     err(fmt::format("braid: error: {}\n", u.message));
