@@ -27,6 +27,8 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <limits>
+#include <stdexcept>
 #include <map>
 #include <set>
 #include <sstream>
@@ -829,7 +831,12 @@ bool value_matches(const FieldCond& fc, const std::string& op, const YAML::Node&
   if (op == "neq") return !sigma_glob(sv, text, cased);
   if (op == "gt" || op == "gte" || op == "lt" || op == "lte") {
     if (!ev_value.is_number()) return false;
-    double a = ev_value.get<double>(), b = std::stod(sv);
+    double a = ev_value.get<double>(), b = 0;
+    try {
+      b = std::stod(sv);
+    } catch (const std::exception&) {
+      return false;
+    }
     return op == "gt" ? a > b : op == "gte" ? a >= b : op == "lt" ? a < b : a <= b;
   }
   throw GenFail{"no generator for |" + op};
@@ -885,8 +892,12 @@ bool selection_matches(const Selection& s, const json& ev) {
 // A value of `type` holding the Sigma text `t` (JSON booleans and numbers where the schema says so).
 json typed(const std::string& type, const std::string& t) {
   if ((type == "bool" || type == "any") && (lower(t) == "true" || lower(t) == "false")) return json(lower(t) == "true");
-  if ((type == "int" || type == "any") && is_number(t)) return json(std::stoll(t));
-  if (type == "float" && is_number(t)) return json(std::stod(t));
+  try {
+    if ((type == "int" || type == "any") && is_number(t)) return json(std::stoll(t));
+    if (type == "float" && is_number(t)) return json(std::stod(t));
+  } catch (const std::out_of_range&) {
+    throw GenFail{"the number " + t + " does not fit in 64 bits"};
+  }
   return json(t);
 }
 
@@ -942,8 +953,18 @@ void satisfy(const FieldCond& fc, json& ev) {
   else if (op == "startswith") val = json(text + "-tail");
   else if (op == "endswith") val = json("head-" + text);
   else if (op == "neq") val = json(text + "-other");
-  else if (op == "gt" || op == "gte") val = json(std::stoll(v0.Scalar()) + 1);
-  else if (op == "lt" || op == "lte") val = json(std::stoll(v0.Scalar()) - 1);
+  else if (op == "gt" || op == "gte" || op == "lt" || op == "lte") {
+    long long n = 0;
+    try {
+      n = std::stoll(v0.Scalar());
+    } catch (const std::exception&) {
+      throw GenFail{"the bound " + v0.Scalar() + " is not a 64-bit integer"};
+    }
+    if (n == std::numeric_limits<long long>::max() || n == std::numeric_limits<long long>::min()) {
+      throw GenFail{"the bound " + v0.Scalar() + " has no neighbour"};
+    }
+    val = json(op[0] == 'g' ? n + 1 : n - 1);
+  }
   else throw GenFail{"no generator for |" + op};
   set_at(ev, segs, 0, &val);
 }
