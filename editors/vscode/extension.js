@@ -21,7 +21,11 @@ function createClient(context) {
       { scheme: 'braid-stdlib', language: 'braid' },
     ],
     initializationOptions: { stdlibScheme: 'braid-stdlib' },
-    synchronize: { configurationSection: 'braid' },
+    synchronize: {
+      configurationSection: 'braid',
+      // Rule files changed on disk by other programs (git checkout, generators) are re-read by the server.
+      fileEvents: vscode.workspace.createFileSystemWatcher('**/*.braid'),
+    },
   };
   return new LanguageClient('braid', 'Braid', serverOptions, clientOptions);
 }

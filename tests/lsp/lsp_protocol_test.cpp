@@ -620,6 +620,33 @@ TEST_F(LspTest, SaveFindsRuleIdsDuplicatedAcrossFiles) {
   EXPECT_NE(cli.find("good.braid:1:6: error[BRD0102]"), std::string::npos) << cli;
 }
 
+// Files changed, created or deleted on disk by other programs (workspace/didChangeWatchedFiles) are re-read.
+TEST_F(LspTest, WatchedFileChangesAreReread) {
+  initialize();
+  std::string lists = uri_of(ws_ / "lists.braid"), good = uri_of(ws_ / "good.braid");
+  // Deleted: the macro is gone, so good.braid (not open) reports it.
+  fs::remove(ws_ / "lists.braid");
+  client_->notify("workspace/didChangeWatchedFiles", {{"changes", json::array({{{"uri", lists}, {"type", 3}}})}});
+  auto g = client_->diagnostics(good);
+  ASSERT_TRUE(g);
+  ASSERT_FALSE(g->empty());
+  EXPECT_EQ((*g)[0]["code"], "BRD0301") << g->dump();  // no acme.* name at all: `acme` reads as a field
+  // Created again: clean.
+  write(ws_ / "lists.braid", kLists);
+  client_->notify("workspace/didChangeWatchedFiles", {{"changes", json::array({{{"uri", lists}, {"type", 1}}})}});
+  auto g2 = client_->diagnostics(good);
+  ASSERT_TRUE(g2);
+  EXPECT_TRUE(g2->empty()) << g2->dump();
+  // A new rule file with a problem, never opened.
+  write(ws_ / "new.braid", kTypo);
+  client_->notify("workspace/didChangeWatchedFiles",
+                  {{"changes", json::array({{{"uri", uri_of(ws_ / "new.braid")}, {"type", 1}}})}});
+  auto n = client_->diagnostics(uri_of(ws_ / "new.braid"));
+  ASSERT_TRUE(n);
+  ASSERT_EQ(n->size(), 1u);
+  EXPECT_EQ((*n)[0]["code"], "BRD0301");
+}
+
 // A workspace that holds a copy of the stdlib (this repository's root) does not declare its names twice.
 TEST_F(LspTest, StdlibCopiesInTheWorkspaceAreSkipped) {
   fs::create_directories(ws_ / "stdlib" / "aws");

@@ -195,8 +195,25 @@ json Server::dispatch(const std::string& method, const json& params, bool& is_er
     if (!d.stdlib) throw RpcError{kInvalidParams, "not a standard library document"};
     return ws_->text(d);
   }
-  if (method == "$/cancelRequest" || method == "$/setTrace" || method == "workspace/didChangeConfiguration" ||
-      method == "workspace/didChangeWatchedFiles") {
+  if (method == "workspace/didChangeWatchedFiles") {
+    // Files changed on disk by another program (git, a generator): re-read the ones the editor does not own. A
+    // deleted file is emptied (its declarations go away, its diagnostics are cleared).
+    for (const json& change : params.at("changes")) {
+      std::string uri = change.at("uri").get<std::string>();
+      std::optional<std::string> path = uri_to_path(uri);
+      Document* d = ws_->find(uri);
+      if (!path || (d && (d->open || d->stdlib))) continue;
+      if (path->size() < 6 || path->compare(path->size() - 6, 6, ".braid") != 0) continue;
+      std::string text, error;
+      if (change.value("type", 0) == 3) {
+        if (d) ws_->set_text(uri, *path, std::string());
+      } else if (read_file(*path, text, error)) {
+        ws_->set_text(uri, *path, std::move(text));
+      }
+    }
+    return nullptr;
+  }
+  if (method == "$/cancelRequest" || method == "$/setTrace" || method == "workspace/didChangeConfiguration") {
     return nullptr;
   }
   is_error = true;
