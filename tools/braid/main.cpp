@@ -515,8 +515,10 @@ int run(int argc, char** argv) {
   lspc->add_option("--stdlib-dir", lsp_opts.stdlib_dir,
                    "Where to write the stdlib's files for go-to-definition (default: ~/.cache/braid/stdlib-*)")
       ->type_name("DIR");
-  lspc->footer("The server speaks LSP 3.17 on stdin/stdout; see docs/editors.md.\nExit codes:\n  0  after `shutdown` and `exit`\n"
-               "  1  `exit` without `shutdown`, or the input ended before `shutdown`");
+  lspc->footer(
+      "The server speaks LSP 3.17 on stdin/stdout; see docs/editors.md.\nExit codes:\n"
+      "  0  after `shutdown` and `exit`\n"
+      "  1  `exit` without `shutdown`, or the input ended before `shutdown`");
 
   ImportSigmaOptions sigma_opts;  // braid import sigma (sigma.cpp)
   auto* importc = app.add_subcommand("import", "Convert rules written in another language into Braid files");
