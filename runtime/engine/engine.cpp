@@ -271,7 +271,10 @@ void Engine::Impl::setup() {
         const auto& items = r.sequences[q].items;
         bool simple = items.size() >= 2 && !items[0].absent && !items[1].absent;
         if (simple) rr.seq_head_step[q] = items[0].step;
-        for (size_t i = simple ? 1 : 0; i < items.size(); ++i)
+        // A trailing absence only cancels a pending match, and a state with one is watched (visited anyway).
+        size_t end = items.size();
+        while (end > 0 && items[end - 1].absent) --end;
+        for (size_t i = simple ? 1 : 0; i < end; ++i)
           if (items[i].step < rr.wake.size()) rr.wake[items[i].step] = 1;
       }
     }

@@ -111,8 +111,9 @@ struct RuleRt {
   // needs no state of its own for `a`: its first stage is the latest earlier time `a` matched (with a trailing
   // absence: the times of a's earlier matches in the window), which a's step cell keeps. seq_head_step[q] is that
   // step (kNone: the rule keeps the stage).
-  // An event whose matched steps are all such heads (or feed only aggregates, which live in cells) changes
-  // nothing in the rule's own state, so the rule is visited only if it is armed (its condition may change).
+  // An event whose matched steps are all such heads, trailing absences (they only cancel a pending match, and a
+  // state with one is watched) or steps that only feed aggregates (kept in cells) changes nothing in the rule's
+  // own state, so the rule is visited only if it is armed (its condition may change) or watched.
   // wake[step]: a match of the step needs a visit. All ones for other rules.
   std::vector<uint32_t> seq_head_step;
   std::vector<uint8_t> wake;
@@ -159,7 +160,7 @@ struct PredTarget {
 
 // The step predicates of one source with the same expression (ir::same_expr), across session and chain rules:
 // they hold together, so an event's matches are handled once per group. Only the members whose match needs
-// their rule visited (RuleRt::wake) are expanded; the others matter only to armed rules (see process_event).
+// their rule visited (RuleRt::wake) are expanded; the others matter only to armed and watched rules (see process_event).
 struct StepGroup {
   uint32_t cls = ir::kNone;          // the session rules' step class (kNone: chain rules' steps only)
   std::vector<uint32_t> wake_preds;  // member predicate ids whose rule must be visited when it holds

@@ -116,15 +116,18 @@ void Engine::Impl::process_event(uint32_t s, const PreparedEvent& ev, bool late)
       f |= kTouched | kWoken;
     }
   }
-  // Armed rules (their conditions may change with any step's aggregates) also see their other matched steps.
-  for (uint32_t k : se->armed) {
-    uint32_t ri = sr.session_rules[k];
-    const auto& groups_of = sr.rule_step_groups[k];
-    for (size_t i = 0; i < groups_of.size(); ++i) {
-      if (groups_of[i] == ir::kNone || !sr.group_hit[groups_of[i]]) continue;
-      step_hits[rules[ri].hit_base + i] = 1;
-      if (!(rule_flags[ri] & kTouched)) touched.push_back(ri);
-      rule_flags[ri] |= kTouched;
+  // Armed rules (their conditions may change with any step's aggregates) and watched ones (a trailing absence
+  // may cancel their pending match) also see their other matched steps.
+  for (const auto* list : {&se->armed, &se->watch}) {
+    for (uint32_t k : *list) {
+      uint32_t ri = sr.session_rules[k];
+      const auto& groups_of = sr.rule_step_groups[k];
+      for (size_t i = 0; i < groups_of.size(); ++i) {
+        if (groups_of[i] == ir::kNone || !sr.group_hit[groups_of[i]]) continue;
+        step_hits[rules[ri].hit_base + i] = 1;
+        if (!(rule_flags[ri] & kTouched)) touched.push_back(ri);
+        rule_flags[ri] |= kTouched;
+      }
     }
   }
   for (uint32_t g : sr.hit_groups) sr.group_hit[g] = 0;

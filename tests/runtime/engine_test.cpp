@@ -592,6 +592,24 @@ TEST(Engine, RulesAreNotVisitedForStepsThatCannotChangeThem) {
   EXPECT_EQ(r.first("t.q")->steps[0].count, 3u);
 }
 
+// A trailing absence only cancels a pending match: before there is one, its step's events do not visit the rule;
+// once there is one (the state is watched), they do, and cancel it.
+TEST(Engine, TrailingAbsenceVisitsOnlyRulesWithAPendingMatch) {
+  auto b = with_rules(rule("t.abs", "session",
+                           " step a = kind == \"x\"\n step b = kind == \"y\"\n step c = kind == \"z\"\n"
+                           " when a -> b -> not c within 10m"));
+  ASSERT_TRUE(b->prog);
+  auto evals = [](const Result& r) { return r.stats.rules.at(0).evaluations; };
+  Result killed = run(*b->prog, {ev(0, "u", "k", "\"kind\":\"x\""), ev(1, "u", "k", "\"kind\":\"z\""),
+                                 ev(2, "u", "k", "\"kind\":\"z\""), ev(3, "u", "k", "\"kind\":\"z\""),
+                                 ev(4, "u", "k", "\"kind\":\"y\""), ev(5, "u", "k", "\"kind\":\"z\"")});
+  EXPECT_EQ(killed.count("t.abs"), 0u);  // the z at 5 cancelled the pending match of the y at 4
+  EXPECT_EQ(evals(killed), 3u);          // the y, the z after it, the close: not the z's before it
+  Result kept = run(*b->prog, {ev(0, "u", "k", "\"kind\":\"x\""), ev(1, "u", "k", "\"kind\":\"z\""),
+                               ev(4, "u", "k", "\"kind\":\"y\"")});
+  ASSERT_EQ(kept.count("t.abs"), 1u);  // the window after the y passed without a z
+}
+
 // Rules of one source are not evaluated on another source's events.
 TEST(Engine, RulesApplyOnlyToTheirSources) {
   auto b = with_rules(rule("t.a", "event", "true") + rule("t.n", "event", "true", "m", "", "t.now"));
