@@ -647,6 +647,32 @@ TEST_F(LspTest, WatchedFileChangesAreReread) {
   EXPECT_EQ((*n)[0]["code"], "BRD0301");
 }
 
+// An error in one rule file does not hold back the lint warnings of another checked with it.
+TEST_F(LspTest, ErrorsInOneRuleFileDoNotHoldBackLintOfAnother) {
+  std::string warn_text = kGood;
+  warn_text.replace(warn_text.find("acme.admin_attached"), 19, "acme.undescribed");
+  warn_text.erase(warn_text.find("  description"), warn_text.find('\n', warn_text.find("  description")) -
+                                                       warn_text.find("  description") + 1);
+  write(ws_ / "warn.braid", warn_text);
+  write(ws_ / "typo.braid", kTypo);
+  initialize();
+  std::string warn = uri_of(ws_ / "warn.braid"), typo = uri_of(ws_ / "typo.braid");
+  // Both opened in one batch: one re-check of both, in one unit.
+  auto open_msg = [](const std::string& uri, const std::string& text) {
+    return json{{"jsonrpc", "2.0"}, {"method", "textDocument/didOpen"},
+                {"params", {{"textDocument", {{"uri", uri}, {"languageId", "braid"}, {"version", 7}, {"text", text}}}}}};
+  };
+  client_->send_batch({open_msg(warn, warn_text), open_msg(typo, kTypo)});
+  auto t = client_->diagnostics_of_version(typo, 7);
+  ASSERT_TRUE(t);
+  ASSERT_EQ(t->size(), 1u) << t->dump();
+  EXPECT_EQ((*t)[0]["code"], "BRD0301");
+  auto w = client_->diagnostics_of_version(warn, 7);
+  ASSERT_TRUE(w);
+  ASSERT_EQ(w->size(), 1u) << w->dump();
+  EXPECT_EQ((*w)[0]["code"], "BRD0812");
+}
+
 // A workspace that holds a copy of the stdlib (this repository's root) does not declare its names twice.
 TEST_F(LspTest, StdlibCopiesInTheWorkspaceAreSkipped) {
   fs::create_directories(ws_ / "stdlib" / "aws");
