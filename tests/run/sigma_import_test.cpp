@@ -4,6 +4,7 @@
 // the SigmaHQ corpus in ../shared/corpora/sigma runs when present (skipped with a message otherwise).
 #include <gtest/gtest.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -42,7 +43,8 @@ fs::path temp_dir() {
 
 Result braid(const std::string& args) {
   static int n = 0;
-  fs::path d = fs::path(::testing::TempDir()) / "braid-sigma-io";
+  // Per process: ctest runs the tests of this file in parallel processes.
+  fs::path d = fs::path(::testing::TempDir()) / ("braid-sigma-io-" + std::to_string(::getpid()));
   fs::create_directories(d);
   fs::path out = d / ("stdout" + std::to_string(++n)), err = d / ("stderr" + std::to_string(n));
   std::string cmd = "cd '" + kSrc + "' && '" + std::string(BRAID_EXE) + "' " + args + " >'" + out.string() + "' 2>'" +
