@@ -804,6 +804,15 @@ TEST_F(LspTest, EndOfInputEndsTheServer) {
   EXPECT_EQ(client_->wait_exit(), 1);
 }
 
+// A stdlib folder that cannot be written: the server falls back to virtual documents rather than failing.
+TEST_F(LspTest, UnwritableStdlibFolderFallsBackToVirtualDocuments) {
+  client_ = std::make_unique<Client>(BRAID_EXE, std::vector<std::string>{"lsp", "--stdlib-dir", "/dev/null/stdlib"});
+  initialize();
+  json syms = result("workspace/symbol", {{"query", "aws.cloudtrail"}});
+  ASSERT_FALSE(syms.empty());
+  EXPECT_EQ(syms[0]["location"]["uri"], "braid-stdlib:/aws/cloudtrail.braid") << syms.dump();
+}
+
 TEST_F(LspTest, VirtualStdlibDocuments) {
   json r = client_->request("initialize", {{"processId", nullptr},
                                            {"rootUri", uri_of(ws_)},

@@ -43,13 +43,20 @@ bool write_stdlib(const fs::path& dir) {
     if (read_file(p.string(), have, error) && have == f.text) continue;
     fs::create_directories(p.parent_path(), ec);
     if (ec) return false;
-    fs::permissions(p, fs::perms::owner_write, fs::perm_options::add, ec);  // an older, partial copy
-    std::ofstream o(p, std::ios::binary | std::ios::trunc);
+    // Written beside and renamed into place: another server starting at the same time never reads half a file.
+    fs::path tmp = p;
+    tmp += ".tmp." + std::to_string(::getpid());
+    std::ofstream o(tmp, std::ios::binary | std::ios::trunc);
     o.write(f.text.data(), static_cast<std::streamsize>(f.text.size()));
     o.close();
     if (!o) return false;
-    fs::permissions(p, fs::perms::owner_read | fs::perms::group_read | fs::perms::others_read,
+    fs::permissions(tmp, fs::perms::owner_read | fs::perms::group_read | fs::perms::others_read,
                     fs::perm_options::replace, ec);
+    fs::rename(tmp, p, ec);
+    if (ec) {
+      fs::remove(tmp, ec);
+      return false;
+    }
   }
   return true;
 }
