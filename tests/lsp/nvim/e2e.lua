@@ -1,6 +1,7 @@
 -- Neovim end to end (tests/lsp/nvim/run.sh): Neovim's own LSP client drives `braid lsp` on a rule with a misspelt
 -- field. It waits for the diagnostic, applies the fix-it code action, asks for completion after `userIdentity.`,
--- formats the buffer, and writes one line per step to $RESULT ("ok STEP ..." or "FAIL STEP ...").
+-- formats the buffer, hovers, goes to a definition in the stdlib (read-only), and writes one line per step to
+-- $RESULT ("ok STEP" or "FAIL STEP: what was seen").
 -- Works with Neovim 0.7 (Debian 12): vim.lsp.start_client, buf_request_sync, formatting_sync.
 local braid = os.getenv('BRAID')
 local result_path = os.getenv('RESULT')
@@ -89,6 +90,18 @@ local ok, err = pcall(function()
   local hover = ''
   for _, r in pairs(hres) do hover = hover .. ((r.result and r.result.contents and r.result.contents.value) or '') end
   report(hover:find('severity: low', 1, true) ~= nil, 'hover', hover)
+
+  -- 6. Go to definition of `aws.cloudtrail`: the stdlib's file, opened read-only.
+  local dres = vim.lsp.buf_request_sync(0, 'textDocument/definition',
+    { textDocument = vim.lsp.util.make_text_document_params(), position = { line = 4, character = 12 } }, 10000) or {}
+  local loc
+  for _, r in pairs(dres) do loc = loc or r.result end
+  if not report(loc ~= nil and loc.uri ~= nil, 'definition', vim.inspect(dres)) then return end
+  vim.lsp.util.jump_to_location(loc, 'utf-16')
+  local name = vim.api.nvim_buf_get_name(0)
+  report(name:match('/aws/cloudtrail%.braid$') ~= nil and vim.bo.readonly
+         and line(vim.api.nvim_win_get_cursor(0)[1] - 1):find('source aws.cloudtrail', 1, true) ~= nil,
+         'definition-stdlib', name .. ' readonly=' .. tostring(vim.bo.readonly))
 end)
 if not ok then report(false, 'error', tostring(err)) end
 finish()

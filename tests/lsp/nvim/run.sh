@@ -1,6 +1,7 @@
 #!/bin/sh
 # Neovim end to end: Debian's Neovim (0.7+), headless, runs e2e.lua against `braid lsp` on a rule with a misspelt
-# field (diagnostic, fix-it code action, completion after `userIdentity.`, formatting, hover). Skipped (exit 77)
+# field (diagnostic, fix-it code action, completion after `userIdentity.`, formatting, hover, definition into the
+# read-only stdlib). Skipped (exit 77)
 # when nvim is not installed. Usage: run.sh BRAID WORK_DIR
 set -eu
 braid=$1 work=$2
