@@ -375,6 +375,19 @@ TEST_F(LspTest, CompletionOfStepsAttributesSeveritiesAttackAndClauses) {
   EXPECT_TRUE(labels(lists).count("acme.admin_arns")) << lists.dump();
   EXPECT_FALSE(labels(lists).count("acme.is_admin_attach"));
   EXPECT_FALSE(labels(lists).count("eventName"));
+  // Inside a test: its clauses, and `none` after `expect`.
+  std::string in_test = kSession;
+  in_test.replace(in_test.find("    expect none"), 15, "    \n    expect ");
+  client_->notify("textDocument/didChange", {{"textDocument", {{"uri", uri}, {"version", 4}}},
+                                             {"contentChanges", json::array({{{"text", in_test}}})}});
+  int test_line = 0;
+  for (size_t i = 0; i < in_test.find("    \n    expect "); ++i) test_line += in_test[i] == '\n';
+  json test_kw = result("textDocument/completion", pos_params(uri, test_line, 4));
+  EXPECT_TRUE(labels(test_kw).count("events")) << test_kw.dump();
+  EXPECT_TRUE(labels(test_kw).count("expect"));
+  EXPECT_FALSE(labels(test_kw).count("severity"));
+  json none_kw = result("textDocument/completion", pos_params(uri, test_line + 1, 11));
+  EXPECT_EQ(labels(none_kw), std::set<std::string>{"none"}) << none_kw.dump();
   // A clause keyword at the start of a rule line.
   json clause = result("textDocument/completion", pos_params(uri, 1, 2));
   EXPECT_TRUE(labels(clause).count("description")) << clause.dump();

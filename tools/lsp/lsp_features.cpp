@@ -330,6 +330,10 @@ json Server::completion(const json& params) {
   };
 
   // Clause values.
+  if (ctx.in_test && prefix.empty() && (before == "expect" || before == "events")) {
+    add(before == "expect" ? "none" : "file", kKeyword, "", "", "0");
+    return json{{"isIncomplete", false}, {"items", items}};
+  }
   if (before == "severity" && prefix.empty()) {
     for (std::string_view s : severity_names()) add(std::string(s), kEnum, "severity", "", "0");
     return json{{"isIncomplete", false}, {"items", items}};
@@ -396,7 +400,10 @@ json Server::completion(const json& params) {
   if (clause_start) {
     if (!ctx.decl && !ctx.in_rule) {
       for (const char* k : kTopKeywords) add(k, kKeyword, "", "", "6");
-    } else if (ctx.in_rule && !ctx.in_scope_block && !ctx.in_test) {
+    } else if (ctx.in_test) {
+      add("events", kKeyword, "test clause", "", "6");
+      add("expect", kKeyword, "test clause", "", "6");
+    } else if (ctx.in_rule && !ctx.in_scope_block) {
       for (const char* k : kRuleClauses) add(k, kKeyword, "rule clause", "", "6");
     } else if (ctx.in_scope_block) {
       add("step", kKeyword, "", "", "6");
