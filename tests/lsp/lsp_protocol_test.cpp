@@ -836,11 +836,21 @@ TEST_F(LspTest, VirtualStdlibDocuments) {
   open(good, kGood);
   json src = result("textDocument/definition", pos_params(good, 4, 12));
   EXPECT_EQ(src["uri"], "braid-stdlib:/aws/cloudtrail.braid");
-  json text = result("braid/stdlibText", {{"textDocument", {{"uri", "braid-stdlib:/aws/cloudtrail.braid"}}}});
-  EXPECT_NE(text.get<std::string>().find("source aws.cloudtrail {"), std::string::npos);
-  // Hover works inside a stdlib document too.
+  std::string text = result("braid/stdlibText", {{"textDocument", {{"uri", "braid-stdlib:/aws/cloudtrail.braid"}}}});
+  EXPECT_NE(text.find("source aws.cloudtrail {"), std::string::npos);
+  // Hover works inside a stdlib document too, on a field's declaration as well.
   json h = result("textDocument/hover", pos_params("braid-stdlib:/aws/cloudtrail.braid", 19, 25));
   EXPECT_FALSE(h.is_null());
+  std::string t = text;
+  size_t at = t.find("userIdentity: {");
+  ASSERT_NE(at, std::string::npos);
+  size_t type_at = t.find("type: string", at);
+  int line = static_cast<int>(std::count(t.begin(), t.begin() + static_cast<long>(type_at), '\n'));
+  int col = static_cast<int>(type_at - t.rfind('\n', type_at) - 1);
+  json hf = result("textDocument/hover", pos_params("braid-stdlib:/aws/cloudtrail.braid", line, col + 1));
+  std::string md = hf["contents"]["value"];
+  EXPECT_NE(md.find("`userIdentity.type`: `string`"), std::string::npos) << md;
+  EXPECT_NE(md.find("IAMUser"), std::string::npos) << md;
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 // names), kept up to date by the Workspace.
 #include <algorithm>
 #include <cctype>
+#include <functional>
 #include <map>
 #include <set>
 #include <variant>
@@ -447,6 +448,26 @@ Target target_at(const Workspace& ws, Document& d, uint32_t off, const std::mult
     }
   }
   if (!ctx.decl) return t;
+  // On a field's name in a source's schema.
+  if (const auto* src = std::get_if<ast::SourceDecl>(ctx.decl); src && src->fields) {
+    std::function<bool(const ast::TypeExpr*, const std::string&)> find = [&](const ast::TypeExpr* rec,
+                                                                              const std::string& path) {
+      rec = record_of(rec);
+      if (!rec) return false;
+      for (const ast::FieldDecl& f : rec->fields) {
+        std::string name = path.empty() ? f.name : path + "." + f.name;
+        uint32_t len = static_cast<uint32_t>(f.name.size() + (f.quoted ? 2 : 0));
+        if (f.span.valid() && f.span.begin <= off && off <= f.span.begin + len) {
+          t.kind = Target::Kind::Field, t.name = name, t.span = Span{f.span.file, f.span.begin, f.span.begin + len};
+          t.field = FieldHit{&d, &f};
+          return true;
+        }
+        if (contains(f.span, off) && find(f.type.get(), name)) return true;
+      }
+      return false;
+    };
+    if (find(&src->fields->record, "")) return t;
+  }
   for (const ast::Step* s : ctx.steps) {
     if (contains(s->label.span, off)) {
       t.kind = Target::Kind::Step, t.name = s->label.text, t.span = s->label.span, t.step = s;
