@@ -26,7 +26,9 @@ case "$mode" in
     copy
     sed -i 7d "$work/expected/demo.alerts.ndjson"
     args=(--expected "$work/expected" --engines interp demo)
-    want='expected 19 alert\(s\), got 20' ;;
+    # The counts follow the frozen demo (re-frozen when rules are added), not a number written here.
+    n=$(lines_of "$here/expected/demo.alerts.ndjson")
+    want="expected $((n - 1)) alert\\(s\\), got $n" ;;
   changed_digest)
     args=(--perturb --engines jit --only aws.credential-access.ec2-get-password-data.ndjson stratus)
     want='DIFFERENCE in stratus \(engine jit\): per-recording alert counts or digests differ' ;;
