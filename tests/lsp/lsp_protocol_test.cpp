@@ -472,6 +472,23 @@ TEST_F(LspTest, DefinitionAndReferencesAcrossTheWorkspaceAndIntoTheStdlib) {
                                                       {"position", {{"line", 6}, {"character", 10}}},
                                                       {"context", {{"includeDeclaration", false}}}});
   EXPECT_EQ(step_refs.size(), 2u) << step_refs.dump();  // count(recon), recon -> admin
+  // A field: every path that reads it (here `userIdentity.type` in good.braid, and in the stdlib's own uses, if any).
+  json field_refs = result("textDocument/references", {{"textDocument", {{"uri", good}}},
+                                                       {"position", {{"line", 5}, {"character", 48}}},
+                                                       {"context", {{"includeDeclaration", true}}}});
+  std::multiset<std::string> fr;
+  for (const json& r : field_refs) fr.insert(r["uri"].get<std::string>() + ":" + r["range"]["start"]["line"].dump());
+  EXPECT_TRUE(fr.count(good + ":5")) << field_refs.dump();
+  EXPECT_TRUE(fr.count(src_uri + ":" + field["range"]["start"]["line"].dump())) << field_refs.dump();
+  // `session.braid` reads `admin.requestParameters.policyArn` (through a step), not `userIdentity.type`.
+  for (const json& r : field_refs) EXPECT_NE(r["uri"], session) << field_refs.dump();
+  json arn_refs = result("textDocument/references", {{"textDocument", {{"uri", good}}},
+                                                     {"position", {{"line", 6}, {"character", 25}}},
+                                                     {"context", {{"includeDeclaration", false}}}});
+  std::set<std::string> arn_files;
+  for (const json& r : arn_refs) arn_files.insert(r["uri"].get<std::string>());
+  EXPECT_TRUE(arn_files.count(good)) << arn_refs.dump();       // the message's {userIdentity.arn}
+  EXPECT_TRUE(arn_files.count(src_uri)) << arn_refs.dump();    // identity coalesce(userIdentity.arn, ...)
   // A list used in the stdlib: references inside the stdlib itself.
   json stdlib_refs = result("workspace/symbol", {{"query", "sts_minting"}});
   ASSERT_FALSE(stdlib_refs.empty());

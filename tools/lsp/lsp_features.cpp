@@ -635,6 +635,36 @@ json Server::references(const json& params) {
         }
       }
     }
+  } else if (t.kind == Target::Kind::Field && t.field) {
+    // Every path, in every rule and source of the workspace and the stdlib, that reads this very field.
+    if (with_decl) out.push_back(location(Span{t.field->field->span.file, t.field->field->span.begin,
+                                               t.field->field->span.begin +
+                                                   static_cast<uint32_t>(t.field->field->name.size())}));
+    for (const auto& doc : ws_->docs()) {
+      for (const ast::Decl& decl : doc->ast.decls) {
+        std::vector<std::string> sources;
+        std::set<std::string> steps;
+        if (const auto* r = std::get_if<ast::RuleDecl>(&decl)) {
+          if (r->sources) {
+            for (const ast::Name& n : r->sources->value) sources.push_back(n.text);
+          }
+          if (r->scope_block) {
+            for (const ast::Step& st : r->scope_block->steps) steps.insert(st.label.text);
+          }
+        } else if (const auto* src = std::get_if<ast::SourceDecl>(&decl)) {
+          sources.push_back(src->name.text);
+        }
+        if (sources.empty()) continue;
+        for (const NameRef& r : name_refs(decl)) {
+          if (r.step) continue;
+          std::vector<std::string> path = split(r.name);
+          if (steps.count(path[0])) path.erase(path.begin());
+          if (path.empty() || path.back() != t.field->field->name) continue;
+          std::optional<FieldHit> hit = field_at(idx, sources, path);
+          if (hit && hit->field == t.field->field) out.push_back(location(r.span));
+        }
+      }
+    }
   } else if (t.kind == Target::Kind::Step && t.step) {
     Context ctx = context_at(*ws_, d, off);
     if (with_decl) out.push_back(location(t.step->label.span));
