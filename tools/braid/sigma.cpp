@@ -969,6 +969,32 @@ void satisfy(const FieldCond& fc, json& ev) {
   set_at(ev, segs, 0, &val);
 }
 
+// Makes the event meet every field condition of a map. Several conditions on one field (a `startswith` and an
+// `endswith`, say) are met together: prefix, the `contains` values, suffix.
+void satisfy_map(const MapSel& m, json& ev) {
+  std::map<std::string, std::vector<const FieldCond*>> by_field;
+  for (const FieldCond& fc : m) by_field[fc.field].push_back(&fc);
+  for (const auto& [field, conds] : by_field) {
+    bool composable = conds.size() > 1;
+    std::string prefix, middle, suffix;
+    for (const FieldCond* fc : conds) {
+      const std::string op = op_of(*fc);
+      const std::string v = fill(fc->values[0].Scalar());
+      if (is_null_value(fc->values[0]) || fc->all) composable = false;
+      else if (op == "startswith") prefix += v;
+      else if (op == "endswith") suffix = v + suffix;
+      else if (op == "contains") middle += v;
+      else composable = false;
+    }
+    if (!composable) {
+      for (const FieldCond* fc : conds) satisfy(*fc, ev);
+      continue;
+    }
+    json val(prefix + "-" + middle + "-" + suffix);
+    set_at(ev, split_path(field), 0, &val);
+  }
+}
+
 // Makes the event fail one field condition.
 void violate(const FieldCond& fc, json& ev) {
   const auto segs = split_path(fc.field);
@@ -1080,7 +1106,7 @@ Generated generate(const std::string& source, const std::map<std::string, Select
     json ev = base_event(source, counter);
     for (size_t i = 0; i < names.size(); ++i) {
       if (!want[names[i]]) continue;
-      for (const FieldCond& fc : sels.at(names[i]).alts[0]) satisfy(fc, ev);
+      satisfy_map(sels.at(names[i]).alts[0], ev);
     }
     for (size_t i = 0; i < names.size(); ++i) {
       if (want[names[i]]) continue;
@@ -1111,7 +1137,7 @@ Generated generate(const std::string& source, const std::map<std::string, Select
           if (!alt.empty()) violate(alt[0], miss);
         }
       } else {
-        for (const FieldCond& fc : sels.at(names[i]).alts[0]) satisfy(fc, miss);
+        satisfy_map(sels.at(names[i]).alts[0], miss);
       }
       std::map<std::string, bool> t = truth_of(miss);
       if (!root.eval(t)) g.quiet.push_back(miss);
