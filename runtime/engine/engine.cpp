@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <map>
 
 #include "engine/engine_impl.h"
 #include "ir/same_expr.h"
@@ -162,6 +163,35 @@ void Engine::Impl::build_step_classes(SourceRt& sr) {
       cells.emplace_back(c, pos);
     }
   }
+  // Prefixes of sequences without absences, three items or more: items 0..k for k = 1..m-2, shared by equal
+  // classes and window (mirrors the wake rule in setup).
+  std::map<std::pair<std::vector<uint32_t>, int64_t>, uint32_t> prefix_ids;
+  sr.prefixes_ending.assign(sr.classes.size(), {});
+  sr.rule_seq_prefix.resize(sr.session_rules.size());
+  for (uint32_t k = 0; k < sr.session_rules.size(); ++k) {
+    const RuleRt& rr = rules[sr.session_rules[k]];
+    auto& per_seq = sr.rule_seq_prefix[k];
+    per_seq.assign(rr.r->sequences.size(), ir::kNone);
+    for (size_t q = 0; q < rr.r->sequences.size(); ++q) {
+      const ir::Sequence& seq = rr.r->sequences[q];
+      const auto& items = seq.items;
+      bool absent_free = std::none_of(items.begin(), items.end(), [](const ir::SeqItem& it) { return it.absent; });
+      if (rr.seq_head_step[q] == ir::kNone || !absent_free || items.size() < 3) continue;
+      int64_t within = seq.within ? *seq.within : kForever;
+      std::vector<uint32_t> cls{sr.step_class[k][items[0].step]};
+      uint32_t parent = ir::kNone;
+      for (size_t i = 1; i + 1 < items.size(); ++i) {
+        cls.push_back(sr.step_class[k][items[i].step]);
+        auto [it, fresh] = prefix_ids.try_emplace({cls, within}, static_cast<uint32_t>(sr.prefixes.size()));
+        if (fresh) {
+          sr.prefixes.push_back(StepPrefix{cls, within, parent});
+          sr.prefixes_ending[cls.back()].push_back(it->second);
+        }
+        parent = it->second;
+      }
+      per_seq[q] = parent;
+    }
+  }
   // Classes heading a sequence with a trailing absence keep their recent match times, for the longest window.
   for (uint32_t k = 0; k < sr.session_rules.size(); ++k) {
     const RuleRt& rr = rules[sr.session_rules[k]];
@@ -220,6 +250,22 @@ void Engine::Impl::setup() {
     rr.stat = static_cast<uint32_t>(stats.rules.size());
     stats.rules.push_back(RuleStats{r.id, 0, 0, 0, 0});
     rr.reads_attrs = subtree_has(p, r.condition, Op::Attr);
+    rr.attrs_per_event = r.scope != ir::Scope::Session;
+    if (r.scope == ir::Scope::Session && r.condition != ir::kNoNode) {
+      std::vector<NodeId> todo{r.condition};
+      while (!todo.empty()) {
+        const ir::Node& n = p.node(todo.back());
+        todo.pop_back();
+        if (n.op == Op::Attr) {
+          using A = ir::Attribute;
+          auto a = static_cast<A>(n.imm);
+          if (a != A::SessionSourceIps && a != A::SessionId && a != A::SessionIdentity &&
+              a != A::SessionCredential && a != A::SessionStart)
+            rr.attrs_per_event = true;
+        }
+        for (NodeId o : p.ops(n)) todo.push_back(o);
+      }
+    }
     bool has_absence = false;
     for (const auto& q : r.sequences) has_absence = has_absence || q.has_absence();
     rr.window_decidable = r.firing == ir::Firing::AtClose && has_absence && r.condition != ir::kNoNode &&
@@ -274,7 +320,11 @@ void Engine::Impl::setup() {
         // A trailing absence only cancels a pending match, and a state with one is watched (visited anyway).
         size_t end = items.size();
         while (end > 0 && items[end - 1].absent) --end;
-        for (size_t i = simple ? 1 : 0; i < end; ++i)
+        // Without absences, the stages of all items but the last are shared prefixes (StepPrefix): only the last
+        // item moves the rule's own state.
+        bool absent_free = std::none_of(items.begin(), items.end(), [](const ir::SeqItem& it) { return it.absent; });
+        size_t from = simple ? (absent_free && items.size() >= 3 ? items.size() - 1 : 1) : 0;
+        for (size_t i = from; i < end; ++i)
           if (items[i].step < rr.wake.size()) rr.wake[items[i].step] = 1;
       }
     }

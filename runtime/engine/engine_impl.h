@@ -99,6 +99,8 @@ struct RuleRt {
   uint32_t stat = 0;          // index into stats.rules
   uint32_t state_slot = 0;    // session rules: position in its source's session_rules; chain: chain state slot
   bool reads_attrs = false;   // the condition reads session/chain attributes: evaluate after every event
+  bool attrs_per_event = false;  // ... some that may change with any event (not only session.source_ips, or
+                                 // ones fixed for the session)
   bool false_until_step = false;  // a conjunct of the condition reads no attributes and is false on a pristine
                                   // state: the condition cannot hold before a step matched, whatever attributes say
   bool eager = false;         // evaluate after each touching event (Monotone, or absence-decidable AtClose)
@@ -150,6 +152,15 @@ struct StepClass {
   std::vector<std::unique_ptr<StepCell>> pool;   // released cells of this class: same shape, buffers kept
 };
 
+// A sequence prefix of the session rules of one source: items 0..k (k >= 1, all positive, of a sequence without
+// absences) as step classes, and its window. Its stage (PrefixCell) moves when its last class matches: the parent
+// (items 0..k-1: the head class's cell for k = 1, else a prefix) gives the start.
+struct StepPrefix {
+  std::vector<uint32_t> classes;
+  int64_t within = 0;              // kForever when the sequence has none
+  uint32_t parent = ir::kNone;     // the prefix of items 0..k-1 (kNone for k = 1: classes[0]'s step cell)
+};
+
 // A predicate of the match plan, resolved to the rule that runs it (kNone: the rule does not run).
 struct PredTarget {
   uint32_t rule = ir::kNone;  // index into Impl::rules
@@ -186,8 +197,13 @@ struct SourceRt {
   std::vector<std::vector<std::pair<uint32_t, uint32_t>>> agg_cell;
   std::vector<uint8_t> class_hit;      // the current event matched the class (scratch, cleared per event)
   std::vector<uint32_t> hit_classes;   // ... as a list
+  std::vector<uint32_t> hit_classes_done;  // ... those that end a prefix (update_cells' scratch)
   std::vector<StepGroup> groups;
   std::vector<std::vector<uint32_t>> rule_step_groups;  // session rule (by position) -> each step's group
+  std::vector<StepPrefix> prefixes;
+  std::vector<std::vector<uint32_t>> prefixes_ending;   // class -> the prefixes whose last class it is
+  std::vector<std::vector<uint32_t>> rule_seq_prefix;   // session rule (by position) -> per sequence, the prefix
+                                                        // of all its items but the last (kNone: none)
   std::vector<uint8_t> group_hit;      // the current event matched the group (scratch)
   std::vector<uint32_t> hit_groups;    // ... as a list
   uint64_t released = 0;                                          // events through process_event
@@ -325,6 +341,8 @@ struct Engine::Impl {
   // matched updated once for every rule, and all of them given back when the session closes.
   StepCell& cell_for(Session& se, uint32_t c);
   void update_cells(uint32_t s, Session& se);
+  PrefixCell* prefix_cell(Session& se, uint32_t prefix, bool create);
+  int64_t head_before(const Session& se, uint32_t cls) const;  // the class's latest match before this event
   void free_cells(Session& se);
   // A session rule's step and aggregate state: its class's cell in the session, or the pristine one (no session,
   // or the class has not matched there). Chain rules keep their own, in their RuleState.
@@ -335,21 +353,26 @@ struct Engine::Impl {
   // The first stage of a sequence, kept by its first step's cell (RuleRt::seq_head_step): the latest time that
   // step matched before this event (kNever: never) and, for a sequence with a trailing absence, the times of its
   // earlier matches (ascending, at most distinct_bound). nullptr: the rule keeps it in ss.stages[0].
+  // With `whole` (a sequence without absences whose items but the last form a shared prefix), `latest` is the
+  // prefix's stage, the start of the best partial match before the last item, and the rule keeps no stage.
   struct SeqHead {
     int64_t latest = kNever;
     const int64_t* times = nullptr;
     size_t n = 0;
+    bool whole = false;
   };
   void feed_seq(const ir::Sequence& q, const RuleRt::SeqPlan& plan, SeqState& ss, const uint8_t* matched, int64_t t,
                 const SeqHead* head);
   bool decide_seqs(const ir::Rule& r, RuleState& st, int64_t now, bool closing);
   // A state every event of its session (chain) must visit although none of its steps matched: attributes change
   // with every event (once its sequence conjuncts have matched), or an absence window may have ended.
+  // (Only eager rules evaluate on events. A condition whose attributes are session.source_ips or ones that never
+  // change in a session is watched only for events that add a source ip: Session::watch_ips.)
   bool watched(const RuleRt& rr, const RuleState& st) const {
-    return !st.fired && ((rr.reads_attrs && armed(rr, st)) || has_pending(st));
+    return !st.fired && ((rr.eager && rr.reads_attrs && armed(rr, st)) || has_pending(st));
   }
-  // Keeps Session::watch equal to the slots of its watched states, after state `slot` may have changed.
-  // Keeps Session::armed likewise.
+  // Keeps Session::watch and watch_ips equal to the slots of the watched states, after state `slot` may have
+  // changed; Session::armed likewise.
   void rewatch(Session& se, uint32_t slot, const RuleRt& rr, const RuleState& st) const {
     auto keep = [slot](std::vector<uint32_t>& v, bool want) {
       auto it = std::lower_bound(v.begin(), v.end(), slot);
@@ -357,7 +380,10 @@ struct Engine::Impl {
       if (want && !in) v.insert(it, slot);
       else if (!want && in) v.erase(it);
     };
-    keep(se.watch, watched(rr, st));
+    bool w = watched(rr, st);
+    bool on_ips = w && !rr.attrs_per_event && !has_pending(st);
+    keep(se.watch, w && !on_ips);
+    keep(se.watch_ips, on_ips);
     keep(se.armed, rr.eager && !st.fired && !rr.seq_conjuncts.empty() && armed(rr, st));
   }
   bool armed(const RuleRt& rr, const RuleState& st) const {

@@ -38,6 +38,7 @@ void Engine::Impl::process_event(uint32_t s, const PreparedEvent& ev, bool late)
   ++event_serial;
 
   Session* se = nullptr;
+  bool ips_grew = false;  // the event added a source ip to its session (session.source_ips changed)
   if (!late) {
     Value ident = clause(s, src.identity, slots);
     if (ident.tag != Tag::String) {
@@ -59,7 +60,9 @@ void Engine::Impl::process_event(uint32_t s, const PreparedEvent& ev, bool late)
     if (track_ips && src.ip != ir::kNoNode) {
       Value ip = clause(s, src.ip, slots);
       if (!se->seen_ip || !same_value(ip, se->last_ip, scratch)) {
+        int64_t before = se->ips.count();
         se->ips.add(ip, opt.distinct_bound, scratch);
+        ips_grew = se->ips.count() != before;
         remember(ip, se->last_ip, se->seen_ip);
       }
     }
@@ -118,7 +121,7 @@ void Engine::Impl::process_event(uint32_t s, const PreparedEvent& ev, bool late)
   }
   // Armed rules (their conditions may change with any step's aggregates) and watched ones (a trailing absence
   // may cancel their pending match) also see their other matched steps.
-  for (const auto* list : {&se->armed, &se->watch}) {
+  for (const auto* list : {&se->armed, &se->watch, &se->watch_ips}) {
     for (uint32_t k : *list) {
       uint32_t ri = sr.session_rules[k];
       const auto& groups_of = sr.rule_step_groups[k];
@@ -151,6 +154,11 @@ void Engine::Impl::process_event(uint32_t s, const PreparedEvent& ev, bool late)
   mid = visit.size();
   for (uint32_t k : se->watch) visit.push_back(sr.session_rules[k]);
   std::inplace_merge(visit.begin(), visit.begin() + static_cast<ptrdiff_t>(mid), visit.end());
+  if (ips_grew) {
+    mid = visit.size();
+    for (uint32_t k : se->watch_ips) visit.push_back(sr.session_rules[k]);
+    std::inplace_merge(visit.begin(), visit.begin() + static_cast<ptrdiff_t>(mid), visit.end());
+  }
   visit_chain.insert(visit_chain.end(), sr.attr_chain_rules.begin(), sr.attr_chain_rules.end());
   for (const auto& [slot, st] : ch->rules) {
     uint32_t ri = chain_slot_rule[slot];
@@ -288,11 +296,13 @@ StepCell& Engine::Impl::cell_for(Session& se, uint32_t c) {
 void Engine::Impl::update_cells(uint32_t s, Session& se) {
   SourceRt& sr = sources[s];
   if (sr.hit_classes.empty()) return;
+  sr.hit_classes_done.clear();
   View sv;
   sv.e = this, sv.se = &se;
   EvalContext ctx{cur.slots, in.field_slots(s), &sv};
   for (uint32_t c : sr.hit_classes) {
     sr.class_hit[c] = 0;
+    if (!sr.prefixes_ending[c].empty()) sr.hit_classes_done.push_back(c);
     StepCell& cell = cell_for(se, c);
     cell.before = cell.last;
     cell.last = cur.time;
@@ -329,7 +339,41 @@ void Engine::Impl::update_cells(uint32_t s, Session& se) {
       ops.update(cell.aggs[a], u);
     }
   }
+  // Sequence prefixes whose last class matched: from their parents' stages as before this event.
+  for (uint32_t c : sr.hit_classes_done) {
+    for (uint32_t pi : sr.prefixes_ending[c]) {
+      const StepPrefix& px = sr.prefixes[pi];
+      int64_t start = kNever;
+      if (px.parent == ir::kNone) {
+        start = head_before(se, px.classes[0]);
+      } else if (const PrefixCell* parent = prefix_cell(se, px.parent, false)) {
+        start = parent->read(event_serial);
+      }
+      if (start == kNever || start < sat_sub(cur.time, px.within)) continue;
+      PrefixCell* cell = prefix_cell(se, pi, true);
+      if (cell->value != kNever && cell->value >= start) continue;
+      if (cell->at != event_serial) cell->before = cell->value;
+      cell->value = start;
+      cell->at = event_serial;
+    }
+  }
+  sr.hit_classes_done.clear();
   sr.hit_classes.clear();
+}
+
+PrefixCell* Engine::Impl::prefix_cell(Session& se, uint32_t prefix, bool create) {
+  auto it = std::lower_bound(se.prefixes.begin(), se.prefixes.end(), prefix,
+                             [](const std::pair<uint32_t, PrefixCell>& e, uint32_t k) { return e.first < k; });
+  if (it != se.prefixes.end() && it->first == prefix) return &it->second;
+  if (!create) return nullptr;
+  return &se.prefixes.insert(it, {prefix, PrefixCell{}})->second;
+}
+
+int64_t Engine::Impl::head_before(const Session& se, uint32_t cls) const {
+  auto it = std::lower_bound(se.cells.begin(), se.cells.end(), cls,
+                             [](const std::pair<uint32_t, StepCell*>& e, uint32_t k) { return e.first < k; });
+  if (it == se.cells.end() || it->first != cls) return kNever;
+  return it->second->at == event_serial ? it->second->before : it->second->last;
 }
 
 void Engine::Impl::free_cells(Session& se) {
@@ -445,7 +489,12 @@ void Engine::Impl::feed(RuleRt& rr, RuleState& st, Session* se, Chain* ch, uint3
         uint32_t c = sr.step_class[sr.session_pos[ri]][rr.seq_head_step[q]];
         auto it = std::lower_bound(se->cells.begin(), se->cells.end(), c,
                                    [](const std::pair<uint32_t, StepCell*>& e, uint32_t k) { return e.first < k; });
-        if (it != se->cells.end() && it->first == c) {
+        uint32_t px = sr.rule_seq_prefix[sr.session_pos[ri]][q];
+        if (px != ir::kNone) {
+          head.whole = true;
+          const PrefixCell* pc = prefix_cell(*se, px, false);
+          head.latest = pc ? pc->read(event_serial) : kNever;
+        } else if (it != se->cells.end() && it->first == c) {
           const StepCell& cell = *it->second;
           head.latest = cell.at == event_serial ? cell.before : cell.last;
           // The earlier matches: without this event's, the last distinct_bound of them.
@@ -497,6 +546,11 @@ void Engine::Impl::feed_seq(const ir::Sequence& q, const RuleRt::SeqPlan& plan, 
     if (m == 1) {
       cand = t;
       ok = true;
+    } else if (head && head->whole) {  // the stage before the last item, from the shared prefix (no absences)
+      if (head->latest != kNever && head->latest >= oldest) {
+        cand = head->latest;
+        ok = true;
+      }
     } else if (head && m == 2) {  // the first stage, from the head step's cell
       if (trailing) {
         for (size_t i = 0; i < head->n; ++i)
@@ -531,6 +585,7 @@ void Engine::Impl::feed_seq(const ir::Sequence& q, const RuleRt::SeqPlan& plan, 
       if (ss.pending == kNever || cand < ss.pending) ss.pending = cand;
     }
   }
+  if (head && head->whole) return;  // every stage is a shared prefix
   // Intermediate stages, from the last to the first, so that one event fills at most one item.
   for (size_t k = m - 1; k-- > 0;) {
     auto& stage = ss.stages[k];

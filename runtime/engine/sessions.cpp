@@ -226,7 +226,9 @@ void Engine::Impl::close_session(Session& se, int64_t now) {
   // Closed sessions keep only what chain paths and chain attributes need.
   free_states(se.rules);
   free_cells(se);
+  se.prefixes.clear();
   se.watch.clear();
+  se.watch_ips.clear();
   se.armed.clear();
   se.ips.recycle();
   open_index.erase(se.key_hash, se.ref);
@@ -308,9 +310,10 @@ void Engine::Impl::retire(Chain& c) {
     Ref next = se.chain_next;
     free_states(se.rules);
     free_cells(se);
+    se.prefixes.clear();
     se.watch.clear();
+    se.watch_ips.clear();
     se.armed.clear();
-  se.armed.clear();
     sessions.release(r);
     r = next;
   }

@@ -78,6 +78,17 @@ struct StepCell {
 // Step cells of one session: (class, cell), sorted by class.
 using StepCells = std::vector<std::pair<uint32_t, StepCell*>>;
 
+// A sequence prefix `a -> b [-> ...]` within D (StepPrefix) in one session: the latest start of a partial match of
+// the prefix, that is the latest `a` within D before a later `b` (and so on): the stage a sequence with that
+// beginning would keep, kept once for every rule whose sequence begins so.
+struct PrefixCell {
+  int64_t value = kNever;
+  int64_t before = kNever;  // the value before the event with serial `at` changed it
+  uint64_t at = 0;
+  int64_t read(uint64_t serial) const { return at == serial ? before : value; }  // as before the current event
+};
+using PrefixCells = std::vector<std::pair<uint32_t, PrefixCell>>;  // (prefix, cell), sorted by prefix
+
 // ---------------------------------------------------------------------------------------------------------------
 // Sessions and chains
 
@@ -105,7 +116,9 @@ struct Session {
   Ref chain_next = kNoRef;   // the next session of the same chain (retirement walks the list)
   RuleStates rules;          // slot = the rule's position in its source's session_rules
   StepCells cells;           // the step classes of session rules that matched here
+  PrefixCells prefixes;      // the sequence prefixes of session rules that progressed here
   std::vector<uint32_t> watch;  // slots of the states every event must visit (Impl::watched), ascending
+  std::vector<uint32_t> watch_ips;  // ... that only an event adding a source ip must visit
   std::vector<uint32_t> armed;  // slots of the eager states whose sequence conjuncts all matched, ascending
 
   std::string_view id_view() const { return std::string_view(id, sizeof id); }

@@ -610,6 +610,21 @@ TEST(Engine, TrailingAbsenceVisitsOnlyRulesWithAPendingMatch) {
   ASSERT_EQ(kept.count("t.abs"), 1u);  // the window after the y passed without a z
 }
 
+// An armed rule whose condition reads session.source_ips (and nothing that changes with every event) is visited
+// by events that add a source ip, not by every event.
+TEST(Engine, SourceIpConditionsAreVisitedWhenTheIpsChange) {
+  auto b = with_rules(rule("t.ips", "session",
+                           " step a = kind == \"x\"\n step b = kind == \"y\"\n when a -> b and session.source_ips >= 2"));
+  ASSERT_TRUE(b->prog);
+  const std::string ip1 = "\"ip\":\"192.0.2.1\"", ip2 = "\"ip\":\"192.0.2.2\"";
+  Result r = run(*b->prog, {ev(0, "u", "k", "\"kind\":\"x\"," + ip1), ev(1, "u", "k", "\"kind\":\"y\"," + ip1),
+                            ev(2, "u", "k", ip1), ev(3, "u", "k", ip1), ev(4, "u", "k", ip1), ev(5, "u", "k", ip2),
+                            ev(6, "u", "k", ip2)});
+  ASSERT_EQ(r.count("t.ips"), 1u);
+  EXPECT_EQ(r.first("t.ips")->event_time, at_ns(5));  // the event that brought the second ip
+  EXPECT_EQ(r.stats.rules.at(0).evaluations, 2u);      // the y, then the new ip: not the events between
+}
+
 // Rules of one source are not evaluated on another source's events.
 TEST(Engine, RulesApplyOnlyToTheirSources) {
   auto b = with_rules(rule("t.a", "event", "true") + rule("t.n", "event", "true", "m", "", "t.now"));
