@@ -98,7 +98,7 @@ struct RuleStats {
   std::string id;
   uint64_t alerts = 0;       // emitted
   uint64_t suppressed = 0;   // dropped by `suppress`
-  uint64_t evaluations = 0;  // event rules: events of its sources; others: events that touched its state + closes
+  uint64_t evaluations = 0;  // event rules: events of its sources; others: events that visited its state + closes
   uint64_t nanos = 0;        // time spent in the rule (only with EngineOptions::rule_timing): state updates and
                              // decisions; predicate evaluation only with the interpreter (the JIT's dispatch
                              // evaluates many rules' predicates at once)
