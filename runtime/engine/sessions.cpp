@@ -68,10 +68,12 @@ Session* Engine::Impl::session_for(uint32_t s, const Value& identity, const Valu
   se.chain = kNoRef;
   se.chain_next = kNoRef;
   se.rules.clear();
+  // The id hashes the source's name, not its position in the program (key_buf starts with the position): adding
+  // a source must not change the ids of other sources' sessions.
   scratch.clear();
   scratch += src.name;
   scratch += '\0';
-  scratch += key_buf;
+  scratch.append(key_buf, 4, std::string::npos);
   scratch.append(reinterpret_cast<const char*>(&t), 8);
   hex16(fnv1a(scratch), se.id);
   open_index.insert(h, ref);
