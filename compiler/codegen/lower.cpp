@@ -700,24 +700,18 @@ CodegenResult lower_program(const ir::Program& program) {
   for (uint32_t s = 0; s < program.sources.size(); ++s) {
     const ir::SourcePlan& sp = plan.sources[s];
     std::vector<llvm::Function*> preds;
-    std::unordered_map<uint64_t, std::vector<uint32_t>> by_hash;  // expr_hash -> predicates lowered
+    ir::ExprClasses equal(program);
+    std::vector<llvm::Function*> class_fn;  // class -> its function
     for (uint32_t k = 0; k < sp.predicates.size(); ++k) {
       const ir::Predicate& pr = sp.predicates[k];
       const std::string& rule = program.rules[pr.rule].id;
       what = "rule `" + rule + "`";
       // A predicate equal to one already lowered (the same step in many rules) reuses its function.
-      auto& same_hash = by_hash[ir::expr_hash(program, pr.node)];
-      llvm::Function* twin = nullptr;
-      for (uint32_t j : same_hash)
-        if (ir::same_expr(program, sp.predicates[j].node, pr.node)) {
-          twin = preds[j];
-          break;
-        }
-      if (twin) {
-        preds.push_back(twin);
+      auto [cls, fresh] = equal.intern(pr.node);
+      if (!fresh) {
+        preds.push_back(class_fn[cls]);
         continue;
       }
-      same_hash.push_back(k);
       try {
         llvm::Function* f = low.predicate(s, k, pr.node);
         std::string why;
@@ -731,6 +725,7 @@ CodegenResult lower_program(const ir::Program& program) {
           return res;
         }
         preds.push_back(f);
+        class_fn.push_back(f);
       } catch (const std::exception& e) {
         res.error = std::string("cannot lower: ") + e.what();
         res.error_rule = rule;

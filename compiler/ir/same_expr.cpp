@@ -79,4 +79,15 @@ bool same_expr(const Program& p, NodeId a, NodeId b) {
   return true;
 }
 
+std::pair<uint32_t, bool> ExprClasses::intern(NodeId id) {
+  if (id != kNoNode) {
+    auto& same_hash = by_hash_[expr_hash(p_, id)];
+    for (uint32_t c : same_hash)
+      if (same_expr(p_, first_[c], id)) return {c, false};
+    same_hash.push_back(size());
+  }
+  first_.push_back(id);
+  return {size() - 1, true};
+}
+
 }  // namespace braid::ir

@@ -123,34 +123,21 @@ std::vector<std::string> Engine::Impl::split_message(const ir::Rule& r) const {
 // the same kind over the same value of one class are one aggregate of it. Rules then read their steps and
 // aggregates from the class's cell in the session (StepCell), which each matching event updates once.
 void Engine::Impl::build_step_classes(SourceRt& sr) {
-  std::unordered_map<uint64_t, std::vector<uint32_t>> by_hash;  // expr_hash -> classes
-  std::vector<NodeId> class_pred;
+  ir::ExprClasses equal(p);  // its classes are sr.classes (a step without a predicate is never shared)
   for (uint32_t ri : sr.session_rules) {
     const ir::Rule& r = *rules[ri].r;
     std::vector<uint32_t>& classes = sr.step_class.emplace_back();
     for (const ir::Step& step : r.steps) {
-      uint32_t c = ir::kNone;
-      auto& same_hash = by_hash[step.pred == ir::kNoNode ? 0 : ir::expr_hash(p, step.pred)];
-      for (uint32_t k : same_hash)
-        if (step.pred != ir::kNoNode && class_pred[k] != ir::kNoNode && ir::same_expr(p, class_pred[k], step.pred)) {
-          c = k;
-          break;
-        }
-      if (c == ir::kNone) {  // a new class (a step without a predicate is never shared)
-        c = static_cast<uint32_t>(sr.classes.size());
-        sr.classes.emplace_back();
-        class_pred.push_back(step.pred);
-        if (step.pred != ir::kNoNode) same_hash.push_back(c);
-      }
+      auto [c, fresh] = equal.intern(step.pred);
+      if (fresh) sr.classes.emplace_back();
       classes.push_back(c);
     }
     auto& cells = sr.agg_cell.emplace_back();
     for (const ir::Aggregate& g : r.aggregates) {
       uint32_t c = g.step < classes.size() ? classes[g.step] : ir::kNone;
       if (c == ir::kNone) {  // no step (not expected from the checker): an aggregate of its own
-        c = static_cast<uint32_t>(sr.classes.size());
+        c = equal.intern(ir::kNoNode).first;
         sr.classes.emplace_back();
-        class_pred.push_back(ir::kNoNode);
       }
       auto& aggs = sr.classes[c].aggs;
       uint32_t pos = 0;
@@ -397,23 +384,16 @@ void Engine::Impl::setup() {
   size_t most = 0;
   for (size_t s = 0; s < p.sources.size(); ++s) {
     SourceRt& sr = sources[s];
-    std::unordered_map<uint64_t, std::vector<uint32_t>> by_hash;  // expr_hash -> groups
-    std::vector<NodeId> group_pred;
+    ir::ExprClasses equal(p);  // its classes are sr.groups
     sr.rule_step_groups.resize(sr.session_rules.size());
     for (const ir::Predicate& pr : plan.sources[s].predicates) {
       uint32_t ri = rt_of[pr.rule];
       PredTarget tg{ri, pr.step};
       if (ri != ir::kNone && pr.step != ir::kNone) {
         tg.hit = rules[ri].hit_base + pr.step;
-        auto& same_hash = by_hash[ir::expr_hash(p, pr.node)];
-        for (uint32_t g : same_hash)
-          if (ir::same_expr(p, group_pred[g], pr.node)) tg.group = g;
-        if (tg.group == ir::kNone) {
-          tg.group = static_cast<uint32_t>(sr.groups.size());
-          sr.groups.emplace_back();
-          group_pred.push_back(pr.node);
-          same_hash.push_back(tg.group);
-        }
+        auto [group, fresh] = equal.intern(pr.node);
+        tg.group = group;
+        if (fresh) sr.groups.emplace_back();
         StepGroup& g = sr.groups[tg.group];
         uint32_t k = sr.session_pos[ri];
         if (k != ir::kNone) {

@@ -340,6 +340,7 @@ struct Engine::Impl {
   // Step cells (session rules): the one of class `c` in the session (creating it), the ones the current event
   // matched updated once for every rule, and all of them given back when the session closes.
   StepCell& cell_for(Session& se, uint32_t c);
+  static const StepCell* find_cell(const Session& se, uint32_t c);  // nullptr: the class has not matched there
   void update_cells(uint32_t s, Session& se);
   PrefixCell* prefix_cell(Session& se, uint32_t prefix, bool create);
   int64_t head_before(const Session& se, uint32_t cls) const;  // the class's latest match before this event

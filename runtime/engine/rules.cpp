@@ -266,6 +266,12 @@ void Engine::Impl::free_states(RuleStates& states) {
 // ---------------------------------------------------------------------------------------------------------------
 // Step cells: the state of equal steps of session rules, once per session
 
+const StepCell* Engine::Impl::find_cell(const Session& se, uint32_t c) {
+  auto it = std::lower_bound(se.cells.begin(), se.cells.end(), c,
+                             [](const std::pair<uint32_t, StepCell*>& e, uint32_t k) { return e.first < k; });
+  return it != se.cells.end() && it->first == c ? it->second : nullptr;
+}
+
 StepCell& Engine::Impl::cell_for(Session& se, uint32_t c) {
   auto it = std::lower_bound(se.cells.begin(), se.cells.end(), c,
                              [](const std::pair<uint32_t, StepCell*>& e, uint32_t k) { return e.first < k; });
@@ -370,10 +376,9 @@ PrefixCell* Engine::Impl::prefix_cell(Session& se, uint32_t prefix, bool create)
 }
 
 int64_t Engine::Impl::head_before(const Session& se, uint32_t cls) const {
-  auto it = std::lower_bound(se.cells.begin(), se.cells.end(), cls,
-                             [](const std::pair<uint32_t, StepCell*>& e, uint32_t k) { return e.first < k; });
-  if (it == se.cells.end() || it->first != cls) return kNever;
-  return it->second->at == event_serial ? it->second->before : it->second->last;
+  const StepCell* cell = find_cell(se, cls);
+  if (!cell) return kNever;
+  return cell->at == event_serial ? cell->before : cell->last;
 }
 
 void Engine::Impl::free_cells(Session& se) {
@@ -386,12 +391,8 @@ const StepState& Engine::Impl::step_state(const RuleState& st, const Session* se
   if (rr.r->scope != ir::Scope::Session) return st.steps[step];
   const SourceRt& sr = sources[se ? se->source : rr.r->sources.front()];
   uint32_t c = sr.step_class[sr.session_pos[st.rule]][step];
-  if (se) {
-    auto it = std::lower_bound(se->cells.begin(), se->cells.end(), c,
-                               [](const std::pair<uint32_t, StepCell*>& e, uint32_t k) { return e.first < k; });
-    if (it != se->cells.end() && it->first == c) return it->second->step;
-  }
-  return sr.classes[c].pristine->step;
+  const StepCell* cell = se ? find_cell(*se, c) : nullptr;
+  return (cell ? cell : sr.classes[c].pristine.get())->step;
 }
 
 const AggState& Engine::Impl::agg_state(const RuleState& st, const Session* se, uint32_t agg) const {
@@ -399,12 +400,8 @@ const AggState& Engine::Impl::agg_state(const RuleState& st, const Session* se, 
   if (rr.r->scope != ir::Scope::Session) return st.aggs[agg];
   const SourceRt& sr = sources[se ? se->source : rr.r->sources.front()];
   auto [c, pos] = sr.agg_cell[sr.session_pos[st.rule]][agg];
-  if (se) {
-    auto it = std::lower_bound(se->cells.begin(), se->cells.end(), c,
-                               [](const std::pair<uint32_t, StepCell*>& e, uint32_t k) { return e.first < k; });
-    if (it != se->cells.end() && it->first == c) return it->second->aggs[pos];
-  }
-  return sr.classes[c].pristine->aggs[pos];
+  const StepCell* cell = se ? find_cell(*se, c) : nullptr;
+  return (cell ? cell : sr.classes[c].pristine.get())->aggs[pos];
 }
 
 // Shapes a (possibly reused) state for a rule, as if new; the capacity of its vectors and strings stays.
@@ -486,16 +483,14 @@ void Engine::Impl::feed(RuleRt& rr, RuleState& st, Session* se, Chain* ch, uint3
       const bool derived = rr.seq_head_step[q] != ir::kNone;
       if (derived && se) {
         const SourceRt& sr = sources[se->source];
-        uint32_t c = sr.step_class[sr.session_pos[ri]][rr.seq_head_step[q]];
-        auto it = std::lower_bound(se->cells.begin(), se->cells.end(), c,
-                                   [](const std::pair<uint32_t, StepCell*>& e, uint32_t k) { return e.first < k; });
         uint32_t px = sr.rule_seq_prefix[sr.session_pos[ri]][q];
+        const StepCell* found = nullptr;
         if (px != ir::kNone) {
           head.whole = true;
           const PrefixCell* pc = prefix_cell(*se, px, false);
           head.latest = pc ? pc->read(event_serial) : kNever;
-        } else if (it != se->cells.end() && it->first == c) {
-          const StepCell& cell = *it->second;
+        } else if ((found = find_cell(*se, sr.step_class[sr.session_pos[ri]][rr.seq_head_step[q]]))) {
+          const StepCell& cell = *found;
           head.latest = cell.at == event_serial ? cell.before : cell.last;
           // The earlier matches: without this event's, the last distinct_bound of them.
           head.times = cell.times.data() + cell.first;
