@@ -263,12 +263,31 @@ bool valid_attack_id(std::string_view s) {
 
 // ---------------------------------------------------------------------------------------------------------------
 
-class Checker {
+// Everything the checker knows between its runs: what check_base keeps and check(base, ...) copies. The checker's
+// data members live here, never in Checker itself (a static_assert below enforces it), so that a copy is whole.
+struct CheckerState {
+  std::set<std::tuple<int, FileId, uint32_t, uint32_t, std::string>> seen_;
+  std::map<std::string, GlobalSym> globals_;
+  std::vector<const ast::SourceDecl*> source_decls_;
+  std::vector<ListSym> lists_;
+  std::vector<MacroSym> macros_;
+  std::vector<const ast::RuleDecl*> rule_decls_;
+  std::map<std::string, uint32_t> source_index_;
+};
+
+class Checker : CheckerState {
  public:
   Checker(const SourceManager& sm, DiagnosticSink& diags, const CheckOptions& opts, ir::Program& p)
       : sm_(sm), diags_(diags), opts_(opts), P(p) {}
+  // Continues from a kept state: `p` is a copy of the program that state was checked into.
+  Checker(const CheckerState& base, const SourceManager& sm, DiagnosticSink& diags, const CheckOptions& opts,
+          ir::Program& p)
+      : CheckerState(base), sm_(sm), diags_(diags), opts_(opts), P(p) {}
 
+  // Checks `files` after the declarations already checked (none, or a base's): passes 2 to 4 run over the new
+  // declarations only.
   void run(const std::vector<const ast::File*>& files);
+  const CheckerState& state() const { return *this; }
 
  private:
   // ---- diagnostics
@@ -391,15 +410,9 @@ class Checker {
   DiagnosticSink& diags_;
   const CheckOptions& opts_;
   ir::Program& P;
-
-  std::set<std::tuple<int, FileId, uint32_t, uint32_t, std::string>> seen_;
-  std::map<std::string, GlobalSym> globals_;
-  std::vector<const ast::SourceDecl*> source_decls_;
-  std::vector<ListSym> lists_;
-  std::vector<MacroSym> macros_;
-  std::vector<const ast::RuleDecl*> rule_decls_;
-  std::map<std::string, uint32_t> source_index_;
 };
+static_assert(sizeof(Checker) == sizeof(CheckerState) + 4 * sizeof(void*),
+              "add the checker's data members to CheckerState, so that check(base, ...) copies them");
 
 // ---------------------------------------------------------------------------------------------------------------
 // Pass 1: declarations
@@ -474,12 +487,18 @@ void Checker::collect(const ast::File& f) {
 }
 
 void Checker::run(const std::vector<const ast::File*>& files) {
+  size_t lists0 = lists_.size(), sources0 = source_decls_.size(), rules0 = rule_decls_.size();
+  size_t decls0 = globals_.size();
   for (const auto* f : files)
     if (f) collect(*f);
-  for (auto& l : lists_) check_list(l);
-  for (uint32_t i = 0; i < source_decls_.size(); ++i) check_source_header(i);
-  for (uint32_t i = 0; i < source_decls_.size(); ++i) check_source_clauses(i);
-  for (const auto* r : rule_decls_) check_rule(*r);
+  for (size_t i = lists0; i < lists_.size(); ++i) check_list(lists_[i]);
+  for (auto i = static_cast<uint32_t>(sources0); i < source_decls_.size(); ++i) check_source_header(i);
+  for (auto i = static_cast<uint32_t>(sources0); i < source_decls_.size(); ++i) check_source_clauses(i);
+  for (size_t i = rules0; i < rule_decls_.size(); ++i) check_rule(*rule_decls_[i]);
+  if (opts_.counts) {
+    opts_.counts->files += files.size();
+    opts_.counts->declarations += globals_.size() - decls0;
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -2523,6 +2542,32 @@ std::unique_ptr<ir::Program> check(const std::vector<const ast::File*>& files, c
                                    DiagnosticSink& diags, const CheckOptions& opts) {
   auto p = std::make_unique<ir::Program>();
   Checker c(sm, diags, opts, *p);
+  c.run(files);
+  return p;
+}
+
+struct CheckedBase::Impl {
+  ir::Program program;
+  CheckerState state;
+};
+
+CheckedBase::CheckedBase() : impl_(std::make_unique<Impl>()) {}
+CheckedBase::~CheckedBase() = default;
+const ir::Program& CheckedBase::program() const { return impl_->program; }
+
+std::shared_ptr<const CheckedBase> check_base(const std::vector<const ast::File*>& files, const SourceManager& sm,
+                                              DiagnosticSink& diags, const CheckOptions& opts) {
+  std::shared_ptr<CheckedBase> base(new CheckedBase());
+  Checker c(sm, diags, opts, base->impl_->program);
+  c.run(files);
+  base->impl_->state = c.state();
+  return base;
+}
+
+std::unique_ptr<ir::Program> check(const CheckedBase& base, const std::vector<const ast::File*>& files,
+                                   const SourceManager& sm, DiagnosticSink& diags, const CheckOptions& opts) {
+  auto p = std::make_unique<ir::Program>(base.impl_->program.clone());
+  Checker c(base.impl_->state, sm, diags, opts, *p);
   c.run(files);
   return p;
 }

@@ -21,9 +21,17 @@
 
 namespace braid {
 
+// What runs of the checker checked: a test and the language server's statistics read it.
+struct CheckCounts {
+  size_t files = 0;         // files whose declarations were checked
+  size_t declarations = 0;  // sources, lists, macros and rules checked
+};
+
 struct CheckOptions {
   // Macro expansion deeper than this is reported as recursion (BRD0106); real cycles are found earlier.
   uint32_t max_macro_depth = 64;
+  // When set, each run adds what it checked.
+  CheckCounts* counts = nullptr;
 };
 
 // Checks `files` together (the driver passes the standard library's files first, then the user's) and returns
@@ -35,6 +43,32 @@ struct CheckOptions {
 // should nevertheless handle nullptr (reserved for inputs too broken to represent).
 std::unique_ptr<ir::Program> check(const std::vector<const ast::File*>& files, const SourceManager& sm,
                                    DiagnosticSink& diags, const CheckOptions& opts = {});
+
+// The checked standard library (or any prefix of files) kept to check many units against without checking it again:
+// check(*base, files) reports and returns what check(base files + files) would, except the base's own diagnostics
+// (check_base reported them once). The language server checks the stdlib once, then each edit's unit against it.
+// The base points into the ASTs of its files: they must outlive it, unchanged. A base whose check reported
+// errors may resolve the later files' names differently from a whole check; use a clean one.
+class CheckedBase;
+std::shared_ptr<const CheckedBase> check_base(const std::vector<const ast::File*>& files, const SourceManager& sm,
+                                              DiagnosticSink& diags, const CheckOptions& opts = {});
+std::unique_ptr<ir::Program> check(const CheckedBase& base, const std::vector<const ast::File*>& files,
+                                   const SourceManager& sm, DiagnosticSink& diags, const CheckOptions& opts = {});
+
+class CheckedBase {
+ public:
+  ~CheckedBase();
+  const ir::Program& program() const;
+
+ private:
+  CheckedBase();
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  friend std::shared_ptr<const CheckedBase> check_base(const std::vector<const ast::File*>&, const SourceManager&,
+                                                       DiagnosticSink&, const CheckOptions&);
+  friend std::unique_ptr<ir::Program> check(const CheckedBase&, const std::vector<const ast::File*>&,
+                                            const SourceManager&, DiagnosticSink&, const CheckOptions&);
+};
 
 // The names an editor offers for completion, as the checker knows them: the session and chain attributes
 // ("session.identity", "chain.root.start"), the builtin functions then the aggregates ("exists", "count"), and the

@@ -248,6 +248,12 @@ struct SchemaType {
   std::vector<SchemaField> fields;           // Record, in declaration order
   bool open = false;                         // Record with `...`
   Span span;
+
+  SchemaType() = default;
+  SchemaType(const SchemaType& o);  // deep (Program::clone)
+  SchemaType& operator=(const SchemaType& o);
+  SchemaType(SchemaType&&) = default;
+  SchemaType& operator=(SchemaType&&) = default;
 };
 struct SchemaField {
   std::string name;
@@ -256,6 +262,13 @@ struct SchemaField {
   SchemaType type;
   Span span;
 };
+inline SchemaType::SchemaType(const SchemaType& o)
+    : shape(o.shape), scalar(o.scalar), elem(o.elem ? std::make_unique<SchemaType>(*o.elem) : nullptr),
+      fields(o.fields), open(o.open), span(o.span) {}
+inline SchemaType& SchemaType::operator=(const SchemaType& o) {
+  if (this != &o) *this = SchemaType(o);
+  return *this;
+}
 
 // One field the runtime extracts from each event of a source, at load time.
 struct Slot {
@@ -451,10 +464,11 @@ struct MacroInfo {
 
 struct Program {
   Program() = default;
-  Program(const Program&) = delete;
   Program& operator=(const Program&) = delete;
   Program(Program&&) = default;
   Program& operator=(Program&&) = default;
+  // A deliberate copy (the copy constructor is private, so that a program is never copied by accident).
+  Program clone() const { return Program(*this); }
 
   // Expression arena.
   std::vector<Node> nodes;
@@ -496,6 +510,7 @@ struct Program {
   FieldId intern_field(const std::vector<PathSeg>& segs);
 
  private:
+  Program(const Program&) = default;
   std::map<std::string, StrId, std::less<>> string_index_;
   std::map<std::string, FieldId, std::less<>> field_index_;
   std::map<std::string, SetId, std::less<>> set_index_;      // key: a serialisation of the set's content

@@ -105,6 +105,7 @@ Document& Workspace::set_text(const std::string& uri, const std::string& path, s
     sm_.replace(d->file, std::move(text));
   }
   std::map<std::string, std::string> before = std::move(d->shared);
+  if (d->stdlib) stdlib_.reset();  // the checked stdlib points into the AST parse() replaces
   parse(*d);
   pending_.insert(d->file);
 
@@ -194,14 +195,23 @@ void Workspace::check_unit(const std::set<FileId>& targets, std::vector<Document
     if (a->stdlib != b->stdlib) return a->stdlib;
     return !a->stdlib && sm_.file(a->file).path() < sm_.file(b->file).path();
   });
+  if (!stdlib_) {
+    // Checked once, and again only when a stdlib document is parsed again (set_text on it).
+    std::vector<const ast::File*> files;
+    for (const Document* doc : order) {
+      if (doc->stdlib) files.push_back(&doc->ast);
+    }
+    DiagnosticSink ignored;  // the embedded stdlib is clean (tests/check)
+    stdlib_ = check_base(files, sm_, ignored, CheckOptions{.counts = &counts_});
+  }
   for (int pass = 0; pass < 2 && !unit_targets.empty(); ++pass) {
     std::vector<const ast::File*> files;
     for (const Document* doc : order) {
       bool target = unit_targets.count(doc->file) != 0 || (whole && pass == 0);
-      if (doc->stdlib || !doc->shared.empty() || (target && !doc->broken)) files.push_back(&doc->ast);
+      if (!doc->stdlib && (!doc->shared.empty() || (target && !doc->broken))) files.push_back(&doc->ast);
     }
     DiagnosticSink sink;
-    std::unique_ptr<ir::Program> program = check(files, sm_, sink);
+    std::unique_ptr<ir::Program> program = check(*stdlib_, files, sm_, sink, CheckOptions{.counts = &counts_});
     ++stats_.units;
     std::set<FileId> error_files;
     for (const Diagnostic& d : sink.all()) {

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "ast/ast.h"
+#include "check/checker.h"
 #include "diag/diagnostic.h"
 #include "diag/source.h"
 
@@ -68,6 +69,8 @@ class Workspace {
   const std::vector<std::unique_ptr<Document>>& docs() const { return docs_; }
   Document& doc(FileId id) { return *docs_[id]; }
   const CheckStats& stats() const { return stats_; }
+  // What the checker has checked since the start: the stdlib's declarations count once.
+  const CheckCounts& check_counts() const { return counts_; }
   const std::string& stdlib_uri_base() const { return stdlib_uri_base_; }
 
  private:
@@ -80,6 +83,8 @@ class Workspace {
   std::map<std::string, FileId> by_uri_;
   std::set<FileId> pending_;
   CheckStats stats_;
+  std::shared_ptr<const CheckedBase> stdlib_;  // the stdlib, checked (null until the first check)
+  CheckCounts counts_;
 };
 
 }  // namespace braid::lsp
