@@ -1,6 +1,7 @@
 #include "input/reader.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -10,6 +11,7 @@
 #include <deque>
 #include <filesystem>
 #include <istream>
+#include <optional>
 #include <stdexcept>
 #include <system_error>
 
@@ -36,8 +38,15 @@ std::string_view input_error_kind_name(InputErrorKind k) {
     case InputErrorKind::MalformedJson: return "malformed_json";
     case InputErrorKind::InvalidUtf8: return "invalid_utf8";
     case InputErrorKind::NotObject: return "not_object";
+    case InputErrorKind::InflateLimit: return "inflate_limit";
+    case InputErrorKind::Resume: return "resume";
   }
   return "?";
+}
+
+bool input_error_is_record(InputErrorKind k) {
+  return k == InputErrorKind::TooLarge || k == InputErrorKind::MalformedJson || k == InputErrorKind::InvalidUtf8 ||
+         k == InputErrorKind::NotObject;
 }
 
 std::string InputError::to_string() const {
@@ -60,6 +69,8 @@ namespace {
 struct ByteSource {
   virtual ~ByteSource() = default;
   virtual long read(char* out, size_t n) = 0;
+  // Moves to byte `offset` of the source; false when the source cannot seek.
+  virtual bool seek(uint64_t /*offset*/) { return false; }
   std::string error;
 };
 
@@ -78,6 +89,9 @@ struct FdSource final : ByteSource {
       error = std::strerror(errno);
       return -1;
     }
+  }
+  bool seek(uint64_t offset) override {
+    return ::lseek(fd, static_cast<off_t>(offset), SEEK_SET) == static_cast<off_t>(offset);
   }
 };
 
@@ -115,9 +129,16 @@ class Decoder {
   Decoder(const Decoder&) = delete;
   Decoder& operator=(const Decoder&) = delete;
 
+  struct Limits {
+    uint64_t ratio = 0, floor = 0, max = 0;  // ReaderOptions::max_inflate_ratio, inflate_floor, max_inflated_size
+  };
+
   // Starts on a new source: reads the first bytes to detect gzip. False on a read error (see error()).
-  bool start(ByteSource* src) {
+  bool start(ByteSource* src, Limits limits) {
     src_ = src;
+    limits_ = limits;
+    compressed_ = inflated_ = 0;
+    limit_hit_ = false;
     in_.resize(kInSize);
     in_pos_ = in_len_ = 0;
     src_eof_ = false;
@@ -141,6 +162,14 @@ class Decoder {
   }
   bool gzip() const { return gzip_; }
   const std::string& error() const { return error_; }
+
+  // Plain sources only: continues at byte `offset` of the source. False when it cannot seek.
+  bool seek_plain(uint64_t offset) {
+    if (gzip_) return false;
+    in_pos_ = in_len_ = 0;
+    src_eof_ = false;
+    return src_->seek(offset);
+  }
 
   // Reads decompressed bytes. >0: bytes; 0: end; -1: error (read error or corrupt/truncated gzip; error() says
   // which, and read_error() tells a read error from a decompression error).
@@ -187,8 +216,20 @@ class Decoder {
       zs_.next_out = reinterpret_cast<Bytef*>(out);
       zs_.avail_out = static_cast<uInt>(std::min<size_t>(n, UINT32_MAX));
       int rc = inflate(&zs_, Z_NO_FLUSH);
+      compressed_ += in_len_ - zs_.avail_in - in_pos_;
       in_pos_ = in_len_ - zs_.avail_in;
       size_t produced = static_cast<size_t>(reinterpret_cast<char*>(zs_.next_out) - out);
+      inflated_ += produced;
+      if (over_limit()) {
+        // The bytes of this call are dropped with the rest: the cap is a bound, not an exact cut.
+        limit_hit_ = true;
+        read_error_ = false;
+        error_ = "gzip data inflates to more than " + limit_text() + ": the rest of the file is not read";
+        in_pos_ = in_len_;
+        src_eof_ = true;
+        stream_end_ = true;
+        return -1;
+      }
       if (rc == Z_STREAM_END) {
         stream_end_ = true;
         if (produced > 0) return static_cast<long>(produced);
@@ -208,8 +249,20 @@ class Decoder {
     }
   }
   bool read_error() const { return read_error_; }
+  bool limit_hit() const { return limit_hit_; }
 
  private:
+  bool over_limit() const {
+    if (limits_.max != 0 && inflated_ > limits_.max) return true;
+    return limits_.ratio != 0 && inflated_ > limits_.floor && inflated_ / limits_.ratio > compressed_;
+  }
+  std::string limit_text() const {
+    if (limits_.max != 0 && inflated_ > limits_.max)
+      return std::to_string(limits_.max) + " bytes (ReaderOptions::max_inflated_size)";
+    return std::to_string(limits_.ratio) + " times its compressed size after " + std::to_string(inflated_) +
+           " bytes (ReaderOptions::max_inflate_ratio)";
+  }
+
   static constexpr size_t kInSize = size_t{256} << 10;
 
   bool fill() {
@@ -242,11 +295,69 @@ class Decoder {
   bool stream_end_ = false;
   bool zlib_live_ = false;
   bool read_error_ = false;
+  bool limit_hit_ = false;
+  Limits limits_;
+  uint64_t compressed_ = 0, inflated_ = 0;  // this source's gzip bytes consumed and produced, all members
   z_stream zs_{};
   std::string error_;
 };
 
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
+// What fstat and the file's first bytes say about an open file.
+struct FileInfo {
+  FileIdentity id;
+  bool regular = false;
+  uint64_t size = 0;
+};
+
+// FNV-1a, 64 bit: a file's head, for FileIdentity (not a defence against forgery: a replaced file is what it
+// must tell apart, and the device and inode must match too).
+uint64_t fnv1a(const char* p, size_t n) {
+  uint64_t h = 14695981039346656037ull;
+  for (size_t i = 0; i < n; ++i) {
+    h ^= static_cast<unsigned char>(p[i]);
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
+// Identifies an open file, hashing its first min(size, head) bytes (read with pread: the offset is unchanged).
+bool identify(int fd, uint32_t head, FileInfo& out) {
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) return false;
+  out.regular = S_ISREG(st.st_mode);
+  out.id.device = static_cast<uint64_t>(st.st_dev);
+  out.id.inode = static_cast<uint64_t>(st.st_ino);
+  out.size = static_cast<uint64_t>(st.st_size);
+  out.id.head_size = 0;
+  out.id.head_hash = fnv1a(nullptr, 0);
+  if (!out.regular) return true;
+  char buf[kIdentityHeadBytes];
+  size_t want = static_cast<size_t>(std::min<uint64_t>({out.size, head, kIdentityHeadBytes}));
+  size_t got = 0;
+  while (got < want) {
+    ssize_t r = ::pread(fd, buf + got, want - got, static_cast<off_t>(got));
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) break;
+    got += static_cast<size_t>(r);
+  }
+  out.id.head_size = static_cast<uint32_t>(got);
+  out.id.head_hash = fnv1a(buf, got);
+  return true;
+}
+
+// A directory's file: its stream (StreamMark) and its place in the reading order. `key` orders the whole
+// directory; within one stream it is also the stream's order, so "every file of the stream up to the mark" is
+// one comparison.
+struct DirFile {
+  std::string full, rel, stream, key;
+};
+
+void classify(DirFile& f) {
+  f.stream.clear();
+  f.key = "\x01" + f.rel;  // every other file: byte-wise order of the relative path (that of the full path)
+}
 
 }  // namespace
 
@@ -256,6 +367,16 @@ struct RecordReader::Impl {
     std::string name;
     std::istream* stream = nullptr;
     std::string text;
+    uint32_t added = 0;   // index into `added`
+    bool in_dir = false;  // a file found in a directory input
+    std::string rel, stream_id;
+  };
+  // One input as added: its live position (but the open file's offsets, filled in by fill_offsets) and the saved
+  // one resume() gave it.
+  struct Added {
+    std::string name;
+    InputPosition pos;
+    std::optional<InputPosition> saved;
   };
 
   ReaderOptions opt;
@@ -264,19 +385,28 @@ struct RecordReader::Impl {
   std::vector<std::string> error_texts;
   std::vector<std::string> paths;
   std::deque<Pending> queue;
+  std::vector<Added> added;
 
   // The current input.
   bool open = false;
   uint32_t input = 0;
   std::unique_ptr<ByteSource> src;
+  int fd = -1;  // of a file input (for identity and seeking), else -1
+  FileInfo info;
   Decoder dec;
   InputFormat format = InputFormat::Ndjson;
-  bool dec_failed = false;  // the decoder reported an error: the input ends after the buffered bytes
+  uint32_t cur_added = 0;
+  bool cur_in_dir = false;
+  std::string cur_rel, cur_stream;
+  uint64_t file_bytes = 0;  // this file's share of stats.bytes
 
-  // NDJSON state: buf[pos, end) holds unread text; capacity >= end + kRecordPadding.
+  // NDJSON state: buf[pos, end) holds unread text; capacity >= end + kRecordPadding. buf[0] is byte buf_off of
+  // the decompressed text.
   std::vector<char> buf;
   size_t pos = 0, end = 0;
+  uint64_t buf_off = 0;
   bool eof = false;
+  bool cut = false;       // the text ended with a decoder error (corrupt, truncated, over the inflate cap)
   bool skipping = false;  // inside an over-long line being discarded
   uint64_t line = 0;      // lines consumed so far
 
@@ -284,6 +414,7 @@ struct RecordReader::Impl {
   std::vector<detail::ElementSpan> elems;
   size_t elem_next = 0;
   std::vector<size_t> elem_lines;
+  uint64_t doc_lines = 0;  // newlines in the whole document
   std::unique_ptr<detail::ArraySplitter> splitter;
 
   void emit(InputErrorKind kind, RecordOrigin origin, std::string_view reason) {
@@ -299,9 +430,20 @@ struct RecordReader::Impl {
   void file_error(InputErrorKind kind, std::string_view reason, uint64_t at_line = 0) {
     emit(kind, RecordOrigin{input, at_line, kNoElement}, reason);
   }
+  // An error about a path that is not (yet) an input of its own (a directory).
+  void path_error(const std::string& name, InputErrorKind kind, std::string_view reason) {
+    input = static_cast<uint32_t>(paths.size());
+    paths.push_back(name);
+    file_error(kind, reason);
+  }
 
   void ensure_capacity(size_t need) {
     if (buf.size() < need) buf.resize(std::max(need, buf.size() * 2));
+  }
+
+  InputErrorKind decoder_error_kind() const {
+    if (dec.read_error()) return InputErrorKind::Unreadable;
+    return dec.limit_hit() ? InputErrorKind::InflateLimit : InputErrorKind::Decompress;
   }
 
   // Reads more decompressed bytes at buf[end]. False when nothing more comes (end or error).
@@ -310,8 +452,13 @@ struct RecordReader::Impl {
     ensure_capacity(end + opt.chunk_size + kRecordPadding);
     long r = dec.read(buf.data() + end, opt.chunk_size);
     if (r < 0) {
-      file_error(dec.read_error() ? InputErrorKind::Unreadable : InputErrorKind::Decompress, dec.error(), line + 1);
+      // Located at the line where the text breaks off; that line's partial text is not handed out (next_line).
+      uint64_t at = line + 1;
+      if (format == InputFormat::Ndjson && pos < end)
+        at += static_cast<uint64_t>(std::count(buf.data() + pos, buf.data() + end, '\n'));
+      file_error(decoder_error_kind(), dec.error() + " (a partial last line is not read)", at);
       eof = true;
+      cut = true;
       return false;
     }
     if (r == 0) {
@@ -320,12 +467,58 @@ struct RecordReader::Impl {
     }
     end += static_cast<size_t>(r);
     stats.bytes += static_cast<uint64_t>(r);
+    file_bytes += static_cast<uint64_t>(r);
     return true;
   }
 
+  // The open file's offsets: the first record not yet handed out.
+  void fill_offsets(FilePosition& c) const {
+    if (format == InputFormat::Ndjson) {
+      c.offset = buf_off + pos;
+      c.line = line;
+      c.element = 0;
+    } else if (elem_next < elems.size()) {
+      c.offset = elems[elem_next].offset;
+      c.line = elem_lines[elem_next] - 1;
+      c.element = static_cast<uint32_t>(elem_next);
+    } else {
+      c.offset = end;
+      c.line = doc_lines;
+      c.element = static_cast<uint32_t>(elems.size());
+    }
+  }
+
+  static void set_mark(InputPosition& p, const std::string& stream, const std::string& done) {
+    for (auto& m : p.marks) {
+      if (m.stream == stream) {
+        m.done = done;
+        return;
+      }
+    }
+    p.marks.push_back(StreamMark{stream, done});
+  }
+
+  // A directory's file is finished (read, or skipped because it could not be read): its stream's mark moves.
+  void file_done(uint32_t a, const std::string& stream, const std::string& rel) {
+    InputPosition& p = added[a].pos;
+    set_mark(p, stream, rel);
+    p.has_current = false;
+    p.current = FilePosition{};
+  }
+
   void close_input() {
+    if (open && fd >= 0 && added[cur_added].pos.has_current) {
+      if (cur_in_dir)
+        file_done(cur_added, cur_stream, cur_rel);
+      else
+        fill_offsets(added[cur_added].pos.current);
+    }
+    release_source();
+  }
+  void release_source() {
     open = false;
     src.reset();
+    fd = -1;
     elems.clear();
     elem_lines.clear();
     elem_next = 0;
@@ -336,65 +529,190 @@ struct RecordReader::Impl {
     while (!queue.empty()) {
       Pending p = std::move(queue.front());
       queue.pop_front();
-      if (p.kind == Pending::Kind::Path && p.name != "-") {
+      if (p.kind == Pending::Kind::Path && p.name != "-" && !p.in_dir) {
         std::error_code ec;
         auto st = fs::status(p.name, ec);
         if (!ec && fs::is_directory(st)) {
-          expand_directory(p.name);
+          expand_directory(p);
           continue;
         }
       }
       input = static_cast<uint32_t>(paths.size());
       paths.push_back(p.name);
-      switch (p.kind) {
-        case Pending::Kind::Path:
-          if (p.name == "-") {
-            src = std::make_unique<FdSource>(0, false);
-          } else {
-            int fd = ::open(p.name.c_str(), O_RDONLY | O_CLOEXEC);
-            if (fd < 0) {
-              file_error(InputErrorKind::Unreadable, std::string("cannot open: ") + std::strerror(errno));
-              continue;
-            }
-            src = std::make_unique<FdSource>(fd, true);
-          }
-          break;
-        case Pending::Kind::Stream: src = std::make_unique<StreamSource>(p.stream); break;
-        case Pending::Kind::Buffer: src = std::make_unique<BufferSource>(std::move(p.text)); break;
-      }
-      ++stats.inputs;
-      if (!dec.start(src.get())) {
-        file_error(InputErrorKind::Unreadable, std::string("cannot read: ") + dec.error());
-        src.reset();
+      cur_added = p.added;
+      cur_in_dir = p.in_dir;
+      cur_rel = p.rel;
+      cur_stream = p.stream_id;
+      if (!open_source(p)) {
+        if (p.in_dir) file_done(p.added, p.stream_id, p.rel);
         continue;
       }
-      pos = end = 0;
-      eof = false;
-      skipping = false;
-      line = 0;
-      open = true;
-      detect_format();
-      if (format != InputFormat::Ndjson) load_array();
+      // The saved position of this file, if resume() gave one.
+      Added& a = added[p.added];
+      if (fd >= 0 && a.saved && a.saved->has_current && (!p.in_dir || a.saved->current.file == p.rel)) {
+        FilePosition from = a.saved->current;
+        a.saved->has_current = false;  // used once
+        std::string why = resume_file(from);
+        if (!why.empty()) {
+          file_error(InputErrorKind::Resume, why + ": read from the start");
+          stats.bytes -= file_bytes;
+          --stats.inputs;  // counted again
+          release_source();
+          if (!open_source(p)) {
+            if (p.in_dir) file_done(p.added, p.stream_id, p.rel);
+            continue;
+          }
+        }
+      }
       return true;
     }
     return false;
   }
 
-  void expand_directory(const std::string& dir) {
-    std::vector<std::string> files;
+  // Opens a queued input and reads its head (format; a whole array document). False when it cannot be read
+  // (reported; stats.inputs counts it).
+  bool open_source(const Pending& p) {
+    Added& a = added[p.added];
+    fd = -1;
+    switch (p.kind) {
+      case Pending::Kind::Path:
+        if (p.name == "-") {
+          src = std::make_unique<FdSource>(0, false);
+        } else {
+          int f = ::open(p.name.c_str(), O_RDONLY | O_CLOEXEC);
+          if (f < 0) {
+            file_error(InputErrorKind::Unreadable, std::string("cannot open: ") + std::strerror(errno));
+            return false;
+          }
+          src = std::make_unique<FdSource>(f, true);
+          info = FileInfo{};
+          if (identify(f, kIdentityHeadBytes, info) && info.regular) {
+            fd = f;
+            a.pos.has_current = true;
+            a.pos.current = FilePosition{p.in_dir ? p.rel : std::string(), info.id, 0, 0, 0};
+          } else {
+            a.pos.resumable = false;  // a pipe or device given by name
+          }
+        }
+        break;
+      case Pending::Kind::Stream: src = std::make_unique<StreamSource>(p.stream); break;
+      case Pending::Kind::Buffer: src = std::make_unique<BufferSource>(p.text); break;
+    }
+    ++stats.inputs;
+    if (!dec.start(src.get(), Decoder::Limits{opt.max_inflate_ratio, opt.inflate_floor, opt.max_inflated_size})) {
+      file_error(InputErrorKind::Unreadable, std::string("cannot read: ") + dec.error());
+      src.reset();
+      fd = -1;
+      return false;
+    }
+    pos = end = 0;
+    buf_off = 0;
+    file_bytes = 0;
+    eof = false;
+    cut = false;
+    skipping = false;
+    line = 0;
+    doc_lines = 0;
+    open = true;
+    detect_format();
+    if (format != InputFormat::Ndjson) load_array();
+    return true;
+  }
+
+  // Moves the just opened file to the saved position `from`. Empty when done; else why the position does not
+  // apply (the caller reads the file from the start).
+  std::string resume_file(const FilePosition& from) {
+    FileInfo now;
+    if (!identify(fd, from.identity.head_size, now) || now.id != from.identity)
+      return "the file is not the one of the saved position (replaced or rotated: its device, inode or first " +
+             std::to_string(from.identity.head_size) + " bytes differ)";
+    if (format != InputFormat::Ndjson) {
+      bool same = from.element < elems.size() ? elems[from.element].offset == from.offset
+                                              : from.element == elems.size() && end == from.offset;
+      if (!same)
+        return "the file no longer has the saved element " + std::to_string(from.element) + " at offset " +
+               std::to_string(from.offset);
+      elem_next = from.element;
+      return {};
+    }
+    line = from.line;
+    if (from.offset <= end) {  // within what detect_format() read
+      pos = static_cast<size_t>(from.offset);
+      stats.bytes -= from.offset;
+      file_bytes -= from.offset;
+      return {};
+    }
+    if (eof && !dec.gzip())
+      return "the file is now shorter (" + std::to_string(end) + " bytes) than the saved offset " +
+             std::to_string(from.offset);
+    stats.bytes -= end;
+    file_bytes -= end;
+    if (!dec.gzip()) {
+      if (info.size < from.offset)
+        return "the file is now shorter (" + std::to_string(info.size) + " bytes) than the saved offset " +
+               std::to_string(from.offset);
+      if (!dec.seek_plain(from.offset)) return std::string("cannot seek: ") + std::strerror(errno);
+      buf_off = from.offset;
+      pos = end = 0;
+      eof = false;
+      return {};
+    }
+    // gzip: decompress and discard up to the offset.
+    uint64_t at = end;
+    pos = end = 0;
+    ensure_capacity(opt.chunk_size + kRecordPadding);
+    while (at < from.offset) {
+      if (eof)
+        return "the file now decompresses to " + std::to_string(at) + " bytes, fewer than the saved offset " +
+               std::to_string(from.offset);
+      long r = dec.read(buf.data(), opt.chunk_size);
+      if (r < 0) {
+        // Damaged before the saved offset: nothing after it can be read either.
+        file_error(decoder_error_kind(), dec.error(), line + 1);
+        eof = true;
+        buf_off = at;
+        return {};
+      }
+      if (r == 0) {
+        eof = true;
+        continue;
+      }
+      uint64_t n = static_cast<uint64_t>(r);
+      if (at + n > from.offset) {
+        buf_off = at;
+        pos = static_cast<size_t>(from.offset - at);
+        end = static_cast<size_t>(n);
+        stats.bytes += end - pos;
+        file_bytes += end - pos;
+        return {};
+      }
+      at += n;
+    }
+    buf_off = at;
+    return {};
+  }
+
+  void queue_input(Pending p) {
+    Added a;
+    a.name = p.name;
+    a.pos.input = p.name;
+    a.pos.resumable = p.kind == Pending::Kind::Path && p.name != "-";
+    p.added = static_cast<uint32_t>(added.size());
+    added.push_back(std::move(a));
+    queue.push_back(std::move(p));
+  }
+
+  void expand_directory(const Pending& dir) {
+    std::vector<DirFile> files;
     std::error_code ec;
-    fs::recursive_directory_iterator it(dir, fs::directory_options::none, ec), last;
+    fs::recursive_directory_iterator it(dir.name, fs::directory_options::none, ec), last;
     if (ec) {
-      input = static_cast<uint32_t>(paths.size());
-      paths.push_back(dir);
-      file_error(InputErrorKind::Unreadable, "cannot read directory: " + ec.message());
+      path_error(dir.name, InputErrorKind::Unreadable, "cannot read directory: " + ec.message());
       return;
     }
     for (; it != last; it.increment(ec)) {
       if (ec) {
-        input = static_cast<uint32_t>(paths.size());
-        paths.push_back(dir);
-        file_error(InputErrorKind::Unreadable, "cannot read directory: " + ec.message());
+        path_error(dir.name, InputErrorKind::Unreadable, "cannot read directory: " + ec.message());
         break;
       }
       const auto& p = it->path();
@@ -405,17 +723,57 @@ struct RecordReader::Impl {
         continue;
       }
       std::error_code ec2;
-      if (it->is_regular_file(ec2)) files.push_back(p.string());
+      if (it->is_regular_file(ec2)) {
+        DirFile f;
+        f.full = p.string();
+        f.rel = p.lexically_relative(dir.name).string();
+        classify(f);
+        files.push_back(std::move(f));
+      }
     }
-    std::sort(files.begin(), files.end());
-    for (auto f = files.rbegin(); f != files.rend(); ++f) {
+    std::sort(files.begin(), files.end(), [](const DirFile& x, const DirFile& y) { return x.key < y.key; });
+    // Resumed: what the marks say is done is not read again.
+    Added& a = added[dir.added];
+    std::vector<std::pair<std::string, std::string>> mark_keys;  // stream, key of its mark
+    for (const auto& m : a.pos.marks) {
+      DirFile f;
+      f.rel = m.done;
+      f.full = (fs::path(dir.name) / m.done).string();
+      classify(f);
+      mark_keys.emplace_back(m.stream, f.key);
+    }
+    auto done = [&](const DirFile& f) {
+      for (const auto& [stream, key] : mark_keys)
+        if (stream == f.stream) return f.key <= key;
+      return false;
+    };
+    std::vector<DirFile> todo;
+    bool current_found = false;
+    for (auto& f : files) {
+      if (done(f)) continue;
+      if (a.saved && a.saved->has_current && a.saved->current.file == f.rel) current_found = true;
+      todo.push_back(std::move(f));
+    }
+    if (a.saved && a.saved->has_current && !current_found) {
+      path_error(dir.name, InputErrorKind::Resume,
+                 "the file of the saved position, " + a.saved->current.file +
+                     ", is gone: its records after offset " + std::to_string(a.saved->current.offset) +
+                     " cannot be read");
+      a.saved->has_current = false;
+      a.pos.has_current = false;
+      a.pos.current = FilePosition{};
+    }
+    for (auto f = todo.rbegin(); f != todo.rend(); ++f) {
       Pending q;
       q.kind = Pending::Kind::Path;
-      q.name = *f;
+      q.name = std::move(f->full);
+      q.added = dir.added;
+      q.in_dir = true;
+      q.rel = std::move(f->rel);
+      q.stream_id = std::move(f->stream);
       queue.push_front(std::move(q));
     }
   }
-
   // Looks at the first non-whitespace bytes: {"Records": [ -> Records; [ -> array; else NDJSON.
   void detect_format() {
     format = InputFormat::Ndjson;
@@ -484,6 +842,7 @@ struct RecordReader::Impl {
       return ln;
     };
     for (size_t k = 0; k < elems.size(); ++k) elem_lines[k] = line_at(elems[k].offset);
+    doc_lines = line_at(end) - 1;
     if (!ok) {
       uint64_t where = bad < elems.size() ? elem_lines[bad] : 0;
       emit(kind, RecordOrigin{input, where, static_cast<uint32_t>(bad)},
@@ -512,11 +871,16 @@ struct RecordReader::Impl {
         line_end = static_cast<size_t>(static_cast<const char*>(nl) - base);
       } else if (eof) {
         if (pos >= end) return false;
+        if (cut) {  // the text broke off inside this line (reported by read_more)
+          pos = end;
+          return false;
+        }
         line_end = end;  // the last line has no newline
       } else {
         // Need more text for this line.
         size_t have = end - pos;
         if (skipping) {
+          buf_off += end;
           pos = end = 0;
         } else if (have > opt.max_record_size) {
           file_error(InputErrorKind::TooLarge,
@@ -524,9 +888,11 @@ struct RecordReader::Impl {
                          " bytes (ReaderOptions::max_record_size): skipped",
                      line + 1);
           skipping = true;
+          buf_off += end;
           pos = end = 0;
         } else if (pos > 0) {
           std::memmove(buf.data(), buf.data() + pos, have);
+          buf_off += pos;
           pos = 0;
           end = have;
         }
@@ -582,22 +948,46 @@ void RecordReader::add_path(std::string path) {
   Impl::Pending p;
   p.kind = Impl::Pending::Kind::Path;
   p.name = std::move(path);
-  impl_->queue.push_back(std::move(p));
+  impl_->queue_input(std::move(p));
 }
 void RecordReader::add_stream(std::istream& in, std::string name) {
   Impl::Pending p;
   p.kind = Impl::Pending::Kind::Stream;
   p.name = std::move(name);
   p.stream = &in;
-  impl_->queue.push_back(std::move(p));
+  impl_->queue_input(std::move(p));
 }
 void RecordReader::add_buffer(std::string text, std::string name) {
   Impl::Pending p;
   p.kind = Impl::Pending::Kind::Buffer;
   p.name = std::move(name);
   p.text = std::move(text);
-  impl_->queue.push_back(std::move(p));
+  impl_->queue_input(std::move(p));
 }
+
+std::vector<InputPosition> RecordReader::positions() const {
+  const Impl& m = *impl_;
+  std::vector<InputPosition> out;
+  out.reserve(m.added.size());
+  for (const auto& a : m.added) out.push_back(a.pos);
+  if (m.open && m.fd >= 0 && out[m.cur_added].has_current) m.fill_offsets(out[m.cur_added].current);
+  return out;
+}
+
+void RecordReader::resume(const std::vector<InputPosition>& saved) {
+  std::vector<bool> used(saved.size(), false);
+  for (auto& a : impl_->added) {
+    if (!a.pos.resumable) continue;
+    for (size_t i = 0; i < saved.size(); ++i) {
+      if (used[i] || !saved[i].resumable || saved[i].input != a.name) continue;
+      used[i] = true;
+      a.saved = saved[i];
+      a.pos = saved[i];
+      break;
+    }
+  }
+}
+
 void RecordReader::set_error_handler(ErrorHandler handler) { impl_->handler = std::move(handler); }
 
 bool RecordReader::next(Record& out) {

@@ -2,7 +2,8 @@
 //
 // Containers (detected by content, not by name):
 //   - a plain file;
-//   - a gzip file (magic bytes 1f 8b; concatenated gzip members are read one after the other);
+//   - a gzip file (magic bytes 1f 8b; concatenated gzip members are read one after the other; the decompressed
+//     size is capped against gzip bombs, see ReaderOptions);
 //   - a directory: every regular file below it, recursively, in byte-wise sorted order of the full path
 //     (deterministic across machines); hidden entries (names starting with '.') are skipped;
 //   - "-": standard input (plain or gzip), or any std::istream through add_stream().
@@ -17,6 +18,9 @@
 // Records are handed out as views into a reader-owned buffer that is reused (no per-record allocation in the
 // steady state). A Record stays valid until the next call of next(). Its bytes are followed by at least
 // kRecordPadding readable bytes (content unspecified), as simdjson On-Demand requires.
+//
+// positions() and resume() let a later reader continue exactly where this one stopped (docs/operations.md,
+// "Reading input").
 //
 // Errors never stop the reader: each problem is counted in stats() and passed to the error handler (if any) with
 // the file, the 1-based line and (for array files) the element index, and reading continues with the next record
@@ -69,10 +73,18 @@ enum class InputErrorKind : uint8_t {
   InvalidUtf8,    // the record is not valid UTF-8 (from the extractor)
   NotObject,      // valid JSON but not an object (from the extractor), or a Records file whose Records is not
                   // an array of objects
+  InflateLimit,   // a gzip file inflating beyond the cap (ReaderOptions::max_inflate_ratio, max_inflated_size):
+                  // reading the file stops there (what was decompressed before it is still read)
+  Resume,         // resume(): the file of a saved position was replaced, rotated, truncated or removed; it is
+                  // read from the start (or, when removed, its unread rest is lost)
 };
-inline constexpr size_t kInputErrorKinds = 6;
+inline constexpr size_t kInputErrorKinds = 8;
 std::string_view input_error_kind_name(InputErrorKind k);  // "unreadable", "decompress", "too_large",
-                                                           // "malformed_json", "invalid_utf8", "not_object"
+                                                           // "malformed_json", "invalid_utf8", "not_object",
+                                                           // "inflate_limit", "resume"
+// True for the kinds that make one record unusable (too_large, malformed_json, invalid_utf8, not_object: what
+// InputStats::malformed() counts); false for the kinds about a whole file or stream.
+bool input_error_is_record(InputErrorKind k);
 
 // One reported problem. The views are valid during the handler call only.
 struct InputError {
@@ -95,11 +107,69 @@ struct InputStats {
   uint64_t malformed() const;
 };
 
+// The gzip bomb cap. While a gzip file (or gzip stdin) is read, its decompressed bytes may exceed neither
+// max_inflated_size nor max(inflate_floor, max_inflate_ratio x the compressed bytes read so far); beyond that,
+// reading the file stops with an InflateLimit error (what came before is read). JSON logs gzip at about 5-20:1
+// (CloudTrail files about 10:1), deflate's own maximum is 1032:1: a ratio of 100 passes every real log and
+// stops a bomb after 100 times its own size (a 2 MB file that inflates to 2 GB stops after 200 MB). The floor
+// lets small, very repetitive files through; the absolute cap bounds one file whatever its size (a month of
+// NDJSON in one file is well under it). Plain files have no cap: their size is what it is.
+inline constexpr uint64_t kDefaultMaxInflateRatio = 100;
+inline constexpr uint64_t kDefaultInflateFloor = uint64_t{64} << 20;        // 64 MiB
+inline constexpr uint64_t kDefaultMaxInflatedSize = uint64_t{64} << 30;     // 64 GiB
+
 struct ReaderOptions {
   size_t max_record_size = kDefaultMaxRecordSize;      // longer NDJSON lines are skipped and reported (TooLarge)
   size_t max_document_size = kDefaultMaxDocumentSize;  // larger Records / JSON-array files are reported (TooLarge)
+  uint64_t max_inflate_ratio = kDefaultMaxInflateRatio;  // 0: no ratio check
+  uint64_t inflate_floor = kDefaultInflateFloor;
+  uint64_t max_inflated_size = kDefaultMaxInflatedSize;  // 0: no absolute cap
   size_t chunk_size = size_t{1} << 20;                 // read size
   size_t keep_errors = 1000;                           // how many InputErrors errors() keeps (0: none)
+};
+
+// Resumable input positions. One InputPosition per input as added (add_path, add_stream, add_buffer), so the
+// state stays small for a directory of months of files. Plain fields: the caller serialises them.
+//
+// A file is recognised by its identity: device, inode, and a hash of its first bytes as stored (compressed for
+// gzip). It matches when all three are equal, the hash taken over the same number of bytes (so a file that grew
+// still matches; one that was replaced, rotated, copied or truncated below those bytes does not).
+inline constexpr uint32_t kIdentityHeadBytes = 4096;
+struct FileIdentity {
+  uint64_t device = 0;
+  uint64_t inode = 0;
+  uint64_t head_hash = 0;  // FNV-1a 64 of the file's first head_size bytes
+  uint32_t head_size = 0;  // min(the file's size when opened, kIdentityHeadBytes)
+  bool operator==(const FileIdentity&) const = default;
+};
+
+// Where reading of one file stands: the first record not yet handed out.
+struct FilePosition {
+  std::string file;       // a directory input: the file's path relative to the directory; a file input: empty
+  FileIdentity identity;
+  uint64_t offset = 0;    // in the DECOMPRESSED text: the first byte not yet consumed
+  uint64_t line = 0;      // newlines before `offset` (the text at `offset` is on line `line` + 1)
+  uint32_t element = 0;   // Records / JSON-array files: elements handed out; NDJSON: 0
+  bool operator==(const FilePosition&) const = default;
+};
+
+// A directory's files fall into streams, each read in its own order (see "Directories" in docs/operations.md):
+// the files of one account and region of a CloudTrail tree ("ct:<account>/<region>"), and every other file ("").
+// `done` is the last file of the stream (relative path) that was finished; every file of the stream ordered
+// before it counts as done too. So a directory's state is one mark per stream, whatever its number of files.
+struct StreamMark {
+  std::string stream;
+  std::string done;
+  bool operator==(const StreamMark&) const = default;
+};
+
+struct InputPosition {
+  std::string input;            // the path (or stream name) as added
+  bool resumable = true;        // false for stdin ("-"), add_stream, add_buffer and non-regular files (pipes)
+  bool has_current = false;     // `current` holds the file being read (a file input: the file, once opened)
+  FilePosition current;
+  std::vector<StreamMark> marks;  // directory inputs only
+  bool operator==(const InputPosition&) const = default;
 };
 
 class RecordReader {
@@ -126,6 +196,19 @@ class RecordReader {
 
   // The next record, or false at the end of all inputs.
   bool next(Record& out);
+
+  // The position of every input, in the order added, right after the last record next() returned (call it
+  // between next() calls). An input read to its end keeps its last position: resuming from it reads only what
+  // was appended to the file (or added to the directory) since.
+  std::vector<InputPosition> positions() const;
+  // Skips what `saved` (from positions() of an earlier reader over the same inputs) says was done. Call it after
+  // the add_* calls and before the first next(). Each saved position goes to the first input added under the same
+  // name; inputs without one are read from the start, saved positions without an input are ignored, and
+  // non-resumable ones are ignored (stdin is read whole). A file whose identity no longer matches, or that is
+  // now shorter than the saved offset, is reported (InputErrorKind::Resume) and read from the start. gzip files
+  // are resumed exactly by decompressing and discarding the text before the offset (the cost of reading that
+  // part again, without parsing it); plain files by seeking.
+  void resume(const std::vector<InputPosition>& saved);
 
   // Reports a record-level problem found downstream (e.g. by FieldExtractor), with the record's origin.
   void report(const Record& record, InputErrorKind kind, std::string_view reason);

@@ -5,6 +5,7 @@
 #include <zlib.h>
 
 #include <filesystem>
+#include <functional>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -74,6 +75,42 @@ inline Collected read_all(RecordReader& r) {
     c.origins.push_back(rec.origin);
   }
   return c;
+}
+
+using Setup = std::function<void(RecordReader&)>;
+
+inline std::vector<std::string> read_n(RecordReader& r, size_t n) {
+  std::vector<std::string> out;
+  Record rec;
+  while (out.size() < n && r.next(rec)) out.emplace_back(rec.json());
+  return out;
+}
+
+// For every k: read k records, take the positions, resume a new reader from them: it yields the rest exactly,
+// and ends at the same positions as one reader that read everything.
+inline void expect_exact_resume(const Setup& setup, ReaderOptions o = {}) {
+  RecordReader full(o);
+  setup(full);
+  Collected all = read_all(full);
+  ASSERT_TRUE(all.errors.empty()) << all.errors[0];
+  ASSERT_FALSE(all.records.empty());
+  const auto end_positions = full.positions();
+  for (size_t k = 0; k <= all.records.size(); ++k) {
+    RecordReader a(o);
+    setup(a);
+    auto got = read_n(a, k);
+    ASSERT_EQ(got.size(), k);
+    auto pos = a.positions();
+    RecordReader b(o);
+    setup(b);
+    b.resume(pos);
+    EXPECT_EQ(b.positions(), pos) << "before the first next(), the positions are the saved ones";
+    Collected rest = read_all(b);
+    EXPECT_TRUE(rest.errors.empty()) << "k=" << k << ": " << rest.errors[0];
+    got.insert(got.end(), rest.records.begin(), rest.records.end());
+    ASSERT_EQ(got, all.records) << "resumed after " << k << " records";
+    EXPECT_EQ(b.positions(), end_positions) << "k=" << k;
+  }
 }
 
 inline ir::FieldPath path(std::string_view text) {

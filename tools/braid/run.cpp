@@ -282,7 +282,7 @@ int run_run(const RunOptions& o) {
   uint64_t refused = 0, reader_warnings = 0;
   reader.set_error_handler([&](const rt::InputError& e) {
     if (e.kind == rt::InputErrorKind::Unreadable) unreadable = true;
-    if (e.kind != rt::InputErrorKind::Unreadable && e.kind != rt::InputErrorKind::Decompress) ++refused;
+    if (rt::input_error_is_record(e.kind)) ++refused;
     if (reader_warnings++ < kMaxReaderWarnings) {
       progress.clear();
       err(fmt::format("braid: warning: {}: {}\n", sanitize_utf8(e.to_string()), rt::input_error_kind_name(e.kind)));
