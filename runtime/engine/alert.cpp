@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include "engine/value_codec.h"
 #include "input/convert.h"
 
 namespace braid::rt {
@@ -64,11 +65,38 @@ std::string format_duration(int64_t ns) {
   return out;
 }
 
+std::string alert_id(std::string_view rule, std::string_view chain_root, std::string_view session,
+                     std::string_view decided, const std::string* event_id, int64_t event_time) {
+  // Fields are length-prefixed, so no two different inputs give the same bytes. Two independent 64-bit hashes
+  // make 128 bits: ids of a long-running host do not collide by chance.
+  std::string in;
+  in.reserve(128);
+  auto field = [&](std::string_view f) {
+    in += std::to_string(f.size());
+    in += ':';
+    in += f;
+  };
+  field(rule);
+  field(chain_root);
+  field(session);
+  field(decided);
+  if (event_id) {
+    field("event");
+    field(*event_id);
+  } else {
+    field("time");
+    field(std::to_string(event_time));
+  }
+  return fmt::format("{:016x}{:016x}", fnv1a(in), fast_hash(in));
+}
+
 std::string render_alert_json(const Alert& a) {
   std::string o;
   o.reserve(1024);
   o += "{\"schema_version\":";
   o += std::to_string(kAlertSchemaVersion);
+  o += ",\"id\":";
+  json_string(o, a.id);
   o += ",\"rule\":";
   json_string(o, a.rule);
   o += ",\"title\":";

@@ -11,13 +11,15 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "ir/ir.h"
 
 namespace braid::rt {
 
-inline constexpr int kAlertSchemaVersion = 1;
+// 2: the `id` member (a deterministic alert id) was added.
+inline constexpr int kAlertSchemaVersion = 2;
 
 // A value used in the message, rendered as JSON text ("\"abc\"", "42", "true", "null", "[...]") so that it keeps
 // its type: strings, ips, times (RFC 3339) and durations ("1h30m") are JSON strings; ints and floats numbers;
@@ -55,6 +57,11 @@ struct StepMatch {
 };
 
 struct Alert {
+  // Deterministic: 32 hex digits of a hash of the rule, the chain (root session id) and session of the decision,
+  // how it was decided, and the deciding event's id (or, for window and close decisions, their event time). The
+  // same decision gets the same id in every run over the same events, whatever the thread count, checkpoints and
+  // restarts: sinks deduplicate by it (docs/alerts.md, "Alert ids").
+  std::string id;
   std::string rule;                     // rule id, "aws.iam.recon_burst"
   std::string title;
   ir::Severity severity = ir::Severity::Medium;
@@ -75,6 +82,11 @@ struct Alert {
   std::vector<std::string> saturated;   // distinct(...) aggregates that reached the bound (their counts are lower
                                         // bounds), written as "distinct(step.field)"
 };
+
+// The id of a decision (Alert::id): `chain_root` / `session` are session ids ("" when none), `event_id` the
+// deciding event's id (nullptr for window and close decisions, which use `event_time`).
+std::string alert_id(std::string_view rule, std::string_view chain_root, std::string_view session,
+                     std::string_view decided, const std::string* event_id, int64_t event_time);
 
 // Renders one alert as a single line of JSON (no trailing newline). Member order is fixed (docs/alerts.md).
 std::string render_alert_json(const Alert& a);

@@ -35,6 +35,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -45,6 +46,7 @@
 namespace braid::rt {
 
 class PredicateMatcher;  // engine/matcher.h
+class RecordReader;      // input/reader.h
 
 using AlertSink = std::function<void(const Alert&)>;
 
@@ -92,6 +94,24 @@ struct EngineOptions {
   // Makes a matcher per worker (a matcher is used by one thread at a time). Without it, workers route and convert
   // with the interpreter and leave predicate matching to the engine's thread.
   std::function<std::shared_ptr<PredicateMatcher>()> matcher_factory;
+
+  // Called on the engine's thread while process_inputs reads, between records, at most every
+  // progress_interval_ms of wall time, and once more when the inputs are read. Every record taken so far has then
+  // been admitted (with threads, the workers are drained first), so the engine's state and stats() reflect exactly
+  // the records the reader has handed out (Progress::reader->positions()): a consistent point for metrics
+  // snapshots and checkpoints. The callback may call stats() and other const methods. nullptr: none.
+  struct Progress {
+    const RecordReader* reader = nullptr;  // the reader of the current process_inputs call
+    bool end_of_inputs = false;            // the last call of this process_inputs
+  };
+  std::function<void(const Progress&)> on_progress;
+  uint32_t progress_interval_ms = 1000;
+};
+
+// A checkpoint that cannot be restored: corrupt, of another format version, program or options.
+class StateError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
 };
 
 struct RuleStats {
@@ -179,6 +199,17 @@ class Engine {
 
   // The ids of the rules that run (after only_rules / enabled filtering), in program order.
   std::vector<std::string> active_rules() const;
+
+  // Checkpoints (checkpoint.cpp, docs/operations.md). save_state returns the engine's whole state: watermarks and
+  // held events, deadlines, sessions with their rule state, step cells and prefixes, chains, mint and link
+  // records, suppression tables, stats. Call it between process_* calls or from on_progress (with threads, it
+  // first admits every record taken, which may emit alerts). `program_id` names the program (the host's digest of the compiled rules); it is stored with the state.
+  // load_state restores such bytes into an engine that has not taken any event yet, built from the same program
+  // and the same semantic options (rules that run, distinct bound, retention, step event ids): otherwise, or when
+  // the bytes are not a state of this format version, it throws StateError with a message saying which, and the
+  // engine is unusable. Thread count and the evaluator (JIT or interpreter) may differ between save and load.
+  std::string save_state(std::string_view program_id) const;
+  void load_state(std::string_view bytes, std::string_view program_id);
 
   struct Impl;
 

@@ -8,6 +8,7 @@
 //   fire.cpp       alerts: suppression, message, session, chain path
 //   state_view.cpp what conditions read: session/chain attributes, aggregates, sequences
 //   aggregates.cpp the aggregate table (init, update, read per kind)
+//   checkpoint.cpp the whole state as bytes and back (Engine::save_state / load_state)
 //
 // Semantics: engine.h and docs/language.md ("Runtime semantics").
 #pragma once
@@ -74,6 +75,7 @@ class ReorderBuffer {
   }
 
  private:
+  friend struct StateCodec;
   Ring<Entry> ring_;
   std::vector<Entry> heap_;
 };

@@ -151,6 +151,11 @@ void Engine::Impl::fire(uint32_t ri, RuleState* st, Session* se, Chain* ch, cons
       a.chain.push_back(std::move(h));
     }
   }
+  {
+    const Session* root = ch ? sessions.get(ch->root) : nullptr;
+    a.id = alert_id(a.rule, root ? root->id_view() : std::string_view(), a.session ? a.session->id : std::string(),
+                    a.decided, a.event_id ? &*a.event_id : nullptr, a.event_time);
+  }
   if (st) {
     for (size_t i = 0; i < r.steps.size(); ++i) {
       const StepState& ss = step_state(*st, se, static_cast<uint32_t>(i));

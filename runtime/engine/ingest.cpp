@@ -253,13 +253,28 @@ bool run_reader(Engine::Impl& m, RecordReader& rd) {
     m.warn(m.malformed_warnings, [&] { return e.to_string(); });
   });
   Record rec;
+  // The progress hook: the clock is read every 256 records, the hook called when the interval has passed.
+  using Clock = std::chrono::steady_clock;
+  const auto interval = std::chrono::milliseconds(m.opt.progress_interval_ms);
+  auto last = Clock::now();
+  uint32_t until_check = 256;
   while (rd.next(rec)) {
     if (m.finished) break;
     m.intake(&rec, {}, Where{{}, 0, &rd, rec.origin});
+    if (m.opt.on_progress && --until_check == 0) {
+      until_check = 256;
+      auto now = Clock::now();
+      if (now - last >= interval) {
+        m.drain();
+        m.opt.on_progress(EngineOptions::Progress{&rd, false});
+        last = Clock::now();
+      }
+    }
   }
   // Records over the size limit never reach next(): the handler counted them as malformed. The batches refer to
   // the reader (for warnings): admit them all before it goes.
   m.drain();
+  if (m.opt.on_progress) m.opt.on_progress(EngineOptions::Progress{&rd, true});
   return ok;
 }
 }  // namespace

@@ -24,6 +24,8 @@
 
 namespace braid::rt {
 
+struct StateCodec;  // checkpoint.cpp: saves and restores the engine's state
+
 // slot | generation << 32; kNoRef: none.
 using Ref = uint64_t;
 inline constexpr Ref kNoRef = UINT64_MAX;
@@ -189,6 +191,7 @@ class SlotPool {
   }
 
  private:
+  friend struct StateCodec;  // checkpoints (checkpoint.cpp)
   std::vector<std::unique_ptr<T>> items_;
   std::vector<uint32_t> gens_;
   std::vector<uint32_t> free_;
@@ -275,6 +278,7 @@ class Ring {
   }
 
  private:
+  friend struct StateCodec;
   void grow() {
     std::vector<T> b(buf_.empty() ? 64 : buf_.size() * 2);
     for (size_t i = 0; i < n_; ++i) b[i] = buf_[(head_ + i) & (buf_.size() - 1)];
@@ -350,6 +354,7 @@ class RecordTable {
   size_t size() const { return index_.size(); }
 
  private:
+  friend struct StateCodec;
   struct Queued {
     int64_t time = 0;
     Ref record = kNoRef;

@@ -116,6 +116,7 @@ class DistinctSet {
   }
 
  private:
+  friend struct StateCodec;  // checkpoints (checkpoint.cpp)
   struct Entry {
     uint64_t hash = 0;
     uint32_t off = 0, len = 0;

@@ -182,7 +182,7 @@ TEST(Run, DemoPrintsChainAlerts) {
   size_t chain_alerts = 0, longest = 0;
   for (const Value& a : alerts) {
     rules.insert(a.at("rule").str);
-    EXPECT_EQ(a.at("schema_version").num, 1);
+    EXPECT_EQ(a.at("schema_version").num, 2);
     if (a.at("scope").str == "chain") {
       ++chain_alerts;
       longest = std::max(longest, a.at("chain").items.size());

@@ -144,6 +144,7 @@ TEST(AlertSchema, ValidatorCatchesViolations) {
   J schema = load_schema();
   Alert a;
   a.rule = "x";
+  a.id = std::string(32, 'a');
   a.decided = "event";
   std::string ok = render_alert_json(a);
   std::vector<std::string> errs;

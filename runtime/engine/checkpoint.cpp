@@ -1,0 +1,845 @@
+// Checkpoints: the engine's whole state as bytes, and back (Engine::save_state / load_state; docs/operations.md).
+//
+// The state is written as it is kept: slot pools with their generations and free lists (so every Ref inside the
+// state, deadlines and expiry queues included, stays valid), sessions and chains with their rule states, step
+// cells and prefixes, mint and link records with their expiry queues, per source the watermark, the held events
+// (their converted slots) and the deadlines, per rule the suppression table, and the stats. Derived tables (the
+// open-session index, pools of free objects, caches) are rebuilt. A restored engine therefore continues exactly as
+// the saved one would have: the same alerts, in the same order, with the same ids.
+//
+// Format: "BRAIDSTATE" magic, a format version, the program id and a digest of the semantic options, the payload
+// (little-endian varints, zigzag for signed, length-prefixed strings), and a 64-bit checksum of everything before
+// it. Loading checks all of it before touching the engine, and every count, index and reference while reading:
+// bad bytes give a StateError, never a crash or a silently wrong state.
+#include <fmt/format.h>
+
+#include <cstring>
+
+#include "engine/engine_impl.h"
+
+namespace braid::rt {
+
+namespace {
+
+constexpr std::string_view kMagic = "BRAIDSTATE";
+// 1: first format (schema_version 2 alerts: alert ids).
+constexpr uint32_t kFormatVersion = 1;
+
+class Writer {
+ public:
+  std::string out;
+  void u8(uint8_t v) { out += static_cast<char>(v); }
+  void b(bool v) { u8(v ? 1 : 0); }
+  void u64(uint64_t v) {
+    while (v >= 0x80) {
+      out += static_cast<char>((v & 0x7f) | 0x80);
+      v >>= 7;
+    }
+    out += static_cast<char>(v);
+  }
+  void i64(int64_t v) { u64((static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63)); }
+  void f64(double v) {
+    char buf[8];
+    std::memcpy(buf, &v, 8);
+    out.append(buf, 8);
+  }
+  void str(std::string_view s) {
+    u64(s.size());
+    out.append(s);
+  }
+  void fixed64(uint64_t v) {
+    for (int i = 0; i < 8; ++i) out += static_cast<char>((v >> (8 * i)) & 0xff);
+  }
+  void value(const Value& v) {
+    u8(static_cast<uint8_t>(v.tag));
+    switch (v.tag) {
+      case Tag::Null: break;
+      case Tag::Bool: b(v.b); break;
+      case Tag::Int:
+      case Tag::Time:
+      case Tag::Duration: i64(v.i); break;
+      case Tag::Float: f64(v.f); break;
+      case Tag::String:
+      case Tag::Json: str(v.str()); break;
+      case Tag::List:
+        u64(v.len);
+        for (uint32_t i = 0; i < v.len; ++i) value(v.items[i]);
+        break;
+    }
+  }
+};
+
+class Reader {
+ public:
+  Reader(std::string_view in) : p_(in.data()), begin_(in.data()), end_(in.data() + in.size()) {}
+  [[noreturn]] void fail(std::string_view what) const {
+    throw StateError(fmt::format("the checkpoint is corrupt: {} at byte {}", what, p_ - begin_));
+  }
+  uint8_t u8() {
+    if (p_ >= end_) fail("unexpected end");
+    return static_cast<uint8_t>(*p_++);
+  }
+  bool b() {
+    uint8_t v = u8();
+    if (v > 1) fail("bad boolean");
+    return v == 1;
+  }
+  uint64_t u64() {
+    uint64_t v = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+      uint8_t c = u8();
+      v |= static_cast<uint64_t>(c & 0x7f) << shift;
+      if (!(c & 0x80)) return v;
+    }
+    fail("bad varint");
+  }
+  uint32_t u32() {
+    uint64_t v = u64();
+    if (v > UINT32_MAX) fail("number out of range");
+    return static_cast<uint32_t>(v);
+  }
+  int64_t i64() {
+    uint64_t v = u64();
+    return static_cast<int64_t>(v >> 1) ^ -static_cast<int64_t>(v & 1);
+  }
+  double f64() {
+    need(8);
+    double v;
+    std::memcpy(&v, p_, 8);
+    p_ += 8;
+    return v;
+  }
+  std::string_view str() {
+    uint64_t n = u64();
+    need(n);
+    std::string_view s(p_, n);
+    p_ += n;
+    return s;
+  }
+  // A count of things that take at least `min_bytes` each: bounded by what is left, so a corrupt count cannot
+  // make the loader allocate without limit.
+  size_t count(size_t min_bytes = 1) {
+    uint64_t n = u64();
+    if (n > static_cast<uint64_t>(end_ - p_) / min_bytes) fail("count larger than the data");
+    return static_cast<size_t>(n);
+  }
+  // Below `limit`.
+  uint32_t index(uint64_t limit, std::string_view what) {
+    uint64_t v = u64();
+    if (v >= limit) fail(fmt::format("{} {} out of range (limit {})", what, v, limit));
+    return static_cast<uint32_t>(v);
+  }
+  bool done() const { return p_ == end_; }
+
+ private:
+  void need(uint64_t n) {
+    if (n > static_cast<uint64_t>(end_ - p_)) fail("unexpected end");
+  }
+  const char* p_;
+  const char* begin_;
+  const char* end_;
+};
+
+// Values read from a checkpoint, with storage that stays put until the reader is done with them.
+struct ValueArena {
+  std::deque<std::string> strings;
+  std::deque<std::vector<Value>> lists;
+  Value read(Reader& r, int depth = 0) {
+    if (depth > 64) r.fail("value nested too deep");
+    auto tag = r.u8();
+    if (tag > static_cast<uint8_t>(Tag::Json)) r.fail("bad value tag");
+    Value v;
+    v.tag = static_cast<Tag>(tag);
+    switch (v.tag) {
+      case Tag::Null: break;
+      case Tag::Bool: v.b = r.b(); break;
+      case Tag::Int:
+      case Tag::Time:
+      case Tag::Duration: v.i = r.i64(); break;
+      case Tag::Float: v.f = r.f64(); break;
+      case Tag::String:
+      case Tag::Json: {
+        std::string_view s = r.str();
+        if (s.size() > UINT32_MAX) r.fail("string too long");
+        strings.emplace_back(s);
+        v.s = strings.back().data();
+        v.len = static_cast<uint32_t>(s.size());
+        break;
+      }
+      case Tag::List: {
+        size_t n = r.count();
+        lists.emplace_back();
+        auto& items = lists.back();
+        items.reserve(n);
+        for (size_t i = 0; i < n; ++i) items.push_back(read(r, depth + 1));
+        v.items = items.data();
+        v.len = static_cast<uint32_t>(n);
+        break;
+      }
+    }
+    return v;
+  }
+};
+
+}  // namespace
+
+// Friend of the state's containers: reads and writes their insides.
+struct StateCodec {
+  using Impl = Engine::Impl;
+
+  // --- containers -------------------------------------------------------------------------------------------
+
+  static void put(Writer& w, const DistinctSet& d) {
+    // The encodings in insertion order (their offsets in the byte buffer).
+    std::vector<std::pair<uint32_t, uint32_t>> live;
+    for (const auto& e : d.table_)
+      if (e.gen == d.gen_) live.emplace_back(e.off, e.len);
+    std::sort(live.begin(), live.end());
+    w.b(d.saturated_);
+    w.u64(live.size());
+    for (auto [off, len] : live) w.str(std::string_view(d.bytes_.data() + off, len));
+  }
+  static void get(Reader& r, DistinctSet& d) {
+    d.clear();
+    d.saturated_ = r.b();
+    size_t n = r.count();
+    for (size_t i = 0; i < n; ++i) {
+      std::string_view enc = r.str();
+      uint64_t h = fast_hash(enc);
+      if ((d.n_ + 1) * 2 > d.table_.size()) d.grow();
+      size_t mask = d.table_.size() - 1;
+      size_t k = h & mask;
+      for (; d.table_[k].gen == d.gen_; k = (k + 1) & mask) {
+        const auto& e = d.table_[k];
+        if (e.hash == h && std::string_view(d.bytes_.data() + e.off, e.len) == enc) r.fail("duplicate distinct value");
+      }
+      d.table_[k] = DistinctSet::Entry{h, static_cast<uint32_t>(d.bytes_.size()), static_cast<uint32_t>(enc.size()),
+                                       d.gen_};
+      d.bytes_ += enc;
+      ++d.n_;
+    }
+  }
+
+  template <class T>
+  static void put_shape(Writer& w, const SlotPool<T>& pool) {
+    w.u64(pool.items_.size());
+    for (size_t i = 0; i < pool.items_.size(); ++i) {
+      w.u64(pool.gens_[i]);
+      w.b(pool.items_[i]->ref != kNoRef);
+    }
+    w.u64(pool.free_.size());
+    for (uint32_t f : pool.free_) w.u64(f);
+  }
+  // Restores the pool's slots, generations and free list; returns the live slots (their objects are then filled).
+  template <class T>
+  static std::vector<uint32_t> get_shape(Reader& r, SlotPool<T>& pool) {
+    if (pool.live_ != 0 || !pool.items_.empty()) r.fail("engine not empty");
+    size_t n = r.count(2);
+    std::vector<uint32_t> live;
+    std::vector<uint8_t> is_live(n, 0);
+    for (size_t i = 0; i < n; ++i) {
+      pool.items_.push_back(std::make_unique<T>());
+      pool.gens_.push_back(r.u32());
+      if (r.b()) {
+        is_live[i] = 1;
+        pool.items_[i]->ref = static_cast<uint32_t>(i) | (static_cast<uint64_t>(pool.gens_[i]) << 32);
+        live.push_back(static_cast<uint32_t>(i));
+      }
+    }
+    size_t nf = r.count();
+    if (nf + live.size() != n) r.fail("pool free list does not match its live slots");
+    for (size_t i = 0; i < nf; ++i) {
+      uint32_t f = r.index(n, "free slot");
+      if (is_live[f]) r.fail("a live slot in a free list");
+      is_live[f] = 2;
+      pool.free_.push_back(f);
+    }
+    pool.live_ = live.size();
+    return live;
+  }
+
+  static void put(Writer& w, const RecordTable& t) {
+    w.u64(t.pool_.size());
+    for (size_t i = 0; i < t.pool_.size(); ++i) {
+      const MintRecord& m = t.pool_[i];
+      w.u64(t.gens_[i]);
+      w.b(m.self != kNoRef);
+      if (m.self == kNoRef) continue;
+      w.str(m.key);
+      w.u64(m.session);
+      w.str(m.event_id);
+      w.i64(m.time);
+    }
+    w.u64(t.free_.size());
+    for (uint32_t f : t.free_) w.u64(f);
+    w.u64(t.fifo_.size());
+    for (size_t i = 0; i < t.fifo_.size(); ++i) {
+      const auto& q = t.fifo_.buf_[(t.fifo_.head_ + i) & (t.fifo_.buf_.size() - 1)];
+      w.i64(q.time);
+      w.u64(q.record);
+    }
+  }
+  static void get(Reader& r, RecordTable& t, const Impl& m) {
+    size_t n = r.count(2);
+    std::vector<uint8_t> state(n, 0);
+    for (size_t i = 0; i < n; ++i) {
+      t.pool_.emplace_back();
+      t.gens_.push_back(r.u32());
+      MintRecord& rec = t.pool_.back();
+      if (!r.b()) continue;
+      state[i] = 1;
+      rec.self = static_cast<uint32_t>(i) | (static_cast<uint64_t>(t.gens_[i]) << 32);
+      rec.key.assign(r.str());
+      rec.hash = fast_hash(rec.key);
+      rec.session = r.u64();
+      if (rec.session != kNoRef && !m.sessions.get(rec.session)) r.fail("a record of a session that is not there");
+      rec.event_id.assign(r.str());
+      rec.time = r.i64();
+      if (t.find(rec.key)) r.fail("duplicate record key");
+      t.index_.insert(rec.hash, rec.self);
+    }
+    size_t nf = r.count();
+    for (size_t i = 0; i < nf; ++i) {
+      uint32_t f = r.index(n, "free record");
+      if (state[f]) r.fail("a live or repeated record in a free list");
+      state[f] = 2;
+      t.free_.push_back(f);
+    }
+    size_t nq = r.count(2);
+    for (size_t i = 0; i < nq; ++i) {
+      int64_t time = r.i64();
+      Ref rec = r.u64();
+      if (static_cast<uint32_t>(rec) >= n) r.fail("expiry entry out of range");
+      t.fifo_.push_back(RecordTable::Queued{time, rec});
+    }
+  }
+
+  // --- rule state -------------------------------------------------------------------------------------------
+
+  static void put(Writer& w, const StepState& s) {
+    w.u64(s.count);
+    w.u64(s.nids);
+    for (uint32_t i = 0; i < s.nids; ++i) w.str(s.ids[i]);
+  }
+  static void get(Reader& r, StepState& s, uint32_t max_ids) {
+    s.count = r.u64();
+    s.nids = r.u32();
+    if (s.nids > max_ids || s.nids > s.count) r.fail("too many step event ids");
+    if (s.ids.size() < s.nids) s.ids.resize(s.nids);
+    for (uint32_t i = 0; i < s.nids; ++i) s.ids[i].assign(r.str());
+  }
+
+  static void put(Writer& w, const AggState& a) {
+    w.u64(a.count);
+    put(w, a.set);
+    w.b(a.has);
+    w.value(a.val.v);
+    w.i64(a.t);
+    w.i64(a.isum);
+    w.f64(a.fsum);
+    w.b(a.sum_float);
+    w.b(a.sum_overflow);
+  }
+  static void get(Reader& r, AggState& a) {
+    a.count = r.u64();
+    get(r, a.set);
+    a.has = r.b();
+    ValueArena arena;
+    a.val.set(arena.read(r));
+    a.t = r.i64();
+    a.isum = r.i64();
+    a.fsum = r.f64();
+    a.sum_float = r.b();
+    a.sum_overflow = r.b();
+  }
+
+  static void put_times(Writer& w, const std::vector<int64_t>& v) {
+    w.u64(v.size());
+    for (int64_t t : v) w.i64(t);
+  }
+  static void get_times(Reader& r, std::vector<int64_t>& v) {
+    v.resize(r.count());
+    for (int64_t& t : v) t = r.i64();
+  }
+
+  static void put(Writer& w, const RuleStates& states) {
+    w.u64(states.size());
+    for (const auto& [slot, st] : states) {
+      w.u64(slot);
+      w.b(st->fired);
+      w.u64(st->steps.size());
+      for (const StepState& s : st->steps) put(w, s);
+      w.u64(st->aggs.size());
+      for (const AggState& a : st->aggs) put(w, a);
+      w.u64(st->seqs.size());
+      for (const SeqState& q : st->seqs) {
+        w.u64(q.stages.size());
+        for (const auto& stage : q.stages) put_times(w, stage);
+        w.b(q.matched);
+        w.i64(q.pending);
+      }
+    }
+  }
+  // `slot_rule(slot)`: the rule index of a state slot (kNone: no such slot).
+  template <class SlotRule>
+  static void get(Reader& r, Impl& m, RuleStates& states, SlotRule&& slot_rule) {
+    size_t n = r.count();
+    int64_t prev = -1;
+    for (size_t i = 0; i < n; ++i) {
+      uint32_t slot = r.u32();
+      if (static_cast<int64_t>(slot) <= prev) r.fail("rule states out of order");
+      prev = slot;
+      uint32_t ri = slot_rule(slot);
+      if (ri == ir::kNone) r.fail("rule state slot out of range");
+      RuleState& st = m.make_state(states, slot, m.rules[ri]);
+      st.fired = r.b();
+      if (r.count() != st.steps.size()) r.fail("rule state with another number of steps");
+      for (StepState& s : st.steps) get(r, s, m.opt.step_event_ids);
+      if (r.count() != st.aggs.size()) r.fail("rule state with another number of aggregates");
+      for (AggState& a : st.aggs) get(r, a);
+      if (r.count() != st.seqs.size()) r.fail("rule state with another number of sequences");
+      for (SeqState& q : st.seqs) {
+        if (r.count() != q.stages.size()) r.fail("sequence state with another number of stages");
+        for (auto& stage : q.stages) get_times(r, stage);
+        q.matched = r.b();
+        q.pending = r.i64();
+      }
+    }
+  }
+
+  static void put_slots(Writer& w, const std::vector<uint32_t>& v) {
+    w.u64(v.size());
+    for (uint32_t x : v) w.u64(x);
+  }
+  // Ascending slots, each with a state in `states`.
+  static void get_slots(Reader& r, std::vector<uint32_t>& v, const RuleStates& states) {
+    v.resize(r.count());
+    for (size_t i = 0; i < v.size(); ++i) {
+      v[i] = r.u32();
+      if (i && v[i] <= v[i - 1]) r.fail("slot list out of order");
+      auto it = std::lower_bound(states.begin(), states.end(), v[i],
+                                 [](const std::pair<uint32_t, RuleState*>& e, uint32_t k) { return e.first < k; });
+      if (it == states.end() || it->first != v[i]) r.fail("slot list names a state that is not there");
+    }
+  }
+
+  // --- sessions and chains ----------------------------------------------------------------------------------
+
+  static void put(Writer& w, const Session& se) {
+    w.u64(se.uid);
+    w.str(se.id_view());
+    w.u64(se.source);
+    w.b(se.open);
+    w.b(se.has_cred);
+    w.u8(se.link);
+    w.u64(se.level);
+    w.i64(se.start);
+    w.i64(se.last);
+    w.u64(se.events);
+    w.u64(se.key_hash);
+    w.i64(se.close_due);
+    w.u64(se.close_order);
+    w.str(se.identity);
+    w.str(se.credential);
+    put(w, se.ips);
+    w.str(se.last_ip);
+    w.str(se.last_account);
+    w.b(se.seen_ip);
+    w.b(se.seen_account);
+    w.u64(se.parent);
+    w.str(se.parent_event);
+    w.u64(se.chain);
+    w.u64(se.chain_next);
+    put(w, se.rules);
+    w.u64(se.cells.size());
+    for (const auto& [c, cell] : se.cells) {
+      w.u64(c);
+      put(w, cell->step);
+      w.i64(cell->last);
+      w.i64(cell->before);
+      w.u64(cell->at);
+      put_times(w, cell->times);
+      w.u64(cell->first);
+      w.u64(cell->appended);
+      w.u64(cell->aggs.size());
+      for (const AggState& a : cell->aggs) put(w, a);
+    }
+    w.u64(se.prefixes.size());
+    for (const auto& [k, pc] : se.prefixes) {
+      w.u64(k);
+      w.i64(pc.value);
+      w.i64(pc.before);
+      w.u64(pc.at);
+    }
+    put_slots(w, se.watch);
+    put_slots(w, se.watch_ips);
+    put_slots(w, se.armed);
+  }
+  static void get(Reader& r, Impl& m, Session& se) {
+    se.uid = r.u64();
+    std::string_view id = r.str();
+    if (id.size() != sizeof se.id) r.fail("bad session id");
+    std::memcpy(se.id, id.data(), sizeof se.id);
+    se.source = r.index(m.sources.size(), "source");
+    se.open = r.b();
+    se.has_cred = r.b();
+    se.link = r.u8();
+    if (se.link > 2) r.fail("bad session link kind");
+    se.level = r.u32();
+    se.start = r.i64();
+    se.last = r.i64();
+    se.events = r.u64();
+    se.key_hash = r.u64();
+    se.close_due = r.i64();
+    se.close_order = r.u64();
+    se.identity.assign(r.str());
+    se.credential.assign(r.str());
+    get(r, se.ips);
+    se.last_ip.assign(r.str());
+    se.last_account.assign(r.str());
+    se.seen_ip = r.b();
+    se.seen_account = r.b();
+    se.parent = r.u64();
+    se.parent_event.assign(r.str());
+    se.chain = r.u64();
+    se.chain_next = r.u64();
+    SourceRt& sr = m.sources[se.source];
+    get(r, m, se.rules, [&](uint32_t slot) { return slot < sr.session_rules.size() ? sr.session_rules[slot] : ir::kNone; });
+    size_t nc = r.count();
+    int64_t prev = -1;
+    for (size_t i = 0; i < nc; ++i) {
+      uint32_t c = r.index(sr.classes.size(), "step class");
+      if (static_cast<int64_t>(c) <= prev) r.fail("step cells out of order");
+      prev = c;
+      StepCell& cell = m.cell_for(se, c);
+      get(r, cell.step, m.opt.step_event_ids);
+      cell.last = r.i64();
+      cell.before = r.i64();
+      cell.at = r.u64();
+      get_times(r, cell.times);
+      cell.first = r.u64();
+      if (cell.first > cell.times.size()) r.fail("step cell times out of range");
+      cell.appended = r.u64();
+      if (r.count() != cell.aggs.size()) r.fail("step cell with another number of aggregates");
+      for (AggState& a : cell.aggs) get(r, a);
+    }
+    size_t np = r.count();
+    prev = -1;
+    for (size_t i = 0; i < np; ++i) {
+      uint32_t k = r.index(sr.prefixes.size(), "sequence prefix");
+      if (static_cast<int64_t>(k) <= prev) r.fail("sequence prefixes out of order");
+      prev = k;
+      PrefixCell& pc = *m.prefix_cell(se, k, true);
+      pc.value = r.i64();
+      pc.before = r.i64();
+      pc.at = r.u64();
+    }
+    get_slots(r, se.watch, se.rules);
+    get_slots(r, se.watch_ips, se.rules);
+    get_slots(r, se.armed, se.rules);
+  }
+
+  static void put(Writer& w, const Chain& c) {
+    w.u64(c.root);
+    w.u64(c.first_session);
+    w.u64(c.open);
+    w.u64(c.records);
+    w.u64(c.sessions);
+    w.u64(c.max_level);
+    w.u64(c.deepest);
+    w.u64(c.last_session);
+    w.u64(c.events);
+    w.i64(c.last_time);
+    put(w, c.identities);
+    put(w, c.accounts);
+    put(w, c.rules);
+  }
+  static void get(Reader& r, Impl& m, Chain& c) {
+    c.root = r.u64();
+    c.first_session = r.u64();
+    c.open = r.u32();
+    c.records = r.u64();
+    c.sessions = r.u64();
+    c.max_level = r.u32();
+    c.deepest = r.u64();
+    c.last_session = r.u64();
+    c.events = r.u64();
+    c.last_time = r.i64();
+    get(r, c.identities);
+    get(r, c.accounts);
+    get(r, m, c.rules, [&](uint32_t slot) { return slot < m.chain_slot_rule.size() ? m.chain_slot_rule[slot] : ir::kNone; });
+  }
+
+  // --- stats ------------------------------------------------------------------------------------------------
+
+  static void put(Writer& w, const EngineStats& s) {
+    for (uint64_t v : {s.records_read, s.events_parsed, s.malformed, s.unrouted, s.no_time, s.type_mismatches, s.late,
+                       s.no_identity, s.sessions_opened, s.sessions_closed, s.chains, s.chain_links, s.chain_max_depth,
+                       s.mints_recorded, s.mints_evicted, s.chains_retired, s.link_parents_recorded,
+                       s.link_parents_evicted, s.alerts, s.suppressed})
+      w.u64(v);
+    w.u64(s.sources.size());
+    for (const SourceStats& x : s.sources)
+      for (uint64_t v : {x.events, x.late, x.no_identity, x.sessions_opened, x.sessions_closed}) w.u64(v);
+    w.u64(s.rules.size());
+    for (const RuleStats& x : s.rules)
+      for (uint64_t v : {x.alerts, x.suppressed, x.evaluations, x.nanos}) w.u64(v);
+  }
+  static void get(Reader& r, EngineStats& s) {
+    for (uint64_t* v : {&s.records_read, &s.events_parsed, &s.malformed, &s.unrouted, &s.no_time, &s.type_mismatches,
+                        &s.late, &s.no_identity, &s.sessions_opened, &s.sessions_closed, &s.chains, &s.chain_links,
+                        &s.chain_max_depth, &s.mints_recorded, &s.mints_evicted, &s.chains_retired,
+                        &s.link_parents_recorded, &s.link_parents_evicted, &s.alerts, &s.suppressed})
+      *v = r.u64();
+    if (r.count() != s.sources.size()) r.fail("stats of another number of sources");
+    for (SourceStats& x : s.sources)
+      for (uint64_t* v : {&x.events, &x.late, &x.no_identity, &x.sessions_opened, &x.sessions_closed}) *v = r.u64();
+    if (r.count() != s.rules.size()) r.fail("stats of another number of rules");
+    for (RuleStats& x : s.rules)
+      for (uint64_t* v : {&x.alerts, &x.suppressed, &x.evaluations, &x.nanos}) *v = r.u64();
+  }
+
+  // --- held events --------------------------------------------------------------------------------------------
+
+  static void put_held(Writer& w, const Impl& m, const SourceRt& sr, uint32_t s) {
+    std::vector<ReorderBuffer::Entry> held;
+    const auto& ring = sr.buffer.ring_;
+    for (size_t i = 0; i < ring.size(); ++i) held.push_back(ring.buf_[(ring.head_ + i) & (ring.buf_.size() - 1)]);
+    held.insert(held.end(), sr.buffer.heap_.begin(), sr.buffer.heap_.end());
+    std::sort(held.begin(), held.end(), [](const auto& a, const auto& b) { return a.seq < b.seq; });
+    const size_t nslots = m.p.sources[s].slots.size();
+    w.u64(held.size());
+    for (const auto& h : held) {
+      const PreparedEvent& e = *h.e;
+      w.i64(e.time);
+      w.u64(e.seq);
+      w.str(e.id);
+      w.str(e.where.str());
+      for (size_t i = 0; i < nslots; ++i) w.value(e.slots[i]);
+    }
+  }
+  // The held events of every source go into one batch, owned by the engine like any other.
+  static void get_held(Reader& r, Impl& m) {
+    struct Held {
+      uint32_t source;
+      int64_t time;
+      uint64_t seq;
+      std::string_view id, where;
+      size_t first_slot;
+    };
+    std::vector<Held> held;
+    ValueArena arena;
+    std::vector<Value> slots;
+    for (uint32_t s = 0; s < m.sources.size(); ++s) {
+      size_t n = r.count(4);
+      const size_t nslots = m.p.sources[s].slots.size();
+      for (size_t i = 0; i < n; ++i) {
+        Held h{s, r.i64(), r.u64(), r.str(), r.str(), slots.size()};
+        for (size_t k = 0; k < nslots; ++k) slots.push_back(arena.read(r));
+        held.push_back(h);
+      }
+    }
+    if (held.empty()) return;
+    Batch* b = m.new_batch();
+    size_t nbytes = 0, nvalues = 0;
+    for (const Held& h : held) {
+      nbytes += h.id.size() + h.where.size();
+      nvalues += m.p.sources[h.source].slots.size() + 1;
+    }
+    for (const Value& v : slots) Owned::measure(v, nbytes, nvalues);
+    b->bytes.reserve(nbytes);
+    b->values.reserve(nvalues);
+    b->events.reserve(held.size());
+    for (const Held& h : held) {
+      PreparedEvent e;
+      e.kind = PreparedEvent::Kind::Event;
+      e.source = h.source;
+      e.time = h.time;
+      e.seq = h.seq;
+      size_t at = b->bytes.size();
+      b->bytes.append(h.id);
+      b->bytes.append(h.where);
+      e.id = std::string_view(b->bytes.data() + at, h.id.size());
+      e.where.name = std::string_view(b->bytes.data() + at + h.id.size(), h.where.size());
+      const size_t nslots = m.p.sources[h.source].slots.size();
+      size_t base = b->values.size();
+      b->values.resize(base + nslots + 1);
+      for (size_t k = 0; k < nslots; ++k) b->values[base + k] = Owned::copy(slots[h.first_slot + k], b->bytes, b->values);
+      e.slots = b->values.data() + base;
+      e.batch = b;
+      b->events.push_back(e);
+    }
+    b->held = static_cast<uint32_t>(b->events.size());
+    b->consumed = true;
+    b->ready.store(true);
+    for (PreparedEvent& e : b->events) m.sources[e.source].buffer.push(&e);
+  }
+};
+
+namespace {
+
+// What the state's shape depends on besides the program: the options that change what is kept.
+uint64_t options_digest(const Engine::Impl& m) {
+  std::string s = fmt::format("distinct_bound={};mint_retention={};step_event_ids={};rules=", m.opt.distinct_bound,
+                              m.opt.mint_retention, m.opt.step_event_ids);
+  for (const RuleRt& rr : m.rules) {
+    s += rr.r->id;
+    s += ',';
+  }
+  return fast_hash(s);
+}
+
+}  // namespace
+
+std::string Engine::save_state(std::string_view program_id) const {
+  Impl& m = *impl_;
+  m.drain();      // with threads, records taken but not yet admitted become part of the state
+  (void)stats();  // brings the derived counters up to date
+  Writer w;
+  w.out.append(kMagic);
+  w.u64(kFormatVersion);
+  w.str(program_id);
+  w.fixed64(options_digest(m));
+  w.b(m.finished);
+  StateCodec::put(w, m.stats);
+  for (uint64_t v : {m.next_uid, m.arrival, m.deadline_order, m.event_serial, m.stats.type_mismatches,
+                     m.late_warnings, m.malformed_warnings, m.notime_warnings})
+    w.u64(v);
+  // Sessions, then chains (records and deadlines refer to both).
+  StateCodec::put_shape(w, m.sessions);
+  m.sessions.for_each_live([&](const Session& se) { StateCodec::put(w, se); });
+  StateCodec::put_shape(w, m.chains);
+  m.chains.for_each_live([&](const Chain& c) { StateCodec::put(w, c); });
+  StateCodec::put(w, m.mints);
+  for (const LinkRt& l : m.links) StateCodec::put(w, l.parents);
+  w.u64(m.retired_chains.size());
+  for (const ChainInfo& c : m.retired_chains) {
+    w.str(c.root_session);
+    w.str(c.root_identity);
+    w.u64(c.sessions);
+    w.u64(c.depth);
+    w.u64(c.events);
+  }
+  for (uint32_t s = 0; s < m.sources.size(); ++s) {
+    const SourceRt& sr = m.sources[s];
+    w.i64(sr.max_seen);
+    w.u64(sr.released);
+    auto dl = sr.deadlines;  // a copy: the heap is read in pop order
+    w.u64(dl.size());
+    for (; !dl.empty(); dl.pop()) {
+      const Deadline& d = dl.top();
+      w.i64(d.time);
+      w.u64(d.order);
+      w.u8(static_cast<uint8_t>(d.kind));
+      w.u64(d.target);
+      w.u64(d.rule);
+    }
+  }
+  for (uint32_t s = 0; s < m.sources.size(); ++s) StateCodec::put_held(w, m, m.sources[s], s);
+  for (const RuleRt& rr : m.rules) {
+    std::vector<std::pair<std::string_view, int64_t>> keys(rr.suppress.begin(), rr.suppress.end());
+    std::sort(keys.begin(), keys.end());  // the same state, the same bytes
+    w.u64(keys.size());
+    for (const auto& [k, t] : keys) {
+      w.str(k);
+      w.i64(t);
+    }
+    w.u64(rr.suppress_sweep_at);
+  }
+  w.fixed64(fast_hash(w.out));
+  return std::move(w.out);
+}
+
+void Engine::load_state(std::string_view bytes, std::string_view program_id) {
+  Impl& m = *impl_;
+  if (m.stats.records_read != 0 || m.sessions.capacity() != 0 || m.finished)
+    throw StateError("a checkpoint can only be loaded into an engine that has not taken any event");
+  if (bytes.size() < kMagic.size() + 8 || bytes.substr(0, kMagic.size()) != kMagic)
+    throw StateError("not a Braid checkpoint (no BRAIDSTATE header)");
+  uint64_t sum = 0;
+  for (int i = 0; i < 8; ++i) sum |= static_cast<uint64_t>(static_cast<uint8_t>(bytes[bytes.size() - 8 + i])) << (8 * i);
+  std::string_view body = bytes.substr(0, bytes.size() - 8);
+  Reader r(body.substr(kMagic.size()));
+  uint64_t version = r.u64();
+  if (version != kFormatVersion)
+    throw StateError(fmt::format("the checkpoint has state format {}, this braid reads format {}", version,
+                                 kFormatVersion));
+  if (fast_hash(body) != sum) throw StateError("the checkpoint is corrupt: its checksum does not match");
+  std::string_view pid = r.str();
+  if (pid != program_id)
+    throw StateError(fmt::format("the checkpoint was taken with other rules (program {}, now {})", pid, program_id));
+  uint64_t od = 0;
+  for (int i = 0; i < 8; ++i) od |= static_cast<uint64_t>(r.u8()) << (8 * i);
+  if (od != options_digest(m))
+    throw StateError("the checkpoint was taken with other engine options (the rules that run, --distinct-bound, "
+                     "the retention or the step event ids differ)");
+  m.finished = r.b();
+  StateCodec::get(r, m.stats);
+  m.next_uid = r.u64();
+  m.arrival = r.u64();
+  m.deadline_order = r.u64();
+  m.event_serial = r.u64();
+  m.worker_mismatches = r.u64();
+  m.late_warnings = r.u64();
+  m.malformed_warnings = r.u64();
+  m.notime_warnings = r.u64();
+  for (uint32_t slot : StateCodec::get_shape(r, m.sessions)) StateCodec::get(r, m, m.sessions.at(slot));
+  for (uint32_t slot : StateCodec::get_shape(r, m.chains)) StateCodec::get(r, m, m.chains.at(slot));
+  // References between sessions and chains must point at live objects (deadlines and expiry queues may be stale:
+  // the engine checks their generations when they come due).
+  auto live_session = [&](Ref x) { return x == kNoRef || m.sessions.get(x); };
+  auto live_chain = [&](Ref x) { return x == kNoRef || m.chains.get(x); };
+  bool refs_ok = true;
+  m.sessions.for_each_live([&](const Session& se) {
+    refs_ok = refs_ok && live_session(se.parent) && live_session(se.chain_next) && live_chain(se.chain);
+  });
+  m.chains.for_each_live([&](const Chain& c) {
+    refs_ok = refs_ok && c.root != kNoRef && live_session(c.root) && live_session(c.first_session) &&
+              live_session(c.deepest) && live_session(c.last_session);
+  });
+  if (!refs_ok) r.fail("a session or chain refers to one that is not there");
+  m.sessions.for_each_live([&](Session& se) {
+    if (se.open) m.open_index.insert(se.key_hash, se.ref);
+  });
+  StateCodec::get(r, m.mints, m);
+  for (LinkRt& l : m.links) StateCodec::get(r, l.parents, m);
+  size_t nr = r.count(5);
+  m.retired_chains.clear();
+  for (size_t i = 0; i < nr; ++i) {
+    ChainInfo c;
+    c.root_session.assign(r.str());
+    c.root_identity.assign(r.str());
+    c.sessions = r.u64();
+    c.depth = r.u64();
+    c.events = r.u64();
+    m.retired_chains.push_back(std::move(c));
+  }
+  for (SourceRt& sr : m.sources) {
+    sr.max_seen = r.i64();
+    sr.released = r.u64();
+    size_t nd = r.count(5);
+    for (size_t i = 0; i < nd; ++i) {
+      Deadline d;
+      d.time = r.i64();
+      d.order = r.u64();
+      uint8_t kind = r.u8();
+      if (kind > static_cast<uint8_t>(DeadlineKind::ChainSeq)) r.fail("bad deadline kind");
+      d.kind = static_cast<DeadlineKind>(kind);
+      d.target = r.u64();
+      d.rule = r.index(std::max<size_t>(m.rules.size(), 1), "deadline rule");
+      sr.deadlines.push(d);
+    }
+  }
+  StateCodec::get_held(r, m);
+  for (RuleRt& rr : m.rules) {
+    size_t nk = r.count(2);
+    for (size_t i = 0; i < nk; ++i) {
+      std::string_view k = r.str();
+      rr.suppress[std::string(k)] = r.i64();
+    }
+    rr.suppress_sweep_at = r.u64();
+  }
+  if (!r.done()) r.fail("trailing bytes");
+}
+
+}  // namespace braid::rt

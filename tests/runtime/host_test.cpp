@@ -1,0 +1,363 @@
+// What a long-running host builds on: deterministic alert ids and the progress hook (consistent points for
+// metrics snapshots and checkpoints).
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <fstream>
+#include <set>
+
+#include "engine/value_codec.h"
+
+#include "harness.h"
+#include "input/reader.h"
+
+namespace braid::rt::test {
+namespace {
+
+std::unique_ptr<Built> id_rules() {
+  return build({std::string(kTestSources) + rule("t.ev", "event", "kind == \"x\"", "{id}") +
+                rule("t.seq", "session", "step a = kind == \"a\"\n step b = kind == \"b\"\n when a -> not b within 5m",
+                     "{session.id}") +
+                rule("t.cnt", "session", "step a = kind == \"x\"\n when count(a) >= 2", "{session.id}")});
+}
+
+std::vector<std::string> id_events() {
+  std::vector<std::string> v;
+  for (int i = 0; i < 40; ++i) {
+    std::string user = "u" + std::to_string(i % 4);
+    v.push_back(ev(i, user, "k" + std::to_string(i % 4), i % 3 ? "\"kind\":\"x\"" : "\"kind\":\"a\""));
+  }
+  return v;
+}
+
+bool is_hex32(const std::string& s) {
+  if (s.size() != 32) return false;
+  for (char c : s)
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  return true;
+}
+
+// Every decision kind gets an id; ids are unique within a run and equal across runs and thread counts.
+TEST(AlertIds, DeterministicUniqueAndTheSameForEveryThreadCount) {
+  auto b = id_rules();
+  ASSERT_TRUE(b->prog);
+  auto evs = id_events();
+  Result one = run(*b->prog, evs);
+  Result again = run(*b->prog, evs);
+  EngineOptions two;
+  two.threads = 2;
+  Result threaded = run(*b->prog, evs, two);
+  ASSERT_GT(one.alerts.size(), 10u);
+  std::set<std::string> decided, ids;
+  for (const Alert& a : one.alerts) {
+    EXPECT_TRUE(is_hex32(a.id)) << a.id;
+    ids.insert(a.id);
+    decided.insert(a.decided);
+  }
+  EXPECT_EQ(ids.size(), one.alerts.size()) << "alert ids must be unique within a run";
+  EXPECT_TRUE(decided.count("event") && decided.count("window")) << "the rules must decide on events and windows";
+  ASSERT_EQ(again.alerts.size(), one.alerts.size());
+  ASSERT_EQ(threaded.alerts.size(), one.alerts.size());
+  for (size_t i = 0; i < one.alerts.size(); ++i) {
+    EXPECT_EQ(again.alerts[i].id, one.alerts[i].id);
+    EXPECT_EQ(threaded.alerts[i].id, one.alerts[i].id);
+  }
+  // The rendered alert carries it, right after schema_version.
+  std::string j = render_alert_json(one.alerts[0]);
+  EXPECT_EQ(j.rfind("{\"schema_version\":2,\"id\":\"" + one.alerts[0].id + "\",", 0), 0u) << j;
+}
+
+// Each input of the id changes it; an event id and a window time never give the same id.
+TEST(AlertIds, EachPartOfTheDecisionChangesTheId) {
+  std::string e1 = "e1", e2 = "e2", t = "@5";
+  std::string base = alert_id("r", "", "s", "event", &e1, 5);
+  std::set<std::string> all = {
+      base,
+      alert_id("r2", "", "s", "event", &e1, 5),
+      alert_id("r", "c", "s", "event", &e1, 5),
+      alert_id("r", "", "s2", "event", &e1, 5),
+      alert_id("r", "", "s", "close", &e1, 5),
+      alert_id("r", "", "s", "event", &e2, 5),
+      alert_id("r", "", "s", "window", nullptr, 5),
+      alert_id("r", "", "s", "window", nullptr, 6),
+      alert_id("r", "", "s", "window", &t, 0),
+      alert_id("rs", "", "", "event", &e1, 5),  // field boundaries: "r"+"s" is not "rs"+""
+  };
+  EXPECT_EQ(all.size(), 10u);
+  EXPECT_EQ(alert_id("r", "", "s", "event", &e1, 99), base) << "an event decision does not hash the time";
+}
+
+// The progress hook is called at a consistent point: the stats then count exactly the records handed out, and
+// the last call comes at the end of the inputs.
+TEST(Progress, CalledBetweenRecordsWithEverythingAdmitted) {
+  auto b = id_rules();
+  ASSERT_TRUE(b->prog);
+  std::string path = ::testing::TempDir() + "/braid_progress.ndjson";
+  {
+    std::ofstream out(path, std::ios::binary);
+    for (int i = 0; i < 5000; ++i) out << ev(i * 0.01, "u" + std::to_string(i % 50), "k", "\"kind\":\"x\"") << "\n";
+  }
+  for (uint32_t threads : {1u, 2u}) {
+    EngineOptions o;
+    o.processing_time = 0;
+    o.threads = threads;
+    o.progress_interval_ms = 0;  // every check point (each 256 records)
+    std::vector<uint64_t> seen;
+    bool last_was_end = false;
+    Engine* ep = nullptr;
+    o.on_progress = [&](const EngineOptions::Progress& pr) {
+      ASSERT_NE(pr.reader, nullptr);
+      EXPECT_EQ(ep->stats().records_read, pr.reader->stats().records) << "threads " << threads;
+      EXPECT_EQ(ep->stats().events_parsed, pr.reader->stats().records) << "every record taken was admitted";
+      seen.push_back(pr.reader->stats().records);
+      last_was_end = pr.end_of_inputs;
+    };
+    Engine e(*b->prog, o);
+    ep = &e;
+    ASSERT_TRUE(e.process_inputs({path}));
+    e.finish();
+    ASSERT_GE(seen.size(), 19u);  // 5000 / 256, and the end
+    EXPECT_EQ(seen.front(), 256u);
+    EXPECT_EQ(seen.back(), 5000u);
+    EXPECT_TRUE(last_was_end);
+  }
+  std::remove(path.c_str());
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Checkpoints: stopping anywhere, saving, and resuming in a new engine gives the alerts of one uninterrupted run.
+
+std::unique_ptr<Built> checkpoint_rules() {
+  return build({std::string(kTestSources) +
+                rule("c.ev", "event", "kind == \"x\"", "{user}", "  suppress 20m by user\n") +
+                rule("c.absent", "session", "step a = kind == \"a\"\n step b = kind == \"b\"\n when a -> not b within 5m",
+                     "{session.identity}") +
+                rule("c.seq", "session", "step a = kind == \"a\"\n step x = kind == \"x\"\n step b = kind == \"b\"\n"
+                                         " when a -> x -> b within 30m", "{session.identity}") +
+                rule("c.distinct", "session", "step x = kind == \"x\" or kind == \"a\"\n"
+                                              " when distinct(x.kind) >= 2 and count(x) >= 3",
+                     "{distinct(x.kind)} {sum(x.n)} {max(x.n)} {first(x).kind} {last(x).kind}") +
+                rule("c.close", "session", "step a = kind == \"a\"\n step b = kind == \"b\"\n when a and not b",
+                     "{count(a)}") +
+                rule("c.ips", "session", "step any = true\n when count(any) >= 2 and session.source_ips >= 2",
+                     "{session.source_ips}") +
+                rule("c.chain", "chain", "step m = kind == \"mint\"\n step act = kind == \"x\"\n"
+                                         " when m -> act within 1h and chain.depth >= 2",
+                     "{chain.root.identity} {chain.identities}") +
+                rule("c.link", "chain", "step sso = kind == \"sso\"\n step act = kind == \"act\"\n"
+                                        " when sso -> act within 1h", "{chain.root.identity}", "", "t.idp, t.src") +
+                rule("c.chain_close", "chain", "step m = kind == \"mint\"\n step b = kind == \"b\"\n when m and not b")});
+}
+
+// A stream with everything the state holds: several users and keys, minted keys used later, SSO links, events
+// out of order within the lateness (held), absence windows that end by the watermark, suppression.
+std::vector<std::string> checkpoint_events(uint32_t seed, int n) {
+  std::vector<std::string> v;
+  uint64_t x = seed * 2654435761u + 1;
+  auto rnd = [&](uint64_t m) {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    return x % m;
+  };
+  const char* kinds[] = {"a", "b", "x", "x", "a", "mint", "other", "sso", "saml", "act"};
+  double t = 0;
+  for (int i = 0; i < n; ++i) {
+    t += static_cast<double>(rnd(20)) / 10.0;                 // up to 2 minutes apart
+    double when = t - static_cast<double>(rnd(4) == 0 ? rnd(80) : 0) / 10.0;  // some up to 8m out of order
+    std::string user = "u" + std::to_string(rnd(3));
+    std::string kind = kinds[rnd(10)];
+    std::string extra = "\"kind\":\"" + kind + "\",\"n\":" + std::to_string(rnd(100)) + ",\"ip\":\"10.0.0." +
+                        std::to_string(rnd(3)) + "\"";
+    if (kind == "mint") extra += ",\"newkey\":\"K" + std::to_string(rnd(3)) + "\"";
+    if (kind == "sso") {
+      v.push_back(ev(when, user + "@ex.com", "", "\"sid\":\"s" + std::to_string(rnd(3)) + "\",\"kind\":\"sso\"", "idp"));
+      continue;
+    }
+    if (kind == "saml") extra += ",\"name\":\"" + user + "@ex.com\"";
+    // Keys: the user's own, or a minted one (a child session when it was minted before).
+    std::string key = rnd(3) == 0 ? "K" + std::to_string(rnd(3)) : "key-" + user;
+    v.push_back(ev(when, user, key, extra));
+  }
+  return v;
+}
+
+std::vector<std::string> rendered(const std::vector<Alert>& alerts) {
+  std::vector<std::string> out;
+  for (const Alert& a : alerts) out.push_back(render_alert_json(a));
+  return out;
+}
+
+// "" when equal, else where they first differ.
+std::string first_difference(const std::vector<std::string>& got, const std::vector<std::string>& want) {
+  for (size_t i = 0; i < std::max(got.size(), want.size()); ++i) {
+    if (i >= got.size()) return "missing alert " + std::to_string(i) + ": " + want[i];
+    if (i >= want.size()) return "extra alert " + std::to_string(i) + ": " + got[i];
+    if (got[i] != want[i]) return "alert " + std::to_string(i) + " differs:\n got  " + got[i] + "\n want " + want[i];
+  }
+  return "";
+}
+
+// Runs events[0, k) in one engine, saves its state, loads it into a new engine, runs the rest and finishes.
+std::vector<std::string> run_split(const ir::Program& p, const std::vector<std::string>& evs, size_t k,
+                                   uint32_t threads_before, uint32_t threads_after, size_t* state_size = nullptr) {
+  std::vector<Alert> alerts;
+  std::string state;
+  {
+    EngineOptions o;
+    o.processing_time = 0;
+    o.threads = threads_before;
+    Engine e(p, o);
+    e.set_sink([&](const Alert& a) { alerts.push_back(a); });
+    for (size_t i = 0; i < k; ++i) e.process_json(evs[i], "<test>", i + 1);
+    state = e.save_state("prog");
+  }
+  if (state_size) *state_size = state.size();
+  EngineOptions o;
+  o.processing_time = 0;
+  o.threads = threads_after;
+  Engine e(p, o);
+  e.set_sink([&](const Alert& a) { alerts.push_back(a); });
+  e.load_state(state, "prog");
+  for (size_t i = k; i < evs.size(); ++i) e.process_json(evs[i], "<test>", i + 1);
+  e.finish();
+  // The stats continue too.
+  EXPECT_EQ(e.stats().records_read, evs.size());
+  return rendered(alerts);
+}
+
+TEST(Checkpoint, ResumingAnywhereGivesTheAlertsOfOneRun) {
+  auto b = checkpoint_rules();
+  ASSERT_TRUE(b->prog);
+  for (uint32_t seed : {1u, 2u, 3u}) {
+    auto evs = checkpoint_events(seed, 160);
+    Result whole = run(*b->prog, evs);
+    auto want = rendered(whole.alerts);
+    std::set<std::string> rules_fired;
+    for (const Alert& a : whole.alerts) rules_fired.insert(a.rule + "/" + a.decided);
+    ASSERT_GE(rules_fired.size(), 6u) << ::testing::PrintToString(rules_fired);
+    ASSERT_TRUE(rules_fired.count("c.chain/event") || rules_fired.count("c.chain_close/close"));
+    for (const char* must : {"c.absent/window", "c.close/close"})
+      ASSERT_TRUE(rules_fired.count(must)) << "the stream must exercise " << must << ": "
+                                           << ::testing::PrintToString(rules_fired);
+    size_t largest = 0;
+    for (size_t k = 0; k <= evs.size(); k += 7) {
+      size_t sz = 0;
+      auto got = run_split(*b->prog, evs, k, 1, 1, &sz);
+      largest = std::max(largest, sz);
+      ASSERT_EQ(first_difference(got, want), "") << "seed " << seed << ", checkpoint after " << k << " events";
+    }
+    EXPECT_GT(largest, 1000u) << "the checkpoints must carry sessions, rule state and held events";
+  }
+}
+
+// The thread count is not part of the state: save with two threads, resume with one, and the other way round.
+TEST(Checkpoint, ThreadCountMayChangeAcrossARestart) {
+  auto b = checkpoint_rules();
+  ASSERT_TRUE(b->prog);
+  auto evs = checkpoint_events(7, 160);
+  auto want = rendered(run(*b->prog, evs).alerts);
+  for (size_t k : {size_t{40}, size_t{95}}) {
+    EXPECT_EQ(first_difference(run_split(*b->prog, evs, k, 2, 1), want), "") << k;
+    EXPECT_EQ(first_difference(run_split(*b->prog, evs, k, 1, 2), want), "") << k;
+  }
+}
+
+// A state saved twice from the same point is the same bytes (suppression tables are written sorted).
+TEST(Checkpoint, SameStateSameBytes) {
+  auto b = checkpoint_rules();
+  ASSERT_TRUE(b->prog);
+  auto evs = checkpoint_events(4, 100);
+  std::string s[2];
+  for (auto& x : s) {
+    EngineOptions o;
+    o.processing_time = 0;
+    Engine e(*b->prog, o);
+    for (const auto& j : evs) e.process_json(j);
+    x = e.save_state("prog");
+  }
+  EXPECT_EQ(s[0], s[1]);
+}
+
+std::string saved_state(const ir::Program& p, const std::vector<std::string>& evs, EngineOptions o = {}) {
+  Engine e(p, o);
+  for (const auto& j : evs) e.process_json(j);
+  return e.save_state("prog");
+}
+
+std::string load_error(const ir::Program& p, std::string_view state, std::string_view program = "prog",
+                       EngineOptions o = {}) {
+  Engine e(p, o);
+  try {
+    e.load_state(state, program);
+  } catch (const StateError& err) {
+    return err.what();
+  }
+  return "";
+}
+
+// A checkpoint of other rules, options or format, or a damaged one, is refused with a message saying which.
+TEST(Checkpoint, RefusesWhatItCannotRestore) {
+  auto b = checkpoint_rules();
+  ASSERT_TRUE(b->prog);
+  std::string st = saved_state(*b->prog, checkpoint_events(5, 80));
+  EXPECT_EQ(load_error(*b->prog, st), "");
+  EXPECT_NE(load_error(*b->prog, st, "other").find("other rules"), std::string::npos);
+  EngineOptions bound;
+  bound.distinct_bound = 7;
+  EXPECT_NE(load_error(*b->prog, st, "prog", bound).find("other engine options"), std::string::npos);
+  EngineOptions only;
+  only.only_rules = {"c.ev"};
+  EXPECT_NE(load_error(*b->prog, st, "prog", only).find("other engine options"), std::string::npos);
+  EXPECT_NE(load_error(*b->prog, "").find("not a Braid checkpoint"), std::string::npos);
+  EXPECT_NE(load_error(*b->prog, "{\"json\":1}").find("not a Braid checkpoint"), std::string::npos);
+  std::string future = st;
+  future[10] = 2;  // the format version, right after the magic
+  EXPECT_NE(load_error(*b->prog, future).find("state format 2, this braid reads format 1"), std::string::npos);
+  std::string flipped = st;
+  flipped[flipped.size() / 2] ^= 0x20;
+  EXPECT_NE(load_error(*b->prog, flipped).find("checksum"), std::string::npos);
+  EXPECT_NE(load_error(*b->prog, st.substr(0, st.size() - 1)).find("corrupt"), std::string::npos);
+  // An engine that has taken events cannot load.
+  Engine used(*b->prog);
+  used.process_json(ev(0, "u", "k"));
+  EXPECT_THROW(used.load_state(st, "prog"), StateError);
+}
+
+// Damage behind a valid checksum (what a fuzzer or a hostile file could write) is refused or loads into a
+// consistent engine: never a crash (the suite runs under ASan and UBSan).
+TEST(Checkpoint, DamageBehindAValidChecksumNeverCrashes) {
+  auto b = checkpoint_rules();
+  ASSERT_TRUE(b->prog);
+  auto evs = checkpoint_events(6, 120);
+  std::string st = saved_state(*b->prog, std::vector<std::string>(evs.begin(), evs.begin() + 60));
+  auto reseal = [](std::string s) {
+    s.resize(s.size() - 8);
+    uint64_t h = fast_hash(s);
+    for (int i = 0; i < 8; ++i) s += static_cast<char>((h >> (8 * i)) & 0xff);
+    return s;
+  };
+  uint64_t x = 88172645463325252ull;
+  size_t refused = 0, loaded = 0;
+  for (int trial = 0; trial < 400; ++trial) {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    std::string bad = st.substr(0, st.size() - 8);
+    size_t at = 11 + x % (bad.size() - 11);
+    switch (trial % 3) {
+      case 0: bad[at] = static_cast<char>(x >> 24); break;
+      case 1: bad.erase(at, 1 + (x >> 32) % 16); break;
+      case 2: bad.insert(at, 1 + (x >> 32) % 4, static_cast<char>(x >> 40)); break;
+    }
+    Engine e(*b->prog);
+    try {
+      e.load_state(reseal(bad + "12345678"), "prog");
+      ++loaded;
+      for (size_t i = 60; i < evs.size(); ++i) e.process_json(evs[i]);
+      e.finish();
+    } catch (const StateError&) {
+      ++refused;
+    }
+  }
+  EXPECT_GT(refused, 200u);
+  EXPECT_EQ(refused + loaded, 400u);
+}
+}  // namespace
+}  // namespace braid::rt::test
