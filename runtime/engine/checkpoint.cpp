@@ -700,7 +700,6 @@ std::string Engine::save_state(std::string_view program_id) const {
   w.u64(kFormatVersion);
   w.str(program_id);
   w.fixed64(options_digest(m));
-  w.b(m.finished);
   StateCodec::put(w, m.stats);
   for (uint64_t v : {m.next_uid, m.arrival, m.deadline_order, m.event_serial, m.stats.type_mismatches,
                      m.late_warnings, m.malformed_warnings, m.notime_warnings})
@@ -773,7 +772,6 @@ void Engine::load_state(std::string_view bytes, std::string_view program_id) {
   if (od != options_digest(m))
     throw StateError("the checkpoint was taken with other engine options (the rules that run, --distinct-bound, "
                      "the retention or the step event ids differ)");
-  m.finished = r.b();
   StateCodec::get(r, m.stats);
   m.next_uid = r.u64();
   m.arrival = r.u64();

@@ -477,6 +477,16 @@ int run(int argc, char** argv) {
                    "jit (default): rules compiled to native code with LLVM; interp: the reference interpreter")
       ->check(CLI::IsMember({"jit", "interp"}))
       ->type_name("ENGINE");
+  runc->add_option("--state", run_opts.state,
+                   "Keep the engine's state in DIR: checkpoints, and a restart resumes where the last one was "
+                   "taken (docs/operations.md)")
+      ->type_name("DIR");
+  runc->add_option("--checkpoint-interval", run_opts.checkpoint_interval,
+                   "With --state: how often to take a checkpoint (default 60s; also at the end and on SIGTERM)")
+      ->type_name("DURATION");
+  runc->add_flag("--close-at-end", run_opts.close_at_end,
+                 "With --state: close every session and window at the end of the input instead of keeping them "
+                 "open for the next run");
   runc->add_flag("--no-jit-cache{false}", run_opts.jit_cache,
                  "Do not read or write the JIT's object cache ($BRAID_CACHE_DIR, else ~/.cache/braid/jit)");
   runc->footer(kExitCodesHelp);

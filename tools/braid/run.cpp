@@ -3,7 +3,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
+#include <csignal>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -23,6 +25,7 @@
 #include "jit_setup.h"
 #include "json_tree.h"
 #include "pack/pack.h"
+#include "state_dir.h"
 #include "verbs.h"
 
 namespace braid::cli {
@@ -195,6 +198,21 @@ void check_inputs(const std::vector<std::string>& inputs) {
   }
 }
 
+// A duration flag: a number and a unit (ms, s, m, h), as in the language ("30s", "5m").
+std::chrono::milliseconds parse_interval(const std::string& text, std::string_view flag) {
+  size_t i = 0;
+  while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.')) ++i;
+  std::string unit = text.substr(i);
+  double n = i ? std::atof(text.substr(0, i).c_str()) : -1;
+  double ms = unit == "ms" ? n : unit == "s" ? n * 1e3 : unit == "m" ? n * 60e3 : unit == "h" ? n * 3600e3 : -1;
+  if (n < 0 || ms < 0) throw UsageError{fmt::format("{}: `{}` is not a duration (write 30s, 5m, 1h or 500ms)", flag, text)};
+  return std::chrono::milliseconds(static_cast<int64_t>(ms));
+}
+
+// SIGTERM and SIGINT with --state: stop reading, take a checkpoint, exit 0.
+std::atomic<int> g_stop_signal{0};
+extern "C" void on_stop_signal(int sig) { g_stop_signal.store(sig); }
+
 }  // namespace
 
 std::vector<std::string> default_rule_paths(const std::vector<std::string>& given, std::string_view verb) {
@@ -240,8 +258,60 @@ int run_run(const RunOptions& o) {
     program = c->program.get();
   }
 
+  // --state: the state directory, its last checkpoint, and the alert file that continues from it.
+  const bool to_file = !o.output.empty() && o.output != "-";
+  std::unique_ptr<StateDir> state;
+  std::optional<Checkpoint> restored;
+  std::unique_ptr<AlertFile> alert_file;
+  std::string program_id;
+  std::chrono::milliseconds checkpoint_every{0};
+  if (o.state.empty() && (o.close_at_end || o.checkpoint_interval != "60s"))
+    throw UsageError{"--close-at-end and --checkpoint-interval apply only with --state"};
+  if (!o.state.empty()) {
+    for (const std::string& in : o.inputs) {
+      if (in == "-") {
+        throw UsageError{"--state cannot be used with standard input (`-`): a restart could not re-read what stdin "
+                         "delivered after the last checkpoint; give files or directories"};
+      }
+    }
+    checkpoint_every = parse_interval(o.checkpoint_interval, "--checkpoint-interval");
+    state = std::make_unique<StateDir>(o.state);
+    program_id = ProgramDigest::of(ir::dump(*program));
+    try {
+      restored = state->load();
+    } catch (const StateFileError& e) {
+      err(fmt::format("braid: error: --state: {}\n", e.message));
+      return kExitUsage;
+    }
+    if (restored && restored->program_id != program_id) {
+      err(fmt::format("braid: error: --state: the checkpoint in `{}` was taken with other rules (program {}, now {}); "
+                      "reloading changed rules into a running state is not supported yet: to start fresh, move "
+                      "`{}` away (the alert file is kept; inputs are then read from their start)\n",
+                      sanitize_utf8(o.state), restored->program_id, program_id,
+                      sanitize_utf8(state->checkpoint_path())));
+      return kExitUsage;
+    }
+    if (to_file) {
+      std::optional<uint64_t> covered;
+      if (restored && restored->output == o.output) covered = restored->output_size;
+      std::string warning;
+      try {
+        alert_file = std::make_unique<AlertFile>(o.output, covered, warning);
+      } catch (const StateFileError& e) {
+        throw UsageError{e.message};
+      }
+      if (restored && restored->output != o.output) {
+        warning = fmt::format("the last checkpoint wrote its alerts to `{}`, this run to `{}`: alerts decided again "
+                              "after the restart are not checked against the old file",
+                              restored->output.empty() ? "stdout" : restored->output, o.output);
+      }
+      if (!warning.empty()) err(fmt::format("braid: warning: --state: {}\n", sanitize_utf8(warning)));
+    }
+    std::signal(SIGTERM, on_stop_signal);
+    std::signal(SIGINT, on_stop_signal);
+  }
   FILE* sink = stdout;
-  if (!o.output.empty() && o.output != "-") {
+  if (to_file && !alert_file) {
     sink = std::fopen(o.output.c_str(), "wb");
     if (!sink) {
       throw UsageError{fmt::format("cannot write `{}`: {}", sanitize_utf8(o.output), std::strerror(errno))};
@@ -268,10 +338,24 @@ int run_run(const RunOptions& o) {
   bool write_failed = false;
   engine.set_sink([&](const rt::Alert& a) {
     std::string line = rt::render_alert_json(a);
-    line += '\n';
-    if (std::fwrite(line.data(), 1, line.size(), sink) != line.size()) write_failed = true;
+    if (alert_file) {
+      if (!alert_file->write(a.id, line)) write_failed = true;
+    } else {
+      line += '\n';
+      if (std::fwrite(line.data(), 1, line.size(), sink) != line.size()) write_failed = true;
+    }
     ++alerts;
   });
+  if (restored) {
+    try {
+      engine.load_state(restored->engine_state, program_id);
+    } catch (const rt::StateError& e) {
+      err(fmt::format("braid: error: --state: `{}`: {}; to start fresh, move it away (the alert file is kept; "
+                      "inputs are then read from their start)\n",
+                      sanitize_utf8(state->checkpoint_path()), e.what()));
+      return kExitUsage;
+    }
+  }
 
   // The engine is fed record by record (rather than through Engine::process_inputs) so that the progress line
   // can be updated while a large file is read. Records the reader refuses before they reach the engine (over
@@ -288,16 +372,72 @@ int run_run(const RunOptions& o) {
       err(fmt::format("braid: warning: {}: {}\n", sanitize_utf8(e.to_string()), rt::input_error_kind_name(e.kind)));
     }
   });
+  if (restored) reader.resume(restored->positions);
+  // A checkpoint: the engine's state (this first admits every record taken, which may emit alerts), then the
+  // alerts synced, then the state written with the inputs' positions and the alert file's size.
+  uint64_t checkpoints = restored ? restored->checkpoints : 0;
+  auto checkpoint = [&] {
+    Checkpoint ck;
+    ck.program_id = program_id;
+    ck.engine_state = engine.save_state(program_id);
+    ck.positions = reader.positions();
+    ck.output = to_file ? o.output : std::string();
+    if (alert_file) {
+      std::optional<uint64_t> size = alert_file->sync();
+      if (!size) throw StateFileError{fmt::format("cannot sync `{}`: {}", o.output, std::strerror(errno))};
+      ck.output_size = *size;
+    } else {
+      std::fflush(sink);
+    }
+    ck.taken_at = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                     std::chrono::system_clock::now().time_since_epoch()).count();
+    ck.checkpoints = ++checkpoints;
+    state->save(ck);
+  };
+  // Fault injection for the kill test (tests/run/state_kill_test.sh): SIGKILL after this many records.
+  uint64_t kill_after = 0;
+  if (const char* k = std::getenv("BRAID_FAULT_KILL_AFTER_RECORDS"); k && *k) kill_after = std::strtoull(k, nullptr, 10);
   rt::Record rec;
   uint64_t records = 0;
-  while (reader.next(rec)) {
-    engine.process_json(rec.json(), reader.path(rec.origin.input), rec.origin.line);
-    progress.tick(++records, alerts);
+  auto last_checkpoint = Clock::now();
+  bool stopped = false;
+  try {
+    while (reader.next(rec)) {
+      engine.process_json(rec.json(), reader.path(rec.origin.input), rec.origin.line);
+      progress.tick(++records, alerts);
+      if (kill_after && records == kill_after) ::kill(::getpid(), SIGKILL);
+      if (state && (records & 255) == 0) {
+        if (g_stop_signal.load()) {
+          stopped = true;
+          break;
+        }
+        if (Clock::now() - last_checkpoint >= checkpoint_every) {
+          checkpoint();
+          last_checkpoint = Clock::now();
+        }
+      }
+    }
+    if (state && g_stop_signal.load()) stopped = true;
+    // The end of the input. Without --state everything closes; with it, open sessions and pending windows stay
+    // in the checkpoint for the next run (unless --close-at-end, or a stop signal cut the input short).
+    if (!state || (o.close_at_end && !stopped)) engine.finish();
+    if (state) checkpoint();
+  } catch (const StateFileError& e) {
+    progress.clear();
+    err(fmt::format("braid: error: --state: {}\n", e.message));
+    return kExitUsage;
   }
-  engine.finish();
   progress.clear();
-
-  if (sink != stdout) {
+  if (stopped) {
+    err(fmt::format("braid: stopped by {}: checkpoint {} taken in `{}`; run again with the same --state to go on\n",
+                    g_stop_signal.load() == SIGTERM ? "SIGTERM" : "SIGINT", checkpoints, sanitize_utf8(o.state)));
+  }
+  if (alert_file) {
+    if (alert_file->dropped())
+      err(fmt::format("braid: {} alert{} written before the restart not written again (same ids)\n",
+                      alert_file->dropped(), alert_file->dropped() == 1 ? "" : "s"));
+    if (!alert_file->close()) write_failed = true;
+  } else if (sink != stdout) {
     if (std::fclose(sink) != 0) write_failed = true;
   } else if (std::fflush(stdout) != 0) {
     write_failed = true;

@@ -46,6 +46,9 @@ struct RunOptions {
   std::string engine = "jit";       // --engine: jit | interp
   bool jit_cache = true;            // --no-jit-cache clears it
   uint32_t threads = 1;             // --threads: worker threads preparing events (1: none)
+  std::string state;                // --state DIR: checkpoints and restarts (state_dir.h)
+  std::string checkpoint_interval = "60s";  // --checkpoint-interval
+  bool close_at_end = false;        // --close-at-end: with --state, close sessions and windows at the end
 };
 int run_run(const RunOptions& o);
 
