@@ -281,7 +281,7 @@ TEST(CoverageReview, NamesShippedRules) {
   std::set<std::string> shipped;
   for (const auto& r : comp->program->rules) shipped.insert(r.id);
 
-  static const std::regex id_re("`((aws|okta|entra|gcp|github|vault)\\.[a-z_]+\\.[a-z0-9_]+)`( \\(\\*planned\\*\\))?");
+  static const std::regex id_re("`((aws|azure|okta|entra|gcp|github|vault)\\.[a-z_]+\\.[a-z0-9_]+)`( \\(\\*planned\\*\\))?");
   size_t named = 0, planned = 0;
   for (auto it = std::sregex_iterator(text.begin(), text.end(), id_re); it != std::sregex_iterator(); ++it) {
     const std::string id = (*it)[1].str();
