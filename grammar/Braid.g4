@@ -15,6 +15,7 @@ grammar Braid;
 file        : decl* EOF ;
 
 decl        : sourceDecl
+            | typeDecl
             | listDecl
             | macroDecl
             | ruleDecl
@@ -57,6 +58,9 @@ recordType  : '{' (fieldDecl (',' fieldDecl)* (',' ELLIPSIS)? ','?)? '}'
 fieldDecl   : fieldName optional='?'? ':' typeExpr nocase='nocase'? ;
 
 fieldName   : ident | STRING ;
+
+// A named schema type, for documents parsed from JSON strings: `json(field, aws.iam_policy)`.
+typeDecl    : 'type' name '=' typeExpr ;
 
 // ---------------------------------------------------------------------------------------------------------------
 // Lists and macros
@@ -200,7 +204,7 @@ ident       : IDENT
             | 'list' | 'macro' | 'rule' | 'title' | 'description' | 'severity' | 'attack' | 'tags' | 'author'
             | 'references' | 'false_positives' | 'enabled' | 'message' | 'suppress' | 'by' | 'chain' | 'test'
             | 'step' | 'events' | 'file' | 'expect' | 'none' | 'contains' | 'startswith' | 'endswith' | 'like'
-            | 'matches' | 'any' | 'cidr' | 'ip' | 'account' | 'nocase'
+            | 'matches' | 'any' | 'cidr' | 'ip' | 'account' | 'nocase' | 'type'
             ;
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -223,6 +223,13 @@ struct SourceDecl {
   Span span;
 };
 
+// `type aws.iam_policy = { Version?: string, ... }`: a named schema type, for `json(field, type)`.
+struct TypeDecl {
+  Name name;
+  TypeExpr type;
+  Span span;
+};
+
 // ---------------------------------------------------------------------------------------------------------------
 // Lists and macros
 
@@ -331,7 +338,7 @@ struct RuleDecl {
 // ---------------------------------------------------------------------------------------------------------------
 // Files
 
-using Decl = std::variant<SourceDecl, ListDecl, MacroDecl, RuleDecl>;
+using Decl = std::variant<SourceDecl, ListDecl, MacroDecl, RuleDecl, TypeDecl>;
 
 struct Comment {
   std::string text;   // including the // or /* */ markers

@@ -142,7 +142,15 @@ struct Ctx {
   const Env* env = nullptr;
   std::vector<std::pair<uint32_t, NodeId>> pending;  // open [*] bindings: (binding, list load)
   bool list_mode = false;  // a [*] path loads the list itself (top of a value context)
+  // Inside `any(...)` / `all(...)`: the [*] paths met so far (field, list load); one path is one element.
+  std::vector<std::pair<ir::FieldId, NodeId>>* scoped = nullptr;
+  uint32_t scoped_level = 0;
 };
+
+// The `imm` of an Elem node of `any(...)`'s j-th path while its condition is checked (nesting `level`), renumbered
+// to a binding depth when the quantifier closes.
+constexpr int64_t kScopedElem = 1000;
+constexpr int64_t scoped_elem(uint32_t level, size_t j) { return kScopedElem + 100 * int64_t{level} + static_cast<int64_t>(j); }
 
 struct ListSym {
   const ast::ListDecl* decl = nullptr;
@@ -157,8 +165,22 @@ struct MacroSym {
   uint32_t info = 0;
 };
 
+// `type name = ...`: a schema for `json(field, name)`.
+struct TypeSym {
+  const ast::TypeDecl* decl = nullptr;
+  std::shared_ptr<ir::SchemaType> schema;  // built in pass 2 (shared: CheckerState is copied)
+};
+
+// The document a `json(field, type)` path reads from.
+struct JsonBase {
+  ir::FieldId base = kNone;          // the event field holding the JSON text
+  const ir::SchemaType* root = nullptr;
+  std::string type;                  // the type's name; "" for free-form
+  Span span;                         // the `json(...)` call
+};
+
 struct GlobalSym {
-  enum class Kind : uint8_t { Source, List, Macro, Rule } kind;
+  enum class Kind : uint8_t { Source, List, Macro, Rule, Type } kind;
   uint32_t index;  // into sources_/lists_/macros_/rules_ (checker-local vectors)
   Span span;
 };
@@ -169,6 +191,7 @@ const char* sym_kind_name(GlobalSym::Kind k) {
     case GlobalSym::Kind::List: return "list";
     case GlobalSym::Kind::Macro: return "macro";
     case GlobalSym::Kind::Rule: return "rule";
+    case GlobalSym::Kind::Type: return "type";
   }
   return "declaration";
 }
@@ -194,7 +217,7 @@ constexpr AttrDef kAttrs[] = {
     {"chain.accounts", ir::Attribute::ChainAccounts},
 };
 
-const char* const kBuiltins[] = {"exists", "lower", "upper", "len", "coalesce", "replace"};
+const char* const kBuiltins[] = {"exists", "lower", "upper", "len", "coalesce", "replace", "json", "any", "all"};
 std::optional<ir::AggKind> agg_kind(std::string_view n) { return ir::agg_kind_from_name(n); }
 
 // Compact JSON text of a test's events or expected alerts.
@@ -271,6 +294,7 @@ struct CheckerState {
   std::vector<const ast::SourceDecl*> source_decls_;
   std::vector<ListSym> lists_;
   std::vector<MacroSym> macros_;
+  std::vector<TypeSym> types_;
   std::vector<const ast::RuleDecl*> rule_decls_;
   std::map<std::string, uint32_t> source_index_;
 };
@@ -376,7 +400,10 @@ class Checker : CheckerState {
   Val literal(const ast::Expr& e, Ctx& c);
   Val path(const ast::Expr& e, Ctx& c);
   Val path_segs(const ast::Expr& e, const std::vector<ast::PathSeg>& segs, Ctx& c);
-  Val field(const std::string& head, Span head_span, const std::vector<ast::PathSeg>& segs, Span span, Ctx& c);
+  Val field(const std::string& head, Span head_span, const std::vector<ast::PathSeg>& segs, Span span, Ctx& c,
+            const JsonBase* json = nullptr);
+  Val json_call(const ast::Expr& e, const std::vector<ast::PathSeg>* segs, Ctx& c);
+  Val quantifier(const ast::Expr& e, const std::vector<ast::PathSeg>* segs, Ctx& c);
   Val call(const ast::Expr& e, const std::vector<ast::PathSeg>* segs, Ctx& c);
   Val aggregate(ir::AggKind kind, const ast::Expr& e, const std::vector<ast::PathSeg>* segs, Ctx& c);
   Val expand(const MacroSym& m, const std::vector<const ast::Expr*>& args, Span use, Ctx& c);
@@ -475,6 +502,13 @@ void Checker::collect(const ast::File& f) {
       P.macros.push_back(std::move(info));
       declare(m->name.text, GlobalSym::Kind::Macro, static_cast<uint32_t>(macros_.size()), m->name.span);
       macros_.push_back(ms);
+    } else if (auto* t = std::get_if<ast::TypeDecl>(&decl)) {
+      if (globals_.count(t->name.text)) {
+        declare(t->name.text, GlobalSym::Kind::Type, 0, t->name.span);
+        continue;
+      }
+      declare(t->name.text, GlobalSym::Kind::Type, static_cast<uint32_t>(types_.size()), t->name.span);
+      types_.push_back(TypeSym{t, nullptr});
     } else if (auto* r = std::get_if<ast::RuleDecl>(&decl)) {
       if (globals_.count(r->name.text)) {
         declare(r->name.text, GlobalSym::Kind::Rule, 0, r->name.span);
@@ -488,9 +522,15 @@ void Checker::collect(const ast::File& f) {
 
 void Checker::run(const std::vector<const ast::File*>& files) {
   size_t lists0 = lists_.size(), sources0 = source_decls_.size(), rules0 = rule_decls_.size();
+  size_t types0 = types_.size();
   size_t decls0 = globals_.size();
   for (const auto* f : files)
     if (f) collect(*f);
+  for (size_t i = types0; i < types_.size(); ++i) {
+    auto schema = std::make_shared<ir::SchemaType>();
+    build_schema(types_[i].decl->type, *schema);
+    types_[i].schema = std::move(schema);
+  }
   for (size_t i = lists0; i < lists_.size(); ++i) check_list(lists_[i]);
   for (auto i = static_cast<uint32_t>(sources0); i < source_decls_.size(); ++i) check_source_header(i);
   for (auto i = static_cast<uint32_t>(sources0); i < source_decls_.size(); ++i) check_source_clauses(i);
@@ -1060,7 +1100,8 @@ Val Checker::path_segs(const ast::Expr& e, const std::vector<ast::PathSeg>& segs
   // A path on a base expression: first(step).f / last(step).f, or a parenthesised expression.
   if (!e.children.empty()) {
     const ast::Expr& base = *e.children[0];
-    if (base.kind == ast::ExprKind::Call && (base.callee.text == "first" || base.callee.text == "last") &&
+    if (base.kind == ast::ExprKind::Call &&
+        (base.callee.text == "first" || base.callee.text == "last" || base.callee.text == "json") &&
         !find_macro(base.callee.text))
       return call(base, &segs, c);
     if (segs.empty()) return expr(base, c);
@@ -1088,6 +1129,8 @@ Val Checker::path_segs(const ast::Expr& e, const std::vector<ast::PathSeg>& segs
         std::vector<ast::PathSeg> all = arg->segs;
         all.insert(all.end(), segs.begin(), segs.end());
         v = path_segs(*arg, all, c);
+      } else if (arg->kind == ast::ExprKind::Call && arg->callee.text == "json" && !find_macro("json")) {
+        v = call(*arg, &segs, c);  // `m(json(f, t))` with `doc.Statement[*]` in the body
       } else {
         c.env = saved;
         err(Code::BRD0307, segs.front().span,
@@ -1202,9 +1245,9 @@ Val Checker::path_segs(const ast::Expr& e, const std::vector<ast::PathSeg>& segs
 }
 
 Val Checker::field(const std::string& head, Span head_span, const std::vector<ast::PathSeg>& segs, Span span,
-                   Ctx& c) {
+                   Ctx& c, const JsonBase* json) {
   if (c.sources_failed) return Val{};
-  if (c.sources.empty()) {
+  if (c.sources.empty() && !json) {
     auto cands = names_in_scope(c, false);
     err_suggest(Code::BRD0101, head_span, "unknown name `" + head + "`", head, cands, &c);
     return Val{};
@@ -1216,12 +1259,15 @@ Val Checker::field(const std::string& head, Span head_span, const std::vector<as
     bool optional = false, nocase = false, any = false;
     std::optional<Diagnostic> diag;
   };
+  // The segments from the root: the head and `segs` for an event path; `segs` alone inside a JSON document.
   std::vector<ast::PathSeg> all;
-  ast::PathSeg h;
-  h.kind = ast::PathSeg::Kind::Field;
-  h.name = head;
-  h.span = head_span;
-  all.push_back(h);
+  if (!json) {
+    ast::PathSeg h;
+    h.kind = ast::PathSeg::Kind::Field;
+    h.name = head;
+    h.span = head_span;
+    all.push_back(h);
+  }
   all.insert(all.end(), segs.begin(), segs.end());
 
   // The text of the path before segment i, for messages: "resources[0]".
@@ -1235,9 +1281,9 @@ Val Checker::field(const std::string& head, Span head_span, const std::vector<as
     }
     return out;
   };
-  auto resolve = [&](const ir::Source& src) {
+  auto resolve = [&](const ir::SchemaType& root, const std::string& root_name) {
     Res r;
-    const ir::SchemaType* cur = &src.schema;
+    const ir::SchemaType* cur = &root;
     bool dyn = false;  // below an object or an open record's undeclared field
     for (size_t i = 0; i < all.size(); ++i) {
       const auto& sg = all[i];
@@ -1259,18 +1305,19 @@ Val Checker::field(const std::string& head, Span head_span, const std::vector<as
               }
               std::vector<std::string> cands;
               for (const auto& f : cur->fields) cands.push_back(f.name);
-              if (i == 0) {
+              if (i == 0 && !json) {
                 auto more = names_in_scope(c, false);
                 cands.insert(cands.end(), more.begin(), more.end());
               }
-              std::string where = i == 0 ? "source `" + src.name + "`" : "`" + so_far + "`";
-              if (c.session_ctx && i == 0)
+              std::string where = i == 0 ? root_name : "`" + so_far + "`";
+              if (c.session_ctx && i == 0 && !json)
                 where = "scope (no step, attribute, list or macro has this name)";
               Span name_span = sg.span;  // a segment's span starts at its `.`
               if (i > 0 && name_span.end > name_span.begin && sm_.slice(name_span).starts_with('.'))
                 ++name_span.begin;
-              auto d = mk(i == 0 && c.session_ctx ? Code::BRD0101 : Code::BRD0301, name_span,
-                          (i == 0 && c.session_ctx ? "unknown name `" : "unknown field `") + sg.name + "` in " + where);
+              bool as_name = i == 0 && c.session_ctx && !json;
+              auto d = mk(as_name ? Code::BRD0101 : Code::BRD0301, name_span,
+                          (as_name ? "unknown name `" : "unknown field `") + sg.name + "` in " + where);
               std::string s = did_you_mean(sg.name, cands);
               if (!s.empty()) {
                 d.help = "did you mean `" + s + "`?";
@@ -1348,11 +1395,24 @@ Val Checker::field(const std::string& head, Span head_span, const std::vector<as
     irsegs.push_back(std::move(s));
   }
 
+  // Inside a JSON document, a path is typed once (against the type), and gets a slot in every source that reads
+  // the document's field.
+  auto intern = [&] { return json ? P.intern_json_field(json->base, json->type, irsegs) : P.intern_field(irsegs); };
   std::optional<Res> found;
   std::optional<Diagnostic> first_diag;
+  std::optional<Res> json_res;
+  if (json) {
+    json_res = resolve(*json->root, json->type.empty() ? std::string("the JSON document")
+                                                        : "type `" + json->type + "`");
+    if (!json_res->ok) {
+      if (json_res->diag) emit(std::move(*json_res->diag), &c);
+      return Val{};
+    }
+  }
   for (uint32_t si : c.sources) {
     if (si == kNone) continue;
-    Res r = resolve(P.sources[si]);
+    if (json && P.sources[si].slot_of(json->base) == kNone) continue;
+    Res r = json ? *json_res : resolve(P.sources[si].schema, "source `" + P.sources[si].name + "`");
     if (!r.ok) {
       if (!first_diag && r.diag) first_diag = std::move(r.diag);
       continue;
@@ -1361,13 +1421,13 @@ Val Checker::field(const std::string& head, Span head_span, const std::vector<as
       found = r;
       break;
     }
-    ir::FieldId fid = P.intern_field(irsegs);
+    ir::FieldId fid = intern();
     ir::Source& src = P.sources[si];
     if (src.slot_of(fid) == kNone) {
       ir::Slot slot;
       slot.field = fid;
       slot.type = r.any ? (r.type.kind == Kind::List ? Type::list(Kind::List) : Type::list(r.type.kind)) : r.type;
-      slot.optional = r.optional;
+      slot.optional = r.optional || json;  // a document may be missing or malformed
       slot.nocase = r.nocase;
       slot.first_use = span;
       src.slot_index[fid] = static_cast<uint32_t>(src.slots.size());
@@ -1403,7 +1463,7 @@ Val Checker::field(const std::string& head, Span head_span, const std::vector<as
         &c);
     return Val{};
   }
-  ir::FieldId fid = P.intern_field(irsegs);
+  ir::FieldId fid = intern();
   Val v;
   v.field = true;
   v.optional = found->optional;
@@ -1415,6 +1475,14 @@ Val Checker::field(const std::string& head, Span head_span, const std::vector<as
     if (c.list_mode) {
       v.type = list_t;
       v.node = load;
+      return v;
+    }
+    if (c.scoped) {  // inside any()/all(): the same path is the same element
+      size_t j = 0;
+      while (j < c.scoped->size() && (*c.scoped)[j].first != fid) ++j;
+      if (j == c.scoped->size()) c.scoped->emplace_back(fid, load);
+      v.type = elem;
+      v.node = mk_node(c, Op::Elem, elem, span, {}, scoped_elem(c.scoped_level, j));
       return v;
     }
     auto binding = static_cast<uint32_t>(c.pending.size());
@@ -1630,6 +1698,8 @@ Val Checker::call(const ast::Expr& e, const std::vector<ast::PathSeg>* segs, Ctx
   auto nargs = e.children.size();
 
   if (auto ak = agg_kind(name); ak && !find_macro(name)) return aggregate(*ak, e, segs, c);
+  if (name == "json" && !find_macro(name)) return json_call(e, segs, c);
+  if ((name == "any" || name == "all") && !find_macro(name)) return quantifier(e, segs, c);
   if (segs && !segs->empty()) {
     err(Code::BRD0307, segs->front().span, "fields can only be read from `first(step)` or `last(step)`", &c);
     return Val{};
@@ -1752,6 +1822,150 @@ Val Checker::call(const ast::Expr& e, const std::vector<ast::PathSeg>* segs, Ctx
     if (g.kind == GlobalSym::Kind::Macro) cands.push_back(n);
   err_suggest(Code::BRD0107, e.callee.span, "unknown function `" + name + "`", name, cands, &c);
   return Val{};
+}
+
+// `json(field, type).path`: a path into the JSON document held by a string field, typed by a declared `type`
+// (without one, free-form: every value is `object`). The preparer parses the document once per event (runtime:
+// engine/prepare.cpp); the path is an ordinary field load afterwards, in both engines.
+Val Checker::json_call(const ast::Expr& e, const std::vector<ast::PathSeg>* segs, Ctx& c) {
+  Span sp = e.span;
+  if (e.children.empty() || e.children.size() > 2) {
+    err(Code::BRD0206, sp, "`json` takes a string field and optionally a type: `json(requestParameters.policy, aws.iam_policy)`",
+        &c);
+    return Val{};
+  }
+  if (!segs || segs->empty()) {
+    auto d = mk(Code::BRD0206, sp,
+                "`json(...)` is a document: read a path from it, such as `json(...).Statement[*].Effect`");
+    emit(std::move(d), &c);
+    return Val{};
+  }
+  if (c.place == Place::Source) {
+    err(Code::BRD0206, sp, "`json` can be used in rules, not in a source's clauses (they route events before it runs)",
+        &c);
+    return Val{};
+  }
+  JsonBase jb;
+  jb.span = sp;
+  // The type, by name.
+  static ir::SchemaType free_form;  // shape Object: any path, every value `object`
+  jb.root = &free_form;
+  if (e.children.size() == 2) {
+    const ast::Expr& t = *e.children[1];
+    bool all_fields = false;
+    std::string tname = t.kind == ast::ExprKind::Path && t.children.empty() ? dotted(t.head, t.segs, &all_fields) : "";
+    auto it = all_fields ? globals_.find(tname) : globals_.end();
+    if (it == globals_.end() || it->second.kind != GlobalSym::Kind::Type) {
+      std::vector<std::string> cands;
+      for (const auto& [n, g] : globals_)
+        if (g.kind == GlobalSym::Kind::Type) cands.push_back(n);
+      if (it != globals_.end())
+        err(Code::BRD0206, t.span,
+            "the second argument of `json` must name a `type`, but `" + tname + "` is a " + sym_kind_name(it->second.kind),
+            &c);
+      else if (tname.empty())
+        err(Code::BRD0206, t.span, "the second argument of `json` must name a `type`", &c);
+      else
+        err_suggest(Code::BRD0101, t.span, "unknown type `" + tname + "`", tname, cands, &c);
+      return Val{};
+    }
+    const TypeSym& ts = types_[it->second.index];
+    if (!ts.schema) return Val{};
+    jb.root = ts.schema.get();
+    jb.type = tname;
+  }
+  // The base: a field of the event holding the JSON text.
+  size_t mark = c.pending.size();
+  bool lm = c.list_mode;
+  c.list_mode = false;
+  Val b = expr(*e.children[0], c);
+  c.list_mode = lm;
+  if (c.pending.size() > mark) {
+    c.pending.resize(mark);
+    err(Code::BRD0206, e.children[0]->span,
+        "`json` parses one string per event: its argument cannot contain `[*]` (read the list inside the document instead)",
+        &c);
+    return Val{};
+  }
+  if (!b.ok()) return Val{};
+  const ir::Node& bn = P.node(b.node);
+  if (bn.op != Op::Field || P.fields[static_cast<size_t>(bn.imm)].in_json() ||
+      !(b.type.kind == Kind::String || b.type.kind == Kind::Object)) {
+    err(Code::BRD0206, e.children[0]->span,
+        "`json` takes a string field of the event, but this is " +
+            (bn.op == Op::Field ? tn(b.type) : std::string("a computed value")),
+        &c);
+    return Val{};
+  }
+  jb.base = static_cast<ir::FieldId>(bn.imm);
+  Span full = Span::cover(sp, segs->back().span);
+  return field("", sp, *segs, full, c, &jb);
+}
+
+// `any(cond)` / `all(cond)`: element-scoped quantifiers. Each `[*]` path in `cond` names one element (the same
+// element wherever the same path appears, also through macros); `any` holds when some choice of elements makes
+// `cond` true, `all` when every choice does (so `all` of an empty or missing list is true). Lowered to nested
+// AnyElem nodes, one per distinct path, around the condition (`all` as not-any-not).
+Val Checker::quantifier(const ast::Expr& e, const std::vector<ast::PathSeg>* segs, Ctx& c) {
+  const std::string& name = e.callee.text;
+  if (segs && !segs->empty()) {
+    err(Code::BRD0307, segs->front().span, "`" + name + "(...)` is a condition; it has no fields", &c);
+    return Val{};
+  }
+  if (e.children.size() != 1) {
+    err(Code::BRD0206, e.span,
+        "`" + name + "` takes one condition over `[*]` paths: `" + name +
+            "(target[*].type == \"User\" and target[*].id == actor.id)`",
+        &c);
+    return Val{};
+  }
+  if (c.scoped_level >= 9) {
+    err(Code::BRD0206, e.span, "`" + name + "` is nested too deeply", &c);
+    return Val{};
+  }
+  std::vector<std::pair<ir::FieldId, NodeId>> scoped;
+  auto* saved = c.scoped;
+  uint32_t level = c.scoped ? c.scoped_level + 1 : 0;
+  uint32_t saved_level = c.scoped_level;
+  c.scoped = &scoped;
+  c.scoped_level = level;
+  const auto base = static_cast<int64_t>(c.pending.size());
+  Val body = cond(*e.children[0], c, name == "any" ? "the condition of `any`" : "the condition of `all`");
+  c.scoped = saved;
+  c.scoped_level = saved_level;
+  if (!body.ok()) return Val{};
+  if (scoped.empty()) {
+    err(Code::BRD0206, e.children[0]->span,
+        "the condition of `" + name + "` reads no `[*]` path: there is nothing to quantify over", &c);
+    return Val{};
+  }
+  if (base + static_cast<int64_t>(scoped.size()) > 48) {
+    err(Code::BRD0206, e.span, "too many `[*]` paths in one condition", &c);
+    return Val{};
+  }
+  // Binding numbers are nesting depths: this quantifier's paths take base .. base+k-1, and every binding opened
+  // inside the condition moves k deeper.
+  const auto k = static_cast<int64_t>(scoped.size());
+  std::vector<NodeId> stack{body.node};
+  std::set<NodeId> seen;
+  while (!stack.empty()) {
+    NodeId id = stack.back();
+    stack.pop_back();
+    if (!seen.insert(id).second) continue;
+    ir::Node& n = P.nodes[id];
+    if (n.op == Op::Elem || n.op == Op::AnyElem) {
+      if (n.imm >= scoped_elem(level, 0) && n.imm < scoped_elem(level, 100)) n.imm = base + (n.imm - scoped_elem(level, 0));
+      else if (n.imm < kScopedElem && n.imm >= base) n.imm += k;
+    }
+    for (NodeId o : P.ops(n)) stack.push_back(o);
+  }
+  Val r;
+  r.type = T(Kind::Bool);
+  NodeId inner = name == "all" ? mk_node(c, Op::Not, r.type, e.span, {body.node}) : body.node;
+  for (auto j = static_cast<int64_t>(scoped.size()) - 1; j >= 0; --j)
+    inner = mk_node(c, Op::AnyElem, r.type, e.span, {scoped[static_cast<size_t>(j)].second, inner}, base + j);
+  r.node = name == "all" ? mk_node(c, Op::Not, r.type, e.span, {inner}) : inner;
+  return r;
 }
 
 Val Checker::arith(const ast::Expr& e, Ctx& c) {

@@ -664,6 +664,8 @@ class Formatter {
 
   Doc decl_of(const ast::ListDecl& l) { return kw("list " + l.name.text + " =", value(l.value)); }
 
+  Doc decl_of(const ast::TypeDecl& t) { return kw("type " + t.name.text + " =", type(t.type, /*top=*/true)); }
+
   Doc decl_of(const ast::MacroDecl& m) {
     Parts p;
     p << "macro " + m.name.text;

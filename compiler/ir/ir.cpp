@@ -331,6 +331,18 @@ FieldId Program::intern_field(const std::vector<PathSeg>& segs) {
   return id;
 }
 
+FieldId Program::intern_json_field(FieldId base, std::string_view type, const std::vector<PathSeg>& segs) {
+  std::string text = "json(" + fields[base].text + (type.empty() ? "" : ", " + std::string(type)) + ")";
+  std::string rel = path_text(segs);
+  if (!rel.empty()) text += (segs.front().kind == PathSeg::Kind::Field ? "." : "") + rel;
+  auto it = field_index_.find(text);
+  if (it != field_index_.end()) return it->second;
+  auto id = static_cast<FieldId>(fields.size());
+  fields.push_back(FieldPath{segs, text, base});
+  field_index_.emplace(text, id);
+  return id;
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Addresses
 

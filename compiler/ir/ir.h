@@ -232,7 +232,13 @@ struct PathSeg {
 struct FieldPath {
   std::vector<PathSeg> segs;
   std::string text;       // "userIdentity.arn", "resources[*].ARN", "\"odd-name\".x"
+  // A path into the JSON document held by another field's string (`json(base, type).segs`): the field whose
+  // string is parsed (an event path), else kNone. `segs` are relative to that document, and `text` names the
+  // base and the type ("json(requestParameters.policyDocument, aws.iam_policy).Statement[*].Effect"), so that
+  // one path read with two types gets two fields (two slots, each with its own declared type).
+  FieldId json_base = UINT32_MAX;
   bool has_any() const;   // contains a [*] segment (loads a list)
+  bool in_json() const { return json_base != UINT32_MAX; }
 };
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -508,6 +514,8 @@ struct Program {
   RegexId intern_regex(std::string_view pattern, bool nocase);
   CidrSetId intern_cidr_set(CidrSet s);  // sorts and deduplicates first
   FieldId intern_field(const std::vector<PathSeg>& segs);
+  // A path into the JSON document in field `base`'s string, read as `type` ("" for free-form `object`).
+  FieldId intern_json_field(FieldId base, std::string_view type, const std::vector<PathSeg>& segs);
 
  private:
   Program(const Program&) = default;

@@ -347,6 +347,7 @@ std::string write_ir(const ir::Program& p) {
       w.i64(s.index);
     }
     w.str(f.text);
+    w.u32(f.json_base);
   }
   w.count(p.sources.size());
   for (const ir::Source& s : p.sources) {
@@ -677,7 +678,7 @@ struct Decoder {
         c.text = r.str();
       }
     }
-    p.fields.resize(r.count(8));
+    p.fields.resize(r.count(12));
     for (ir::FieldPath& f : p.fields) {
       f.segs.resize(r.count(1 + 4 + 8));
       for (ir::PathSeg& s : f.segs) {
@@ -686,6 +687,7 @@ struct Decoder {
         s.index = r.i64();
       }
       f.text = r.str();
+      f.json_base = r.u32();
     }
     p.sources.resize(r.count(4 + 24 + 28 + 24));
     for (ir::Source& s : p.sources) {
@@ -916,7 +918,14 @@ class Validator {
       for (ir::NodeId id : {l.parent_when, l.parent_key, l.child_when, l.child_key}) ref(id, where + " link");
     }
     for (const ir::Slot& sl : s.slots) {
-      if (sl.field >= p_.fields.size()) bad(where + " has a slot for field " + std::to_string(sl.field));
+      if (sl.field >= p_.fields.size()) {
+        bad(where + " has a slot for field " + std::to_string(sl.field));
+        continue;
+      }
+      // A path into a JSON string: its base is an event path this source reads (the preparer parses it).
+      ir::FieldId base = p_.fields[sl.field].json_base;
+      if (base != ir::kNone && (base >= p_.fields.size() || p_.fields[base].in_json() || s.slot_of(base) == ir::kNone))
+        bad(where + " reads field " + std::to_string(sl.field) + " from an invalid JSON base field");
     }
     for (const auto& [field, index] : s.slot_index) {
       if (field >= p_.fields.size() || index >= s.slots.size()) bad(where + " has an invalid slot index entry");

@@ -34,7 +34,7 @@
 namespace braid::pack {
 
 inline constexpr char kMagic[8] = {'B', 'R', 'A', 'I', 'D', 'P', 'K', '\0'};
-inline constexpr uint32_t kFormatVersion = 2;  // 1: no bitcode or native sections
+inline constexpr uint32_t kFormatVersion = 3;  // 1: no bitcode or native sections; 2: no json() fields
 
 // Section kinds (docs/pack-format.md). Numbers are stable; a reader rejects kinds it does not know.
 enum class SectionKind : uint32_t {

@@ -303,6 +303,12 @@ ast::File AstBuilder::build_file(P::FileContext* ctx) {
     }
     if (auto* s = d->sourceDecl()) {
       f.decls.emplace_back(source_decl(s));
+    } else if (auto* t = d->typeDecl()) {
+      ast::TypeDecl td;
+      td.name = name(t->name());
+      td.span = ctx_span(t);
+      td.type = type_expr(t->typeExpr());
+      f.decls.emplace_back(std::move(td));
     } else if (auto* l = d->listDecl()) {
       f.decls.emplace_back(list_decl(l));
     } else if (auto* m = d->macroDecl()) {

@@ -79,6 +79,80 @@ Preparer::Preparer(const ir::Program& program, const ir::MatchPlan& plan, std::s
     most = std::max(most, plan_.sources[s].predicates.size());
   }
   match_buf_.resize(most + 1);
+
+  // JSON documents: one extractor per base field over the paths read from it. Two paths that become the same
+  // path with different extraction (`a[*]` as a list and `a` itself) go to a second extractor of that base.
+  source_docs_.resize(p_.sources.size());
+  for (size_t s = 0; s < p_.sources.size(); ++s) {
+    for (const ir::Slot& slot : p_.sources[s].slots) {
+      const ir::FieldPath& fp = p_.fields[slot.field];
+      if (!fp.in_json()) continue;
+      ir::FieldPath rel;
+      rel.segs = fp.segs;
+      bool list_leaf = !rel.segs.empty() && rel.segs.back().kind == ir::PathSeg::Kind::Any;
+      if (list_leaf) rel.segs.pop_back();
+      rel.text = fp.text;
+      uint32_t d = 0;
+      bool placed = false;
+      for (; d < json_docs_.size(); ++d) {
+        JsonDoc& doc = json_docs_[d];
+        if (doc.base != fp.json_base) continue;
+        if (std::find(doc.fields.begin(), doc.fields.end(), slot.field) != doc.fields.end()) {
+          placed = true;
+          break;
+        }
+        bool clash = false;
+        for (const auto& q : doc.paths) clash = clash || q.segs == rel.segs;
+        if (clash) continue;
+        doc.paths.push_back(rel);
+        doc.list_leaf.push_back(list_leaf);
+        doc.fields.push_back(slot.field);
+        placed = true;
+        break;
+      }
+      if (!placed) {
+        JsonDoc doc;
+        doc.base = fp.json_base;
+        doc.paths.push_back(rel);
+        doc.list_leaf.push_back(list_leaf);
+        doc.fields.push_back(slot.field);
+        json_docs_.push_back(std::move(doc));
+      }
+      auto& mine = source_docs_[s];
+      if (std::find(mine.begin(), mine.end(), d) == mine.end()) mine.push_back(d);
+    }
+  }
+  for (JsonDoc& doc : json_docs_) doc.ex = std::make_unique<FieldExtractor>(doc.paths, doc.list_leaf);
+  if (!json_docs_.empty()) {
+    json_vals_.resize(p_.fields.size());
+    json_one_.resize(p_.fields.size());
+  }
+}
+
+std::span<const Value> Preparer::with_json(uint32_t s, std::span<const Value> fields) {
+  std::copy(fields.begin(), fields.end(), json_vals_.begin());
+  for (uint32_t d : source_docs_[s]) {
+    JsonDoc& doc = json_docs_[d];
+    // The event extractor may have read these paths at the top of the record: they belong to the document.
+    for (ir::FieldId f : doc.fields) json_vals_[f] = Value::null();
+    const Value& text = fields[doc.base];
+    if (text.tag != Tag::String) continue;  // missing, null, or not a string: every path reads null
+    if (text.len > kMaxJsonDocument || !doc.ex->extract_json(text.str())) {
+      ++json_rejected_;
+      continue;
+    }
+    auto vals = doc.ex->values();
+    for (size_t i = 0; i < doc.fields.size(); ++i) {
+      ir::FieldId f = doc.fields[i];
+      Value v = vals[i];
+      if (doc.list_leaf[i] && !v.is_null() && v.tag != Tag::List) {
+        json_one_[f] = v;
+        v = Value::list(&json_one_[f], 1);
+      }
+      json_vals_[f] = v;
+    }
+  }
+  return std::span<const Value>(json_vals_.data(), json_vals_.size());
 }
 
 // Copies v into b.values[at] (already there), its strings appended to b.bytes and its list items to b.values.
@@ -113,8 +187,8 @@ void Preparer::run_one(Batch& b, const Record* rec, std::string_view json, const
 
 void Preparer::finish(Batch& b, bool count_mismatches) {
   if (count_mismatches) {
-    b.type_mismatches = conv_.total_mismatches() - mismatches_seen_;
-    mismatches_seen_ = conv_.total_mismatches();
+    b.type_mismatches = mismatches() - mismatches_seen_;
+    mismatches_seen_ = mismatches();
   }
   // Offsets become pointers now that the buffers have their final size.
   for (Value& v : b.values) {
@@ -169,6 +243,7 @@ void Preparer::one(Batch& b, const Record* rec, std::string_view json, const Whe
     return;
   }
   const ir::Source& src = p_.sources[s];
+  if (!source_docs_[s].empty()) fields = with_json(s, fields);
   conv_.convert(s, fields, std::span<Value>(conv_buf_.data(), conv_buf_.size()));
   e.source = s;
   auto clause = [&](NodeId id) {

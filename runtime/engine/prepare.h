@@ -13,6 +13,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -125,13 +126,31 @@ class Preparer {
   // Prepares one record into the batch (which must hold nothing else): a Record from a reader (padded) or JSON
   // text (copied into a padded buffer by the extractor).
   void run_one(Batch& b, const Record* rec, std::string_view json, const Where& where);
-  // Type mismatches counted by this preparer's conversions so far (run() also puts each batch's share in it).
-  uint64_t mismatches() const { return conv_.total_mismatches(); }
+  // Type mismatches counted by this preparer's conversions so far (run() also puts each batch's share in it),
+  // JSON documents that were too large or malformed included (their paths read null).
+  uint64_t mismatches() const { return conv_.total_mismatches() + json_rejected_; }
+
+  // The largest JSON document `json(field, type)` parses out of a string (bytes); a longer one reads as null and
+  // counts as a type mismatch. The largest AWS policies (KMS key policies) are 32 KiB.
+  static constexpr size_t kMaxJsonDocument = 128 * 1024;
 
  private:
   void one(Batch& b, const Record* rec, std::string_view json, const Where& where);
   void finish(Batch& b, bool count_mismatches);
   void copy_into(Batch& b, size_t at, const Value& v);  // deep copy, with offsets for pointers
+  // The extracted values with the paths into the JSON documents source `s` reads filled in (docs/language.md,
+  // "JSON inside strings"): each document is parsed once per event, however many rules read it.
+  std::span<const Value> with_json(uint32_t s, std::span<const Value> fields);
+
+  // A JSON document held by a string field, and the paths read from it. A path ending in `[*]` is extracted
+  // without it, as a list (a single value becomes a list of one: IAM's "Action": "s3:*" or [...]).
+  struct JsonDoc {
+    ir::FieldId base = ir::kNone;
+    std::unique_ptr<FieldExtractor> ex;  // over `paths`
+    std::vector<ir::FieldPath> paths;    // relative to the document
+    std::vector<bool> list_leaf;
+    std::vector<ir::FieldId> fields;     // the program's field of each path
+  };
 
   const ir::Program& p_;
   const ir::MatchPlan& plan_;
@@ -146,6 +165,11 @@ class Preparer {
   std::vector<uint64_t> id_bits_;  // sort_match_ids' bitmap
   std::string scratch_;
   uint64_t mismatches_seen_ = 0;
+  std::vector<JsonDoc> json_docs_;
+  std::vector<std::vector<uint32_t>> source_docs_;  // per source: the documents its slots read
+  std::vector<Value> json_vals_;                    // with_json's result
+  std::vector<Value> json_one_;                     // per program field: the item of a list of one
+  uint64_t json_rejected_ = 0;
 };
 
 }  // namespace braid::rt

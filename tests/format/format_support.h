@@ -180,6 +180,11 @@ class Dumper {
       nl();
     }
   }
+  void decl(const ast::TypeDecl& t) {
+    put("type " + t.name.text + " = ");
+    type(t.type);
+    nl();
+  }
   void decl(const ast::ListDecl& l) {
     put("list " + l.name.text + " = ");
     expr(l.value);

@@ -267,8 +267,8 @@ TEST(Pack, UnsignedNeedsAllowUnsigned) {
 
 TEST(Pack, VersionArchitectureAndMagic) {
   const Built& b = shipped();
-  EXPECT_EQ(get_u32(b.signed_pack, 8), 2u);
-  for (uint32_t v : {0u, 1u, 3u, 0xFFFFFFFFu}) {
+  EXPECT_EQ(get_u32(b.signed_pack, 8), 3u);
+  for (uint32_t v : {0u, 1u, 2u, 4u, 0xFFFFFFFFu}) {
     std::string bad = b.signed_pack;
     put_u32(bad, 8, v);
     EXPECT_EQ(error_of(bad), PackErrorKind::UnsupportedVersion) << v;
@@ -548,7 +548,7 @@ TEST(PackCode, RoundTripBitcodeAndNative) {
   std::string bytes = code_pack(true);
   auto loaded = pack::load_pack(bytes, trusted(), false);
   ASSERT_TRUE(loaded) << loaded.error().message;
-  EXPECT_EQ(loaded->info.version, 2u);
+  EXPECT_EQ(loaded->info.version, 3u);
   EXPECT_EQ(loaded->bitcode, fake_bitcode());
   ASSERT_TRUE(loaded->native);
   EXPECT_EQ(*loaded->native, fake_native());
@@ -588,7 +588,7 @@ TEST(PackCode, RoundTripBitcodeAndNative) {
   auto nofeat = pack::load_pack(pack::write_pack(*b.c->program, b.c->sm, o), {}, true);
   ASSERT_TRUE(nofeat) << nofeat.error().message;
   EXPECT_EQ(nofeat->native->features, "");
-  // Without code, a pack has no code sections (and equals a version 2 pack of before).
+  // Without code, a pack has no code sections (and equals a version 1-style pack but for the version).
   auto plain = pack::load_pack(b.unsigned_pack, {}, true);
   ASSERT_TRUE(plain);
   EXPECT_TRUE(plain->bitcode.empty());
@@ -842,19 +842,23 @@ TEST(PackCode, SignatureCoversCodeSections) {
 }
 
 TEST(PackCode, VersionOneIsRefused) {
-  // A version 1 reader's pack (same layout, no code sections) is refused with the version error, even when its
-  // digest and signature are otherwise in order.
-  std::string v1 = small().signed_pack;
-  put_u32(v1, 8, 1);
-  std::string resealed = reseal(v1);
-  for (const std::string& b : {v1, resealed}) {
-    auto r = pack::load_pack(b, trusted(), true);
-    ASSERT_FALSE(r);
-    EXPECT_EQ(r.error().kind, PackErrorKind::UnsupportedVersion);
-    EXPECT_NE(r.error().message.find("version 1 is not supported"), std::string::npos) << r.error().message;
-    EXPECT_NE(r.error().message.find("reads version 2"), std::string::npos) << r.error().message;
+  // Packs of older readers (version 1: no code sections; version 2: no JSON-document fields in the IR) are refused
+  // with the version error, even when their digest and signature are otherwise in order.
+  for (uint32_t old_version : {1u, 2u}) {
+    std::string v1 = small().signed_pack;
+    put_u32(v1, 8, old_version);
+    std::string resealed = reseal(v1);
+    for (const std::string& b : {v1, resealed}) {
+      auto r = pack::load_pack(b, trusted(), true);
+      ASSERT_FALSE(r);
+      EXPECT_EQ(r.error().kind, PackErrorKind::UnsupportedVersion);
+      EXPECT_NE(r.error().message.find("version " + std::to_string(old_version) + " is not supported"),
+                std::string::npos)
+          << r.error().message;
+      EXPECT_NE(r.error().message.find("reads version 3"), std::string::npos) << r.error().message;
+    }
   }
-  EXPECT_EQ(pack::kFormatVersion, 2u);
+  EXPECT_EQ(pack::kFormatVersion, 3u);
 }
 
 TEST(PackCode, NativeUsableMatrix) {

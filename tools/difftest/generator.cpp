@@ -77,6 +77,11 @@ const std::map<std::string, Strs>& pools() {
     m["yesno"] = {"Yes", "No"};
     m["aws.resourceArn"] = {"arn:aws:iam::111122223333:role/Admin", "arn:aws:s3:::acme-data",
                             "arn:aws:s3:::acme-logs/2024/", "arn:aws:iam::444455556666:user/ci"};
+    m["iam.action"] = {"sts:AssumeRole", "s3:GetObject", "s3:PutObject", "iam:*", "*", "s3:*",
+                       "sts:AssumeRoleWithWebIdentity"};
+    m["iam.prefix"] = {"s3:", "sts:", "iam:", "S3:"};
+    m["aws.principal"] = {"arn:aws:iam::111122223333:root", "arn:aws:iam::444455556666:root", "444455556666",
+                          "arn:aws:iam::777788889999:role/Deploy", "*", "arn:aws:sts::111122223333:assumed-role/Admin/x"};
     m["aws.resourceType"] = {"AWS::IAM::Role", "AWS::S3::Bucket", "AWS::IAM::User", "AWS::S3::Object"};
     m["ip"] = {"198.51.100.7", "203.0.113.9", "10.0.0.5", "192.168.1.20", "172.16.5.4", "2001:db8::1",
                "2001:db8:10::7", "::ffff:10.0.0.5", "0.0.0.0", "AWS Internal", "cloudformation.amazonaws.com"};
@@ -379,7 +384,8 @@ struct StepBank {
 
 class RuleBuilder {
  public:
-  RuleBuilder(Rng& r, std::string id, StepBank* bank = nullptr) : r_(r), id_(std::move(id)), bank_(bank) {}
+  RuleBuilder(Rng& r, std::string id, StepBank* bank = nullptr, bool json_docs = false)
+      : r_(r), id_(std::move(id)), bank_(bank), json_(json_docs) {}
 
   std::string build();
 
@@ -536,6 +542,7 @@ class RuleBuilder {
   std::string discriminated(const Src& s, int depth, bool session_attrs);
   std::string macro_use(const Src& s);
   std::string int_expr(const std::string& f);
+  std::string json_atom();
   std::string session_attr_pred();
   std::string agg_atom(const std::vector<Step>& steps, bool chain);
   std::string scope_when(const std::vector<Step>& steps, bool chain, int depth);
@@ -547,6 +554,7 @@ class RuleBuilder {
   std::string id_;
   Strs decls_;
   StepBank* bank_ = nullptr;
+  bool json_ = false;  // also paths into JSON documents in strings (json(...), any(...), all(...))
   int nlists_ = 0, nmacros_ = 0;
 };
 
@@ -643,6 +651,7 @@ std::string RuleBuilder::session_attr_pred() {
 
 std::string RuleBuilder::atom(const Src& s, bool session_attrs) {
   if (session_attrs && r_.chance(70)) return session_attr_pred();
+  if (json_ && s.name == "aws.cloudtrail" && r_.chance(150)) return json_atom();
   if (r_.chance(50)) return macro_use(s);
   const Field& f = pick_field(s, true);
   switch (f.type) {
@@ -693,6 +702,38 @@ std::string RuleBuilder::atom(const Src& s, bool session_attrs) {
     }
   }
   return "true";
+}
+
+// A predicate on an IAM policy document held as text by the event (EventBuilder::policy_text): typed or free-form
+// paths, one-or-many lists, `[N]`, null tests, and the element-scoped any()/all().
+std::string RuleBuilder::json_atom() {
+  static const Strs bases = {"requestParameters.policyDocument", "requestParameters.assumeRolePolicyDocument"};
+  const std::string& base = r_.pick(bases);
+  std::string doc = r_.chance(800) ? "json(" + base + ", aws.iam_policy)" : "json(" + base + ")";
+  std::string p = doc + ".Statement[*].Principal.AWS[*]", a = doc + ".Statement[*].Action[*]";
+  std::string op;
+  switch (r_.below(12)) {
+    case 0: return doc + ".Statement[*].Effect " + cmp_eq() + " " + quote(r_.chance(600) ? "Allow" : "Deny");
+    case 1: return doc + ".Statement[0].Effect " + cmp_eq() + " " + quote(r_.chance(600) ? "Allow" : "allow");
+    case 2: {
+      std::string rhs = strop_rhs("iam.action", op);
+      return a + " " + op + " " + rhs;
+    }
+    case 3: return a + (r_.chance(500) ? " in " : " not in ") + str_list("iam.action", r_.chance(200));
+    case 4: {
+      std::string rhs = strop_rhs("aws.principal", op);
+      return p + " " + op + " " + rhs;
+    }
+    case 5: return doc + ".Statement[*].Principal " + cmp_eq() + " \"*\"";
+    case 6: return null_test(doc + ".Version");
+    case 7: return "exists(" + doc + ".Statement[*].Condition)";
+    case 8:
+      return "any(" + p + " != \"*\" and aws.account_of(" + p + ") " + (r_.chance(500) ? "!=" : "==") +
+             " recipientAccountId)";
+    case 9: return std::string(r_.chance(500) ? "all(" : "any(") + a + " startswith " + str_const("iam.prefix") + ")";
+    case 10: return "any(" + a + " == " + doc + ".Statement[*].Resource[*])";
+    default: return "len(" + doc + ".Statement[*].Action[*]) " + cmp_any() + " " + std::to_string(r_.range(0, 4));
+  }
 }
 
 // Macros: a parameterised one applied to a string field, or a parameterless one over the source's fields
@@ -1073,7 +1114,7 @@ std::string rfc3339(int64_t ms, int style) {  // 0: seconds Z, 1: millis Z, 2: +
 
 class EventBuilder {
  public:
-  EventBuilder(Rng& r, uint64_t case_index) : r_(r), case_(case_index) {
+  EventBuilder(Rng& r, uint64_t case_index, bool json_docs = false) : r_(r), case_(case_index), json_(json_docs) {
     t_ = (days_from_civil(2024, 10, 1) * 86400 + 9 * 3600) * kSec + static_cast<int64_t>(r_.below(86400)) * kSec;
   }
 
@@ -1240,6 +1281,9 @@ class EventBuilder {
     } else if (r_.chance(100)) {
       e.set("requestParameters", J{});
     }
+    if (json_ && r_.chance(250))
+      put(e, r_.chance(500) ? "requestParameters.policyDocument" : "requestParameters.assumeRolePolicyDocument",
+          J::str(policy_text()));
     if (r_.chance(400)) {
       J res = J::arr();
       size_t n = r_.below(4);
@@ -1350,6 +1394,43 @@ class EventBuilder {
     return e;
   }
 
+  // An IAM policy as JSON text: statements with one-or-many actions and principals (strings or lists), "*"
+  // principals, conditions; sometimes malformed, an array, or an empty object.
+  std::string policy_text() {
+    switch (r_.below(20)) {
+      case 0: return "{\"Statement\": [";
+      case 1: return "[]";
+      case 2: return "{}";
+      default: break;
+    }
+    auto one_or_many = [&](const std::string& pool_name) {
+      if (r_.chance(400)) return J::str(val(pool_name));
+      J l = J::arr();
+      size_t n = r_.below(4);
+      for (size_t i = 0; i < n; ++i) l.a.push_back(r_.chance(30) ? J{} : J::str(val(pool_name)));
+      return l;
+    };
+    J doc = J::obj();
+    if (!r_.chance(100)) doc.set("Version", J::str(r_.chance(900) ? "2012-10-17" : "2008-10-17"));
+    J stmts = J::arr();
+    size_t n = r_.below(4);
+    for (size_t i = 0; i < n; ++i) {
+      J st = J::obj();
+      put(st, "Effect", J::str(r_.chance(700) ? "Allow" : "Deny"));
+      if (r_.chance(100)) st.set("Principal", J::str("*"));
+      else if (r_.chance(800)) st.set("Principal.AWS", one_or_many("aws.principal"));
+      else st.set("Principal.Service", one_or_many("aws.invokedBy"));
+      st.set("Action", one_or_many("iam.action"));
+      if (r_.chance(300)) st.set("Resource", one_or_many("iam.action"));
+      if (r_.chance(200)) st.set("Condition.StringEquals.sts:ExternalId", J::str("x"));
+      stmts.a.push_back(st);
+    }
+    doc.set("Statement", stmts);
+    std::string out;
+    doc.write(out);
+    return out;
+  }
+
   std::string next_id(const char* prefix) {
     // Mostly unique; sometimes a repeat of a recent id.
     if (r_.chance(20) && n_ > 0) return std::string(prefix) + "-" + std::to_string(case_) + "-" + std::to_string(r_.below(n_));
@@ -1358,22 +1439,23 @@ class EventBuilder {
 
   Rng& r_;
   uint64_t case_;
+  bool json_ = false;
   int64_t t_;
   uint64_t n_ = 0;
 };
 
 }  // namespace
 
-Case generate_case(uint64_t seed, uint64_t case_index, int rules, int events, bool shared_steps) {
+Case generate_case(uint64_t seed, uint64_t case_index, int rules, int events, bool shared_steps, bool json_docs) {
   Rng r(seed);
   Case c;
   StepBank bank;
   for (int i = 0; i < rules; ++i) {
     std::string id = "dt.c" + std::to_string(case_index) + ".r" + std::to_string(i);
-    RuleBuilder b(r, id, shared_steps ? &bank : nullptr);
+    RuleBuilder b(r, id, shared_steps ? &bank : nullptr, json_docs);
     c.rules.push_back({id, b.build()});
   }
-  EventBuilder eb(r, case_index);
+  EventBuilder eb(r, case_index, json_docs);
   c.events = eb.build(events);
   // Some cases run both engines with a tiny distinct() bound, so that saturation is exercised too.
   if (r.chance(200)) c.common_flags = {"--distinct-bound", std::to_string(r.range(1, 4))};
