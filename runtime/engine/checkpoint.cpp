@@ -22,8 +22,8 @@ namespace braid::rt {
 namespace {
 
 constexpr std::string_view kMagic = "BRAIDSTATE";
-// 1: first format (schema_version 2 alerts: alert ids).
-constexpr uint32_t kFormatVersion = 1;
+// 1: first format (schema_version 2 alerts: alert ids). 2: per source, the events held aside by a time jump.
+constexpr uint32_t kFormatVersion = 2;
 
 class Writer {
  public:
@@ -576,11 +576,11 @@ struct StateCodec {
     for (uint64_t v : {s.records_read, s.events_parsed, s.malformed, s.unrouted, s.no_time, s.type_mismatches, s.late,
                        s.no_identity, s.sessions_opened, s.sessions_closed, s.chains, s.chain_links, s.chain_max_depth,
                        s.mints_recorded, s.mints_evicted, s.chains_retired, s.link_parents_recorded,
-                       s.link_parents_evicted, s.alerts, s.suppressed})
+                       s.link_parents_evicted, s.alerts, s.suppressed, s.quarantined})
       w.u64(v);
     w.u64(s.sources.size());
     for (const SourceStats& x : s.sources)
-      for (uint64_t v : {x.events, x.late, x.no_identity, x.sessions_opened, x.sessions_closed}) w.u64(v);
+      for (uint64_t v : {x.events, x.late, x.no_identity, x.sessions_opened, x.sessions_closed, x.quarantined}) w.u64(v);
     w.u64(s.rules.size());
     for (const RuleStats& x : s.rules)
       for (uint64_t v : {x.alerts, x.suppressed, x.evaluations, x.nanos}) w.u64(v);
@@ -589,11 +589,12 @@ struct StateCodec {
     for (uint64_t* v : {&s.records_read, &s.events_parsed, &s.malformed, &s.unrouted, &s.no_time, &s.type_mismatches,
                         &s.late, &s.no_identity, &s.sessions_opened, &s.sessions_closed, &s.chains, &s.chain_links,
                         &s.chain_max_depth, &s.mints_recorded, &s.mints_evicted, &s.chains_retired,
-                        &s.link_parents_recorded, &s.link_parents_evicted, &s.alerts, &s.suppressed})
+                        &s.link_parents_recorded, &s.link_parents_evicted, &s.alerts, &s.suppressed, &s.quarantined})
       *v = r.u64();
     if (r.count() != s.sources.size()) r.fail("stats of another number of sources");
     for (SourceStats& x : s.sources)
-      for (uint64_t* v : {&x.events, &x.late, &x.no_identity, &x.sessions_opened, &x.sessions_closed}) *v = r.u64();
+      for (uint64_t* v : {&x.events, &x.late, &x.no_identity, &x.sessions_opened, &x.sessions_closed, &x.quarantined})
+        *v = r.u64();
     if (r.count() != s.rules.size()) r.fail("stats of another number of rules");
     for (RuleStats& x : s.rules)
       for (uint64_t* v : {&x.alerts, &x.suppressed, &x.evaluations, &x.nanos}) *v = r.u64();
@@ -607,8 +608,11 @@ struct StateCodec {
     for (size_t i = 0; i < ring.size(); ++i) held.push_back(ring.buf_[(ring.head_ + i) & (ring.buf_.size() - 1)]);
     held.insert(held.end(), sr.buffer.heap_.begin(), sr.buffer.heap_.end());
     std::sort(held.begin(), held.end(), [](const auto& a, const auto& b) { return a.seq < b.seq; });
+    // Then the events held aside by a time jump (in arrival order; they have no seq yet).
+    for (PreparedEvent* e : sr.ahead) held.push_back(ReorderBuffer::Entry{e->time, e->seq, e});
     const size_t nslots = m.p.sources[s].slots.size();
-    w.u64(held.size());
+    w.u64(held.size() - sr.ahead.size());
+    w.u64(sr.ahead.size());
     for (const auto& h : held) {
       const PreparedEvent& e = *h.e;
       w.i64(e.time);
@@ -626,15 +630,17 @@ struct StateCodec {
       uint64_t seq;
       std::string_view id, where;
       size_t first_slot;
+      bool ahead;
     };
     std::vector<Held> held;
     ValueArena arena;
     std::vector<Value> slots;
     for (uint32_t s = 0; s < m.sources.size(); ++s) {
       size_t n = r.count(4);
+      size_t n_ahead = r.count(4);
       const size_t nslots = m.p.sources[s].slots.size();
-      for (size_t i = 0; i < n; ++i) {
-        Held h{s, r.i64(), r.u64(), r.str(), r.str(), slots.size()};
+      for (size_t i = 0; i < n + n_ahead; ++i) {
+        Held h{s, r.i64(), r.u64(), r.str(), r.str(), slots.size(), i >= n};
         for (size_t k = 0; k < nslots; ++k) slots.push_back(arena.read(r));
         held.push_back(h);
       }
@@ -672,7 +678,11 @@ struct StateCodec {
     b->held = static_cast<uint32_t>(b->events.size());
     b->consumed = true;
     b->ready.store(true);
-    for (PreparedEvent& e : b->events) m.sources[e.source].buffer.push(&e);
+    for (size_t i = 0; i < held.size(); ++i) {
+      PreparedEvent& e = b->events[i];
+      if (held[i].ahead) m.sources[e.source].ahead.push_back(&e);
+      else m.sources[e.source].buffer.push(&e);
+    }
   }
 };
 

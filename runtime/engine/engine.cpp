@@ -423,6 +423,8 @@ void Engine::Impl::finish() {
   // close times, absence windows end), source by source in program order; then close anything still open, in
   // the order the sessions were opened.
   drain();
+  for (uint32_t s = 0; s < sources.size(); ++s)
+    if (!sources[s].ahead.empty()) accept_ahead(s);  // the input ended on them: nothing refutes them
   for (;;) {
     uint32_t best = UINT32_MAX;
     for (uint32_t s = 0; s < sources.size(); ++s) {

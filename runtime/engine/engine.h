@@ -95,6 +95,16 @@ struct EngineOptions {
   // with the interpreter and leave predicate matching to the engine's thread.
   std::function<std::shared_ptr<PredicateMatcher>()> matcher_factory;
 
+  // Time jumps (docs/operations.md, "Time jumps"). An event dated more than max_time_jump after the newest event
+  // its source has delivered so far cannot move the source's watermark on its own: it is held aside. When
+  // jump_confirm such events have arrived with no ordinary one in between, the source really jumped (a backfill
+  // that skipped a gap) and they are admitted in arrival order. When an ordinary event of the source comes first,
+  // they were outliers (one record dated 2099 would otherwise make every later event late): each is quarantined,
+  // counted, reported like a late event and run through the event-scope rules only. At the end of the input, the
+  // ones still held are admitted. 0: no bound.
+  int64_t max_time_jump = int64_t{24} * 3600 * 1000000000;
+  uint32_t jump_confirm = 4;
+
   // Called on the engine's thread while process_inputs reads, between records, at most every
   // progress_interval_ms of wall time, and once more when the inputs are read. Every record taken so far has then
   // been admitted (with threads, the workers are drained first), so the engine's state and stats() reflect exactly
@@ -128,6 +138,7 @@ struct SourceStats {
   std::string name;
   uint64_t events = 0;   // routed to this source
   uint64_t late = 0;
+  uint64_t quarantined = 0;  // events far ahead of the source's others, refuted by the next ones (time jumps)
   uint64_t no_identity = 0;  // events whose identity was null: no session, event-scope rules only
   uint64_t sessions_opened = 0, sessions_closed = 0;
 };
@@ -140,6 +151,7 @@ struct EngineStats {
   uint64_t no_time = 0;        // routed events whose `time` was null (skipped, reported with file and line)
   uint64_t type_mismatches = 0;  // field values whose JSON type did not fit the schema (read as null)
   uint64_t late = 0;           // events older than their source's watermark (all sources)
+  uint64_t quarantined = 0;    // events dated too far ahead of their source's others (EngineOptions::max_time_jump)
   uint64_t no_identity = 0;
   uint64_t sessions_opened = 0, sessions_closed = 0;
   uint64_t chains = 0;             // chains with at least two sessions (trees that got a child)

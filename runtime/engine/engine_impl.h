@@ -182,6 +182,7 @@ struct StepGroup {
 struct SourceRt {
   const ir::Source* src = nullptr;
   int64_t max_seen = kNever;
+  std::vector<PreparedEvent*> ahead;  // events far ahead of max_seen, held until confirmed or refuted (time jumps)
   ReorderBuffer buffer;
   std::priority_queue<Deadline, std::vector<Deadline>, std::greater<>> deadlines;
   std::vector<uint32_t> event_rules, session_rules, chain_rules;  // indices into Impl::rules
@@ -316,6 +317,9 @@ struct Engine::Impl {
   void drain();
   void admit(Batch& b);
   void admit_one(PreparedEvent& e);
+  void admit_timed(uint32_t s, PreparedEvent& e);  // a routed event with a time: late, held or processed
+  void accept_ahead(uint32_t s);      // the source jumped: its held-aside events are admitted
+  void quarantine_ahead(uint32_t s);  // they were outliers: quarantined
   void done_with(PreparedEvent& e);  // a held event was processed: its batch may be reused
 
   // reorder.cpp

@@ -200,6 +200,48 @@ void Engine::Impl::admit_one(PreparedEvent& e) {
     });
     return;
   }
+  // Time jumps: an event far ahead of everything the source delivered waits for confirmation (engine.h).
+  if (opt.max_time_jump > 0 && sr.max_seen != kNever && e.time > sat_add(sr.max_seen, opt.max_time_jump)) {
+    ++e.batch->held;
+    sr.ahead.push_back(&e);
+    if (sr.ahead.size() >= std::max<uint32_t>(opt.jump_confirm, 1)) accept_ahead(s);
+    return;
+  }
+  if (!sr.ahead.empty()) quarantine_ahead(s);
+  admit_timed(s, e);
+}
+
+void Engine::Impl::accept_ahead(uint32_t s) {
+  std::vector<PreparedEvent*> evs;
+  evs.swap(sources[s].ahead);
+  for (PreparedEvent* e : evs) {
+    admit_timed(s, *e);
+    done_with(*e);  // the hold of the ahead list (admit_timed took its own if it buffered the event)
+  }
+}
+
+void Engine::Impl::quarantine_ahead(uint32_t s) {
+  std::vector<PreparedEvent*> evs;
+  evs.swap(sources[s].ahead);
+  SourceRt& sr = sources[s];
+  for (PreparedEvent* e : evs) {
+    ++stats.quarantined;
+    ++stats.sources[s].quarantined;
+    warn(late_warnings, [&] {
+      return fmt::format("{}: event {} of source {} quarantined: its time {} is more than {} after the source's "
+                         "newest event ({}) and the next event did not confirm the jump; event-scope rules only",
+                         e->where.str(), e->id, sr.src->name, format_time_rfc3339(e->time),
+                         format_duration(opt.max_time_jump), format_time_rfc3339(sr.max_seen));
+    });
+    in.reset();
+    process_event(s, *e, true);
+    done_with(*e);
+  }
+}
+
+void Engine::Impl::admit_timed(uint32_t s, PreparedEvent& e) {
+  SourceRt& sr = sources[s];
+  const ir::Source& src = *sr.src;
   int64_t t = e.time;
   int64_t w = sr.watermark();
   if (w != kNever && t < w) {

@@ -310,8 +310,8 @@ TEST(Checkpoint, RefusesWhatItCannotRestore) {
   EXPECT_NE(load_error(*b->prog, "").find("not a Braid checkpoint"), std::string::npos);
   EXPECT_NE(load_error(*b->prog, "{\"json\":1}").find("not a Braid checkpoint"), std::string::npos);
   std::string future = st;
-  future[10] = 2;  // the format version, right after the magic
-  EXPECT_NE(load_error(*b->prog, future).find("state format 2, this braid reads format 1"), std::string::npos);
+  future[10] = 9;  // the format version, right after the magic
+  EXPECT_NE(load_error(*b->prog, future).find("state format 9, this braid reads format 2"), std::string::npos);
   std::string flipped = st;
   flipped[flipped.size() / 2] ^= 0x20;
   EXPECT_NE(load_error(*b->prog, flipped).find("checksum"), std::string::npos);
@@ -359,5 +359,94 @@ TEST(Checkpoint, DamageBehindAValidChecksumNeverCrashes) {
   EXPECT_GT(refused, 200u);
   EXPECT_EQ(refused + loaded, 400u);
 }
+// ---------------------------------------------------------------------------------------------------------------
+// Time jumps: one event dated far ahead cannot blind a source.
+
+std::unique_ptr<Built> jump_rules() {
+  return build({std::string(kTestSources) + rule("j.ev", "event", "kind == \"x\"", "{id}") +
+                rule("j.seq", "session", "step a = kind == \"a\"\n step b = kind == \"b\"\n when a -> b within 30m",
+                     "{session.identity}")});
+}
+
+// a -> b for three users (named after the start, so that each call makes new sessions), a minute apart.
+std::vector<std::string> jump_stream(double from) {
+  std::vector<std::string> v;
+  for (int u = 0; u < 3; ++u) {
+    std::string user = "u" + std::to_string(u) + "@" + std::to_string(static_cast<int64_t>(from));
+    v.push_back(ev(from + u * 2, user, "k", "\"kind\":\"a\""));
+    v.push_back(ev(from + u * 2 + 1, user, "k", "\"kind\":\"b\""));
+  }
+  return v;
+}
+
+TEST(TimeJump, OneEventFarAheadIsQuarantinedAndBlindsNothing) {
+  auto b = jump_rules();
+  ASSERT_TRUE(b->prog);
+  auto base = jump_stream(0);
+  auto later = jump_stream(20);
+  std::vector<std::string> clean = base, dirty = base;
+  clean.insert(clean.end(), later.begin(), later.end());
+  // One record dated 75 years ahead (as an attacker who can write one log record could), between the two halves.
+  dirty.push_back(ev(75.0 * 365 * 24 * 60, "mallory", "k", "\"kind\":\"x\""));
+  dirty.insert(dirty.end(), later.begin(), later.end());
+  Result want = run(*b->prog, clean);
+  Result got = run(*b->prog, dirty);
+  EXPECT_EQ(want.count("j.seq"), 6u);
+  EXPECT_EQ(got.count("j.seq"), 6u) << "the later events must not be late";
+  EXPECT_EQ(got.stats.late, 0u);
+  EXPECT_EQ(got.stats.quarantined, 1u);
+  EXPECT_EQ(got.stats.sources[0].quarantined, 1u);
+  EXPECT_EQ(got.count("j.ev"), 1u) << "the quarantined event still runs through the event rules";
+  ASSERT_NE(got.first("j.ev"), nullptr);
+  EXPECT_FALSE(got.first("j.ev")->session.has_value()) << "but joins no session";
+  bool warned = false;
+  for (const auto& w : got.warnings) warned = warned || w.find("quarantined") != std::string::npos;
+  EXPECT_TRUE(warned);
+  // Without the bound, the record blinds the source: every later event is late.
+  EngineOptions unbounded;
+  unbounded.max_time_jump = 0;
+  Result blind = run(*b->prog, dirty, unbounded);
+  EXPECT_EQ(blind.count("j.seq"), 3u);
+  EXPECT_EQ(blind.stats.late, 6u);
+}
+
+// A backfill that skips days: several events past the bound in a row are a real jump, admitted in order.
+TEST(TimeJump, ARealJumpIsConfirmedByTheEventsAfterIt) {
+  auto b = jump_rules();
+  ASSERT_TRUE(b->prog);
+  auto evs = jump_stream(0);
+  auto days_later = jump_stream(3 * 24 * 60);
+  evs.insert(evs.end(), days_later.begin(), days_later.end());
+  Result r = run(*b->prog, evs);
+  EXPECT_EQ(r.stats.quarantined, 0u);
+  EXPECT_EQ(r.stats.late, 0u);
+  EXPECT_EQ(r.count("j.seq"), 6u);
+  // Fewer than jump_confirm events after the jump, then the input ends: admitted at the end, nothing lost.
+  auto tail = jump_stream(0);
+  tail.push_back(ev(5 * 24 * 60, "u9", "k", "\"kind\":\"a\""));
+  tail.push_back(ev(5 * 24 * 60 + 1, "u9", "k", "\"kind\":\"b\""));
+  Result t = run(*b->prog, tail);
+  EXPECT_EQ(t.stats.quarantined, 0u);
+  EXPECT_EQ(t.count("j.seq"), 4u);
+}
+
+// Events held aside by a jump are part of a checkpoint.
+TEST(TimeJump, HeldAsideEventsSurviveACheckpoint) {
+  auto b = jump_rules();
+  ASSERT_TRUE(b->prog);
+  auto evs = jump_stream(0);
+  evs.push_back(ev(75.0 * 365 * 24 * 60, "mallory", "k", "\"kind\":\"x\""));
+  size_t cut = evs.size();  // the outlier is held aside when the state is saved
+  auto later = jump_stream(20);
+  evs.insert(evs.end(), later.begin(), later.end());
+  auto want = rendered(run(*b->prog, evs).alerts);
+  EXPECT_EQ(first_difference(run_split(*b->prog, evs, cut, 1, 1), want), "");
+  auto days_later = jump_stream(3 * 24 * 60);
+  std::vector<std::string> jump = jump_stream(0);
+  jump.insert(jump.end(), days_later.begin(), days_later.end());
+  auto want_jump = rendered(run(*b->prog, jump).alerts);
+  for (size_t k = 6; k <= 9; ++k) EXPECT_EQ(first_difference(run_split(*b->prog, jump, k, 1, 1), want_jump), "") << k;
+}
+
 }  // namespace
 }  // namespace braid::rt::test

@@ -484,6 +484,16 @@ int run(int argc, char** argv) {
   runc->add_option("--checkpoint-interval", run_opts.checkpoint_interval,
                    "With --state: how often to take a checkpoint (default 60s; also at the end and on SIGTERM)")
       ->type_name("DURATION");
+  runc->add_option("--max-time-jump", run_opts.max_time_jump,
+                   "How far past its source's newest event one event may move the source's clock before the next "
+                   "events confirm it (default 24h; 0 turns the bound off; docs/operations.md, Time jumps)")
+      ->type_name("DURATION");
+  runc->add_option("--metrics-addr", run_opts.metrics_addr,
+                   "Serve Prometheus metrics on http://HOST:PORT/metrics and a health check on /healthz; HOST must "
+                   "be a loopback address (127.0.0.1, [::1]); PORT 0 picks a free one (docs/operations.md, Metrics)")
+      ->type_name("HOST:PORT");
+  runc->add_flag("--metrics-allow-remote", run_opts.metrics_allow_remote,
+                 "Allow a --metrics-addr that is not a loopback address (the endpoint has no authentication)");
   runc->add_flag("--close-at-end", run_opts.close_at_end,
                  "With --state: close every session and window at the end of the input instead of keeping them "
                  "open for the next run");

@@ -20,6 +20,7 @@
 #include "driver/driver.h"
 #include "engine/alert.h"
 #include "engine/engine.h"
+#include "host/metrics.h"
 #include "input/reader.h"
 #include "ir/ir.h"
 #include "jit_setup.h"
@@ -88,6 +89,7 @@ std::string stats_text(const rt::EngineStats& s, const Totals& t, const std::vec
   o += fmt::format("unrouted           {}\n", s.unrouted);
   o += fmt::format("no time            {}\n", s.no_time);
   o += fmt::format("late               {}\n", s.late);
+  o += fmt::format("quarantined        {}\n", s.quarantined);
   o += fmt::format("no identity        {}\n", s.no_identity);
   o += fmt::format("type mismatches    {}\n", s.type_mismatches);
   o += fmt::format("sessions opened    {}\n", s.sessions_opened);
@@ -106,8 +108,9 @@ std::string stats_text(const rt::EngineStats& s, const Totals& t, const std::vec
   o += fmt::format("alerts             {} ({} suppressed)\n", s.alerts, s.suppressed);
   o += "sources:\n";
   for (const rt::SourceStats& src : s.sources) {
-    o += fmt::format("  {:<24} {} events, {} late, {} without identity, sessions {} opened / {} closed\n",
-                     src.name, src.events, src.late, src.no_identity, src.sessions_opened, src.sessions_closed);
+    o += fmt::format("  {:<24} {} events, {} late, {} quarantined, {} without identity, sessions {} opened / {} closed\n",
+                     src.name, src.events, src.late, src.quarantined, src.no_identity, src.sessions_opened,
+                     src.sessions_closed);
   }
   size_t listed = 0;
   for (const rt::ChainInfo& c : chains) {
@@ -141,8 +144,8 @@ std::string stats_json(const rt::EngineStats& s, const Totals& t, const std::vec
   o += fmt::format(",\"inputs\":{},\"bytes\":{},\"seconds\":{:.6f}", t.inputs, t.bytes, t.seconds);
   o += fmt::format(",\"events_read\":{},\"events_parsed\":{},\"malformed\":{},\"unrouted\":{},\"no_time\":{}",
                    t.read, s.events_parsed, t.malformed, s.unrouted, s.no_time);
-  o += fmt::format(",\"late\":{},\"no_identity\":{},\"type_mismatches\":{}", s.late, s.no_identity,
-                   s.type_mismatches);
+  o += fmt::format(",\"late\":{},\"quarantined\":{},\"no_identity\":{},\"type_mismatches\":{}", s.late,
+                   s.quarantined, s.no_identity, s.type_mismatches);
   o += fmt::format(",\"sessions_opened\":{},\"sessions_closed\":{}", s.sessions_opened, s.sessions_closed);
   o += fmt::format(",\"chains\":{},\"chain_links\":{},\"chain_max_depth\":{}", s.chains, s.chain_links,
                    s.chain_max_depth);
@@ -159,10 +162,10 @@ std::string stats_json(const rt::EngineStats& s, const Totals& t, const std::vec
   o += ",\"sources\":[";
   for (size_t i = 0; i < s.sources.size(); ++i) {
     const rt::SourceStats& src = s.sources[i];
-    o += fmt::format("{}{{\"name\":{},\"events\":{},\"late\":{},\"no_identity\":{},\"sessions_opened\":{},"
-                     "\"sessions_closed\":{}}}",
-                     i ? "," : "", quote(src.name), src.events, src.late, src.no_identity, src.sessions_opened,
-                     src.sessions_closed);
+    o += fmt::format("{}{{\"name\":{},\"events\":{},\"late\":{},\"quarantined\":{},\"no_identity\":{},"
+                     "\"sessions_opened\":{},\"sessions_closed\":{}}}",
+                     i ? "," : "", quote(src.name), src.events, src.late, src.quarantined, src.no_identity,
+                     src.sessions_opened, src.sessions_closed);
   }
   o += "],\"rules\":[";
   for (size_t i = 0; i < s.rules.size(); ++i) {
@@ -231,6 +234,13 @@ int run_run(const RunOptions& o) {
   if (o.inputs.empty()) throw UsageError{"run needs at least one INPUT (a file, a directory, or - for stdin)"};
   std::vector<std::string> rule_paths = o.pack.empty() ? default_rule_paths(o.rules, "run") : std::vector<std::string>{};
   check_inputs(o.inputs);
+  if (!o.metrics_addr.empty()) {
+    try {
+      host::parse_listen_address(o.metrics_addr);  // a bad address fails before the rules are compiled
+    } catch (const host::MetricsError& e) {
+      throw UsageError{e.what()};
+    }
+  }
 
   // The program comes from the sources (parse + check) or from a pack (verified, no parser or checker).
   std::unique_ptr<Compilation> c;
@@ -327,6 +337,7 @@ int run_run(const RunOptions& o) {
   eo.threads = o.threads;
   eo.matcher_factory = [&prepared] { return prepared->matcher(); };
   eo.rule_timing = o.stats;
+  eo.max_time_jump = o.max_time_jump == "0" ? 0 : parse_interval(o.max_time_jump, "--max-time-jump").count() * 1000000;
   if (o.distinct_bound) eo.distinct_bound = *o.distinct_bound;
   eo.on_warning = [&](const std::string& w) {
     progress.clear();
@@ -373,6 +384,33 @@ int run_run(const RunOptions& o) {
     }
   });
   if (restored) reader.resume(restored->positions);
+  // --metrics-addr: the endpoint's threads serve copies of the statistics that this thread (the engine's)
+  // publishes between records, at most every second, and at the end.
+  std::unique_ptr<host::MetricsServer> metrics;
+  auto last_publish = Clock::now();
+  auto publish_metrics = [&](bool done) {
+    host::MetricsSnapshot snap;
+    snap.engine = engine.stats();
+    snap.input = reader.stats();
+    snap.inputs_done = done;
+    snap.taken = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+    metrics->publish(std::move(snap));
+    last_publish = Clock::now();
+  };
+  if (!o.metrics_addr.empty()) {
+    host::MetricsInfo info;
+    info.version = BRAID_VERSION;
+    info.engine = o.engine;
+    for (const ir::Rule& r : program->rules) info.severities[r.id] = std::string(ir::severity_name(r.meta.severity));
+    info.start_time = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+    try {
+      metrics = std::make_unique<host::MetricsServer>(o.metrics_addr, o.metrics_allow_remote, std::move(info));
+    } catch (const host::MetricsError& e) {
+      throw UsageError{e.what()};
+    }
+    publish_metrics(false);
+    err(fmt::format("braid: metrics on {}/metrics\n", metrics->url()));
+  }
   // A checkpoint: the engine's state (this first admits every record taken, which may emit alerts), then the
   // alerts synced, then the state written with the inputs' positions and the alert file's size.
   uint64_t checkpoints = restored ? restored->checkpoints : 0;
@@ -405,6 +443,9 @@ int run_run(const RunOptions& o) {
     while (reader.next(rec)) {
       engine.process_json(rec.json(), reader.path(rec.origin.input), rec.origin.line);
       progress.tick(++records, alerts);
+      if (metrics && (records & 15) == 0 && Clock::now() - last_publish >= std::chrono::seconds(1)) {
+        publish_metrics(false);
+      }
       if (kill_after && records == kill_after) ::kill(::getpid(), SIGKILL);
       if (state && (records & 255) == 0) {
         if (g_stop_signal.load()) {
@@ -427,6 +468,7 @@ int run_run(const RunOptions& o) {
     err(fmt::format("braid: error: --state: {}\n", e.message));
     return kExitUsage;
   }
+  if (metrics) publish_metrics(!stopped);
   progress.clear();
   if (stopped) {
     err(fmt::format("braid: stopped by {}: checkpoint {} taken in `{}`; run again with the same --state to go on\n",
@@ -458,9 +500,10 @@ int run_run(const RunOptions& o) {
   if (o.stats) {
     std::vector<rt::ChainInfo> chains = engine.chains();
     err(o.stats_format == "json" ? stats_json(s, t, chains, *prepared) : stats_text(s, t, chains, *prepared));
-  } else if (t.malformed || s.unrouted || s.late || s.no_time) {
-    err(fmt::format("braid: {} records: {} malformed, {} unrouted, {} late, {} without time (--stats for more)\n",
-                    t.read, t.malformed, s.unrouted, s.late, s.no_time));
+  } else if (t.malformed || s.unrouted || s.late || s.no_time || s.quarantined) {
+    err(fmt::format("braid: {} records: {} malformed, {} unrouted, {} late, {} quarantined, {} without time "
+                    "(--stats for more)\n",
+                    t.read, t.malformed, s.unrouted, s.late, s.quarantined, s.no_time));
   }
   // The process ends next: the engine's memory (millions of rule states with a large rule set) goes back to the
   // OS with it, which is much faster than freeing it object by object. Sanitizer builds free it, so that their

@@ -49,6 +49,9 @@ struct RunOptions {
   std::string state;                // --state DIR: checkpoints and restarts (state_dir.h)
   std::string checkpoint_interval = "60s";  // --checkpoint-interval
   bool close_at_end = false;        // --close-at-end: with --state, close sessions and windows at the end
+  std::string metrics_addr;         // --metrics-addr HOST:PORT: Prometheus /metrics and /healthz (host/metrics.h)
+  bool metrics_allow_remote = false;  // --metrics-allow-remote: allow a non-loopback --metrics-addr
+  std::string max_time_jump = "24h";  // --max-time-jump: how far one event may move its source's clock (0: no bound)
 };
 int run_run(const RunOptions& o);
 
