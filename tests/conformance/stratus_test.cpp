@@ -82,11 +82,7 @@ const std::vector<Expectation> kExpected = {
     {"aws.impact.bedrock-invoke-model", {"aws.impact.session_bedrock_model_access_enabled_then_invoked"}},
     {"aws.initial-access.console-login-without-mfa", {"aws.initial_access.console_login_without_mfa"}},
     {"aws.lateral-movement.ec2-instance-connect", {"aws.lateral_movement.ssh_keys_pushed_with_instance_connect"}},
-    {"aws.persistence.iam-backdoor-role",
-     {"aws.persistence.role_trust_policy_trusts_outside_account"},
-     "needs the JSON-in-strings construct of the language issue (issue 11, item 3) to read the Principal of the "
-     "trust policy, which UpdateAssumeRolePolicy carries as JSON text; a regex over that text is not acceptable "
-     "(issue 13), so the rule is not written yet"},
+    {"aws.persistence.iam-backdoor-role", {"aws.persistence.role_trust_policy_trusts_outside_account"}},
     {"aws.persistence.iam-backdoor-user", {"aws.persistence.access_key_created_for_another_user"}},
     {"aws.persistence.iam-create-admin-user", {"aws.persistence.session_admin_user_created_with_access_key"}},
     {"aws.persistence.iam-create-backdoor-role", {"aws.persistence.session_backdoor_role_with_external_trust"}},
