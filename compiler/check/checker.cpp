@@ -1997,6 +1997,20 @@ Val Checker::arith(const ast::Expr& e, Ctx& c) {
     default: break;
   }
   Kind ka = a.type.kind, kb = b.type.kind;
+  // `+` with a string (or ip) on either side and a string, ip or object on the other: concatenation, null when
+  // either operand is null or not a string at run time. Two `object` operands stay arithmetic (as before).
+  if (op == Op::Add && (ka == Kind::String || ka == Kind::Ip || kb == Kind::String || kb == Kind::Ip)) {
+    if (!stringish(ka) || !stringish(kb)) {
+      auto d = mk(Code::BRD0205, e.span, "cannot apply `+` to " + tn(a.type) + " and " + tn(b.type));
+      d.help = "`+` joins two strings; a number or time cannot be joined to a string";
+      emit(std::move(d), &c);
+      return Val{};
+    }
+    Val r;
+    r.type = T(Kind::String);
+    r.node = mk_node(c, Op::Concat, r.type, e.span, {a.node, b.node});
+    return r;
+  }
   Type t = kErr;
   auto num = [](Kind k) { return k == Kind::Int || k == Kind::Float; };
   if (ka == Kind::Object || kb == Kind::Object) {

@@ -74,6 +74,9 @@ uint8_t braid_rt_inset(BraidFrame* frame, uint32_t set, uint32_t nocase, const B
 /* `s in cidr SET`. */
 uint8_t braid_rt_incidr(BraidFrame* frame, uint32_t cidr_set, const char* s, uint32_t len);
 
+/* `a + b` on two strings: a new string in the interpreter's per-event arena, written to *out. */
+void braid_rt_concat(BraidFrame* frame, const char* a, uint32_t alen, const char* b, uint32_t blen, BraidValue* out);
+
 /* Evaluates expression `node` with the reference interpreter in the frame's context (slots, session state, and
  * the first `bindings` entries of elems). Results that need memory live in the interpreter's per-event arena. */
 void braid_rt_eval(BraidFrame* frame, uint32_t node, uint32_t bindings, BraidValue* out);

@@ -74,6 +74,7 @@ class Lowerer {
     f_inset = decl("braid_rt_inset", i8, {ptr, i32, i32, ptr});
     f_incidr = decl("braid_rt_incidr", i8, {ptr, i32, ptr, i32});
     f_eval = decl("braid_rt_eval", B.getVoidTy(), {ptr, i32, i32, ptr});
+    f_concat = decl("braid_rt_concat", B.getVoidTy(), {ptr, ptr, i32, ptr, i32, ptr});
   }
 
   uint32_t functions = 0;
@@ -169,7 +170,7 @@ class Lowerer {
   llvm::IRBuilder<> B;
   llvm::Type *i1, *i8, *i32, *i64, *ptr;
   llvm::StructType *value_ty, *frame_ty;
-  llvm::Function *f_memcmp, *f_compare, *f_strop, *f_matches, *f_anyop, *f_inset, *f_incidr, *f_eval;
+  llvm::Function *f_memcmp, *f_compare, *f_strop, *f_matches, *f_anyop, *f_inset, *f_incidr, *f_eval, *f_concat;
   std::map<std::string, llvm::Constant*> strings_;
   std::map<size_t, llvm::Function*> set_fns_;
 
@@ -354,6 +355,21 @@ class Lowerer {
         };
         return LV{phi(i8, [](const LV& v) { return v.tag; }), phi(i32, [](const LV& v) { return v.len; }),
                   phi(i64, [](const LV& v) { return v.bits; })};
+      }
+      case Op::Concat: {
+        // Null unless both are strings; else a new string from the helper (the interpreter's per-event arena).
+        LV a = lower_value(p_.op(n, 0));
+        LV b = lower_value(p_.op(n, 1));
+        llvm::AllocaInst* out = entry_alloca(value_ty);
+        store_value(null_value(), out);
+        auto* yes = llvm::BasicBlock::Create(C, "concat", fn_);
+        auto* join = llvm::BasicBlock::Create(C, "concat_done", fn_);
+        B.CreateCondBr(B.CreateAnd(is_tag(a, BRAID_TAG_STRING), is_tag(b, BRAID_TAG_STRING)), yes, join);
+        B.SetInsertPoint(yes);
+        B.CreateCall(f_concat, {frame_, as_ptr(a), a.len, as_ptr(b), b.len, out});
+        B.CreateBr(join);
+        B.SetInsertPoint(join);
+        return load_value(out);
       }
       case Op::Not: case Op::And: case Op::Or: case Op::Eq: case Op::Lt: case Op::Le: case Op::Gt: case Op::Ge:
       case Op::Contains: case Op::StartsWith: case Op::EndsWith: case Op::Like: case Op::Matches:

@@ -82,6 +82,7 @@ std::string_view op_name(Op op) {
     case Op::Replace: return "replace";
     case Op::AnyElem: return "any_elem";
     case Op::Seq: return "seq";
+    case Op::Concat: return "concat";
   }
   return "?";
 }

@@ -137,6 +137,8 @@ enum class Op : uint8_t {
   AnyElem,
 
   Seq,         // imm = index into Rule::sequences. Result bool. Session/chain context.
+
+  Concat,      // [a, b] -> string: a's bytes then b's; null unless both are strings at run time (SQL's null rule)
 };
 
 std::string_view op_name(Op op);  // "eq", "contains_any", ...

@@ -537,7 +537,7 @@ void init_sodium() {
 // ---------------------------------------------------------------------------------------------------------------
 // The sections, read and validated
 
-constexpr ir::Op kLastOp = ir::Op::Seq;
+constexpr ir::Op kLastOp = ir::Op::Concat;
 constexpr ir::Kind kLastKind = ir::Kind::Object;
 constexpr uint8_t kKnownNodeFlags = 0x1F;
 constexpr int kMaxSchemaDepth = 64;
@@ -582,6 +582,7 @@ std::pair<uint32_t, uint32_t> arity(ir::Op op) {
     case Op::Gt:
     case Op::Ge:
     case Op::Add:
+    case Op::Concat:
     case Op::Sub:
     case Op::Mul:
     case Op::Div:

@@ -534,6 +534,13 @@ Value Interpreter::eval(NodeId id, const EvalContext& ctx) {
         if (!v.is_null()) return v;
       }
       return Value::null();
+    case Op::Concat: {
+      Value a = eval(opnd(0), ctx);
+      if (!stringish(a)) return Value::null();
+      Value b = eval(opnd(1), ctx);
+      if (!stringish(b)) return Value::null();
+      return concat(a.str(), b.str());
+    }
     case Op::Replace: {
       Value s = eval(opnd(0), ctx);
       if (!stringish(s)) return Value::null();
@@ -645,5 +652,12 @@ bool Interpreter::in_cidr(uint32_t cid, std::string_view s) const {
 }
 
 void Interpreter::set_elem(uint32_t binding, const Value& v) { impl_->elems[binding & 63] = v; }
+
+Value Interpreter::concat(std::string_view a, std::string_view b) {
+  char* d = arena_.alloc(a.size() + b.size() + 1);
+  if (!a.empty()) std::memcpy(d, a.data(), a.size());
+  if (!b.empty()) std::memcpy(d + a.size(), b.data(), b.size());
+  return Value::string(std::string_view(d, a.size() + b.size()));
+}
 
 }  // namespace braid::rt

@@ -35,7 +35,10 @@
 // InCidr: the subject (a string) is parsed as an IPv4 dotted quad or IPv6 text (inet_pton); unparsable -> false.
 // IPv4 is never inside an IPv6 network and vice versa (no v4-mapped special case).
 //
-// Memory: results of lower()/upper()/replace() live in a scratch arena reset by reset() (once per event); the
+// Concatenation (`a + b` on strings): null unless both operands are strings (a null operand, or an `object` value that
+// is not a string at run time, gives null, as in SQL).
+//
+// Memory: results of lower()/upper()/replace()/concatenation live in a scratch arena reset by reset() (once per event); the
 // arena keeps its blocks, so the steady state does not allocate.
 #pragma once
 
@@ -118,6 +121,8 @@ class Interpreter {
   bool in_set(uint32_t set, bool nocase, const Value& x);
   bool in_cidr(uint32_t cidr_set, std::string_view s) const;
   static bool string_op(ir::Op op, std::string_view s, std::string_view pattern, bool nocase);  // Contains ... Like
+  // `a + b` on strings: a new string in the per-event arena.
+  Value concat(std::string_view a, std::string_view b);
   // Sets the current element of a `[*]` binding, for evaluating a subexpression inside a quantifier body.
   void set_elem(uint32_t binding, const Value& v);
 

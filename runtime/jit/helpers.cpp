@@ -64,6 +64,11 @@ uint8_t braid_rt_incidr(BraidFrame* frame, uint32_t cidr_set, const char* s, uin
   return ctx_of(frame).in->in_cidr(cidr_set, std::string_view(s, len));
 }
 
+void braid_rt_concat(BraidFrame* frame, const char* a, uint32_t alen, const char* b, uint32_t blen, BraidValue* out) {
+  braid::rt::Value v = ctx_of(frame).in->concat(std::string_view(a, alen), std::string_view(b, blen));
+  std::memcpy(out, &v, sizeof v);
+}
+
 void braid_rt_eval(BraidFrame* frame, uint32_t node, uint32_t bindings, BraidValue* out) {
   braid::rt::JitContext& c = ctx_of(frame);
   for (uint32_t b = 0; b < bindings && b < BRAID_MAX_BINDINGS; ++b) c.in->set_elem(b, V(&frame->elems[b]));
@@ -85,6 +90,7 @@ const HelperSymbol* helper_symbols(size_t& count) {
       {"braid_rt_inset", reinterpret_cast<void*>(&braid_rt_inset)},
       {"braid_rt_incidr", reinterpret_cast<void*>(&braid_rt_incidr)},
       {"braid_rt_eval", reinterpret_cast<void*>(&braid_rt_eval)},
+      {"braid_rt_concat", reinterpret_cast<void*>(&braid_rt_concat)},
       {"memcmp", reinterpret_cast<void*>(&memcmp)},
       {"bcmp", reinterpret_cast<void*>(&bcmp)},
       {"memcpy", reinterpret_cast<void*>(&memcpy)},

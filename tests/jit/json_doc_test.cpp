@@ -1,4 +1,4 @@
-// `json(field, type)` end to end (the real binary, both engines): a document is parsed at most once per event
+// `json(field, type)` (and the checker's errors for `+` on strings) end to end (the real binary, both engines): a document is parsed at most once per event
 // however many rules read it, a document over the size limit or malformed reads as null and is counted as a type
 // mismatch, and the JIT and the interpreter agree. The semantics themselves are in tests/semantics/json.braid.
 #include <gtest/gtest.h>
@@ -162,13 +162,14 @@ rule t.c { title "c" severity low source t.doc when json(n, t.policy).S[*].E == 
 rule t.d { title "d" severity low source t.doc when exists(json(doc, t.policy)) }
 rule t.e { title "e" severity low source t.doc when json(docs[*], t.policy).S[*].E == "Allow" }
 rule t.f { title "f" severity low source t.doc when any(doc == "x") }
+rule t.g { title "g" severity low source t.doc when doc + n == "x" }
 )";
   Result r = braid(d, "check '" + (d / "bad.braid").string() + "'");
   EXPECT_EQ(r.code, 1) << show(r);
   for (const char* want :
        {"unknown type `t.polcy`", "did you mean `t.policy`?", "unknown field `X` in `S[*]`",
         "`json` takes a string field of the event, but this is `int`", "`json(...)` is a document", "did you mean `E`?",
-        "cannot contain `[*]`", "reads no `[*]` path"})
+        "cannot contain `[*]`", "reads no `[*]` path", "cannot apply `+` to `string` and `int`"})
     EXPECT_NE(r.out.find(want), std::string::npos) << want << "\n" << show(r);
 }
 

@@ -543,6 +543,7 @@ class RuleBuilder {
   std::string macro_use(const Src& s);
   std::string int_expr(const std::string& f);
   std::string json_atom();
+  std::string concat_atom();
   std::string session_attr_pred();
   std::string agg_atom(const std::vector<Step>& steps, bool chain);
   std::string scope_when(const std::vector<Step>& steps, bool chain, int depth);
@@ -651,7 +652,7 @@ std::string RuleBuilder::session_attr_pred() {
 
 std::string RuleBuilder::atom(const Src& s, bool session_attrs) {
   if (session_attrs && r_.chance(70)) return session_attr_pred();
-  if (json_ && s.name == "aws.cloudtrail" && r_.chance(150)) return json_atom();
+  if (json_ && s.name == "aws.cloudtrail" && r_.chance(150)) return r_.chance(700) ? json_atom() : concat_atom();
   if (r_.chance(50)) return macro_use(s);
   const Field& f = pick_field(s, true);
   switch (f.type) {
@@ -733,6 +734,24 @@ std::string RuleBuilder::json_atom() {
     case 9: return std::string(r_.chance(500) ? "all(" : "any(") + a + " startswith " + str_const("iam.prefix") + ")";
     case 10: return "any(" + a + " == " + doc + ".Statement[*].Resource[*])";
     default: return "len(" + doc + ".Statement[*].Action[*]) " + cmp_any() + " " + std::to_string(r_.range(0, 4));
+  }
+}
+
+// A predicate on strings joined with `+` (null when an operand is null): built patterns, joined keys, objects.
+std::string RuleBuilder::concat_atom() {
+  switch (r_.below(5)) {
+    case 0: return "userIdentity.arn endswith \"/\" + userIdentity.userName";
+    case 1:
+      return "requestParameters.userName + \"@\" + recipientAccountId == " +
+             quote(r_.pick(pool("aws.userName")) + "@" + r_.pick(pool("account")));
+    case 2: {
+      Strs items;
+      for (int i = 0; i < 3; ++i) items.push_back(quote(r_.pick(pool("aws.eventSource")) + ":" + r_.pick(pool("aws.eventName"))));
+      std::string l = "[" + items[0] + ", " + items[1] + ", " + items[2] + "]";
+      return std::string("eventSource + \":\" + eventName") + (r_.chance(500) ? " in " : " not in ") + l;
+    }
+    case 3: return "(userIdentity.userName + eventName) is null";
+    default: return "lower(userAgent + \"/\" + awsRegion) contains " + str_const("aws.region");
   }
 }
 
@@ -1446,16 +1465,16 @@ class EventBuilder {
 
 }  // namespace
 
-Case generate_case(uint64_t seed, uint64_t case_index, int rules, int events, bool shared_steps, bool json_docs) {
+Case generate_case(uint64_t seed, uint64_t case_index, int rules, int events, bool shared_steps, bool edition2) {
   Rng r(seed);
   Case c;
   StepBank bank;
   for (int i = 0; i < rules; ++i) {
     std::string id = "dt.c" + std::to_string(case_index) + ".r" + std::to_string(i);
-    RuleBuilder b(r, id, shared_steps ? &bank : nullptr, json_docs);
+    RuleBuilder b(r, id, shared_steps ? &bank : nullptr, edition2);
     c.rules.push_back({id, b.build()});
   }
-  EventBuilder eb(r, case_index, json_docs);
+  EventBuilder eb(r, case_index, edition2);
   c.events = eb.build(events);
   // Some cases run both engines with a tiny distinct() bound, so that saturation is exercised too.
   if (r.chance(200)) c.common_flags = {"--distinct-bound", std::to_string(r.range(1, 4))};

@@ -60,9 +60,10 @@ struct Case {
 
 // shared_steps: session and chain rules often reuse a step predicate of an earlier rule of the case (the engine
 // shares the state of equal steps across rules; see --isolate). Off, a seed gives the bytes it always gave.
-// json_docs: AWS rules also read IAM policy documents held as JSON text (`json(...)`, `any(...)`, `all(...)`), and
-// AWS events carry such documents (some malformed). Off, a seed gives the bytes it always gave (the baseline's).
+// edition2: the language's second-edition constructs too: AWS rules also read IAM policy documents held as JSON
+// text (`json(...)`, `any(...)`, `all(...)`) and join strings with `+`, and AWS events carry such documents (some
+// malformed). Off, a seed gives the bytes it always gave (the baseline's).
 Case generate_case(uint64_t case_seed, uint64_t case_index, int rules, int events, bool shared_steps = false,
-                   bool json_docs = false);
+                   bool edition2 = false);
 
 }  // namespace braid::difftest
