@@ -54,6 +54,32 @@ bool at_document_end(od::document& doc) {
   return loc.error() != simdjson::SUCCESS;
 }
 
+// JSON's number grammar: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+bool json_number_text(std::string_view t) {
+  size_t i = 0, n = t.size();
+  auto digits = [&] {
+    size_t s = i;
+    while (i < n && t[i] >= '0' && t[i] <= '9') ++i;
+    return i > s;
+  };
+  if (i < n && t[i] == '-') ++i;
+  if (i < n && t[i] == '0') {
+    ++i;
+  } else if (i >= n || t[i] < '1' || t[i] > '9' || !digits()) {
+    return false;
+  }
+  if (i < n && t[i] == '.') {
+    ++i;
+    if (!digits()) return false;
+  }
+  if (i < n && (t[i] == 'e' || t[i] == 'E')) {
+    ++i;
+    if (i < n && (t[i] == '+' || t[i] == '-')) ++i;
+    if (!digits()) return false;
+  }
+  return i == n;
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // FieldExtractor (see extract.h for what is extracted and how).
 
@@ -179,16 +205,21 @@ class Walker final : public ExtractWalker {
             }
           }
         }
-        // A number simdjson does not hold in 64 bits (an integer beyond uint64): read its text as a double.
+        // A number simdjson does not hold in 64 bits (an integer beyond uint64): read its text as a double. Only
+        // text of JSON's number grammar (strtod would also take "01", "+1", "1." or ".5"), of at most 400
+        // characters.
         std::string_view tok = v.raw_json_token();
         size_t len = 0;
-        while (len < tok.size() && len < 400 && std::strchr("+-0123456789.eE", tok[len]) != nullptr) ++len;
+        while (len < tok.size() && std::strchr("+-0123456789.eE", tok[len]) != nullptr) ++len;
+        if (len == 0 || len > 400 || !json_number_text(tok.substr(0, len)) ||
+            (len < tok.size() && std::strchr(" \t\r\n,]}", tok[len]) == nullptr))
+          return fail(simdjson::NUMBER_ERROR);
         char text[401];
         std::memcpy(text, tok.data(), len);
         text[len] = '\0';
         char* endp = nullptr;
         double d = std::strtod(text, &endp);
-        if (len == 0 || endp != text + len || !std::isfinite(d)) return fail(simdjson::NUMBER_ERROR);
+        if (endp != text + len || !std::isfinite(d)) return fail(simdjson::NUMBER_ERROR);
         out = Value::floating(d);
         return true;
       }

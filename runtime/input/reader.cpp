@@ -354,9 +354,66 @@ struct DirFile {
   std::string full, rel, stream, key;
 };
 
+bool digits(std::string_view s, size_t n) {
+  return s.size() == n && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// A CloudTrail log file in its delivery tree:
+//   .../<account>/CloudTrail/<region>/YYYY/MM/DD/<account>_CloudTrail_<region>_YYYYMMDDTHHMMZ_<id>.json[.gz]
+// with the account, region and date of the folders equal to those in the name (what is above <account> is free:
+// AWSLogs/, AWSLogs/<org id>/, a bucket prefix). Its stream is "ct:<account>/<region>"; `stamp` YYYYMMDDTHHMMZ.
+bool cloudtrail_file(const std::string& full, std::string& stream, std::string& stamp) {
+  std::vector<std::string_view> c;
+  std::string_view rest(full);
+  while (!rest.empty()) {
+    size_t k = rest.find('/');
+    std::string_view part = rest.substr(0, k);
+    if (!part.empty()) c.push_back(part);
+    if (k == std::string_view::npos) break;
+    rest.remove_prefix(k + 1);
+  }
+  size_t n = c.size();
+  if (n < 7) return false;
+  std::string_view name = c[n - 1];
+  // <account>_CloudTrail_<region>_<stamp>_<id>.json[.gz]
+  size_t a = name.find('_');
+  if (a == std::string_view::npos) return false;
+  std::string_view account = name.substr(0, a);
+  static constexpr std::string_view kMid = "_CloudTrail_";
+  if (!digits(account, 12) || name.substr(a, kMid.size()) != kMid) return false;
+  std::string_view tail = name.substr(a + kMid.size());
+  size_t r = tail.find('_');
+  if (r == std::string_view::npos) return false;
+  std::string_view region = tail.substr(0, r);
+  std::string_view st = tail.substr(r + 1, 14);
+  if (st.size() != 14 || !digits(st.substr(0, 8), 8) || st[8] != 'T' || !digits(st.substr(9, 4), 4) || st[13] != 'Z')
+    return false;
+  std::string_view id = tail.substr(r + 1 + 14);
+  if (id.size() < 2 || id[0] != '_') return false;
+  id.remove_prefix(1);
+  size_t dot = id.find('.');
+  if (dot == 0 || dot == std::string_view::npos) return false;
+  std::string_view ext = id.substr(dot);
+  if (ext != ".json.gz" && ext != ".json") return false;
+  if (c[n - 2] != st.substr(6, 2) || c[n - 3] != st.substr(4, 2) || c[n - 4] != st.substr(0, 4) ||
+      c[n - 5] != region || c[n - 6] != "CloudTrail" || c[n - 7] != account)
+    return false;
+  stream = "ct:" + std::string(account) + "/" + std::string(region);
+  stamp = std::string(st);
+  return true;
+}
+
+// The reading order of a directory: first every file that is not part of a CloudTrail tree, in byte-wise order of
+// the path; then the tree's files by the time in their names (minute precision), across accounts and regions,
+// ties in byte-wise order of the path. Each stream's files are in the same order among themselves.
 void classify(DirFile& f) {
-  f.stream.clear();
-  f.key = "\x01" + f.rel;  // every other file: byte-wise order of the relative path (that of the full path)
+  std::string stamp;
+  if (cloudtrail_file(f.full, f.stream, stamp)) {
+    f.key = "\x02" + stamp + "\x01" + f.rel;
+  } else {
+    f.stream.clear();
+    f.key = "\x01" + f.rel;
+  }
 }
 
 }  // namespace

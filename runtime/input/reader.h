@@ -4,8 +4,11 @@
 //   - a plain file;
 //   - a gzip file (magic bytes 1f 8b; concatenated gzip members are read one after the other; the decompressed
 //     size is capped against gzip bombs, see ReaderOptions);
-//   - a directory: every regular file below it, recursively, in byte-wise sorted order of the full path
-//     (deterministic across machines); hidden entries (names starting with '.') are skipped;
+//   - a directory: every regular file below it, recursively; hidden entries (names starting with '.') are
+//     skipped. Files of a CloudTrail delivery tree (.../<account>/CloudTrail/<region>/YYYY/MM/DD/
+//     <account>_CloudTrail_<region>_YYYYMMDDTHHMMZ_<id>.json[.gz], folders agreeing with the name) are read merged
+//     by the time in their names across accounts and regions, ties in byte-wise order of the path, after every
+//     other file, which is read in byte-wise sorted order of the path (deterministic across machines);
 //   - "-": standard input (plain or gzip), or any std::istream through add_stream().
 // Formats (detected from the first non-whitespace bytes of the decompressed content):
 //   - a CloudTrail delivery file: a single top-level object whose FIRST key is "Records" holding an array
