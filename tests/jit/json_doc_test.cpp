@@ -1,4 +1,7 @@
-// `json(field, type)` (and the checker's errors for `+` on strings) end to end (the real binary, both engines): a document is parsed at most once per event
+// The language's second edition end to end (the real binary): `json(field, type)` (and the checker's errors for
+// `+` on strings), and `braid run --include-disabled`.
+//
+// `json(field, type)` (the real binary, both engines): a document is parsed at most once per event
 // however many rules read it, a document over the size limit or malformed reads as null and is counted as a type
 // mismatch, and the JIT and the interpreter agree. The semantics themselves are in tests/semantics/json.braid.
 #include <gtest/gtest.h>
@@ -171,6 +174,37 @@ rule t.g { title "g" severity low source t.doc when doc + n == "x" }
         "`json` takes a string field of the event, but this is `int`", "`json(...)` is a document", "did you mean `E`?",
         "cannot contain `[*]`", "reads no `[*]` path", "cannot apply `+` to `string` and `int`"})
     EXPECT_NE(r.out.find(want), std::string::npos) << want << "\n" << show(r);
+}
+
+// `enabled false` rules: skipped by `braid run` with one note on stderr, run with --include-disabled.
+TEST(RunDisabled, NoteThenFlag) {
+  fs::path d = temp_dir();
+  std::ofstream(d / "rules.braid") << R"(
+source t.doc {
+  recognize src == "doc"
+  time ts
+  identity user
+  session gap 10m max 1h
+  fields { src: string, ts: time, user: string }
+}
+rule t.off1 { title "o" severity low enabled false source t.doc when user == "u" message "off1" }
+rule t.off2 { title "o" severity low enabled false source t.doc when user == "u" message "off2" }
+rule t.on { title "o" severity low source t.doc when user == "u" message "on" }
+)";
+  std::ofstream(d / "events.ndjson") << R"({"src": "doc", "ts": "2024-01-01T00:00:00Z", "user": "u"})" << "\n"
+                                     << R"({"src": "doc", "ts": "2024-01-01T00:00:01Z", "user": "u"})" << "\n";
+  std::string args = "--rules '" + (d / "rules.braid").string() + "' '" + (d / "events.ndjson").string() + "'";
+  Result skip = braid(d, "run " + args);
+  ASSERT_EQ(skip.code, 0) << show(skip);
+  EXPECT_EQ(count_lines(skip.out), 2u) << show(skip);
+  EXPECT_EQ(skip.out.find("off"), std::string::npos) << show(skip);
+  const std::string note = "braid: note: 2 rules marked `enabled false` are not run; --include-disabled runs them";
+  EXPECT_NE(skip.err.find(note), std::string::npos) << show(skip);
+  EXPECT_EQ(skip.err.find(note), skip.err.rfind(note)) << "said once";
+  Result all = braid(d, "run --include-disabled " + args);
+  ASSERT_EQ(all.code, 0) << show(all);
+  EXPECT_EQ(count_lines(all.out), 6u) << show(all);
+  EXPECT_EQ(all.err.find("note:"), std::string::npos) << show(all);
 }
 
 }  // namespace

@@ -459,6 +459,8 @@ int run(int argc, char** argv) {
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
       ->allow_extra_args(false);
   runc->add_flag("--allow-unsigned", run_opts.allow_unsigned, "Also run an unsigned --pack");
+  runc->add_flag("--include-disabled", run_opts.include_disabled,
+                 "Also run the rules marked `enabled false` (to backtest them)");
   runc->add_option("--output,-o", run_opts.output, "Write the alerts to FILE instead of stdout")->type_name("FILE");
   runc->add_flag("--stats", run_opts.stats, "Print statistics on stderr at the end (and time the rules)");
   auto* stats_format = runc->add_option("--stats-format", run_opts.stats_format, "Statistics as text or json")

@@ -337,6 +337,16 @@ int run_run(const RunOptions& o) {
   eo.threads = o.threads;
   eo.matcher_factory = [&prepared] { return prepared->matcher(); };
   eo.rule_timing = o.stats;
+  // Rules marked `enabled false` run only on request (--include-disabled); otherwise say once that they are skipped.
+  size_t disabled = 0;
+  for (const auto& r : program->rules) disabled += r.meta.enabled ? 0 : 1;
+  if (o.include_disabled) {
+    for (const auto& r : program->rules) eo.only_rules.push_back(r.id);
+    eo.include_disabled = true;
+  } else if (disabled > 0) {
+    err(fmt::format("braid: note: {} rule{} marked `enabled false` {} not run; --include-disabled runs {}\n", disabled,
+                    disabled == 1 ? "" : "s", disabled == 1 ? "is" : "are", disabled == 1 ? "it" : "them"));
+  }
   eo.max_time_jump = o.max_time_jump == "0" ? 0 : parse_interval(o.max_time_jump, "--max-time-jump").count() * 1000000;
   if (o.distinct_bound) eo.distinct_bound = *o.distinct_bound;
   eo.on_warning = [&](const std::string& w) {

@@ -37,6 +37,7 @@ struct RunOptions {
   std::string pack;                 // --pack: run a compiled rule pack instead of --rules
   std::vector<std::string> trusted_keys;  // --trusted-keys: public key files (KEYFILE.pub) a pack may be signed by
   bool allow_unsigned = false;      // --allow-unsigned: also run unsigned packs
+  bool include_disabled = false;    // --include-disabled: also run the rules marked `enabled false`
   std::string output;               // --output (empty: stdout)
   bool stats = false;
   std::string stats_format = "text";
