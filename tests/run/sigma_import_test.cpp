@@ -185,8 +185,8 @@ TEST(SigmaImport, CorrelationRules) {
   Result r = braid("import sigma -o '" + out.string() + "' tests/run/data/sigma-correlation");
   ASSERT_EQ(r.code, 0) << show(r);
   Summary s = summary_of(r.err);
-  EXPECT_EQ(s.files, 15) << r.err;
-  EXPECT_EQ(s.converted, 10) << r.err;  // 4 plain rules, 6 correlations
+  EXPECT_EQ(s.files, 16) << r.err;
+  EXPECT_EQ(s.converted, 11) << r.err;  // 4 plain rules, 7 correlations
   EXPECT_EQ(s.untested, 0) << r.err;
   EXPECT_EQ(s.refused, 5) << r.err;
 
@@ -222,6 +222,8 @@ TEST(SigmaImport, CorrelationRules) {
        {"step stop_logging = ", "step delete_trail = ",
         "when (stop_logging -> delete_trail within 10m) or (delete_trail -> stop_logging within 10m)"}},
       {"mr_temporal_ordered.braid", {"step recon = eventName ==~ \"ListUsers\"", "when recon -> admin_policy within 15m"}},
+      // `outcome` is a field of okta.system: a step of that name would hide it.
+      {"mr_label_is_a_field.braid", {"step push = ", "step r2 = ", "when push -> r2 within 5m"}},
   };
   for (const auto& [file, wants] : texts) {
     const std::string text = slurp(out / file);
@@ -231,7 +233,7 @@ TEST(SigmaImport, CorrelationRules) {
   EXPECT_EQ(lint.code, 0) << show(lint);
   Result test = braid("test '" + out.string() + "'");
   EXPECT_EQ(test.code, 0) << show(test);
-  EXPECT_NE(test.out.find("22 tests: 22 passed"), std::string::npos) << test.out;
+  EXPECT_NE(test.out.find("24 tests: 24 passed"), std::string::npos) << test.out;
   Result interp = braid("test --engine interp '" + out.string() + "'");
   EXPECT_EQ(interp.code, 0) << show(interp);
 

@@ -1414,11 +1414,12 @@ std::string count_expr(const std::string& agg, const std::vector<std::pair<std::
   return lower_bound ? e : step + " and " + e;
 }
 
-// A step label for a referenced rule: its `name` when that is a usable label, else r1, r2...
-std::string step_label(const std::string& name, size_t i, const std::set<std::string>& taken) {
+// A step label for a referenced rule: its `name` when that is a usable label (not a reserved word, a label already
+// taken, or a field of the source, which the label would hide), else r1, r2...
+std::string step_label(const std::string& name, size_t i, const std::set<std::string>& taken, bool is_field) {
   static const std::set<std::string> reserved = {"and", "or", "not", "in", "is", "true", "false", "null", "hit"};
   std::string l = name.empty() ? "" : name_segment(name);
-  if (l.empty() || reserved.count(l) || taken.count(l)) l = "r" + std::to_string(i + 1);
+  if (l.empty() || reserved.count(l) || taken.count(l) || is_field) l = "r" + std::to_string(i + 1);
   return l;
 }
 
@@ -1481,7 +1482,7 @@ SigmaRule correlation_rule(const YAML::Node& doc, const std::string& path, const
     } catch (const Refused& x) {
       refuse("referenced rule `" + ref + "`: " + x.r.construct, x.r.reason);
     }
-    if (!refs.empty() && r.d.ls->source != refs[0].d.ls->source) {
+    if (!refs.empty() && std::string(r.d.ls->source) != refs[0].d.ls->source) {
       refuse("rules of sources " + std::string(refs[0].d.ls->source) + " and " + r.d.ls->source,
              "a session belongs to one source");
     }
@@ -1559,7 +1560,9 @@ SigmaRule correlation_rule(const YAML::Node& doc, const std::string& path, const
       refuse("temporal correlation of " + std::to_string(refs.size()) + " rules", "more than 4 (every order is written out)");
     }
     for (size_t i = 0; i < refs.size(); ++i) {
-      labels.push_back(step_label(refs[i].name, i, taken));
+      const std::string candidate = refs[i].name.empty() ? "" : name_segment(refs[i].name);
+      const std::string field_type = candidate.empty() ? "" : types(source, candidate);
+      labels.push_back(step_label(refs[i].name, i, taken, !field_type.empty() && field_type != "any"));
       taken.insert(labels.back());
       session += "    step " + labels.back() + " = " + refs[i].d.when + "\n";
     }
