@@ -12,6 +12,7 @@
 
 // The kernel tables (kernel_impl.cpp, one object per kernel; runtime/input/CMakeLists.txt builds the same list).
 #if defined(__x86_64__)
+#include <cpuid.h>
 #define BRAID_INPUT_X86_64 1
 extern "C" const braid::rt::detail::KernelOps braid_input_kernel_icelake;
 extern "C" const braid::rt::detail::KernelOps braid_input_kernel_haswell;
@@ -147,8 +148,12 @@ CpuFeatures host_cpu_features() {
   f.sse4_1 = __builtin_cpu_supports("sse4.1");
   f.sse4_2 = __builtin_cpu_supports("sse4.2");
   f.popcnt = __builtin_cpu_supports("popcnt");
-  f.cmpxchg16b = __builtin_cpu_supports("cmpxchg16b");
-  f.x86_64_v2 = __builtin_cpu_supports("x86-64-v2");
+  // CMPXCHG16B and LAHF/SAHF from CPUID itself: clang's runtime (the fuzz build) does not report them through
+  // __builtin_cpu_supports, and so neither "x86-64-v2".
+  unsigned a = 0, b = 0, c = 0, d = 0;
+  f.cmpxchg16b = __get_cpuid(1, &a, &b, &c, &d) != 0 && (c & (1u << 13)) != 0;
+  bool lahf = __get_cpuid(0x80000001u, &a, &b, &c, &d) != 0 && (c & 1u) != 0;
+  f.x86_64_v2 = f.sse3 && f.ssse3 && f.sse4_1 && f.sse4_2 && f.popcnt && f.cmpxchg16b && lahf;
   f.pclmul = __builtin_cpu_supports("pclmul");
   f.avx2 = __builtin_cpu_supports("avx2");
   f.bmi1 = __builtin_cpu_supports("bmi");

@@ -123,6 +123,12 @@ struct Checker {
     }
   }
 
+  void decl(const ast::TypeDecl& t) const {
+    span(t.span, "type declaration");
+    span(t.name.span, "type declaration name");
+    type(&t.type);
+  }
+
   void decl(const ast::ListDecl& l) const {
     span(l.span, "list");
     span(l.name.span, "list name");

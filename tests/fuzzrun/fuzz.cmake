@@ -1,6 +1,9 @@
 # Driver for the ctest fuzz tests (tests/fuzzrun/CMakeLists.txt). Run with cmake -P:
 #   -DMODE=build|run -DSOURCE_DIR=<repo> -DBUILD_DIR=<fuzz build dir> -DCXX=clang++-19 [-DGENERATOR=Ninja]
-#   [-DMAKE_PROGRAM=...] [-DSECONDS=60]
+#   [-DMAKE_PROGRAM=...] [-DSECONDS=60] [-DFUZZER=parser|input|pack]
+# build builds every fuzz target; run fuzzes FUZZER (default parser) over a scratch copy of its seed corpus
+# (tests/fuzz/corpus for the parser, tests/fuzz/<target>_corpus for the others) and its past crashes
+# (tests/fuzz/regressions for the parser, tests/fuzz/<target>_regressions for the others, when present).
 cmake_minimum_required(VERSION 3.25)
 
 function(fail)
@@ -10,16 +13,34 @@ endfunction()
 
 foreach(v MODE SOURCE_DIR BUILD_DIR CXX)
   if(NOT DEFINED ${v} OR "${${v}}" STREQUAL "")
-    fail("fuzz_parser.cmake: -D${v}=... is required")
+    fail("fuzz.cmake: -D${v}=... is required")
   endif()
 endforeach()
 
-set(fuzzer ${BUILD_DIR}/tests/fuzz/braid_fuzz_parser)
+if(NOT FUZZER)
+  set(FUZZER parser)
+endif()
+set(fuzzer ${BUILD_DIR}/tests/fuzz/braid_fuzz_${FUZZER})
+if(FUZZER STREQUAL "parser")
+  set(corpus ${SOURCE_DIR}/tests/fuzz/corpus)
+  set(regressions ${SOURCE_DIR}/tests/fuzz/regressions)
+  set(options -max_len=8192 -dict=${SOURCE_DIR}/tests/fuzz/braid.dict)
+elseif(FUZZER STREQUAL "input")
+  set(corpus ${SOURCE_DIR}/tests/fuzz/input_corpus)
+  set(regressions ${SOURCE_DIR}/tests/fuzz/input_regressions)
+  set(options -max_len=16384 -dict=${SOURCE_DIR}/tests/fuzz/input.dict)
+elseif(FUZZER STREQUAL "pack")
+  set(corpus ${SOURCE_DIR}/tests/fuzz/pack_corpus)
+  set(regressions ${SOURCE_DIR}/tests/fuzz/pack_regressions)
+  set(options)  # the seeds' size (libFuzzer's default max_len)
+else()
+  fail("fuzz.cmake: FUZZER must be parser, input or pack, not '${FUZZER}'")
+endif()
 
 if(MODE STREQUAL "build")
   find_program(clangxx NAMES ${CXX} NO_CACHE)
   if(NOT clangxx)
-    fail("The parser fuzz build needs ${CXX}, which is not installed. Install the Debian packages clang-19 and "
+    fail("The fuzz build needs ${CXX}, which is not installed. Install the Debian packages clang-19 and "
          "libclang-rt-19-dev (tools/setup.sh does).")
   endif()
   # libFuzzer ships in libclang-rt-19-dev; without it the link fails with an obscure message, so check first.
@@ -44,47 +65,47 @@ if(MODE STREQUAL "build")
   if(NOT rc EQUAL 0)
     fail("Configuring the fuzz build in ${BUILD_DIR} failed (exit ${rc})")
   endif()
-  execute_process(COMMAND ${CMAKE_COMMAND} --build ${BUILD_DIR} --target braid_fuzz_parser --parallel 2
+  execute_process(COMMAND ${CMAKE_COMMAND} --build ${BUILD_DIR} --target braid_fuzz_parser braid_fuzz_input
+                          braid_fuzz_pack --parallel 2
                   RESULT_VARIABLE rc)
   if(NOT rc EQUAL 0)
-    fail("Building braid_fuzz_parser in ${BUILD_DIR} failed (exit ${rc})")
+    fail("Building the fuzz targets in ${BUILD_DIR} failed (exit ${rc})")
   endif()
 
 elseif(MODE STREQUAL "run")
   if(NOT EXISTS ${fuzzer})
-    fail("${fuzzer} does not exist: fuzz_parser_build must run first")
+    fail("${fuzzer} does not exist: fuzz_build must run first")
   endif()
   if(NOT SECONDS)
     set(SECONDS 60)
   endif()
   # A fresh copy of the seed corpus: libFuzzer adds the inputs it finds to its first corpus directory, and the
-  # repository must not change. tests/fuzz/regressions (past crashes) is read too, so they stay fixed.
-  set(work ${BUILD_DIR}/fuzzrun)
+  # repository must not change. The past crashes are read too, so they stay fixed.
+  set(work ${BUILD_DIR}/fuzzrun-${FUZZER})
   file(REMOVE_RECURSE ${work})
   file(MAKE_DIRECTORY ${work}/corpus ${work}/artifacts)
-  file(GLOB seeds ${SOURCE_DIR}/tests/fuzz/corpus/*)
+  file(GLOB seeds ${corpus}/*)
   file(COPY ${seeds} DESTINATION ${work}/corpus)
   set(dirs ${work}/corpus)
-  if(IS_DIRECTORY ${SOURCE_DIR}/tests/fuzz/regressions)
-    list(APPEND dirs ${SOURCE_DIR}/tests/fuzz/regressions)
+  if(IS_DIRECTORY ${regressions})
+    list(APPEND dirs ${regressions})
   endif()
 
   set(ENV{ASAN_OPTIONS} "detect_leaks=1:abort_on_error=0:symbolize=1")
   set(ENV{UBSAN_OPTIONS} "print_stacktrace=1:halt_on_error=1")
   execute_process(
-    COMMAND ${fuzzer} -max_total_time=${SECONDS} -rss_limit_mb=4096 -timeout=10 -max_len=8192
-            -dict=${SOURCE_DIR}/tests/fuzz/braid.dict -artifact_prefix=${work}/artifacts/ -print_final_stats=1
-            ${dirs}
+    COMMAND ${fuzzer} -max_total_time=${SECONDS} -rss_limit_mb=4096 -timeout=10 ${options}
+            -artifact_prefix=${work}/artifacts/ -print_final_stats=1 ${dirs}
     RESULT_VARIABLE rc)
   file(GLOB artifacts ${work}/artifacts/*)
   if(NOT rc EQUAL 0 OR artifacts)
     string(REPLACE ";" "\n  " list "${artifacts}")
-    fail("The parser fuzzer failed (exit ${rc}). Reproducers:\n  ${list}\n"
-         "Reproduce with: ${fuzzer} <file>. Save each reproducer under tests/fuzz/regressions/: every later "
+    fail("The ${FUZZER} fuzzer failed (exit ${rc}). Reproducers:\n  ${list}\n"
+         "Reproduce with: ${fuzzer} <file>. Save each reproducer under ${regressions}/: every later "
          "fuzz run replays them.")
   endif()
-  message(STATUS "The parser fuzzer ran ${SECONDS} s over ${dirs} without finding anything.")
+  message(STATUS "The ${FUZZER} fuzzer ran ${SECONDS} s over ${dirs} without finding anything.")
 
 else()
-  fail("fuzz_parser.cmake: MODE must be build or run, not '${MODE}'")
+  fail("fuzz.cmake: MODE must be build or run, not '${MODE}'")
 endif()
