@@ -23,6 +23,10 @@ check_installed() {
   done
   grep -q '^BRAID_ARGS=--rules /usr/share/braid/rules ' "$ci_root/etc/braid/braid.env" ||
     ci_fail "braid.env does not name the installed rules"
+  # Every flag the unit and the sample configuration pass is one `braid run` knows.
+  for flag in --state $(sed -n 's/^BRAID_ARGS=//p' "$ci_root/etc/braid/braid.env" | tr ' ' '\n' | grep '^-'); do
+    "$ci_root/usr/bin/braid" run --help | grep -q -- "$flag" || ci_fail "braid.env passes $flag, which braid run does not know"
+  done
   if command -v systemd-analyze >/dev/null 2>&1; then
     # The unit as systemd reads it; the binaries are those of the scratch root, so /bin/true stands in.
     sed 's#^ExecStart=/usr/bin/braid#ExecStart=/bin/true#' "$unit" > "$ci_work/braid.service"

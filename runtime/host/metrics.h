@@ -1,0 +1,77 @@
+// The host's metrics and health endpoint (`braid run --metrics-addr`; docs/operations.md, "Metrics"):
+// Prometheus text format 0.0.4 on /metrics, and /healthz, served by cpp-httplib on its own threads.
+//
+// The engine is single-threaded and not thread-safe: the HTTP threads never touch it. The engine's thread
+// publishes a copy of its statistics (MetricsSnapshot) between records; the HTTP threads render the last copy,
+// taken under a mutex.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+#include "engine/engine.h"
+#include "input/reader.h"
+
+namespace braid::host {
+
+// What does not change while the host runs.
+struct MetricsInfo {
+  std::string version;                           // braid_build_info{version=...}
+  std::string engine;                            // "jit" or "interp"
+  std::map<std::string, std::string> severities;  // rule id -> severity ("high"), the `severity` label
+  double start_time = 0;                         // Unix seconds
+};
+
+// One consistent copy of the counters, taken on the engine's thread.
+struct MetricsSnapshot {
+  rt::EngineStats engine;
+  rt::InputStats input;
+  bool inputs_done = false;  // every input read to its end
+  double taken = 0;          // Unix seconds
+};
+
+// The Prometheus text (format 0.0.4) of a snapshot: braid_* families with HELP and TYPE lines, counters named
+// *_total. Label values are escaped as the format wants.
+std::string render_metrics(const MetricsInfo& info, const MetricsSnapshot& s);
+
+// A bad --metrics-addr, a refused one, or one that cannot be bound.
+class MetricsError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// "HOST:PORT" split, HOST an IPv4 address, "[IPv6]" or "localhost"; PORT 0 to 65535 (0: any free port).
+struct ListenAddress {
+  std::string host;  // without brackets
+  int port = 0;
+  bool loopback = false;  // 127.0.0.0/8, ::1 or localhost
+};
+ListenAddress parse_listen_address(std::string_view addr);  // throws MetricsError
+
+class MetricsServer {
+ public:
+  // Binds `addr` and serves on a thread of its own until destroyed. A non-loopback address is refused unless
+  // `allow_remote`: the endpoint has no authentication and no TLS, and the metrics name every rule and how often
+  // it fires. Throws MetricsError.
+  MetricsServer(std::string_view addr, bool allow_remote, MetricsInfo info);
+  ~MetricsServer();
+  MetricsServer(const MetricsServer&) = delete;
+  MetricsServer& operator=(const MetricsServer&) = delete;
+
+  // Called on the engine's thread: replaces the snapshot the endpoint serves.
+  void publish(MetricsSnapshot snapshot);
+
+  int port() const;          // the bound port (useful with port 0)
+  std::string url() const;   // "http://127.0.0.1:9464"
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace braid::host
