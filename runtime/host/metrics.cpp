@@ -105,6 +105,10 @@ std::string render_metrics(const MetricsInfo& info, const MetricsSnapshot& s) {
   w.family("braid_late_events_total", "counter",
            "Events older than their source's watermark: event-scope rules only, no sessions or chains.");
   for (const auto& src : e.sources) w.sample({"source", src.name}, src.late);
+  w.family("braid_quarantined_events_total", "counter",
+           "Events dated too far ahead of their source's others, refuted by the next ones (--max-time-jump): "
+           "event rules only.");
+  for (const auto& src : e.sources) w.sample({"source", src.name}, src.quarantined);
   w.family("braid_events_without_identity_total", "counter", "Events whose identity was null: no session.");
   for (const auto& src : e.sources) w.sample({"source", src.name}, src.no_identity);
   w.family("braid_sessions_opened_total", "counter", "Sessions opened.");

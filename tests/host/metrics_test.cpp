@@ -41,6 +41,7 @@ MetricsSnapshot fake_snapshot() {
   aws.name = "aws.cloudtrail";
   aws.events = 700;
   aws.late = 4;
+  aws.quarantined = 2;
   aws.no_identity = 1;
   aws.sessions_opened = 20;
   aws.sessions_closed = 12;
@@ -123,6 +124,7 @@ TEST(Metrics, RendersEveryFamilyInTheTextFormat) {
   EXPECT_EQ(s["braid_input_bytes_total"], "123456");
   EXPECT_EQ(s["braid_events_total{source=\"aws.cloudtrail\"}"], "700");
   EXPECT_EQ(s["braid_late_events_total{source=\"aws.cloudtrail\"}"], "4");
+  EXPECT_EQ(s["braid_quarantined_events_total{source=\"aws.cloudtrail\"}"], "2");
   EXPECT_EQ(s["braid_events_without_identity_total{source=\"aws.cloudtrail\"}"], "1");
   EXPECT_EQ(s["braid_sessions_opened_total{source=\"aws.cloudtrail\"}"], "20");
   EXPECT_EQ(s["braid_sessions_open{source=\"aws.cloudtrail\"}"], "8");
