@@ -1697,6 +1697,33 @@ Val Checker::call(const ast::Expr& e, const std::vector<ast::PathSeg>* segs, Ctx
   Span sp = e.span;
   auto nargs = e.children.size();
 
+  // first(list) / last(list): an element of a list; first(step) / last(step) stay the aggregates.
+  if ((name == "first" || name == "last") && !find_macro(name) && e.children.size() == 1) {
+    const ast::Expr* arg = e.children[0].get();
+    const Env* aenv = c.env;
+    arg = deparam(arg, aenv);
+    bool step = arg && arg->kind == ast::ExprKind::Path && arg->children.empty() && c.steps &&
+                c.steps->count(arg->head) != 0;
+    if (!step) {
+      if (segs && !segs->empty()) {
+        err(Code::BRD0307, segs->front().span,
+            "`" + name + "(list)` is one element; read a field with `" + name + "(list[*].field)` instead", &c);
+        return Val{};
+      }
+      Val l = value_top(*e.children[0], c);
+      if (!l.ok()) return Val{};
+      if (l.type.kind != Kind::List) {
+        err(Code::BRD0206, e.children[0]->span,
+            "`" + name + "` takes a list (a `[*]` path or a list field) or a step, but this is " + tn(l.type), &c);
+        return Val{};
+      }
+      Val r;
+      Kind ek = l.type.elem;
+      r.type = (ek == Kind::List || ek == Kind::Error) ? T(Kind::Object) : T(ek);
+      r.node = mk_node(c, Op::ListAt, r.type, sp, {l.node}, name == "first" ? 0 : -1);
+      return r;
+    }
+  }
   if (auto ak = agg_kind(name); ak && !find_macro(name)) return aggregate(*ak, e, segs, c);
   if (name == "json" && !find_macro(name)) return json_call(e, segs, c);
   if ((name == "any" || name == "all") && !find_macro(name)) return quantifier(e, segs, c);

@@ -356,6 +356,25 @@ class Lowerer {
         return LV{phi(i8, [](const LV& v) { return v.tag; }), phi(i32, [](const LV& v) { return v.len; }),
                   phi(i64, [](const LV& v) { return v.bits; })};
       }
+      case Op::ListAt: {
+        // The element at imm (from the end when negative), or null.
+        LV l = lower_value(p_.op(n, 0));
+        llvm::AllocaInst* out = entry_alloca(value_ty);
+        store_value(null_value(), out);
+        llvm::Value* len = B.CreateSelect(is_tag(l, BRAID_TAG_LIST), l.len, B.getInt32(0));
+        llvm::Value* idx = n.imm >= 0 ? static_cast<llvm::Value*>(B.getInt32(static_cast<uint32_t>(n.imm)))
+                                      : B.CreateSub(len, B.getInt32(static_cast<uint32_t>(-n.imm)));
+        llvm::Value* in_range = n.imm >= 0 ? B.CreateICmpULT(idx, len)
+                                           : B.CreateICmpUGE(len, B.getInt32(static_cast<uint32_t>(-n.imm)));
+        auto* yes = llvm::BasicBlock::Create(C, "list_at", fn_);
+        auto* join = llvm::BasicBlock::Create(C, "list_at_done", fn_);
+        B.CreateCondBr(in_range, yes, join);
+        B.SetInsertPoint(yes);
+        store_value(load_value(B.CreateInBoundsGEP(value_ty, as_ptr(l), B.CreateZExt(idx, i64))), out);
+        B.CreateBr(join);
+        B.SetInsertPoint(join);
+        return load_value(out);
+      }
       case Op::Concat: {
         // Null unless both are strings; else a new string from the helper (the interpreter's per-event arena).
         LV a = lower_value(p_.op(n, 0));

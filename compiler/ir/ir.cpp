@@ -83,6 +83,7 @@ std::string_view op_name(Op op) {
     case Op::AnyElem: return "any_elem";
     case Op::Seq: return "seq";
     case Op::Concat: return "concat";
+    case Op::ListAt: return "list_at";
   }
   return "?";
 }

@@ -139,6 +139,8 @@ enum class Op : uint8_t {
   Seq,         // imm = index into Rule::sequences. Result bool. Session/chain context.
 
   Concat,      // [a, b] -> string: a's bytes then b's; null unless both are strings at run time (SQL's null rule)
+  ListAt,      // [list]; imm = index, from the end when negative (first: 0, last: -1). Null when out of range or
+               //   not a list. Lists never hold nulls (the extractor leaves them out), so first is the first non-null.
 };
 
 std::string_view op_name(Op op);  // "eq", "contains_any", ...

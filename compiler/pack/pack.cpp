@@ -537,7 +537,7 @@ void init_sodium() {
 // ---------------------------------------------------------------------------------------------------------------
 // The sections, read and validated
 
-constexpr ir::Op kLastOp = ir::Op::Concat;
+constexpr ir::Op kLastOp = ir::Op::ListAt;
 constexpr ir::Kind kLastKind = ir::Kind::Object;
 constexpr uint8_t kKnownNodeFlags = 0x1F;
 constexpr int kMaxSchemaDepth = 64;
@@ -572,6 +572,7 @@ std::pair<uint32_t, uint32_t> arity(ir::Op op) {
     case Op::Exists:
     case Op::Lower:
     case Op::Upper:
+    case Op::ListAt:
     case Op::Len: return {1, 1};
     case Op::And:
     case Op::Or: return {2, UINT32_MAX};

@@ -534,6 +534,12 @@ Value Interpreter::eval(NodeId id, const EvalContext& ctx) {
         if (!v.is_null()) return v;
       }
       return Value::null();
+    case Op::ListAt: {
+      Value l = eval(opnd(0), ctx);
+      if (l.tag != Tag::List) return Value::null();
+      int64_t i = n.imm >= 0 ? n.imm : static_cast<int64_t>(l.len) + n.imm;
+      return i >= 0 && i < static_cast<int64_t>(l.len) ? l.items[i] : Value::null();
+    }
     case Op::Concat: {
       Value a = eval(opnd(0), ctx);
       if (!stringish(a)) return Value::null();

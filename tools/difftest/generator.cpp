@@ -713,7 +713,7 @@ std::string RuleBuilder::json_atom() {
   std::string doc = r_.chance(800) ? "json(" + base + ", aws.iam_policy)" : "json(" + base + ")";
   std::string p = doc + ".Statement[*].Principal.AWS[*]", a = doc + ".Statement[*].Action[*]";
   std::string op;
-  switch (r_.below(12)) {
+  switch (r_.below(14)) {
     case 0: return doc + ".Statement[*].Effect " + cmp_eq() + " " + quote(r_.chance(600) ? "Allow" : "Deny");
     case 1: return doc + ".Statement[0].Effect " + cmp_eq() + " " + quote(r_.chance(600) ? "Allow" : "allow");
     case 2: {
@@ -733,6 +733,10 @@ std::string RuleBuilder::json_atom() {
              " recipientAccountId)";
     case 9: return std::string(r_.chance(500) ? "all(" : "any(") + a + " startswith " + str_const("iam.prefix") + ")";
     case 10: return "any(" + a + " == " + doc + ".Statement[*].Resource[*])";
+    case 11: return std::string(r_.chance(500) ? "first(" : "last(") + a + ") " + cmp_eq() + " " + str_const("iam.action");
+    case 12:
+      return std::string(r_.chance(500) ? "first(" : "last(") + "resources[*].ARN) " + cmp_eq() + " " +
+             str_const("aws.resourceArn");
     default: return "len(" + doc + ".Statement[*].Action[*]) " + cmp_any() + " " + std::to_string(r_.range(0, 4));
   }
 }
