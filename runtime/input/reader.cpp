@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <istream>
 #include <optional>
+#include <unordered_map>
 #include <stdexcept>
 #include <system_error>
 
@@ -432,6 +433,7 @@ struct RecordReader::Impl {
   // one resume() gave it.
   struct Added {
     std::string name;
+    bool by_path = false;  // add_path (not a stream or a buffer)
     InputPosition pos;
     std::optional<InputPosition> saved;
   };
@@ -489,9 +491,16 @@ struct RecordReader::Impl {
   }
   // An error about a path that is not (yet) an input of its own (a directory).
   void path_error(const std::string& name, InputErrorKind kind, std::string_view reason) {
-    input = static_cast<uint32_t>(paths.size());
-    paths.push_back(name);
+    input = intern(name);
     file_error(kind, reason);
+  }
+  // The index of a path in `paths`: one entry per distinct path, so that reading the same files again (rescan)
+  // does not grow it.
+  std::unordered_map<std::string, uint32_t> path_index;
+  uint32_t intern(const std::string& name) {
+    auto [it, added_now] = path_index.try_emplace(name, static_cast<uint32_t>(paths.size()));
+    if (added_now) paths.push_back(name);
+    return it->second;
   }
 
   void ensure_capacity(size_t need) {
@@ -594,8 +603,7 @@ struct RecordReader::Impl {
           continue;
         }
       }
-      input = static_cast<uint32_t>(paths.size());
-      paths.push_back(p.name);
+      input = intern(p.name);
       cur_added = p.added;
       cur_in_dir = p.in_dir;
       cur_rel = p.rel;
@@ -749,11 +757,27 @@ struct RecordReader::Impl {
     return {};
   }
 
+  // Follow: every input added by path is queued again, resuming from its position.
+  void rescan() {
+    if (open) return;  // only after next() returned false
+    for (uint32_t i = 0; i < added.size(); ++i) {
+      Added& a = added[i];
+      if (!a.by_path || !a.pos.resumable) continue;
+      a.saved = a.pos;
+      Pending p;
+      p.kind = Pending::Kind::Path;
+      p.name = a.name;
+      p.added = i;
+      queue.push_back(std::move(p));
+    }
+  }
+
   void queue_input(Pending p) {
     Added a;
     a.name = p.name;
     a.pos.input = p.name;
-    a.pos.resumable = p.kind == Pending::Kind::Path && p.name != "-";
+    a.by_path = p.kind == Pending::Kind::Path;
+    a.pos.resumable = a.by_path && p.name != "-";
     p.added = static_cast<uint32_t>(added.size());
     added.push_back(std::move(a));
     queue.push_back(std::move(p));
@@ -1030,6 +1054,8 @@ std::vector<InputPosition> RecordReader::positions() const {
   if (m.open && m.fd >= 0 && out[m.cur_added].has_current) m.fill_offsets(out[m.cur_added].current);
   return out;
 }
+
+void RecordReader::rescan() { impl_->rescan(); }
 
 void RecordReader::resume(const std::vector<InputPosition>& saved) {
   std::vector<bool> used(saved.size(), false);

@@ -213,13 +213,22 @@ class RecordReader {
   // part again, without parsing it); plain files by seeking.
   void resume(const std::vector<InputPosition>& saved);
 
+  // Follow mode, one step of `tail -F`: call it after next() returned false; then next() reads what arrived since,
+  // in the same order and with the same positions as a resumed reader would: data appended to a file input, new
+  // files of a directory (after its stream marks: a CloudTrail tree's new files in time order), and a file input
+  // replaced under its name (rotated) is reported (InputErrorKind::Resume) and read from the start. Lines written
+  // to the old file after the last rescan, once it is renamed away, are not read. stdin, streams and buffers are
+  // not read again. Each distinct path keeps one index in paths(), however often it is read again.
+  void rescan();
+
   // Reports a record-level problem found downstream (e.g. by FieldExtractor), with the record's origin.
   void report(const Record& record, InputErrorKind kind, std::string_view reason);
 
   const InputStats& stats() const;
   // The first ReaderOptions::keep_errors errors, rendered with InputError::to_string().
   const std::vector<std::string>& errors() const;
-  // Every input opened so far (files found in directories included), indexed by RecordOrigin::input.
+  // Every distinct input path opened so far (files found in directories included), indexed by
+  // RecordOrigin::input.
   const std::vector<std::string>& paths() const;
   std::string_view path(uint32_t input) const;
   // "path:line" / "path:line: element 3" for an origin.
