@@ -188,7 +188,9 @@ std::string render_alert_json(const Alert& a) {
     if (i) o += ',';
     json_string(o, a.saturated[i]);
   }
-  o += "]}";
+  o += "],\"degraded\":";
+  o += a.degraded ? "true" : "false";
+  o += '}';
   return o;
 }
 

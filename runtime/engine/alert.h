@@ -18,7 +18,7 @@
 
 namespace braid::rt {
 
-// 2: the `id` member (a deterministic alert id) was added.
+// 2: the `id` member (a deterministic alert id) and the `degraded` member were added.
 inline constexpr int kAlertSchemaVersion = 2;
 
 // A value used in the message, rendered as JSON text ("\"abc\"", "42", "true", "null", "[...]") so that it keeps
@@ -81,6 +81,7 @@ struct Alert {
   std::vector<StepMatch> steps;         // session/chain rules: one per step, in declaration order
   std::vector<std::string> saturated;   // distinct(...) aggregates that reached the bound (their counts are lower
                                         // bounds), written as "distinct(step.field)"
+  bool degraded = false;                // decided from state that lost entries to a cap (docs/operations.md, Caps)
 };
 
 // The id of a decision (Alert::id): `chain_root` / `session` are session ids ("" when none), `event_id` the

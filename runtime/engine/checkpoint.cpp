@@ -23,7 +23,8 @@ namespace {
 
 constexpr std::string_view kMagic = "BRAIDSTATE";
 // 1: first format (schema_version 2 alerts: alert ids). 2: per source, the events held aside by a time jump.
-constexpr uint32_t kFormatVersion = 2;
+// 3: the open sessions' LRU order, evicted sessions and degraded chains (the open-session cap).
+constexpr uint32_t kFormatVersion = 3;
 
 class Writer {
  public:
@@ -474,6 +475,7 @@ struct StateCodec {
     put_slots(w, se.watch);
     put_slots(w, se.watch_ips);
     put_slots(w, se.armed);
+    w.b(se.evicted);
   }
   static void get(Reader& r, Impl& m, Session& se) {
     se.uid = r.u64();
@@ -537,6 +539,7 @@ struct StateCodec {
     get_slots(r, se.watch, se.rules);
     get_slots(r, se.watch_ips, se.rules);
     get_slots(r, se.armed, se.rules);
+    se.evicted = r.b();
   }
 
   static void put(Writer& w, const Chain& c) {
@@ -553,6 +556,7 @@ struct StateCodec {
     put(w, c.identities);
     put(w, c.accounts);
     put(w, c.rules);
+    w.b(c.degraded);
   }
   static void get(Reader& r, Impl& m, Chain& c) {
     c.root = r.u64();
@@ -568,6 +572,7 @@ struct StateCodec {
     get(r, c.identities);
     get(r, c.accounts);
     get(r, m, c.rules, [&](uint32_t slot) { return slot < m.chain_slot_rule.size() ? m.chain_slot_rule[slot] : ir::kNone; });
+    c.degraded = r.b();
   }
 
   // --- stats ------------------------------------------------------------------------------------------------
@@ -576,7 +581,7 @@ struct StateCodec {
     for (uint64_t v : {s.records_read, s.events_parsed, s.malformed, s.unrouted, s.no_time, s.type_mismatches, s.late,
                        s.no_identity, s.sessions_opened, s.sessions_closed, s.chains, s.chain_links, s.chain_max_depth,
                        s.mints_recorded, s.mints_evicted, s.chains_retired, s.link_parents_recorded,
-                       s.link_parents_evicted, s.alerts, s.suppressed, s.quarantined})
+                       s.link_parents_evicted, s.alerts, s.suppressed, s.quarantined, s.sessions_evicted})
       w.u64(v);
     w.u64(s.sources.size());
     for (const SourceStats& x : s.sources)
@@ -589,7 +594,8 @@ struct StateCodec {
     for (uint64_t* v : {&s.records_read, &s.events_parsed, &s.malformed, &s.unrouted, &s.no_time, &s.type_mismatches,
                         &s.late, &s.no_identity, &s.sessions_opened, &s.sessions_closed, &s.chains, &s.chain_links,
                         &s.chain_max_depth, &s.mints_recorded, &s.mints_evicted, &s.chains_retired,
-                        &s.link_parents_recorded, &s.link_parents_evicted, &s.alerts, &s.suppressed, &s.quarantined})
+                        &s.link_parents_recorded, &s.link_parents_evicted, &s.alerts, &s.suppressed, &s.quarantined,
+                        &s.sessions_evicted})
       *v = r.u64();
     if (r.count() != s.sources.size()) r.fail("stats of another number of sources");
     for (SourceStats& x : s.sources)
@@ -690,8 +696,9 @@ namespace {
 
 // What the state's shape depends on besides the program: the options that change what is kept.
 uint64_t options_digest(const Engine::Impl& m) {
-  std::string s = fmt::format("distinct_bound={};mint_retention={};step_event_ids={};rules=", m.opt.distinct_bound,
-                              m.opt.mint_retention, m.opt.step_event_ids);
+  std::string s = fmt::format("distinct_bound={};mint_retention={};step_event_ids={};session_cap={};rules=",
+                              m.opt.distinct_bound, m.opt.mint_retention, m.opt.step_event_ids,
+                              m.opt.max_open_sessions != 0);
   for (const RuleRt& rr : m.rules) {
     s += rr.r->id;
     s += ',';
@@ -719,6 +726,11 @@ std::string Engine::save_state(std::string_view program_id) const {
   m.sessions.for_each_live([&](const Session& se) { StateCodec::put(w, se); });
   StateCodec::put_shape(w, m.chains);
   m.chains.for_each_live([&](const Chain& c) { StateCodec::put(w, c); });
+  // The open sessions in LRU order (the cap evicts from the front).
+  std::vector<Ref> lru;
+  for (Ref x = m.lru_head; x != kNoRef; x = m.sessions.at(x).lru_next) lru.push_back(x);
+  w.u64(lru.size());
+  for (Ref x : lru) w.u64(x);
   StateCodec::put(w, m.mints);
   for (const LinkRt& l : m.links) StateCodec::put(w, l.parents);
   w.u64(m.retired_chains.size());
@@ -809,6 +821,14 @@ void Engine::load_state(std::string_view bytes, std::string_view program_id) {
   m.sessions.for_each_live([&](Session& se) {
     if (se.open) m.open_index.insert(se.key_hash, se.ref);
   });
+  size_t nl = r.count();
+  for (size_t i = 0; i < nl; ++i) {
+    Ref x = r.u64();
+    Session* se = m.sessions.get(x);
+    if (!se || !se->open || se->lru_prev != kNoRef || m.lru_head == x) r.fail("bad session in the LRU order");
+    m.lru_append(*se);
+  }
+  if (m.opt.max_open_sessions && nl != m.open_index.size()) r.fail("the LRU order does not hold every open session");
   StateCodec::get(r, m.mints, m);
   for (LinkRt& l : m.links) StateCodec::get(r, l.parents, m);
   size_t nr = r.count(5);

@@ -103,6 +103,11 @@ struct EngineOptions {
   // counted, reported like a late event and run through the event-scope rules only. At the end of the input, the
   // ones still held are admitted. 0: no bound.
   int64_t max_time_jump = int64_t{24} * 3600 * 1000000000;
+
+  // Open sessions kept at most (docs/operations.md, "Caps"). At the cap, the least recently used open session is
+  // closed early (evicted): its at-close rules decide then, and those alerts, and later ones of its chain's chain
+  // rules, are marked `degraded`. Counted in stats. 0: no cap.
+  uint64_t max_open_sessions = 2000000;
   uint32_t jump_confirm = 4;
 
   // Called on the engine's thread while process_inputs reads, between records, at most every
@@ -154,6 +159,7 @@ struct EngineStats {
   uint64_t quarantined = 0;    // events dated too far ahead of their source's others (EngineOptions::max_time_jump)
   uint64_t no_identity = 0;
   uint64_t sessions_opened = 0, sessions_closed = 0;
+  uint64_t sessions_evicted = 0;   // closed early by EngineOptions::max_open_sessions (included in sessions_closed)
   uint64_t chains = 0;             // chains with at least two sessions (trees that got a child)
   uint64_t chain_links = 0;        // parent -> child edges made (mint + link)
   uint64_t chain_max_depth = 0;    // sessions on the longest root-to-leaf path (a root with a child: 2)

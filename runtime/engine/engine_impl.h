@@ -244,6 +244,7 @@ struct Engine::Impl {
   RecordTable mints;  // minted credential -> record
   std::vector<ChainInfo> retired_chains;  // summaries of the largest retired chains (chains())
   uint64_t next_uid = 0;
+  Ref lru_head = kNoRef, lru_tail = kNoRef;  // open sessions, least recently used first (Session::lru_*)
   // Which attributes some rule reads: the distinct sets behind them are only kept when read.
   bool track_ips = false, track_identities = false, track_accounts = false;
 
@@ -331,6 +332,9 @@ struct Engine::Impl {
   Session* session_for(uint32_t s, const Value& identity, const Value& credential, int64_t t);
   void attach_parent(Session& child, const Value& credential);
   void close_session(Session& se, int64_t now);
+  void lru_unlink(Session& se);
+  void lru_append(Session& se);
+  void evict_session();  // closes the least recently used open session (max_open_sessions)
   void close_chain(Chain& c);
   void record_mints(uint32_t s, Session& se);
   void drop_record(Ref session);  // a mint or link record of this session expired or was replaced

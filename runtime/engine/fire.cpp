@@ -166,6 +166,7 @@ void Engine::Impl::fire(uint32_t ri, RuleState* st, Session* se, Chain* ch, cons
       if (r.aggregates[g].kind == ir::AggKind::Distinct && agg_state(*st, se, static_cast<uint32_t>(g)).set.saturated())
         a.saturated.push_back(rr.saturated_names[g]);
   }
+  a.degraded = r.scope == ir::Scope::Session ? (se && se->evicted) : r.scope == ir::Scope::Chain && ch && ch->degraded;
   ++stats.rules[rr.stat].alerts;
   ++stats.alerts;
   if (sink) sink(a);

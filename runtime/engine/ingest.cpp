@@ -286,7 +286,7 @@ namespace {
 bool run_reader(Engine::Impl& m, RecordReader& rd) {
   bool ok = true;
   rd.set_error_handler([&](const InputError& e) {
-    if (e.kind == InputErrorKind::Unreadable || e.kind == InputErrorKind::Decompress) {
+    if (!input_error_is_record(e.kind)) {  // a file-level problem (unreadable, decompress, inflate cap, resume)
       if (e.kind == InputErrorKind::Unreadable) ok = false;
       if (m.opt.on_warning) m.opt.on_warning(e.to_string());
       return;

@@ -43,9 +43,17 @@ Session* Engine::Impl::session_for(uint32_t s, const Value& identity, const Valu
   if (found != kNoRef) {
     Session* se = &sessions.at(found);
     // Expired sessions were closed by expire() before this event; an open one is extended by it.
-    if (t - se->last <= src.session_gap && t - se->start <= src.session_max) return se;
+    if (t - se->last <= src.session_gap && t - se->start <= src.session_max) {
+      if (opt.max_open_sessions) {
+        lru_unlink(*se);
+        lru_append(*se);
+      }
+      return se;
+    }
     close_session(*se, t);
   }
+  if (opt.max_open_sessions)
+    while (open_index.size() >= opt.max_open_sessions && lru_head != kNoRef) evict_session();
   Ref ref = sessions.acquire();
   Session& se = sessions.at(ref);
   se.uid = next_uid++;
@@ -68,6 +76,9 @@ Session* Engine::Impl::session_for(uint32_t s, const Value& identity, const Valu
   se.chain = kNoRef;
   se.chain_next = kNoRef;
   se.rules.clear();
+  se.evicted = false;
+  se.lru_prev = se.lru_next = kNoRef;
+  if (opt.max_open_sessions) lru_append(se);
   // The id hashes the source's name, not its position in the program (key_buf starts with the position): adding
   // a source must not change the ids of other sources' sessions.
   scratch.clear();
@@ -195,9 +206,34 @@ void Engine::Impl::drop_record(Ref session) {
   maybe_retire(c);
 }
 
+void Engine::Impl::lru_unlink(Session& se) {
+  if (se.lru_prev != kNoRef) sessions.at(se.lru_prev).lru_next = se.lru_next;
+  else if (lru_head == se.ref) lru_head = se.lru_next;
+  if (se.lru_next != kNoRef) sessions.at(se.lru_next).lru_prev = se.lru_prev;
+  else if (lru_tail == se.ref) lru_tail = se.lru_prev;
+  se.lru_prev = se.lru_next = kNoRef;
+}
+
+void Engine::Impl::lru_append(Session& se) {
+  se.lru_prev = lru_tail;
+  se.lru_next = kNoRef;
+  if (lru_tail != kNoRef) sessions.at(lru_tail).lru_next = se.ref;
+  else lru_head = se.ref;
+  lru_tail = se.ref;
+}
+
+void Engine::Impl::evict_session() {
+  Session& se = sessions.at(lru_head);
+  se.evicted = true;
+  if (Chain* c = chains.get(se.chain)) c->degraded = true;
+  ++stats.sessions_evicted;
+  close_session(se, se.last);
+}
+
 void Engine::Impl::close_session(Session& se, int64_t now) {
   if (!se.open) return;
   (void)now;
+  if (opt.max_open_sessions) lru_unlink(se);
   auto& sr = sources[se.source];
   // At-close session rules decide over the whole session: the rules with state, and those that hold on a
   // pristine state (or read attributes), in program order.

@@ -122,6 +122,10 @@ struct Session {
   std::vector<uint32_t> watch;  // slots of the states every event must visit (Impl::watched), ascending
   std::vector<uint32_t> watch_ips;  // ... that only an event adding a source ip must visit
   std::vector<uint32_t> armed;  // slots of the eager states whose sequence conjuncts all matched, ascending
+  // Open sessions in the order of their latest event (least recently used first): the cap on open sessions
+  // (EngineOptions::max_open_sessions) evicts from the front.
+  Ref lru_prev = kNoRef, lru_next = kNoRef;
+  bool evicted = false;  // closed early by that cap: its at-close decisions are marked degraded
 
   std::string_view id_view() const { return std::string_view(id, sizeof id); }
 };
@@ -140,6 +144,7 @@ struct Chain {
   int64_t last_time = kNever;
   DistinctSet identities, accounts;  // only filled when a rule reads chain.identities / chain.accounts
   RuleStates rules;                  // slot = the rule's chain state slot
+  bool degraded = false;             // a session of it was evicted: chain decisions are marked degraded
 };
 
 // A pool of objects addressed by Ref. Objects are never moved (pointers stay valid while they are live) and are

@@ -198,13 +198,15 @@ std::string first_difference(const std::vector<std::string>& got, const std::vec
 
 // Runs events[0, k) in one engine, saves its state, loads it into a new engine, runs the rest and finishes.
 std::vector<std::string> run_split(const ir::Program& p, const std::vector<std::string>& evs, size_t k,
-                                   uint32_t threads_before, uint32_t threads_after, size_t* state_size = nullptr) {
+                                   uint32_t threads_before, uint32_t threads_after, size_t* state_size = nullptr,
+                                   uint64_t session_cap = EngineOptions{}.max_open_sessions) {
   std::vector<Alert> alerts;
   std::string state;
   {
     EngineOptions o;
     o.processing_time = 0;
     o.threads = threads_before;
+    o.max_open_sessions = session_cap;
     Engine e(p, o);
     e.set_sink([&](const Alert& a) { alerts.push_back(a); });
     for (size_t i = 0; i < k; ++i) e.process_json(evs[i], "<test>", i + 1);
@@ -214,6 +216,7 @@ std::vector<std::string> run_split(const ir::Program& p, const std::vector<std::
   EngineOptions o;
   o.processing_time = 0;
   o.threads = threads_after;
+  o.max_open_sessions = session_cap;
   Engine e(p, o);
   e.set_sink([&](const Alert& a) { alerts.push_back(a); });
   e.load_state(state, "prog");
@@ -311,7 +314,7 @@ TEST(Checkpoint, RefusesWhatItCannotRestore) {
   EXPECT_NE(load_error(*b->prog, "{\"json\":1}").find("not a Braid checkpoint"), std::string::npos);
   std::string future = st;
   future[10] = 9;  // the format version, right after the magic
-  EXPECT_NE(load_error(*b->prog, future).find("state format 9, this braid reads format 2"), std::string::npos);
+  EXPECT_NE(load_error(*b->prog, future).find("state format 9, this braid reads format "), std::string::npos);
   std::string flipped = st;
   flipped[flipped.size() / 2] ^= 0x20;
   EXPECT_NE(load_error(*b->prog, flipped).find("checksum"), std::string::npos);
@@ -446,6 +449,74 @@ TEST(TimeJump, HeldAsideEventsSurviveACheckpoint) {
   jump.insert(jump.end(), days_later.begin(), days_later.end());
   auto want_jump = rendered(run(*b->prog, jump).alerts);
   for (size_t k = 6; k <= 9; ++k) EXPECT_EQ(first_difference(run_split(*b->prog, jump, k, 1, 1), want_jump), "") << k;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The open-session cap: the least recently used session is closed early, and what it decides is marked degraded.
+
+TEST(SessionCap, EvictsTheLeastRecentlyUsedAndMarksItsDecisionsDegraded) {
+  auto b = build({std::string(kTestSources) +
+                  rule("cap.close", "session", "step a = kind == \"a\"\n step b = kind == \"b\"\n when a and not b",
+                       "{session.identity}")});
+  ASSERT_TRUE(b->prog);
+  std::vector<std::string> evs = {ev(0, "u1", "k", "\"kind\":\"a\""), ev(1, "u2", "k", "\"kind\":\"a\""),
+                                  ev(2, "u1", "k", "\"kind\":\"x\""),   // u1 is now the most recently used
+                                  ev(3, "u3", "k", "\"kind\":\"a\""),   // evicts u2, not u1
+                                  ev(4, "u2", "k", "\"kind\":\"b\"")};  // a new session of u2: evicts u1
+  EngineOptions cap;
+  cap.max_open_sessions = 2;
+  Result r = run(*b->prog, evs, cap);
+  EXPECT_EQ(r.stats.sessions_evicted, 2u);
+  ASSERT_EQ(r.count("cap.close"), 3u);  // u2 (evicted), u1 (evicted), u3 (at the end); u2's new session has a b
+  EXPECT_EQ(r.alerts[0].message, "u2");
+  EXPECT_TRUE(r.alerts[0].degraded);
+  EXPECT_EQ(r.alerts[1].message, "u1");
+  EXPECT_TRUE(r.alerts[1].degraded);
+  EXPECT_EQ(r.alerts[2].message, "u3");
+  EXPECT_FALSE(r.alerts[2].degraded);
+  EXPECT_NE(render_alert_json(r.alerts[0]).find(",\"degraded\":true}"), std::string::npos);
+  // Without the cap (or under it) nothing is evicted and nothing degraded: u2's one session has its b.
+  Result free = run(*b->prog, evs);
+  EXPECT_EQ(free.stats.sessions_evicted, 0u);
+  ASSERT_EQ(free.count("cap.close"), 2u);
+  for (const Alert& a : free.alerts) EXPECT_FALSE(a.degraded);
+}
+
+TEST(SessionCap, ChainDecisionsAfterAnEvictionAreDegraded) {
+  auto b = build({std::string(kTestSources) +
+                  rule("cap.chain", "chain", "step m = kind == \"mint\"\n step act = kind == \"x\"\n when m -> act",
+                       "{chain.root.identity}")});
+  ASSERT_TRUE(b->prog);
+  std::vector<std::string> evs = {ev(0, "alice", "AKIA1", "\"kind\":\"mint\",\"newkey\":\"ASIA1\""),
+                                  ev(1, "role", "ASIA1", "\"kind\":\"y\""),
+                                  ev(2, "carol", "AKIA9", "\"kind\":\"y\""),  // evicts alice, the chain's root
+                                  ev(3, "role", "ASIA1", "\"kind\":\"x\"")};
+  EngineOptions cap;
+  cap.max_open_sessions = 2;
+  Result r = run(*b->prog, evs, cap);
+  EXPECT_EQ(r.stats.sessions_evicted, 1u);
+  ASSERT_EQ(r.count("cap.chain"), 1u);
+  EXPECT_TRUE(r.first("cap.chain")->degraded);
+  Result free = run(*b->prog, evs);
+  ASSERT_EQ(free.count("cap.chain"), 1u);
+  EXPECT_FALSE(free.first("cap.chain")->degraded);
+}
+
+// The LRU order and the eviction marks are part of a checkpoint: resuming anywhere evicts as one run does.
+TEST(SessionCap, ACheckpointKeepsTheEvictionOrder) {
+  auto b = checkpoint_rules();
+  ASSERT_TRUE(b->prog);
+  auto evs = checkpoint_events(8, 160);
+  EngineOptions cap;
+  cap.max_open_sessions = 3;
+  Result whole = run(*b->prog, evs, cap);
+  ASSERT_GT(whole.stats.sessions_evicted, 5u);
+  auto want = rendered(whole.alerts);
+  size_t degraded = 0;
+  for (const Alert& a : whole.alerts) degraded += a.degraded;
+  EXPECT_GT(degraded, 0u);
+  for (size_t k = 0; k <= evs.size(); k += 11)
+    ASSERT_EQ(first_difference(run_split(*b->prog, evs, k, 1, 1, nullptr, 3), want), "") << k;
 }
 
 }  // namespace

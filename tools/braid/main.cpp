@@ -486,6 +486,10 @@ int run(int argc, char** argv) {
   runc->add_option("--checkpoint-interval", run_opts.checkpoint_interval,
                    "With --state: how often to take a checkpoint (default 60s; also at the end and on SIGTERM)")
       ->type_name("DURATION");
+  runc->add_option("--max-open-sessions", run_opts.max_open_sessions,
+                   "Open sessions kept at most; at the cap the least recently used one is closed early and its "
+                   "alerts are marked degraded (default 2000000; 0: no cap)")
+      ->type_name("N");
   runc->add_option("--max-time-jump", run_opts.max_time_jump,
                    "How far past its source's newest event one event may move the source's clock before the next "
                    "events confirm it (default 24h; 0 turns the bound off; docs/operations.md, Time jumps)")

@@ -93,7 +93,8 @@ std::string stats_text(const rt::EngineStats& s, const Totals& t, const std::vec
   o += fmt::format("no identity        {}\n", s.no_identity);
   o += fmt::format("type mismatches    {}\n", s.type_mismatches);
   o += fmt::format("sessions opened    {}\n", s.sessions_opened);
-  o += fmt::format("sessions closed    {}\n", s.sessions_closed);
+  o += fmt::format("sessions closed    {} ({} evicted at the open-session cap)\n", s.sessions_closed,
+                   s.sessions_evicted);
   o += fmt::format("chains             {} (longest: {} sessions), {} links\n", s.chains, s.chain_max_depth,
                    s.chain_links);
   o += fmt::format("mints              {} recorded, {} evicted\n", s.mints_recorded, s.mints_evicted);
@@ -146,7 +147,8 @@ std::string stats_json(const rt::EngineStats& s, const Totals& t, const std::vec
                    t.read, s.events_parsed, t.malformed, s.unrouted, s.no_time);
   o += fmt::format(",\"late\":{},\"quarantined\":{},\"no_identity\":{},\"type_mismatches\":{}", s.late,
                    s.quarantined, s.no_identity, s.type_mismatches);
-  o += fmt::format(",\"sessions_opened\":{},\"sessions_closed\":{}", s.sessions_opened, s.sessions_closed);
+  o += fmt::format(",\"sessions_opened\":{},\"sessions_closed\":{},\"sessions_evicted\":{}", s.sessions_opened,
+                   s.sessions_closed, s.sessions_evicted);
   o += fmt::format(",\"chains\":{},\"chain_links\":{},\"chain_max_depth\":{}", s.chains, s.chain_links,
                    s.chain_max_depth);
   o += fmt::format(",\"mints_recorded\":{},\"mints_evicted\":{}", s.mints_recorded, s.mints_evicted);
@@ -347,6 +349,7 @@ int run_run(const RunOptions& o) {
     err(fmt::format("braid: note: {} rule{} marked `enabled false` {} not run; --include-disabled runs {}\n", disabled,
                     disabled == 1 ? "" : "s", disabled == 1 ? "is" : "are", disabled == 1 ? "it" : "them"));
   }
+  eo.max_open_sessions = o.max_open_sessions;
   eo.max_time_jump = o.max_time_jump == "0" ? 0 : parse_interval(o.max_time_jump, "--max-time-jump").count() * 1000000;
   if (o.distinct_bound) eo.distinct_bound = *o.distinct_bound;
   eo.on_warning = [&](const std::string& w) {

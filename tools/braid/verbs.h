@@ -52,6 +52,7 @@ struct RunOptions {
   bool close_at_end = false;        // --close-at-end: with --state, close sessions and windows at the end
   std::string metrics_addr;         // --metrics-addr HOST:PORT: Prometheus /metrics and /healthz (host/metrics.h)
   bool metrics_allow_remote = false;  // --metrics-allow-remote: allow a non-loopback --metrics-addr
+  uint64_t max_open_sessions = 2000000;  // --max-open-sessions: the cap (0: none)
   std::string max_time_jump = "24h";  // --max-time-jump: how far one event may move its source's clock (0: no bound)
 };
 int run_run(const RunOptions& o);
