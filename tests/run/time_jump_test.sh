@@ -28,4 +28,6 @@ tail -n 1 "$W/err.txt" | grep -q '"late":0,"quarantined":1,' || fail "stats: $(t
 "$BRAID" run --rules "$ROOT/rules" --max-time-jump 0 "$W/jump.ndjson" > "$W/blind.ndjson" 2>/dev/null
 want=$(wc -l < "$W/want.ndjson"); blind=$(wc -l < "$W/blind.ndjson")
 [ "$blind" -lt "$want" ] || fail "without the bound the outlier should blind the source ($blind alerts, demo $want)"
+out=$("$BRAID" run --rules "$ROOT/rules" --max-time-jump 5 "$DEMO" 2>&1 >/dev/null); rc=$?
+[ "$rc" -eq 2 ] && grep -q "is not a duration" <<<"$out" || fail "a bad --max-time-jump: exit $rc: $out"
 echo "time_jump_test: PASS (demo $want alerts kept with the bound; $blind without it)"

@@ -21,6 +21,7 @@
 #include "engine/alert.h"
 #include "engine/engine.h"
 #include "host/metrics.h"
+#include "input/convert.h"
 #include "input/reader.h"
 #include "ir/ir.h"
 #include "jit_setup.h"
@@ -203,15 +204,12 @@ void check_inputs(const std::vector<std::string>& inputs) {
   }
 }
 
-// A duration flag: a number and a unit (ms, s, m, h), as in the language ("30s", "5m").
-std::chrono::milliseconds parse_interval(const std::string& text, std::string_view flag) {
-  size_t i = 0;
-  while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.')) ++i;
-  std::string unit = text.substr(i);
-  double n = i ? std::atof(text.substr(0, i).c_str()) : -1;
-  double ms = unit == "ms" ? n : unit == "s" ? n * 1e3 : unit == "m" ? n * 60e3 : unit == "h" ? n * 3600e3 : -1;
-  if (n < 0 || ms < 0) throw UsageError{fmt::format("{}: `{}` is not a duration (write 30s, 5m, 1h or 500ms)", flag, text)};
-  return std::chrono::milliseconds(static_cast<int64_t>(ms));
+// A duration flag, in the language's syntax (`30s`, `5m`, `1h30m`, `500ms`); "0" is zero.
+int64_t parse_interval(const std::string& text, std::string_view flag) {
+  if (text == "0") return 0;
+  std::optional<int64_t> ns = rt::parse_duration(text);
+  if (!ns || *ns < 0) throw UsageError{fmt::format("{}: `{}` is not a duration (write 30s, 5m, 1h or 500ms)", flag, text)};
+  return *ns;
 }
 
 // SIGTERM and SIGINT with --state: stop reading, take a checkpoint, exit 0.
@@ -286,7 +284,8 @@ int run_run(const RunOptions& o) {
                          "delivered after the last checkpoint; give files or directories"};
       }
     }
-    checkpoint_every = parse_interval(o.checkpoint_interval, "--checkpoint-interval");
+    checkpoint_every = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::nanoseconds(parse_interval(o.checkpoint_interval, "--checkpoint-interval")));
     state = std::make_unique<StateDir>(o.state);
     program_id = ProgramDigest::of(ir::dump(*program));
     try {
@@ -350,7 +349,7 @@ int run_run(const RunOptions& o) {
                     disabled == 1 ? "" : "s", disabled == 1 ? "is" : "are", disabled == 1 ? "it" : "them"));
   }
   eo.max_open_sessions = o.max_open_sessions;
-  eo.max_time_jump = o.max_time_jump == "0" ? 0 : parse_interval(o.max_time_jump, "--max-time-jump").count() * 1000000;
+  eo.max_time_jump = parse_interval(o.max_time_jump, "--max-time-jump");
   if (o.distinct_bound) eo.distinct_bound = *o.distinct_bound;
   eo.on_warning = [&](const std::string& w) {
     progress.clear();
