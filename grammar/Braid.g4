@@ -21,12 +21,27 @@ decl        : sourceDecl
             | ruleDecl
             ;
 
-name        : ident ('.' ident)* ;
+// A dotted name: `aws.recon_prefixes`. After a dot a segment may be quoted, as in field paths (`a."x-y".c`), for
+// names copied from other tools: `GCP.DNS.Zone.Modified."or".Deleted`, `sigma."dns-zone-deleted"`.
+name        : ident ('.' nameSeg)* ;
+
+nameSeg     : ident | STRING ;
+
+// The name a declaration or clause introduces or refers to, outside expressions. Besides `name` it reads the
+// spellings other tools use and Braid does not (`acme.dns-zone.modified`, `GCP.DNS.Zone.Modified.or.Deleted`,
+// `acme.v.2`), so the AST builder can report them with the quoted spelling as a fix-it and the parse goes on
+// with the next clause instead of blaming a later line.
+declName    : ident (sep+=('.' | '-') declSeg)* ;
+
+declSeg     : ident | STRING
+            | (INT | FLOAT | DURATION) (INT | FLOAT | DURATION | IDENT)*
+            | 'and' | 'or' | 'not' | 'in' | 'is' | 'true' | 'false' | 'null'
+            ;
 
 // ---------------------------------------------------------------------------------------------------------------
 // Sources
 
-sourceDecl  : 'source' name '{' sourceItem* '}' ;
+sourceDecl  : 'source' declName '{' sourceItem* '}' ;
 
 sourceItem  : 'recognize' expr                                         # srcRecognize
             | 'time' expr                                              # srcTime
@@ -38,7 +53,7 @@ sourceItem  : 'recognize' expr                                         # srcReco
             | 'session' 'gap' duration 'max' duration                  # srcSession
             | 'lateness' duration                                      # srcLateness
             | 'mints' expr ('when' expr)?                              # srcMints
-            | 'link' name 'within' duration '{' linkSide linkSide '}'  # srcLink
+            | 'link' declName 'within' duration '{' linkSide linkSide '}'  # srcLink
             | 'fields' recordType                                      # srcFields
             ;
 
@@ -60,19 +75,19 @@ fieldDecl   : fieldName optional='?'? ':' typeExpr nocase='nocase'? ;
 fieldName   : ident | STRING ;
 
 // A named schema type, for documents parsed from JSON strings: `json(field, aws.iam_policy)`.
-typeDecl    : 'type' name '=' typeExpr ;
+typeDecl    : 'type' declName '=' typeExpr ;
 
 // ---------------------------------------------------------------------------------------------------------------
 // Lists and macros
 
-listDecl    : 'list' name '=' listLiteral ;
+listDecl    : 'list' declName '=' listLiteral ;
 
-macroDecl   : 'macro' name ('(' (ident (',' ident)*)? ')')? '=' expr ;
+macroDecl   : 'macro' declName ('(' (ident (',' ident)*)? ')')? '=' expr ;
 
 // ---------------------------------------------------------------------------------------------------------------
 // Rules
 
-ruleDecl    : 'rule' name '{' ruleItem* '}' ;
+ruleDecl    : 'rule' declName '{' ruleItem* '}' ;
 
 ruleItem    : 'title' STRING                                           # ruleTitle
             | 'description' STRING                                     # ruleDescription
@@ -83,7 +98,7 @@ ruleItem    : 'title' STRING                                           # ruleTit
             | 'references' STRING (',' STRING)*                        # ruleReferences
             | 'false_positives' STRING (',' STRING)*                   # ruleFalsePositives
             | 'enabled' boolLit                                        # ruleEnabled
-            | 'source' name (',' name)*                                # ruleSource
+            | 'source' declName (',' declName)*                        # ruleSource
             | 'message' STRING                                         # ruleMessage
             | 'suppress' duration ('by' expr (',' expr)*)?             # ruleSuppress
             | 'when' expr                                              # ruleWhen

@@ -15,6 +15,55 @@ std::string Expr::dotted() const {
   return out;
 }
 
+bool is_reserved_word(std::string_view s) {
+  return s == "and" || s == "or" || s == "not" || s == "in" || s == "is" || s == "true" || s == "false" ||
+         s == "null";
+}
+
+bool is_plain_segment(std::string_view s) {
+  if (s.empty() || is_reserved_word(s)) return false;
+  auto letter = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; };
+  if (!letter(s[0])) return false;
+  for (char c : s) {
+    if (!letter(c) && !(c >= '0' && c <= '9')) return false;
+  }
+  return true;
+}
+
+std::string invalid_segment_reason(std::string_view s) {
+  if (s.empty()) return "a name segment cannot be empty";
+  if (s.size() > 128) return "a name segment is at most 128 characters";
+  for (char c : s) {
+    if (c == '.') return "a quoted name segment cannot contain `.`: dots separate the segments (`a.\"b\".c`)";
+    if (c == ' ') return "a name segment cannot contain spaces";
+    if (c == '"' || c == '\\' || c == '`') return std::string("a name segment cannot contain `") + c + "`";
+    if (static_cast<unsigned char>(c) < 0x21 || static_cast<unsigned char>(c) > 0x7E)
+      return "a name segment is printable ASCII (letters, digits and punctuation such as `-`, `:` or `/`)";
+  }
+  return {};
+}
+
+std::string name_spelling(std::string_view dotted) {
+  std::string out;
+  size_t start = 0;
+  for (;;) {
+    size_t dot = dotted.find('.', start);
+    std::string_view seg = dotted.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start);
+    // The first segment is always an identifier (the grammar requires it), so it is never quoted.
+    if (start == 0 || is_plain_segment(seg)) {
+      out += seg;
+    } else {
+      out += '"';
+      out += seg;  // invalid_segment_reason() keeps `"` and `\` out of names: nothing to escape
+      out += '"';
+    }
+    if (dot == std::string_view::npos) break;
+    out += '.';
+    start = dot + 1;
+  }
+  return out;
+}
+
 namespace {
 
 void quote(std::string& out, const std::string& s) {

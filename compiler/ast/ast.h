@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -354,5 +355,22 @@ struct File {
 
 // A readable, stable dump of an expression (S-expression style), for tests and debugging.
 std::string dump(const Expr& e);
+
+// ---------------------------------------------------------------------------------------------------------------
+// Names: a declared name is its segments joined with dots (`Name::text`). A segment that is not an identifier, or
+// is a reserved word, is written quoted after a dot (`GCP.DNS.Zone.Modified."or".Deleted`), like a field path's.
+
+// The eight reserved words: `and`, `or`, `not`, `in`, `is`, `true`, `false`, `null`.
+bool is_reserved_word(std::string_view s);
+
+// Whether a name segment is written without quotes: an identifier that is not a reserved word.
+bool is_plain_segment(std::string_view s);
+
+// Why `s` cannot be a (quoted) name segment, or empty when it can. A segment is 1 to 128 printable ASCII
+// characters other than space, `.` (it separates segments), `"`, `\` and `` ` ``.
+std::string invalid_segment_reason(std::string_view s);
+
+// How a dotted name is written in source: `acme."dns-zone".modified` for "acme.dns-zone.modified".
+std::string name_spelling(std::string_view dotted);
 
 }  // namespace braid::ast

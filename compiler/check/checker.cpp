@@ -336,9 +336,10 @@ class Checker : CheckerState {
   }
   void err(Code code, Span span, std::string msg, const Ctx* c = nullptr) { emit(mk(code, span, std::move(msg)), c); }
   void err_suggest(Code code, Span span, std::string msg, std::string_view name,
-                   const std::vector<std::string>& candidates, const Ctx* c = nullptr) {
+                   const std::vector<std::string>& candidates, const Ctx* c = nullptr, bool declared = false) {
     auto d = mk(code, span, std::move(msg));
     std::string s = did_you_mean(name, candidates);
+    if (declared && !s.empty()) s = ast::name_spelling(s);  // a declared name, as it is written: `acme."bad-ips"`
     if (!s.empty()) {
       d.help = "did you mean `" + s + "`?";
       d.fix = FixIt{span, s};
@@ -581,7 +582,8 @@ std::string Checker::dotted(const std::string& head, const std::vector<ast::Path
   std::string s = head;
   bool all = true;
   for (const auto& sg : segs) {
-    if (sg.kind != ast::PathSeg::Kind::Field || sg.quoted) {
+    // A quoted segment can be part of a declared name (`acme."bad-ips"`), unless no name could hold it.
+    if (sg.kind != ast::PathSeg::Kind::Field || (sg.quoted && !ast::invalid_segment_reason(sg.name).empty())) {
       all = false;
       break;
     }
@@ -700,7 +702,7 @@ std::optional<ListVal> Checker::list_of(const ast::Expr& e0, Ctx& c, int depth) 
     std::string what = "`" + name + "` is not a declared list";
     if (auto it = globals_.find(name); it != globals_.end())
       what = "`" + name + "` is a " + sym_kind_name(it->second.kind) + ", not a list";
-    err_suggest(Code::BRD0108, e->span, what, name, cands, &c);
+    err_suggest(Code::BRD0108, e->span, what, name, cands, &c, true);
     return std::nullopt;
   }
   err(Code::BRD0217, e->span, "expected a list literal or the name of a list", &c);
@@ -900,7 +902,7 @@ void Checker::check_source_clauses(uint32_t idx) {
       std::string msg = "`" + l.target.text + "` is not a declared source";
       if (auto g = globals_.find(l.target.text); g != globals_.end())
         msg = "`" + l.target.text + "` is a " + sym_kind_name(g->second.kind) + ", not a source";
-      err_suggest(Code::BRD0103, l.target.span, msg, l.target.text, cands);
+      err_suggest(Code::BRD0103, l.target.span, msg, l.target.text, cands, nullptr, true);
     } else {
       link.target = it->second;
     }
@@ -1444,6 +1446,7 @@ Val Checker::field(const std::string& head, Span head_span, const std::vector<as
       for (const auto& [n, g] : globals_)
         if (g.kind == GlobalSym::Kind::List || g.kind == GlobalSym::Kind::Macro) decls.push_back(n);
       std::string s = did_you_mean(full, decls);
+      if (!s.empty()) s = ast::name_spelling(s);
       if (!s.empty()) {
         auto d = mk(Code::BRD0101, span, "unknown name `" + full + "`");
         d.help = "did you mean `" + s + "`?";
@@ -1847,7 +1850,7 @@ Val Checker::call(const ast::Expr& e, const std::vector<ast::PathSeg>* segs, Ctx
     for (const ir::AggKindInfo& a : ir::kAggKinds) cands.emplace_back(a.name);
   for (const auto& [n, g] : globals_)
     if (g.kind == GlobalSym::Kind::Macro) cands.push_back(n);
-  err_suggest(Code::BRD0107, e.callee.span, "unknown function `" + name + "`", name, cands, &c);
+  err_suggest(Code::BRD0107, e.callee.span, "unknown function `" + name + "`", name, cands, &c, true);
   return Val{};
 }
 
@@ -2460,7 +2463,7 @@ void Checker::check_rule(const ast::RuleDecl& d) {
         std::string msg = "`" + n.text + "` is not a declared source";
         if (auto g = globals_.find(n.text); g != globals_.end())
           msg = "`" + n.text + "` is a " + sym_kind_name(g->second.kind) + ", not a source";
-        err_suggest(Code::BRD0103, n.span, msg, n.text, cands);
+        err_suggest(Code::BRD0103, n.span, msg, n.text, cands, nullptr, true);
         sources_failed = true;
         continue;
       }

@@ -434,7 +434,7 @@ class Formatter {
       }
       case K::Call:
         return bracketed(
-            e.callee.text + "(", ")", e.children.size(),
+            ast::name_spelling(e.callee.text) + "(", ")", e.children.size(),
             [&](size_t i) { return e.children[i] ? e.children[i]->span.begin : 0u; },
             [&](size_t i) { return expr(e.children[i]); }, close_of(e.span, ')'), /*spaced=*/false,
             /*trailing_comma=*/false, /*force_break=*/false);
@@ -651,7 +651,7 @@ class Formatter {
                          };
                          sides.push_back(side("parent", c.parent));
                          sides.push_back(side("child", c.child));
-                         return braces("link " + c.target.text + " within " + dur(c.within) + " ", std::move(sides),
+                         return braces("link " + ast::name_spelling(c.target.text) + " within " + dur(c.within) + " ", std::move(sides),
                                        c.span);
                        }});
     }
@@ -659,16 +659,16 @@ class Formatter {
       const ast::FieldsClause& c = *s.fields;
       items.push_back({c.span, [this, &c] { return kw("fields", type(c.record, /*top=*/true)); }});
     }
-    return braces("source " + s.name.text + " ", std::move(items), s.span);
+    return braces("source " + ast::name_spelling(s.name.text) + " ", std::move(items), s.span);
   }
 
-  Doc decl_of(const ast::ListDecl& l) { return kw("list " + l.name.text + " =", value(l.value)); }
+  Doc decl_of(const ast::ListDecl& l) { return kw("list " + ast::name_spelling(l.name.text) + " =", value(l.value)); }
 
-  Doc decl_of(const ast::TypeDecl& t) { return kw("type " + t.name.text + " =", type(t.type, /*top=*/true)); }
+  Doc decl_of(const ast::TypeDecl& t) { return kw("type " + ast::name_spelling(t.name.text) + " =", type(t.type, /*top=*/true)); }
 
   Doc decl_of(const ast::MacroDecl& m) {
     Parts p;
-    p << "macro " + m.name.text;
+    p << "macro " + ast::name_spelling(m.name.text);
     if (m.has_parens || !m.params.empty()) {
       p << "(";
       for (size_t i = 0; i < m.params.size(); ++i) {
@@ -720,7 +720,7 @@ class Formatter {
     }
     if (r.sources) {
       items.push_back(
-          strings_clause<ast::Name>("source", *r.sources, [](const ast::Name& n) { return n.text; }));
+          strings_clause<ast::Name>("source", *r.sources, [](const ast::Name& n) { return ast::name_spelling(n.text); }));
     }
     if (r.message) {
       const ast::MessageClause& c = *r.message;
@@ -784,7 +784,7 @@ class Formatter {
                          return braces("test " + quote_string(t.name.value) + " ", std::move(inner), t.span);
                        }});
     }
-    return braces("rule " + r.name.text + " ", std::move(items), r.span);
+    return braces("rule " + ast::name_spelling(r.name.text) + " ", std::move(items), r.span);
   }
 
   const ast::File& file_;

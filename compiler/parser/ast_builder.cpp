@@ -185,9 +185,86 @@ ast::Name AstBuilder::name(P::NameContext* ctx) {
   ast::Name n;
   if (!ctx) return n;
   n.span = ctx_span(ctx);
-  for (auto* id : ctx->ident()) {
-    if (!n.text.empty()) n.text += '.';
-    if (id && id->getStart()) n.text += id->getStart()->getText();
+  if (ctx->ident() && ctx->ident()->getStart()) n.text = ctx->ident()->getStart()->getText();
+  for (auto* seg : ctx->nameSeg()) {
+    n.text += '.';
+    if (!seg) continue;
+    if (seg->STRING()) n.text += quoted_segment(seg->STRING());
+    else if (seg->ident() && seg->ident()->getStart()) n.text += seg->ident()->getStart()->getText();
+  }
+  return n;
+}
+
+// The value of a quoted name segment (`."or"`), reported when it cannot be part of a name.
+std::string AstBuilder::quoted_segment(antlr4::tree::TerminalNode* n) {
+  std::string v = decode_string(n->getSymbol(), true);
+  std::string why = ast::invalid_segment_reason(v);
+  if (!why.empty()) c_.diags.report(Code::BRD0011, node_span(n), why);
+  return v;
+}
+
+// Names in declarations and clauses: the grammar also reads `a.dns-zone`, `a.or.b` and `a.2fa` here, so that one
+// error at the first offending token, with the quoted spelling as a fix-it, explains the whole name and the parse
+// goes on. The name keeps the text its author meant, so no later "unknown" or "duplicate" error follows from it.
+ast::Name AstBuilder::decl_name(P::DeclNameContext* ctx) {
+  ast::Name n;
+  if (!ctx) return n;
+  n.span = ctx_span(ctx);
+  std::vector<std::string> segs;
+  segs.push_back(ctx->ident() && ctx->ident()->getStart() ? ctx->ident()->getStart()->getText() : std::string());
+  std::optional<Span> problem_at;
+  std::string problem;
+  bool exact_tokens = true;  // the name's text is its tokens with nothing between them: a fix-it can replace it
+  antlr4::Token* prev = ctx->getStart();
+  auto note = [&](Span at, std::string msg) {
+    if (!problem_at) problem_at = at, problem = std::move(msg);
+  };
+  bool dash = false;
+  for (auto* child : ctx->children) {
+    antlr4::Token* first = nullptr;
+    if (auto* term = dynamic_cast<antlr4::tree::TerminalNode*>(child)) {
+      first = term->getSymbol();
+      dash = first->getText() == "-";
+      if (dash) note(node_span(term), "`-` cannot be part of a name: it would be read as a minus");
+    } else if (auto* seg = dynamic_cast<P::DeclSegContext*>(child)) {
+      first = seg->getStart();
+      std::string text;
+      if (seg->STRING()) {
+        text = quoted_segment(seg->STRING());
+      } else if (first) {
+        text = seg->getText();  // `2fa` is two tokens
+        for (size_t k = 1; k < seg->children.size(); ++k) {
+          auto* a = dynamic_cast<antlr4::tree::TerminalNode*>(seg->children[k - 1]);
+          auto* b = dynamic_cast<antlr4::tree::TerminalNode*>(seg->children[k]);
+          if (a && b && b->getSymbol()->getStartIndex() != a->getSymbol()->getStopIndex() + 1) exact_tokens = false;
+        }
+        if (ast::is_reserved_word(text)) {
+          note(ctx_span(seg), "`" + text + "` is a reserved word: as a segment of a name it must be quoted");
+        } else if (!seg->ident() && !dash) {
+          note(ctx_span(seg), "a segment of a name cannot start with a digit unless it is quoted");
+        }
+      }
+      if (dash) segs.back() += "-" + text;
+      else segs.push_back(std::move(text));
+    } else {
+      continue;  // the first ident, or an error node
+    }
+    if (first && prev && first->getStartIndex() != prev->getStopIndex() + 1) exact_tokens = false;
+    if (auto* rc = dynamic_cast<antlr4::ParserRuleContext*>(child)) prev = rc->getStop();
+    else prev = first;
+  }
+  for (size_t i = 0; i < segs.size(); ++i) n.text += (i ? "." : "") + segs[i];
+  if (problem_at) {
+    Diagnostic& d = c_.diags.report(Code::BRD0011, *problem_at, std::move(problem));
+    if (!ast::is_plain_segment(segs[0])) {
+      // The first segment has no quoted form: in an expression, a leading string is a string.
+      d.help = "a name starts with an identifier: write `" + segs[0] +
+               "` without `-` (`_` is allowed), or quote the segments after the first dot (`acme.\"" + segs[0] + "\"`)";
+    } else {
+      std::string spelling = ast::name_spelling(n.text);
+      d.help = "quote the segment after its dot, as in field paths: `" + spelling + "`";
+      if (exact_tokens) d.fix = FixIt{n.span, spelling};
+    }
   }
   return n;
 }
@@ -305,7 +382,7 @@ ast::File AstBuilder::build_file(P::FileContext* ctx) {
       f.decls.emplace_back(source_decl(s));
     } else if (auto* t = d->typeDecl()) {
       ast::TypeDecl td;
-      td.name = name(t->name());
+      td.name = decl_name(t->declName());
       td.span = ctx_span(t);
       td.type = type_expr(t->typeExpr());
       f.decls.emplace_back(std::move(td));
@@ -324,7 +401,7 @@ ast::ExprPtr AstBuilder::build_expr(P::ExprContext* ctx) { return expr_or_null(c
 
 ast::SourceDecl AstBuilder::source_decl(P::SourceDeclContext* ctx) {
   ast::SourceDecl s;
-  s.name = name(ctx->name());
+  s.name = decl_name(ctx->declName());
   s.span = ctx_span(ctx);
   auto once = [&](std::optional<ast::ExprClause>& slot, const char* what, antlr4::ParserRuleContext* item,
                   P::ExprContext* e) {
@@ -369,7 +446,7 @@ ast::SourceDecl AstBuilder::source_decl(P::SourceDeclContext* ctx) {
       s.mints.push_back(std::move(cl));
     } else if (auto* li = as<P::SrcLinkContext>(item)) {
       ast::LinkClause cl;
-      cl.target = name(li->name());
+      cl.target = decl_name(li->declName());
       cl.within = duration(li->duration());
       cl.span = span;
       bool have_parent = false, have_child = false;
@@ -440,7 +517,7 @@ ast::TypeExpr AstBuilder::record_type(P::RecordTypeContext* ctx) {
 
 ast::ListDecl AstBuilder::list_decl(P::ListDeclContext* ctx) {
   ast::ListDecl l;
-  l.name = name(ctx->name());
+  l.name = decl_name(ctx->declName());
   l.span = ctx_span(ctx);
   l.value = ctx->listLiteral() ? list_literal(ctx->listLiteral()) : placeholder(l.span);
   return l;
@@ -448,7 +525,7 @@ ast::ListDecl AstBuilder::list_decl(P::ListDeclContext* ctx) {
 
 ast::MacroDecl AstBuilder::macro_decl(P::MacroDeclContext* ctx) {
   ast::MacroDecl m;
-  m.name = name(ctx->name());
+  m.name = decl_name(ctx->declName());
   m.span = ctx_span(ctx);
   for (auto* child : ctx->children) {
     auto* term = dynamic_cast<antlr4::tree::TerminalNode*>(child);
@@ -461,7 +538,7 @@ ast::MacroDecl AstBuilder::macro_decl(P::MacroDeclContext* ctx) {
 
 ast::RuleDecl AstBuilder::rule_decl(P::RuleDeclContext* ctx) {
   ast::RuleDecl r;
-  r.name = name(ctx->name());
+  r.name = decl_name(ctx->declName());
   r.span = ctx_span(ctx);
   for (auto* item : ctx->ruleItem()) {
     if (item) rule_item(r, item);
@@ -528,8 +605,8 @@ void AstBuilder::rule_item(ast::RuleDecl& r, P::RuleItemContext* item) {
   } else if (auto* so = as<P::RuleSourceContext>(item)) {
     ast::Clause<std::vector<ast::Name>> cl;
     cl.span = span;
-    for (auto* n : so->name()) {
-      if (n) cl.value.push_back(name(n));
+    for (auto* n : so->declName()) {
+      if (n) cl.value.push_back(decl_name(n));
     }
     if (r.sources) duplicate("source", span, r.sources->span);
     else r.sources = std::move(cl);
@@ -1083,19 +1160,25 @@ ast::ExprPtr AstBuilder::name_path(P::NameContext* ctx) {
       dot = node_span(term);
       continue;
     }
-    auto* id_ctx = dynamic_cast<P::IdentContext*>(child);
-    if (!id_ctx) continue;
-    ast::Ident id = ident(id_ctx);
-    if (!e) {
+    if (auto* id_ctx = dynamic_cast<P::IdentContext*>(child)) {
+      ast::Ident id = ident(id_ctx);
       e = make(ast::ExprKind::Path, ctx_span(ctx));
       e->head = std::move(id.text);
       e->head_span = id.span;
       continue;
     }
+    auto* seg = dynamic_cast<P::NameSegContext*>(child);
+    if (!seg || !e) continue;
     ast::PathSeg s;  // like a `.name` segment after a primary, the span includes the dot
     s.kind = ast::PathSeg::Kind::Field;
-    s.name = std::move(id.text);
-    s.span = dot.valid() ? Span::cover(dot, id.span) : id.span;
+    Span at = ctx_span(seg);
+    if (seg->STRING()) {
+      s.name = quoted_segment(seg->STRING());
+      s.quoted = true;
+    } else {
+      s.name = ident(seg->ident()).text;
+    }
+    s.span = dot.valid() ? Span::cover(dot, at) : at;
     e->segs.push_back(std::move(s));
   }
   return e;

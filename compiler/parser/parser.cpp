@@ -178,11 +178,6 @@ struct Categories {
   }
 };
 
-const std::set<std::string>& reserved_words() {
-  static const std::set<std::string> words = {"and", "or", "not", "in", "is", "true", "false", "null"};
-  return words;
-}
-
 std::string token_display(antlr4::Token* t, const char* eof_name) {
   if (!t || t->getType() == antlr4::Token::EOF) return eof_name;
   std::string text = t->getText();
@@ -214,10 +209,10 @@ std::string type_display(const antlr4::dfa::Vocabulary& v, ssize_t type, const c
 std::string closing_what(antlr4::Parser* p) {
   for (antlr4::RuleContext* c = p->getContext(); c; c = dynamic_cast<antlr4::RuleContext*>(c->parent)) {
     if (auto* r = dynamic_cast<BraidParser::RuleDeclContext*>(c)) {
-      return "rule `" + (r->name() ? r->name()->getText() : std::string("?")) + "`";
+      return "rule `" + (r->declName() ? r->declName()->getText() : std::string("?")) + "`";
     }
     if (auto* s = dynamic_cast<BraidParser::SourceDeclContext*>(c)) {
-      return "source `" + (s->name() ? s->name()->getText() : std::string("?")) + "`";
+      return "source `" + (s->declName() ? s->declName()->getText() : std::string("?")) + "`";
     }
     if (auto* sc = dynamic_cast<BraidParser::RuleScopeContext*>(c)) {
       return std::string("the `") + (sc->scope ? sc->scope->getText() : "session") + "` block";
@@ -268,6 +263,58 @@ std::string describe_expected(antlr4::Parser* p, const antlr4::misc::IntervalSet
   return out;
 }
 
+// For an unexpected `-` inside a run of tokens with no space between them that reads as a dotted name
+// (`acme.bad-ips`, `aws.s3-buckets.v2`), the name's quoted spelling (`acme."bad-ips"`); otherwise empty.
+std::string dashed_name_spelling(antlr4::TokenStream* ts, antlr4::Token* dash) {
+  auto word = [](antlr4::Token* x) {
+    switch (x->getType()) {
+      case BraidParser::INT: case BraidParser::FLOAT: case BraidParser::DURATION: return true;
+      default: break;
+    }
+    const std::string s = x->getText();
+    return !s.empty() && (std::isalpha(static_cast<unsigned char>(s[0])) || s[0] == '_');
+  };
+  auto joinable = [&](antlr4::Token* x) { return word(x) || x->getText() == "." || x->getText() == "-"; };
+  auto adjacent = [](antlr4::Token* a, antlr4::Token* b) { return b->getStartIndex() == a->getStopIndex() + 1; };
+  // The stream has buffered only what the parser looked at so far; the tokens after the `-` are needed too.
+  if (auto* buffered = dynamic_cast<antlr4::BufferedTokenStream*>(ts)) buffered->fill();
+  size_t first = dash->getTokenIndex(), last = first;
+  while (first > 0) {
+    antlr4::Token* prev = ts->get(first - 1);
+    if (prev->getChannel() != antlr4::Token::DEFAULT_CHANNEL || !joinable(prev) ||
+        !adjacent(prev, ts->get(first)))
+      break;
+    --first;
+  }
+  while (last + 1 < ts->size()) {
+    antlr4::Token* next = ts->get(last + 1);
+    if (next->getType() == antlr4::Token::EOF || next->getChannel() != antlr4::Token::DEFAULT_CHANNEL ||
+        !joinable(next) || !adjacent(ts->get(last), next))
+      break;
+    ++last;
+  }
+  if (first == dash->getTokenIndex() || last == dash->getTokenIndex()) return {};
+  // Segments: split at dots; a `-` joins its neighbours into one segment.
+  std::vector<std::string> segs(1);
+  bool dotted = false;
+  for (size_t i = first; i <= last; ++i) {
+    std::string s = ts->get(i)->getText();
+    if (s == ".") {
+      dotted = true;
+      segs.emplace_back();
+    } else {
+      segs.back() += s;
+    }
+  }
+  if (!dotted || !ast::is_plain_segment(segs[0])) return {};
+  std::string text;
+  for (size_t i = 0; i < segs.size(); ++i) {
+    if (segs[i].empty() || !ast::invalid_segment_reason(segs[i]).empty()) return {};
+    text += (i ? "." : "") + segs[i];
+  }
+  return ast::name_spelling(text);
+}
+
 class Strategy : public antlr4::DefaultErrorStrategy {
  public:
   Strategy(Collector& col, const Categories& cats, const char* eof_name)
@@ -281,10 +328,19 @@ class Strategy : public antlr4::DefaultErrorStrategy {
       std::string exp = describe_expected(p, *expected, cats_, eof_name_);
       if (!exp.empty()) msg += ", expected " + exp;
     }
-    if (t && t->getTokenIndex() != INVALID_INDEX && reserved_words().count(t->getText())) {
+    if (t && t->getTokenIndex() != INVALID_INDEX && t->getText() == "-") {
+      std::string spelled = dashed_name_spelling(p->getTokenStream(), t);
+      if (!spelled.empty()) help = "a `-` is a minus; if this is a name, quote the segment: `" + spelled + "`";
+    }
+    if (t && t->getTokenIndex() != INVALID_INDEX && ast::is_reserved_word(t->getText())) {
+      const std::string w = t->getText();
       bool after_dot = t->getTokenIndex() > 0 && p->getTokenStream()->get(t->getTokenIndex() - 1)->getText() == ".";
-      if (after_dot || (expected && expected->contains(static_cast<size_t>(BraidParser::IDENT)))) {
-        help = "`" + t->getText() + "` is a reserved word; as a field name, quote it: `.\"" + t->getText() + "\"`";
+      if (after_dot) {
+        // Quoting works after any dot: field paths and dotted names alike.
+        help = "`" + w + "` is a reserved word; after a dot, quote it: `.\"" + w + "\"`";
+      } else if (expected && expected->contains(static_cast<size_t>(BraidParser::IDENT))) {
+        help = "`" + w + "` is a reserved word and cannot start a name; a field of that name is read through its "
+               "parent with a quoted segment (`parent.\"" + w + "\"`)";
       }
     }
     col_.syntax(p, t, std::move(msg), std::move(help));

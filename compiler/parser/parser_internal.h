@@ -70,6 +70,8 @@ class AstBuilder {
 
   ast::Ident ident(P::IdentContext* ctx);
   ast::Name name(P::NameContext* ctx);
+  ast::Name decl_name(P::DeclNameContext* ctx);
+  std::string quoted_segment(antlr4::tree::TerminalNode* n);
   ast::StringLit string_lit(antlr4::tree::TerminalNode* n);
   std::string decode_string(antlr4::Token* t, bool report);
   ast::DurationLit duration(P::DurationContext* ctx);

@@ -120,6 +120,34 @@ TEST(CheckIr, ValidEventRule) {
   EXPECT_EQ(r->prog->node(rule.condition).type, ir::Type::of(ir::Kind::Bool));
 }
 
+// Names copied from other tools (issue 11 item 9): quoted segments are part of the name, in declarations and
+// references alike; the rule's id is the name without quotes.
+TEST(CheckIr, QuotedNameSegments) {
+  auto r = check_src(R"(
+list acme."bad-ips" = ["198.51.100.1"]
+macro acme.dns."zone-change"(m) = m startswith "dns."
+rule GCP.DNS.Zone.Modified."or".Deleted {
+  title "t"
+  severity low
+  source test.src
+  message "m"
+  when sourceIPAddress in acme."bad-ips" and acme.dns."zone-change"(eventName) and userAgent in acme.bad_ips
+}
+list acme.bad_ips = ["x"]
+)");
+  EXPECT_CLEAN(r);
+  const ir::Rule* rule = r->prog->find_rule("GCP.DNS.Zone.Modified.or.Deleted");
+  ASSERT_NE(rule, nullptr);
+  EXPECT_EQ(ir::dump_expr(*r->prog, rule->condition).find("unknown"), std::string::npos);
+  // An undeclared quoted name is reported by its name, with the declared one suggested in its spelling.
+  auto u = event_rule(R"(eventName in acme."bad-ipz")", "list acme.\"bad-ips\" = [\"a\"]\n");
+  const Diagnostic* d = u->get(Code::BRD0108);
+  ASSERT_NE(d, nullptr) << u->all_text();
+  EXPECT_NE(d->message.find("acme.bad-ipz"), std::string::npos) << d->message;
+  ASSERT_TRUE(d->fix);
+  EXPECT_EQ(d->fix->replacement, "acme.\"bad-ips\"");
+}
+
 TEST(CheckIr, SourceClauses) {
   auto r = event_rule("true");
   EXPECT_CLEAN(r);

@@ -52,6 +52,23 @@ TEST(FormatFile, CrlfLineEndingsBecomeLf) {
 // ---------------------------------------------------------------------------------------------------------------
 // Lists and macros
 
+// Names copied from other tools: quoted exactly where a segment needs it, whatever the author quoted.
+TEST(FormatFile, NamesQuoteTheSegmentsThatNeedIt) {
+  expect_format(
+      R"b(rule GCP.DNS.Zone.Modified."or".Deleted { source gcp."audit" when x in acme."bad-ips" and acme."is-admin"(y) }
+list acme."bad-ips" = ["a"]
+macro acme."2fa"."x"(v) = v)b",
+      R"b(rule GCP.DNS.Zone.Modified."or".Deleted {
+  source gcp.audit
+  when x in acme."bad-ips" and acme."is-admin"(y)
+}
+
+list acme."bad-ips" = ["a"]
+
+macro acme."2fa".x(v) = v
+)b");
+}
+
 TEST(FormatList, InlineWhenItFits) {
   expect_format("list   x.y=[ \"a\" ,\"b\",  ]", "list x.y = [\"a\", \"b\"]\n");
   expect_format("list e = [ ]", "list e = []\n");

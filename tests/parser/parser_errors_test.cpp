@@ -52,6 +52,82 @@ TEST(ParserSyntax, ExpectedExpression) {
   EXPECT_NE(first(*p).message.find("expected an expression"), std::string::npos) << first(*p).message;
 }
 
+// Names copied from other tools (issue 11 item 9): one error at the offending token, the quoted spelling as a
+// fix-it, and nothing blamed on later lines.
+TEST(ParserNames, DashInDeclaredNamePointsAtTheDash) {
+  auto p = parse("rule acme.dns-zone.modified {\n  title \"t\"\n  severity low\n  source gcp.audit\n"
+                 "  when protoPayload.methodName == \"x\"\n}\n\nrule acme.other {\n  title \"t\"\n}\n");
+  ASSERT_EQ(p->codes(), "BRD0011") << p->messages();
+  EXPECT_EQ(p->text(first(*p).span), "-");
+  EXPECT_EQ(p->sm.file(p->id).line_col(first(*p).span.begin).col, 14u);
+  ASSERT_TRUE(first(*p).fix);
+  EXPECT_EQ(p->text(first(*p).fix->span), "acme.dns-zone.modified");
+  EXPECT_EQ(first(*p).fix->replacement, "acme.\"dns-zone\".modified");
+  EXPECT_NE(first(*p).help.find("acme.\"dns-zone\".modified"), std::string::npos) << first(*p).help;
+  // The rule keeps the id its author meant, and both rules are parsed.
+  ASSERT_EQ(p->file.decls.size(), 2u);
+  EXPECT_EQ(p->decl<ast::RuleDecl>(0).name.text, "acme.dns-zone.modified");
+  EXPECT_TRUE(p->decl<ast::RuleDecl>(0).when);
+  EXPECT_EQ(p->decl<ast::RuleDecl>(1).name.text, "acme.other");
+}
+
+TEST(ParserNames, ReservedWordInDeclaredName) {
+  auto p = parse("rule GCP.DNS.Zone.Modified.or.Deleted {\n  title \"t\"\n}\nlist a.in = [1]\n");
+  ASSERT_EQ(p->codes(), "BRD0011 BRD0011") << p->messages();
+  EXPECT_EQ(p->text(first(*p).span), "or");
+  ASSERT_TRUE(first(*p).fix);
+  EXPECT_EQ(first(*p).fix->replacement, "GCP.DNS.Zone.Modified.\"or\".Deleted");
+  EXPECT_EQ(p->diags.all()[1].fix->replacement, "a.\"in\"");
+  EXPECT_EQ(p->decl<ast::RuleDecl>(0).name.text, "GCP.DNS.Zone.Modified.or.Deleted");
+}
+
+TEST(ParserNames, QuotedSegmentsSpellTheName) {
+  auto p = parse("rule GCP.DNS.Zone.Modified.\"or\".Deleted {\n  source gcp.\"audit\"\n  when x in acme.\"bad-ips\" and "
+                 "acme.\"is-admin\"(y)\n}\nlist acme.\"bad-ips\" = [\"a\"]\nmacro acme.\"2fa\".x = 1\n");
+  ASSERT_EQ(p->codes(), "") << p->messages();
+  const auto& r = p->decl<ast::RuleDecl>(0);
+  EXPECT_EQ(r.name.text, "GCP.DNS.Zone.Modified.or.Deleted");
+  ASSERT_TRUE(r.sources);
+  EXPECT_EQ(r.sources->value.at(0).text, "gcp.audit");
+  EXPECT_EQ(ast::dump(*r.when->expr), "(and (in x acme.\"bad-ips\") (call acme.is-admin y))");
+  EXPECT_EQ(p->decl<ast::ListDecl>(1).name.text, "acme.bad-ips");
+  EXPECT_EQ(p->decl<ast::MacroDecl>(2).name.text, "acme.2fa.x");
+}
+
+TEST(ParserNames, DigitAndBadQuotedSegments) {
+  auto p = parse("rule acme.x.2fa {\n}\nrule acme.\"a.b\" {\n}\nrule acme.\"\" {\n}\nrule acme.\"a b\" {\n}\n");
+  ASSERT_EQ(p->codes(), "BRD0011 BRD0011 BRD0011 BRD0011") << p->messages();
+  EXPECT_EQ(p->text(first(*p).span), "2fa");
+  EXPECT_EQ(first(*p).fix->replacement, "acme.x.\"2fa\"");
+  EXPECT_NE(p->diags.all()[1].message.find("`.`"), std::string::npos);
+  EXPECT_NE(p->diags.all()[2].message.find("empty"), std::string::npos);
+  EXPECT_NE(p->diags.all()[3].message.find("spaces"), std::string::npos);
+}
+
+TEST(ParserNames, DashInFirstSegmentHasNoQuotedForm) {
+  auto p = parse("rule acme.r {\n  source gcp-audit\n  when a == 1\n}\n");
+  ASSERT_EQ(p->codes(), "BRD0011") << p->messages();
+  EXPECT_EQ(p->text(first(*p).span), "-");
+  EXPECT_FALSE(first(*p).fix);
+  EXPECT_NE(first(*p).help.find("starts with an identifier"), std::string::npos) << first(*p).help;
+  EXPECT_TRUE(p->decl<ast::RuleDecl>(0).when);
+}
+
+TEST(ParserNames, DashInAnExpressionNameGetsHelp) {
+  auto p = parse("rule acme.r {\n  when x in acme.bad-ips\n  message \"m\"\n}\nrule acme.s {\n  title \"t\"\n}\n");
+  ASSERT_EQ(p->codes(), "BRD0001") << p->messages();
+  EXPECT_EQ(p->text(first(*p).span), "-");
+  EXPECT_NE(first(*p).help.find("acme.\"bad-ips\""), std::string::npos) << first(*p).help;
+  ASSERT_EQ(p->file.decls.size(), 2u);
+  EXPECT_TRUE(p->decl<ast::RuleDecl>(0).message);
+}
+
+TEST(ParserNames, ReservedWordAfterADotSaysQuoteIt) {
+  auto p = parse("macro m = x in acme.or.list");
+  ASSERT_EQ(p->codes(), "BRD0001") << p->messages();
+  EXPECT_NE(first(*p).help.find("after a dot, quote it: `.\"or\"`"), std::string::npos) << first(*p).help;
+}
+
 TEST(ParserSyntax, ReservedWordGetsHelp) {
   auto p = parse("macro m = requestParameters.in == 1");
   ASSERT_FALSE(p->diags.all().empty());
