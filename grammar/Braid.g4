@@ -144,10 +144,12 @@ sequence    : ident seqNext+ ('within' duration)? ;
 
 seqNext     : '->' neg='not'? ident ;
 
+// `cased` after an operator compares exactly even when an operand is a `nocase` field (Sigma's `|cased`):
+// `actor.alternateId == cased target.alternateId`, `userName in cased acme.service_users`.
 predicate   : lhs=additive
-              ( compareOp rhs=additive
-              | strOp (anyOf=anyRhs | rhs=additive)
-              | negIn='not'? inOp inRhs
+              ( compareOp cased='cased'? rhs=additive
+              | strOp cased='cased'? (anyOf=anyRhs | rhs=additive)
+              | negIn='not'? inOp cased='cased'? inRhs
               | 'is' negIs='not'? 'null'
               )?
             ;
@@ -219,7 +221,7 @@ ident       : IDENT
             | 'list' | 'macro' | 'rule' | 'title' | 'description' | 'severity' | 'attack' | 'tags' | 'author'
             | 'references' | 'false_positives' | 'enabled' | 'message' | 'suppress' | 'by' | 'chain' | 'test'
             | 'step' | 'events' | 'file' | 'expect' | 'none' | 'contains' | 'startswith' | 'endswith' | 'like'
-            | 'matches' | 'any' | 'cidr' | 'ip' | 'account' | 'nocase' | 'type'
+            | 'matches' | 'any' | 'cidr' | 'ip' | 'account' | 'nocase' | 'type' | 'cased'
             ;
 
 // ---------------------------------------------------------------------------------------------------------------

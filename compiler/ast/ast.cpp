@@ -187,6 +187,7 @@ void dump_to(std::string& out, const Expr& e) {
       out += '(';
       out += op_name(e.op);
       if (e.nocase) out += '~';
+      if (e.cased) out += "-cased";
       if (e.kind == ExprKind::StringOp && e.any_of && e.children.size() == 2 && e.children[1]) {
         out += ' ';
         if (e.children[0]) dump_to(out, *e.children[0]);
@@ -202,6 +203,7 @@ void dump_to(std::string& out, const Expr& e) {
     case ExprKind::In:
       out += e.negated ? "(not-in" : "(in";
       if (e.nocase) out += '~';
+      if (e.cased) out += "-cased";
       children(out, e);
       out += ')';
       return;

@@ -112,6 +112,7 @@ struct Expr {
   Name callee;                      // Call
   Op op = Op::None;                 // Unary, Binary, Compare, StringOp
   bool nocase = false;              // Compare (==~ !=~), StringOp (~), In (in~)
+  bool cased = false;               // Compare, StringOp, In written with `cased`: exact even on nocase fields
   bool negated = false;             // In (not in), InCidr (not in cidr), IsNull (is not null)
   bool any_of = false;              // StringOp: rhs is `any <list>`
   bool parenthesized = false;       // written inside ( ), kept for the formatter

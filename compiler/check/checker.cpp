@@ -2083,6 +2083,11 @@ uint8_t operand_flags(const Val& a, const Val& b) {
   if ((a.field && a.nocase_field) || (b.field && b.nocase_field)) f |= ir::kFlagNocaseField;
   return f;
 }
+// `op cased`: the schema's `nocase` does not apply to this comparison (both engines read only the case flags).
+uint8_t cased_flags(const ast::Expr& e, uint8_t f) {
+  if (!e.cased) return f;
+  return static_cast<uint8_t>((f & ~ir::kFlagNocaseField) | ir::kFlagCased);
+}
 }  // namespace
 
 Val Checker::compare(const ast::Expr& e, Ctx& c) {
@@ -2152,7 +2157,7 @@ Val Checker::compare(const ast::Expr& e, Ctx& c) {
     a.node = mk_node(c, Op::ToFloat, T(Kind::Float), e.children[0]->span, {a.node});
   if (ka == Kind::Float && kb == Kind::Int)
     b.node = mk_node(c, Op::ToFloat, T(Kind::Float), e.children[1]->span, {b.node});
-  uint8_t flags = operand_flags(a, b);
+  uint8_t flags = cased_flags(e, operand_flags(a, b));
   if (e.nocase) flags |= ir::kFlagNoCase;
   Val r;
   r.type = T(Kind::Bool);
@@ -2192,7 +2197,7 @@ Val Checker::strop(const ast::Expr& e, Ctx& c) {
           "`" + opname + " any` takes a list of strings, but this is a list of " + tn(T(lv->elem)), &c);
       return close_any(c, mark, Val{}, e.span);
     }
-    flags |= operand_flags(s, Val{});
+    flags = cased_flags(e, flags | operand_flags(s, Val{}));
     if (op == Op::Matches) {
       std::vector<NodeId> alts;
       bool ok = true;
@@ -2225,7 +2230,7 @@ Val Checker::strop(const ast::Expr& e, Ctx& c) {
     else
       rid = regex(*pat, e.nocase, c);
     if (!s.ok() || !rid) return close_any(c, mark, Val{}, e.span);
-    flags |= operand_flags(s, Val{});
+    flags = cased_flags(e, flags | operand_flags(s, Val{}));
     r.node = mk_node(c, Op::Matches, r.type, e.span, {s.node}, *rid, flags);
     return close_any(c, mark, r, e.span);
   }
@@ -2236,7 +2241,7 @@ Val Checker::strop(const ast::Expr& e, Ctx& c) {
     p = Val{};
   }
   if (!s.ok() || !p.ok()) return close_any(c, mark, Val{}, e.span);
-  flags |= operand_flags(s, p);
+  flags = cased_flags(e, flags | operand_flags(s, p));
   r.node = mk_node(c, op, r.type, e.span, {s.node, p.node}, 0, flags);
   return close_any(c, mark, r, e.span);
 }
@@ -2298,7 +2303,7 @@ Val Checker::in(const ast::Expr& e, Ctx& c) {
   }
   Val r;
   r.type = T(Kind::Bool);
-  uint8_t flags = operand_flags(x, Val{}) | (e.nocase ? ir::kFlagNoCase : 0);
+  uint8_t flags = cased_flags(e, operand_flags(x, Val{}) | (e.nocase ? ir::kFlagNoCase : 0));
   r.node = mk_node(c, Op::InSet, r.type, e.span, {x.node}, P.intern_set(std::move(set)), flags);
   r = close_any(c, mark, r, e.span);
   return e.negated ? wrap_not(c, r, e.span, true) : r;

@@ -450,15 +450,17 @@ class Formatter {
         int lhs = prec_of(e);  // left-associative: the right operand binds tighter
         return binary(e, lhs, lhs + 1, op_text(e.op, false));
       }
-      case K::Compare: return binary(e, kAdditive, kAdditive, op_text(e.op, e.nocase));
+      case K::Compare: return binary(e, kAdditive, kAdditive, std::string(op_text(e.op, e.nocase)) + (e.cased ? " cased" : ""));
       case K::StringOp: {
         std::string op = op_text(e.op, e.nocase);
+        if (e.cased) op += " cased";
         if (e.any_of) op += " any";
         return binary(e, kAdditive, e.any_of ? kPrimary : kAdditive, op);
       }
       case K::In: {
         std::string op = e.negated ? "not in" : "in";
         if (e.nocase) op += "~";
+        if (e.cased) op += " cased";
         return binary(e, kAdditive, kPrimary, op);
       }
       case K::InCidr: return binary(e, kAdditive, kPrimary, e.negated ? "not in cidr" : "in cidr");

@@ -461,6 +461,7 @@ void dump_node(const Program& p, NodeId id, std::string& out) {
   out += "(";
   out += op_name(n.op);
   if (n.has(kFlagNoCase)) out += "~";
+  if (n.has(kFlagCased)) out += "-cased";
   switch (n.op) {
     case Op::Matches:
     case Op::Replace: {

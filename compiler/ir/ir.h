@@ -153,6 +153,8 @@ inline constexpr uint8_t kFlagOptionalOperand = 1u << 2; // comparison/string/in
 inline constexpr uint8_t kFlagNocaseField = 1u << 3;     // comparison/string/in: a field operand is declared
                                                          //   `nocase` in its schema, for lint
 inline constexpr uint8_t kFlagFromMacro = 1u << 4;       // the node came from a macro body (span = the use site)
+inline constexpr uint8_t kFlagCased = 1u << 5;           // comparison/string/in written with `cased`: exact even
+                                                         //   on a nocase field (no kFlagNocaseField), for lint
 
 struct Node {
   Op op = Op::Null;

@@ -540,7 +540,7 @@ class Linter {
     }
     bool sugar = n.op == Op::Not && n.has(ir::kFlagSugar);
     for (NodeId c : p_.ops(n)) check_case(c, sugar ? id : kNoNode);
-    if (n.has(ir::kFlagNoCase)) return;
+    if (n.has(ir::kFlagNoCase) || n.has(ir::kFlagCased)) return;  // `~` or `cased`: the author chose
 
     std::optional<FieldId> field;
     std::string constant;

@@ -539,7 +539,7 @@ void init_sodium() {
 
 constexpr ir::Op kLastOp = ir::Op::ListAt;
 constexpr ir::Kind kLastKind = ir::Kind::Object;
-constexpr uint8_t kKnownNodeFlags = 0x1F;
+constexpr uint8_t kKnownNodeFlags = 0x3F;
 constexpr int kMaxSchemaDepth = 64;
 constexpr int64_t kMaxBinding = 64;
 

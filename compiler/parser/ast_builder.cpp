@@ -956,6 +956,18 @@ ast::ExprPtr AstBuilder::predicate(P::PredicateContext* ctx) {
     e->children.push_back(std::move(rhs));
     return e;
   };
+  // `cased` contradicts a `~` on the same operator, and `in cidr` has no case to opt out of.
+  auto cased = [&](ast::Expr& e) {
+    if (!ctx->cased) return;
+    e.cased = true;
+    if (e.nocase || e.kind == ast::ExprKind::InCidr) {
+      Diagnostic& d = c_.diags.report(
+          c_.cfg.syntax_code, tok_span(ctx->cased),
+          e.nocase ? "`cased` contradicts the `~` of this operator: `~` ignores case, `cased` compares exactly"
+                   : "`cased` has no meaning for `in cidr`: addresses have no case");
+      d.fix = FixIt{tok_span(ctx->cased), ""};
+    }
+  };
   if (auto* co = ctx->compareOp()) {
     std::string op = co->getText();
     ast::ExprPtr e = binary(ast::ExprKind::Compare, additive(ctx->rhs));
@@ -966,6 +978,7 @@ ast::ExprPtr AstBuilder::predicate(P::PredicateContext* ctx) {
     else if (op == ">") e->op = ast::Op::Gt;
     else if (op == ">=") e->op = ast::Op::Ge;
     e->nocase = op == "==~" || op == "!=~";
+    cased(*e);
     return e;
   }
   if (auto* so = ctx->strOp()) {
@@ -987,6 +1000,7 @@ ast::ExprPtr AstBuilder::predicate(P::PredicateContext* ctx) {
     else if (op == "matches") e->op = ast::Op::Matches;
     e->nocase = so->nocase != nullptr;
     e->any_of = any_of;
+    cased(*e);
     return e;
   }
   if (auto* io = ctx->inOp()) {
@@ -1012,6 +1026,7 @@ ast::ExprPtr AstBuilder::predicate(P::PredicateContext* ctx) {
     ast::ExprPtr e = binary(kind, std::move(rhs));
     e->negated = ctx->negIn != nullptr;
     e->nocase = io->nocase != nullptr;
+    cased(*e);
     return e;
   }
   // `is [not] null`: the only remaining form with tokens after the lhs.

@@ -148,6 +148,23 @@ list acme.bad_ips = ["x"]
   EXPECT_EQ(d->fix->replacement, "acme.\"bad-ips\"");
 }
 
+// `cased` (issue 11 item 8): the comparison loses the nocase-field flag both engines read, and keeps a mark for lint.
+TEST(CheckIr, CasedDropsTheNocaseField) {
+  auto r = event_rule(R"(userName == cased "Bob" and userName in cased ["A"] and userName contains cased "B" and userName == "Bob")");
+  EXPECT_CLEAN(r);
+  const auto& conj = r->prog->node(r->rule("t.r").condition);
+  ASSERT_EQ(conj.op, ir::Op::And);
+  for (uint32_t i = 0; i < 3; ++i) {
+    const auto& n = r->prog->node(r->prog->op(conj, i));
+    EXPECT_FALSE(n.has(ir::kFlagNocaseField)) << i;
+    EXPECT_TRUE(n.has(ir::kFlagCased)) << i;
+  }
+  const auto& plain = r->prog->node(r->prog->op(conj, 3));
+  EXPECT_TRUE(plain.has(ir::kFlagNocaseField));
+  EXPECT_FALSE(plain.has(ir::kFlagCased));
+  EXPECT_NE(r->cond("t.r").find("eq-cased"), std::string::npos) << r->cond("t.r");
+}
+
 TEST(CheckIr, SourceClauses) {
   auto r = event_rule("true");
   EXPECT_CLEAN(r);

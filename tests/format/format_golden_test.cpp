@@ -381,6 +381,11 @@ TEST(FormatExpr, OperatorsAreSpaced) {
 )b");
 }
 
+TEST(FormatExpr, CasedModifier) {
+  expect_format(R"b(rule r { when a==cased b and c contains  cased any["X"] and d not in cased l.x })b",
+                "rule r {\n  when a == cased b and c contains cased any [\"X\"] and d not in cased l.x\n}\n");
+}
+
 TEST(FormatExpr, StringOperators) {
   expect_format(
       R"b(rule r { when a contains"x" or a startswith~"y" or a endswith any["p","q"] or a like~ any l.x or a matches r"^\d+$" })b",

@@ -254,6 +254,10 @@ TEST(Lint, NocaseFieldOtherOperatorsAndFixes) {
 }
 
 TEST(Lint, NocaseFieldNearMisses) {
+  // `cased` says the exact comparison is meant.
+  EXPECT_EQ(lint_when("host == cased \"Web01\"")->count(Code::BRD0803), 0u);
+  EXPECT_EQ(lint_when("host in cased [\"A\"]")->count(Code::BRD0803), 0u);
+  EXPECT_EQ(lint_when("host contains cased \"Web\"")->count(Code::BRD0803), 0u);
   EXPECT_EQ(lint_when("host == \"web01\"")->count(Code::BRD0803), 0u);
   EXPECT_EQ(lint_when("host ==~ \"Web01\"")->count(Code::BRD0803), 0u);
   EXPECT_EQ(lint_when("host in~ [\"A\"]")->count(Code::BRD0803), 0u);

@@ -530,6 +530,24 @@ TEST(ParserExpr, CompareOperators) {
   EXPECT_EQ(expr("a !=~ \"x\""), "(!=~ a \"x\")");
 }
 
+// `cased` (issue 11 item 8): exact even on nocase fields; still an ordinary name everywhere else.
+TEST(ParserExpr, CasedModifier) {
+  EXPECT_EQ(expr("a == cased b"), "(==-cased a b)");
+  EXPECT_EQ(expr("a != cased \"X\""), "(!=-cased a \"X\")");
+  EXPECT_EQ(expr("a contains cased \"X\""), "(contains-cased a \"X\")");
+  EXPECT_EQ(expr("a startswith cased any [\"X\"]"), "(startswith-cased a (any (list \"X\")))");
+  EXPECT_EQ(expr("a in cased l.x"), "(in-cased a l.x)");
+  EXPECT_EQ(expr("a not in cased [\"X\"]"), "(not-in-cased a (list \"X\"))");
+  // A field named `cased`.
+  EXPECT_EQ(expr("a == cased"), "(== a cased)");
+  EXPECT_EQ(expr("cased == a and cased.b in [1]"), "(and (== cased a) (in cased.b (list 1)))");
+  EXPECT_EQ(expr("a == cased cased"), "(==-cased a cased)");
+  // Contradictions are syntax errors with a fix-it that removes `cased`.
+  EXPECT_EQ(expr("a ==~ cased b"), "error: BRD0001");
+  EXPECT_EQ(expr("a contains~ cased b"), "error: BRD0001");
+  EXPECT_EQ(expr("a in cased cidr \"10.0.0.0/8\""), "error: BRD0001");
+}
+
 TEST(ParserExpr, CompareFields) {
   SourceManager sm;
   DiagnosticSink diags;

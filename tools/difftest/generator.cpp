@@ -510,6 +510,12 @@ class RuleBuilder {
     static const Strs ops = {"==", "!=", "==~", "!=~"};
     return r_.pick(ops);
   }
+  // --edition2: sometimes `op cased`, exact even on the nocase fields (okta actor, GitHub actor/org/repo). Draws
+  // nothing without --edition2, so the first edition's seeds keep their bytes.
+  std::string cased(std::string op) {
+    if (!json_ || op.find('~') != std::string::npos || !r_.chance(250)) return op;
+    return op + " cased";
+  }
   std::string cmp_ord() {
     static const Strs ops = {"<", "<=", ">", ">="};
     return r_.pick(ops);
@@ -578,12 +584,12 @@ std::string RuleBuilder::stringy_atom(const Src& s, const Field& f) {
   unsigned k = static_cast<unsigned>(r_.below(f.multi ? 7 : 12));
   if (ipish && r_.chance(350)) k = 100;  // in cidr
   switch (k) {
-    case 0: return f.path + " " + (f.type == T::Ip ? std::string(r_.chance(500) ? "==" : "!=") : cmp_eq()) + " " +
-                   str_const(p);
+    case 0: return f.path + " " + cased(f.type == T::Ip ? std::string(r_.chance(500) ? "==" : "!=") : cmp_eq()) +
+                   " " + str_const(p);
     case 1: {
       std::string op;
       std::string rhs = strop_rhs(p, op);
-      return f.path + " " + op + " " + rhs;
+      return f.path + " " + cased(op) + " " + rhs;
     }
     case 2: {
       std::string op;
@@ -597,10 +603,10 @@ std::string RuleBuilder::stringy_atom(const Src& s, const Field& f) {
       for (auto& it : items)
         if ((it[0] == 'r') == is_re) keep.push_back(it);
       if (keep.empty()) keep.push_back(is_re ? "r\"x\"" : quote("x"));
-      return f.path + " " + op + " any " + maybe_named(keep);
+      return f.path + " " + cased(op) + " any " + maybe_named(keep);
     }
-    case 3: return f.path + " " + in_op() + " " + (f.type == T::Ip ? ip_list(false) : str_list(p, false));
-    case 4: return f.path + " " + in_op() + " " + (f.type == T::Ip ? ip_list(true) : str_list(p, true));
+    case 3: return f.path + " " + cased(in_op()) + " " + (f.type == T::Ip ? ip_list(false) : str_list(p, false));
+    case 4: return f.path + " " + cased(in_op()) + " " + (f.type == T::Ip ? ip_list(true) : str_list(p, true));
     case 5: return null_test(f.path);
     // Ordered comparisons: strings only (the checker refuses `ip < string` and orders objects only at run time).
     case 6: return f.type != T::Str ? f.path + " == " + str_const(p) : f.path + " " + cmp_ord() + " " + str_const(p);
