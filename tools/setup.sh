@@ -8,7 +8,7 @@ antlr4 libantlr4-runtime-dev uuid-dev
 llvm-19-dev libsimdjson-dev libfmt-dev libre2-dev libcli11-dev libsodium-dev libzstd-dev zlib1g-dev
 libgtest-dev libgmock-dev libbenchmark-dev
 clang-19 libclang-rt-19-dev
-nlohmann-json3-dev libyaml-cpp-dev libcpp-httplib-dev neovim tmux nodejs"
+nlohmann-json3-dev libyaml-cpp-dev libcpp-httplib-dev libssl-dev neovim tmux nodejs"
 # npm: Debian's package, unless an npm is already there (NodeSource's nodejs bundles npm and conflicts with it).
 command -v npm >/dev/null 2>&1 || PACKAGES="$PACKAGES npm"
 

@@ -161,6 +161,27 @@ std::string render_metrics(const MetricsInfo& info, const MetricsSnapshot& s) {
     w.sample({"worker", std::to_string(i)}, static_cast<double>(e.worker_nanos[i]) / 1e9);
   w.family("braid_engine_wait_seconds_total", "counter", "Time the engine's thread waited for prepared events.");
   w.sample(static_cast<double>(e.wait_nanos) / 1e9);
+
+  // The webhook sink (--webhook).
+  if (s.webhook) {
+    const WebhookStats& h = *s.webhook;
+    w.family("braid_webhook_alerts_total", "counter",
+             "Alerts handed to the webhook sink (not those a restart decided again that its spool already held).");
+    w.sample(h.sent);
+    w.family("braid_webhook_delivered_total", "counter", "Alerts the webhook answered with 2xx.");
+    w.sample(h.delivered);
+    w.family("braid_webhook_retries_total", "counter",
+             "Failed webhook requests that are retried (connection errors, timeouts, 408, 429, 5xx).");
+    w.sample(h.retries);
+    w.family("braid_webhook_failed_total", "counter",
+             "Alerts the webhook refused for good (another 4xx, a redirect), by where they went.");
+    w.sample({"outcome", "dead_letter"}, h.dead_lettered);
+    w.sample({"outcome", "dropped"}, h.failed - h.dead_lettered);
+    w.family("braid_webhook_queue_depth", "gauge", "Alerts waiting for the webhook or in flight.");
+    w.sample(h.queued);
+    w.family("braid_webhook_resent_total", "counter", "Undelivered alerts read back from the spool at start.");
+    w.sample(h.resent);
+  }
   return w.take();
 }
 
@@ -233,6 +254,7 @@ MetricsServer::MetricsServer(std::string_view addr, bool allow_remote, MetricsIn
       std::lock_guard<std::mutex> lock(impl_->mu);
       copy = impl_->snapshot;
     }
+    if (impl_->info.webhook) copy.webhook = impl_->info.webhook();
     res.set_content(render_metrics(impl_->info, copy), "text/plain; version=0.0.4; charset=utf-8");
   });
   // The process serves and its engine thread has not failed (it would have ended the process): the liveness

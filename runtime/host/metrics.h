@@ -7,7 +7,9 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
+#include <optional>
 #include <memory>
 #include <mutex>
 #include <stdexcept>
@@ -15,6 +17,7 @@
 #include <string_view>
 
 #include "engine/engine.h"
+#include "host/webhook.h"
 #include "input/reader.h"
 
 namespace braid::host {
@@ -25,6 +28,7 @@ struct MetricsInfo {
   std::string engine;                            // "jit" or "interp"
   std::map<std::string, std::string> severities;  // rule id -> severity ("high"), the `severity` label
   double start_time = 0;                         // Unix seconds
+  std::function<WebhookStats()> webhook;         // --webhook: its counts, read live at each scrape (thread-safe)
 };
 
 // One consistent copy of the counters, taken on the engine's thread.
@@ -33,6 +37,7 @@ struct MetricsSnapshot {
   rt::InputStats input;
   bool inputs_done = false;  // every input read to its end
   double taken = 0;          // Unix seconds
+  std::optional<WebhookStats> webhook;  // --webhook only: the braid_webhook_* families
 };
 
 // The Prometheus text (format 0.0.4) of a snapshot: braid_* families with HELP and TYPE lines, counters named

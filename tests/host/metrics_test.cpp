@@ -148,6 +148,48 @@ TEST(Metrics, RendersEveryFamilyInTheTextFormat) {
   EXPECT_EQ(s["braid_events_total{source=\"we\\\"ird\\\\na\\nme\"}"], "283") << text;
 }
 
+// --webhook: the braid_webhook_* families, only when a webhook is configured; the server reads them live through
+// MetricsInfo::webhook at each scrape (the sink counts on its own thread).
+TEST(Metrics, WebhookFamilies) {
+  auto none = parse(render_metrics(fake_info(), fake_snapshot()));
+  for (const auto& [k, v] : none) EXPECT_NE(k.rfind("braid_webhook_", 0), 0u) << k;
+  MetricsSnapshot snap = fake_snapshot();
+  WebhookStats h;
+  h.sent = 20;
+  h.delivered = 17;
+  h.retries = 9;
+  h.failed = 2;
+  h.dead_lettered = 1;
+  h.queued = 1;
+  h.resent = 4;
+  snap.webhook = h;
+  auto s = parse(render_metrics(fake_info(), snap));
+  EXPECT_EQ(s["braid_webhook_alerts_total"], "20");
+  EXPECT_EQ(s["braid_webhook_delivered_total"], "17");
+  EXPECT_EQ(s["braid_webhook_retries_total"], "9");
+  EXPECT_EQ(s["braid_webhook_failed_total{outcome=\"dead_letter\"}"], "1");
+  EXPECT_EQ(s["braid_webhook_failed_total{outcome=\"dropped\"}"], "1");
+  EXPECT_EQ(s["braid_webhook_queue_depth"], "1");
+  EXPECT_EQ(s["braid_webhook_resent_total"], "4");
+
+  MetricsInfo info = fake_info();
+  std::atomic<uint64_t> delivered{5};
+  info.webhook = [&] {
+    WebhookStats live;
+    live.delivered = delivered.load();
+    return live;
+  };
+  MetricsServer server("127.0.0.1:0", false, std::move(info));
+  httplib::Client client("127.0.0.1", server.port());
+  auto r = client.Get("/metrics");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(parse(r->body)["braid_webhook_delivered_total"], "5");
+  delivered = 6;  // no publish in between
+  r = client.Get("/metrics");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(parse(r->body)["braid_webhook_delivered_total"], "6");
+}
+
 TEST(Metrics, ListenAddresses) {
   ListenAddress a = parse_listen_address("127.0.0.1:9464");
   EXPECT_EQ(a.host, "127.0.0.1");
