@@ -349,7 +349,33 @@ class Linter {
     return false;
   }
 
-  // Fields a conjunct proves present when it is true (exists(f), `f is not null`, a positive atom on f).
+  // `coalesce(f, k) == c` (or, `negated`, `coalesce(f, k) != c`) can only hold when f is present if it is false
+  // with f's default k in its place: then the comparison guards f. The field, or kNone.
+  FieldId coalesce_guard(NodeId id, bool negated) const {
+    if (!valid(id)) return kNone;
+    const Node& n = node(id);
+    if (n.op != Op::Eq || n.ops_count != 2) return kNone;
+    for (uint32_t i = 0; i < 2; ++i) {
+      const Node& co = node(opnd(n, i));
+      if (co.op != Op::Coalesce || co.ops_count != 2 || node(opnd(co, 0)).op != Op::Field) continue;
+      std::optional<Value> k = value_of(opnd(co, 1)), c = value_of(opnd(n, 1 - i));
+      if (!k || !c || k->k != c->k || k->k == Value::K::Null) return kNone;
+      Tri eq = Tri::Unknown;
+      if (k->k == Value::K::String) {
+        bool nocase = n.has(ir::kFlagNoCase) || n.has(ir::kFlagNocaseField);
+        eq = nocase ? fold_equal(k->s, c->s) : (k->s == c->s ? Tri::True : Tri::False);
+      } else if (k->k == Value::K::Int || k->k == Value::K::Bool) {
+        eq = k->i == c->i ? Tri::True : Tri::False;
+      }
+      // With the default, `==` must be false (for `==` to prove presence) or true (for `!=`).
+      if (eq == (negated ? Tri::True : Tri::False)) return static_cast<FieldId>(node(opnd(co, 0)).imm);
+      return kNone;
+    }
+    return kNone;
+  }
+
+  // Fields a conjunct proves present when it is true (exists(f), `f is not null`, a positive atom on f, and
+  // `coalesce(f, "") != ""`-style tests that fail on the default).
   void collect_guards(NodeId id, std::set<FieldId>& out) const {
     if (!valid(id)) return;
     const Node& n = node(id);
@@ -361,8 +387,10 @@ class Linter {
     } else if (n.op == Op::Not && n.ops_count == 1) {
       const Node& x = node(opnd(n, 0));
       if (x.op == Op::Not && x.ops_count == 1) collect_guards(opnd(x, 0), out);
+      if (FieldId f = coalesce_guard(opnd(n, 0), true); f != kNone) out.insert(f);
     } else {
       for (auto& side : atom_sides(id)) out.insert(side.begin(), side.end());
+      if (FieldId f = coalesce_guard(id, false); f != kNone) out.insert(f);
     }
   }
 

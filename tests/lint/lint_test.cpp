@@ -172,6 +172,21 @@ TEST(Lint, GuardedNegationIsNotReported) {
   // An explicit `is null` beside it says that missing is meant to match.
   EXPECT_EQ(lint_when("code is null or code != \"X\"")->count(Code::BRD0801), 0u);
   EXPECT_EQ(lint_when("exists(items) and items[*].name != \"x\"")->count(Code::BRD0801), 0u);
+  // A test that fails on coalesce's default proves the field present (issue 11).
+  EXPECT_EQ(lint_when("coalesce(code, \"\") != \"\" and code != \"X\"")->count(Code::BRD0801), 0u);
+  EXPECT_EQ(lint_when("code != \"X\" and not (coalesce(code, \"-\") == \"-\")")->count(Code::BRD0801), 0u);
+  EXPECT_EQ(lint_when("coalesce(code, \"none\") == \"Y\" and code != \"X\"")->count(Code::BRD0801), 0u);
+  EXPECT_EQ(lint_when("coalesce(email, \"\") != \"\" and email !=~ \"a@b\"")->count(Code::BRD0801), 0u);
+}
+
+TEST(Lint, CoalesceThatHoldsOnTheDefaultIsNoGuard) {
+  // True when code is missing (the default differs from "x", or equals the compared value): not a guard.
+  EXPECT_EQ(lint_when("coalesce(code, \"\") != \"x\" and code != \"X\"")->count(Code::BRD0801), 1u);
+  EXPECT_EQ(lint_when("coalesce(code, \"Y\") == \"Y\" and code != \"X\"")->count(Code::BRD0801), 1u);
+  // A guard of another field.
+  EXPECT_EQ(lint_when("coalesce(other, \"\") != \"\" and code != \"X\"")->count(Code::BRD0801), 1u);
+  // In a sibling disjunct.
+  EXPECT_EQ(lint_when("coalesce(code, \"\") != \"\" or code != \"X\"")->count(Code::BRD0801), 1u);
 }
 
 TEST(Lint, NearMissesOfNegatedOptionalField) {
