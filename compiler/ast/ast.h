@@ -143,6 +143,7 @@ struct Json {
 struct JsonMember {
   std::string first;  // the key
   Json second;        // the value
+  Span key_span;      // the key's string, quotes included
 };
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -347,6 +347,26 @@ class Checker : CheckerState {
     emit(std::move(d), c);
   }
 
+  // A key given twice in one JSON object of a test: JSON leaves it undefined and readers disagree (the event
+  // reader keeps the first), so the test would not say what it seems to.
+  void duplicate_json_keys(const ast::Json& j, Code code) {
+    if (j.kind == ast::Json::Kind::Object) {
+      std::map<std::string_view, Span> seen;
+      for (const auto& m : j.members) {
+        auto [it, fresh] = seen.emplace(m.first, m.key_span);
+        if (!fresh) {
+          auto d = mk(code, m.key_span.valid() ? m.key_span : m.second.span,
+                      "the key \"" + m.first + "\" appears twice in this JSON object");
+          d.help = "JSON objects hold each key once; keep one of them (event readers keep the first)";
+          d.related.push_back({it->second, "first given here"});
+          emit(std::move(d));
+        }
+      }
+    }
+    for (const auto& x : j.items) duplicate_json_keys(x, code);
+    for (const auto& m : j.members) duplicate_json_keys(m.second, code);
+  }
+
   // ---- nodes
   NodeId mk_node(const Ctx& c, Op op, Type t, Span sp, std::initializer_list<NodeId> ops = {}, int64_t imm = 0,
                  uint8_t flags = 0) {
@@ -2603,6 +2623,7 @@ void Checker::check_tests(const ast::RuleDecl& d, ir::Rule& out) {
             if (item.kind != ast::Json::Kind::Object)
               err(Code::BRD0407, item.span, "each test event must be a JSON object");
         }
+        duplicate_json_keys(j, Code::BRD0407);
         json_text(j, e.json);
       } else if (ev.file) {
         std::filesystem::path p(ev.file->value);
@@ -2632,6 +2653,7 @@ void Checker::check_tests(const ast::RuleDecl& d, ir::Rule& out) {
               if (item.kind != ast::Json::Kind::Object)
                 err(Code::BRD0408, item.span, "each expected alert must be a JSON object");
           }
+          duplicate_json_keys(x.alerts, Code::BRD0408);
           json_text(x.alerts, tc.alerts_json);
           break;
       }

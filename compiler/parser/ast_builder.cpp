@@ -856,7 +856,7 @@ ast::Json AstBuilder::json_object(P::JsonObjectContext* ctx) {
   for (auto* m : ctx->jsonMember()) {
     if (!m || !m->STRING()) continue;
     std::string key = decode_string(m->STRING()->getSymbol(), true);
-    j.members.emplace_back(std::move(key), json_value(m->jsonValue()));
+    j.members.push_back(ast::JsonMember{std::move(key), json_value(m->jsonValue()), node_span(m->STRING())});
   }
   return j;
 }

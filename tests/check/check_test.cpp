@@ -1040,6 +1040,27 @@ TEST(CheckRules, TestEventsMustBeObjects) {
   EXPECT_EQ(r->count(Code::BRD0407), 2u) << r->all_text();
 }
 
+// Duplicate keys in a test's JSON (issue 11): an error at the second key, with the first as related location,
+// at any depth, in events and expected alerts. The same key in two different objects is fine.
+TEST(CheckRules, TestJsonDuplicateKeys) {
+  auto r = check_src(R"(rule t.r { title "t" severity low source test.src message "m" when true
+  test "x" {
+    events [ {"eventName": "A", "n": 1, "eventName": "B"}, {"a": {"k": 1, "k": 2}}, {"eventName": "A"} ]
+    expect [ {"rule": "t.r", "rule": "t.r"} ] } })");
+  EXPECT_EQ(r->count(Code::BRD0407), 2u) << r->all_text();
+  EXPECT_EQ(r->count(Code::BRD0408), 1u) << r->all_text();
+  const Diagnostic* d = r->get(Code::BRD0407);
+  ASSERT_NE(d, nullptr);
+  EXPECT_EQ(r->slice(d->span), "\"eventName\"");
+  ASSERT_EQ(d->related.size(), 1u);
+  EXPECT_LT(d->related[0].span.begin, d->span.begin);
+  EXPECT_EQ(r->slice(d->related[0].span), "\"eventName\"");
+  EXPECT_NE(d->message.find("twice"), std::string::npos);
+  auto ok = check_src(R"(rule t.r { title "t" severity low source test.src message "m" when true
+  test "x" { events [ {"eventName": "A", "a": {"eventName": "A"}}, {"eventName": "B"} ] expect none } })");
+  EXPECT_CLEAN(ok);
+}
+
 TEST(CheckRules, ExpectedAlertsMustBeObjects) {
   auto r = check_src(R"(rule t.r { title "t" severity low source test.src message "m" when true
   test "x" { events [ {} ] expect [ 1 ] } })");
