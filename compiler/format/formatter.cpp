@@ -521,10 +521,53 @@ class Formatter {
   // ---------------------------------------------------------------------------------------------------------
   // JSON (test events and expected alerts)
 
+  // A JSON value on one line, with canonical spacing.
+  static void json_flat(const ast::Json& j, std::string& out) {
+    using JK = ast::Json::Kind;
+    switch (j.kind) {
+      case JK::Null: out += "null"; return;
+      case JK::Bool: out += j.bool_value ? "true" : "false"; return;
+      case JK::Number: out += j.text; return;
+      case JK::String: out += quote_string(j.text); return;
+      case JK::Array:
+        out += '[';
+        for (size_t i = 0; i < j.items.size(); ++i) {
+          if (i) out += ", ";
+          json_flat(j.items[i], out);
+        }
+        out += ']';
+        return;
+      case JK::Object:
+        out += '{';
+        for (size_t i = 0; i < j.members.size(); ++i) {
+          if (i) out += ", ";
+          out += quote_string(j.members[i].first) + ": ";
+          json_flat(j.members[i].second, out);
+        }
+        out += '}';
+        return;
+    }
+  }
+
+  // Whether the author wrote this JSON object on one line, with no comment inside: it is kept on one line, however
+  // long, so a test with many compact events stays one event per line.
+  bool compact_object(const ast::Json& j) const {
+    if (j.kind != ast::Json::Kind::Object || j.members.empty() || !j.span.valid() || j.span.end > src_.size())
+      return false;
+    if (std::string_view(src_).substr(j.span.begin, j.span.end - j.span.begin).find('\n') != std::string_view::npos)
+      return false;
+    return !(next_comment_ < file_.comments.size() && file_.comments[next_comment_].span.begin < j.span.end);
+  }
+
   Doc json(const ast::Json& j) {
     Doc lead = leading(j.span.begin);
     Doc body;
     using JK = ast::Json::Kind;
+    if (compact_object(j)) {
+      std::string flat;
+      json_flat(j, flat);
+      return concat({lead, text(std::move(flat))});
+    }
     switch (j.kind) {
       case JK::Null: body = text("null"); break;
       case JK::Bool: body = text(j.bool_value ? "true" : "false"); break;

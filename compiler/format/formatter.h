@@ -7,7 +7,9 @@
 //     where the author had one or more.
 //   - operators spaced, `, ` after commas; lists inline when they fit in the width (100 columns), else one element
 //     per line with a trailing comma; long `and`/`or` chains break before the operator with a 2-space
-//     continuation indent; test JSON printed inline when it fits, else one member per line.
+//     continuation indent; test JSON printed inline when it fits, else one member per line, except that a JSON
+//     object the author wrote on one line (a compact test event or expected alert) stays on one line.
+//   - names quote exactly the segments that need it (`GCP.DNS.Zone.Modified."or".Deleted`).
 //   - strings re-escaped canonically, raw strings kept raw, durations and numbers printed as written, message
 //     templates printed exactly as written.
 //   - the author's parentheses are kept; none are added except where precedence requires them.

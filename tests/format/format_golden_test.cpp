@@ -352,8 +352,10 @@ TEST(FormatTests, JsonNumberTextAndEscapes) {
 }
 
 TEST(FormatTests, LongJsonBreaksOneMemberPerLine) {
+  // Written over several lines and too long for one: one member per line.
   expect_format(
-      R"b(rule r { test "t" { events [{"eventName": "AttachUserPolicy", "userIdentity": {"type": "IAMUser", "arn": "arn:aws:iam::111122223333:user/alice"}, "ok": true}, {"eventName": "ListUsers"}] } })b",
+      R"b(rule r { test "t" { events [{"eventName": "AttachUserPolicy",
+  "userIdentity": {"type": "IAMUser", "arn": "arn:aws:iam::111122223333:user/alice"}, "ok": true}, {"eventName": "ListUsers"}] } })b",
       R"b(rule r {
   test "t" {
     events [
@@ -367,6 +369,37 @@ TEST(FormatTests, LongJsonBreaksOneMemberPerLine) {
   }
 }
 )b");
+}
+
+// An event or expected alert the author wrote on one line stays on one line, however long (issue 11: a rule with a
+// few compact test events became hundreds of lines); the array around them still breaks one element per line.
+TEST(FormatTests, CompactOneLineJsonStaysOnOneLine) {
+  expect_format(
+      R"b(rule r {
+  test "t" {
+    events [
+      {"eventName":"AttachUserPolicy","userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::111122223333:user/alice"},"requestParameters":{"policyArn":"arn:aws:iam::aws:policy/AdministratorAccess"}},
+      {"eventName": "ListUsers", "userIdentity": {"type": "IAMUser", "arn": "arn:aws:iam::111122223333:user/alice"}, "n": [1, 2]}
+    ]
+    expect [{"rule": "r", "message": "a very long expected message that goes on and on past the line width of the formatter"}]
+  }
+}
+)b",
+      R"b(rule r {
+  test "t" {
+    events [
+      {"eventName": "AttachUserPolicy", "userIdentity": {"type": "IAMUser", "arn": "arn:aws:iam::111122223333:user/alice"}, "requestParameters": {"policyArn": "arn:aws:iam::aws:policy/AdministratorAccess"}},
+      {"eventName": "ListUsers", "userIdentity": {"type": "IAMUser", "arn": "arn:aws:iam::111122223333:user/alice"}, "n": [1, 2]}
+    ]
+    expect [
+      {"rule": "r", "message": "a very long expected message that goes on and on past the line width of the formatter"}
+    ]
+  }
+}
+)b");
+  // A comment inside a one-line object: the usual layout, so the comment keeps its place.
+  expect_format("rule r {\n  test \"t\" {\n    events [{\"a\": 1, /* c */ \"b\": 2}]\n  }\n}\n",
+                "rule r {\n  test \"t\" {\n    events [{\"a\": 1, /* c */ \"b\": 2}]\n  }\n}\n");
 }
 
 // ---------------------------------------------------------------------------------------------------------------

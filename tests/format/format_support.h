@@ -100,9 +100,9 @@ class Dumper {
         break;
       case K::Object:
         put("{");
-        for (const auto& [k, v] : j.members) {
-          put("\"" + k + "\":");
-          json(v);
+        for (const auto& m : j.members) {
+          put("\"" + m.first + "\":");
+          json(m.second);
           put(",");
         }
         put("}");

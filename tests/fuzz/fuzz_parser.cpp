@@ -88,7 +88,10 @@ struct Checker {
   void json(const ast::Json& j) const {
     span(j.span, "JSON value");
     for (const ast::Json& i : j.items) json(i);
-    for (const auto& [k, v] : j.members) json(v);
+    for (const auto& m : j.members) {
+      span(m.key_span, "JSON key");
+      json(m.second);
+    }
   }
 
   void decl(const ast::SourceDecl& s) const {
