@@ -409,6 +409,7 @@ struct WebhookSink::Impl {
   void refused(const Item& it, const std::string& why, int status, const std::string& response) {
     ++failed;
     std::string where;
+    bool kept = false;  // in the dead-letter file
     if (dead_letter) {
       std::time_t now = std::time(nullptr);
       std::tm tm{};
@@ -421,6 +422,7 @@ struct WebhookSink::Impl {
                 ::fsync(::fileno(dead_letter)) == 0;
       if (ok) {
         ++dead_lettered;
+        kept = true;
         where = fmt::format("; written to the dead-letter file `{}`", o.dead_letter);
       } else {
         where = fmt::format("; cannot write it to the dead-letter file `{}`: {}", o.dead_letter, std::strerror(errno));
@@ -428,7 +430,7 @@ struct WebhookSink::Impl {
     } else {
       where = "; it is not delivered (no --webhook-dead-letter file)";
     }
-    if (where.find("; written") != 0) {
+    if (!kept) {
       std::lock_guard<std::mutex> lock(mu);
       ++lost;
       if (lost_ids.size() < kMaxLostIds) lost_ids.push_back(it.id);
