@@ -196,6 +196,46 @@ TEST_F(Cli, CleanCheckExitsZeroAndSummarisesOnStderr) {
   EXPECT_NE(r.err.find("checked 0 rules, 0 sources in 2 files: no problems\n"), std::string::npos) << show(r);
 }
 
+// A rule id copied from another tool (issue 11 item 9) round-trips: fmt keeps its quotes, braid test, the pack
+// and the alerts carry the id without them.
+TEST_F(Cli, QuotedRuleIdRoundTrips) {
+  const std::string rule = R"(rule GCP.DNS.Zone.Modified."or".Deleted {
+  title "DNS zone modified or deleted"
+  severity low
+  source gcp.audit
+  when protoPayload.methodName startswith "dns.managedZones."
+    and protoPayload.requestMetadata.callerIp in acme."bad-ips"
+  message "{protoPayload.methodName}"
+
+  test "fires" {
+    events [
+      {"logName": "projects/p/logs/cloudaudit.googleapis.com%2Factivity", "insertId": "1", "timestamp": "2024-10-02T09:00:00.120Z", "protoPayload": {"@type": "type.googleapis.com/google.cloud.audit.AuditLog", "serviceName": "dns.googleapis.com", "methodName": "dns.managedZones.delete", "authenticationInfo": {"principalEmail": "m@example.com"}, "requestMetadata": {"callerIp": "198.51.100.40"}}}
+    ]
+    expect [{"rule": "GCP.DNS.Zone.Modified.or.Deleted"}]
+  }
+}
+
+list acme."bad-ips" = ["198.51.100.40"]
+)";
+  write("r.braid", rule);
+  Result f = run({"fmt", "--check", "r.braid"});
+  EXPECT_EQ(f.status, 0) << show(f);
+  Result t = run({"test", "r.braid"});
+  EXPECT_EQ(t.status, 0) << show(t);
+  EXPECT_NE(t.out.find("GCP.DNS.Zone.Modified.or.Deleted :: fires"), std::string::npos) << show(t);
+  Result b = run({"build", "r.braid", "-o", "r.pack"});
+  ASSERT_EQ(b.status, 0) << show(b);
+  Result i = run({"inspect", "r.pack"});
+  EXPECT_NE(i.out.find("GCP.DNS.Zone.Modified.or.Deleted"), std::string::npos) << show(i);
+  write("ev.ndjson", "{\"logName\": \"projects/p/logs/cloudaudit.googleapis.com%2Factivity\", \"insertId\": \"1\", "
+                     "\"timestamp\": \"2024-10-02T09:00:00.120Z\", \"protoPayload\": {\"methodName\": "
+                     "\"dns.managedZones.delete\", \"authenticationInfo\": {\"principalEmail\": \"m@example.com\"}, "
+                     "\"requestMetadata\": {\"callerIp\": \"198.51.100.40\"}}}\n");
+  Result a = run({"run", "--pack", "r.pack", "--allow-unsigned", "ev.ndjson"});
+  EXPECT_EQ(a.status, 0) << show(a);
+  EXPECT_NE(a.out.find("\"rule\":\"GCP.DNS.Zone.Modified.or.Deleted\""), std::string::npos) << show(a);
+}
+
 TEST_F(Cli, SyntaxErrorsExitOne) {
   write("bad.braid", kBroken);
   Result r = run({"check", "--color", "never", "bad.braid"});
