@@ -71,7 +71,8 @@ constexpr const char* kExitCodesHelp =
     "     build refuses rules with errors; inspect and run --pack refuse an invalid, unsigned or\n"
     "     untrusted pack\n"
     "  2  usage error (bad flag, unknown verb or code), a path that is missing or unreadable,\n"
-    "     no .braid files found, or an internal error";
+    "     no .braid files found, or an internal error\n"
+    "  3  run --webhook: some alerts were neither delivered, nor dead-lettered, nor spooled";
 
 enum class Format { Text, Json, Sarif };
 enum class ColorMode { Auto, Always, Never };
@@ -503,6 +504,7 @@ int run(int argc, char** argv) {
   runc->add_flag("--close-at-end", run_opts.close_at_end,
                  "With --state: close every session and window at the end of the input instead of keeping them "
                  "open for the next run");
+  add_webhook_flags(*runc, run_opts.webhook);
   runc->add_flag("--no-jit-cache{false}", run_opts.jit_cache,
                  "Do not read or write the JIT's object cache ($BRAID_CACHE_DIR, else ~/.cache/braid/jit)");
   runc->footer(kExitCodesHelp);

@@ -27,6 +27,7 @@
 #include "jit_setup.h"
 #include "json_tree.h"
 #include "pack/pack.h"
+#include "run_webhook.h"
 #include "state_dir.h"
 #include "verbs.h"
 
@@ -78,7 +79,7 @@ struct Totals {
 };
 
 std::string stats_text(const rt::EngineStats& s, const Totals& t, const std::vector<rt::ChainInfo>& chains,
-                       const PreparedEngine& pe) {
+                       const PreparedEngine& pe, const host::WebhookSink* webhook) {
   std::string o;
   o += fmt::format("braid run: {} records from {} input{} ({} bytes) in {:.3f} s\n", t.read, t.inputs,
                    t.inputs == 1 ? "" : "s", t.bytes, t.seconds);
@@ -108,6 +109,7 @@ std::string stats_text(const rt::EngineStats& s, const Totals& t, const std::vec
     o += fmt::format("; in order: {:.3f} s waiting for them\n", static_cast<double>(s.wait_nanos) / 1e9);
   }
   o += fmt::format("alerts             {} ({} suppressed)\n", s.alerts, s.suppressed);
+  o += webhook_stats_text(webhook);
   o += "sources:\n";
   for (const rt::SourceStats& src : s.sources) {
     o += fmt::format("  {:<24} {} events, {} late, {} quarantined, {} without identity, sessions {} opened / {} closed\n",
@@ -138,7 +140,7 @@ std::string stats_text(const rt::EngineStats& s, const Totals& t, const std::vec
 }
 
 std::string stats_json(const rt::EngineStats& s, const Totals& t, const std::vector<rt::ChainInfo>& chains,
-                       const PreparedEngine& pe) {
+                       const PreparedEngine& pe, const host::WebhookSink* webhook) {
   using json::quote;
   std::string o = "{\"version\":1";
   o += jit_stats_json(pe);
@@ -186,7 +188,7 @@ std::string stats_json(const rt::EngineStats& s, const Totals& t, const std::vec
                      c.events);
     ++listed;
   }
-  o += "]}\n";
+  o += "]" + webhook_stats_json(webhook) + "}\n";
   return o;
 }
 
@@ -241,6 +243,7 @@ int run_run(const RunOptions& o) {
       throw UsageError{e.what()};
     }
   }
+  std::optional<host::WebhookOptions> webhook_opts = webhook_options(o.webhook);  // likewise a bad --webhook
 
   // The program comes from the sources (parse + check) or from a pack (verified, no parser or checker).
   std::unique_ptr<Compilation> c;
@@ -329,6 +332,8 @@ int run_run(const RunOptions& o) {
     }
   }
 
+  // --webhook: delivery starts now (with --state, the last run's undelivered alerts first).
+  std::unique_ptr<host::WebhookSink> webhook = start_webhook(std::move(webhook_opts), o.state, &g_stop_signal);
   std::unique_ptr<PreparedEngine> prepared = prepare_engine(*program, loaded.get(), EngineChoice{o.engine, o.jit_cache});
   if (!prepared) return kExitUsage;
 
@@ -361,6 +366,7 @@ int run_run(const RunOptions& o) {
   bool write_failed = false;
   engine.set_sink([&](const rt::Alert& a) {
     std::string line = rt::render_alert_json(a);
+    if (webhook && !webhook->send(a.id, line)) write_failed = true;  // the spool failed (logged)
     if (alert_file) {
       if (!alert_file->write(a.id, line)) write_failed = true;
     } else {
@@ -415,6 +421,7 @@ int run_run(const RunOptions& o) {
     info.engine = o.engine;
     for (const ir::Rule& r : program->rules) info.severities[r.id] = std::string(ir::severity_name(r.meta.severity));
     info.start_time = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+    if (webhook) info.webhook = [&webhook] { return webhook->stats(); };
     try {
       metrics = std::make_unique<host::MetricsServer>(o.metrics_addr, o.metrics_allow_remote, std::move(info));
     } catch (const host::MetricsError& e) {
@@ -442,6 +449,9 @@ int run_run(const RunOptions& o) {
     ck.taken_at = std::chrono::duration_cast<std::chrono::nanoseconds>(
                      std::chrono::system_clock::now().time_since_epoch()).count();
     ck.checkpoints = ++checkpoints;
+    if (webhook) {
+      if (std::string e = webhook->sync_spool(); !e.empty()) throw StateFileError{e};  // before the state covers it
+    }
     state->save(ck);
   };
   // Fault injection for the kill test (tests/run/state_kill_test.sh): SIGKILL after this many records.
@@ -501,6 +511,8 @@ int run_run(const RunOptions& o) {
                     o.output.empty() ? "stdout" : sanitize_utf8(o.output), std::strerror(errno)));
     return kExitUsage;
   }
+  // --webhook: wait for the queue to drain (bounded), then say what was not delivered.
+  const bool webhook_ok = !webhook || finish_webhook(*webhook, o.webhook, stopped);
 
   const rt::EngineStats& s = engine.stats();
   Totals t;
@@ -511,7 +523,8 @@ int run_run(const RunOptions& o) {
   t.seconds = progress.elapsed();
   if (o.stats) {
     std::vector<rt::ChainInfo> chains = engine.chains();
-    err(o.stats_format == "json" ? stats_json(s, t, chains, *prepared) : stats_text(s, t, chains, *prepared));
+    err(o.stats_format == "json" ? stats_json(s, t, chains, *prepared, webhook.get())
+                                 : stats_text(s, t, chains, *prepared, webhook.get()));
   } else if (t.malformed || s.unrouted || s.late || s.no_time || s.quarantined) {
     err(fmt::format("braid: {} records: {} malformed, {} unrouted, {} late, {} quarantined, {} without time "
                     "(--stats for more)\n",
@@ -527,6 +540,7 @@ int run_run(const RunOptions& o) {
     err("braid: error: some inputs could not be read (see the warnings above)\n");
     return kExitUsage;
   }
+  if (!webhook_ok) return kExitUndelivered;
   return kExitClean;
 }
 

@@ -32,6 +32,21 @@ void err(std::string_view s);
 // Colour decision for a stream: --color always/never, or auto (a terminal, NO_COLOR unset, TERM not dumb).
 bool use_color(const std::string& mode, int fd);
 
+// `braid run --webhook*` (run_webhook.h; durations in the language's syntax).
+struct WebhookFlags {
+  std::string url;                       // --webhook URL ("": no webhook)
+  std::vector<std::string> headers;      // --webhook-header 'Name: value' (repeatable)
+  std::string header_file;               // --webhook-header-file FILE
+  std::string ca_file;                   // --webhook-ca-file FILE (https)
+  std::string timeout = "10s";           // --webhook-timeout
+  std::string min_backoff = "500ms";     // --webhook-min-backoff
+  std::string max_backoff = "60s";       // --webhook-max-backoff
+  uint64_t queue = 10000;                // --webhook-queue
+  std::string drain_timeout = "30s";     // --webhook-drain-timeout
+  std::string dead_letter;               // --webhook-dead-letter FILE
+};
+void add_webhook_flags(CLI::App& run, WebhookFlags& f);  // run_webhook.cpp
+
 struct RunOptions {
   std::vector<std::string> rules;   // --rules (empty: rules/ when it exists)
   std::string pack;                 // --pack: run a compiled rule pack instead of --rules
@@ -39,6 +54,7 @@ struct RunOptions {
   bool allow_unsigned = false;      // --allow-unsigned: also run unsigned packs
   bool include_disabled = false;    // --include-disabled: also run the rules marked `enabled false`
   std::string output;               // --output (empty: stdout)
+  WebhookFlags webhook;             // --webhook URL and its flags
   bool stats = false;
   std::string stats_format = "text";
   std::optional<uint32_t> distinct_bound;
