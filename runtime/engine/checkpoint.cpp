@@ -24,7 +24,7 @@ namespace {
 constexpr std::string_view kMagic = "BRAIDSTATE";
 // 1: first format (schema_version 2 alerts: alert ids). 2: per source, the events held aside by a time jump.
 // 3: the open sessions' LRU order, evicted sessions and degraded chains (the open-session cap).
-constexpr uint32_t kFormatVersion = 3;
+constexpr uint32_t kFormatVersion = 4;
 
 class Writer {
  public:
@@ -581,11 +581,14 @@ struct StateCodec {
     for (uint64_t v : {s.records_read, s.events_parsed, s.malformed, s.unrouted, s.no_time, s.type_mismatches, s.late,
                        s.no_identity, s.sessions_opened, s.sessions_closed, s.chains, s.chain_links, s.chain_max_depth,
                        s.mints_recorded, s.mints_evicted, s.chains_retired, s.link_parents_recorded,
-                       s.link_parents_evicted, s.alerts, s.suppressed, s.quarantined, s.sessions_evicted})
+                       s.link_parents_evicted, s.alerts, s.suppressed, s.quarantined, s.sessions_evicted,
+                       s.released_early})
       w.u64(v);
     w.u64(s.sources.size());
     for (const SourceStats& x : s.sources)
-      for (uint64_t v : {x.events, x.late, x.no_identity, x.sessions_opened, x.sessions_closed, x.quarantined}) w.u64(v);
+      for (uint64_t v : {x.events, x.late, x.no_identity, x.sessions_opened, x.sessions_closed, x.quarantined,
+                         x.released_early})
+        w.u64(v);
     w.u64(s.rules.size());
     for (const RuleStats& x : s.rules)
       for (uint64_t v : {x.alerts, x.suppressed, x.evaluations, x.nanos}) w.u64(v);
@@ -595,11 +598,12 @@ struct StateCodec {
                         &s.late, &s.no_identity, &s.sessions_opened, &s.sessions_closed, &s.chains, &s.chain_links,
                         &s.chain_max_depth, &s.mints_recorded, &s.mints_evicted, &s.chains_retired,
                         &s.link_parents_recorded, &s.link_parents_evicted, &s.alerts, &s.suppressed, &s.quarantined,
-                        &s.sessions_evicted})
+                        &s.sessions_evicted, &s.released_early})
       *v = r.u64();
     if (r.count() != s.sources.size()) r.fail("stats of another number of sources");
     for (SourceStats& x : s.sources)
-      for (uint64_t* v : {&x.events, &x.late, &x.no_identity, &x.sessions_opened, &x.sessions_closed, &x.quarantined})
+      for (uint64_t* v : {&x.events, &x.late, &x.no_identity, &x.sessions_opened, &x.sessions_closed, &x.quarantined,
+                          &x.released_early})
         *v = r.u64();
     if (r.count() != s.rules.size()) r.fail("stats of another number of rules");
     for (RuleStats& x : s.rules)
@@ -744,6 +748,7 @@ std::string Engine::save_state(std::string_view program_id) const {
   for (uint32_t s = 0; s < m.sources.size(); ++s) {
     const SourceRt& sr = m.sources[s];
     w.i64(sr.max_seen);
+    w.i64(sr.floor);
     w.u64(sr.released);
     auto dl = sr.deadlines;  // a copy: the heap is read in pop order
     w.u64(dl.size());
@@ -844,6 +849,7 @@ void Engine::load_state(std::string_view bytes, std::string_view program_id) {
   }
   for (SourceRt& sr : m.sources) {
     sr.max_seen = r.i64();
+    sr.floor = r.i64();
     sr.released = r.u64();
     size_t nd = r.count(5);
     for (size_t i = 0; i < nd; ++i) {

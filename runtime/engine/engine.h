@@ -110,6 +110,13 @@ struct EngineOptions {
   uint64_t max_open_sessions = 2000000;
   uint32_t jump_confirm = 4;
 
+  // Events held for reordering per source at most (docs/operations.md, "Caps"). A source holds the events of its
+  // last `lateness` of event time (its rate times its lateness). Beyond the cap, the source's watermark moves up to
+  // its oldest held event, which is released at once: the source's lateness shrinks for as long as the burst
+  // lasts, and an event older than the new watermark that arrives later is late (counted and reported, as at any
+  // watermark). Counted in stats (released_early). 0: no cap.
+  uint64_t max_held_events = 1000000;
+
   // Called on the engine's thread while process_inputs reads, between records, at most every
   // progress_interval_ms of wall time, and once more when the inputs are read. Every record taken so far has then
   // been admitted (with threads, the workers are drained first), so the engine's state and stats() reflect exactly
@@ -144,6 +151,7 @@ struct SourceStats {
   uint64_t events = 0;   // routed to this source
   uint64_t late = 0;
   uint64_t quarantined = 0;  // events far ahead of the source's others, refuted by the next ones (time jumps)
+  uint64_t released_early = 0;  // held events released before their lateness passed (EngineOptions::max_held_events)
   uint64_t no_identity = 0;  // events whose identity was null: no session, event-scope rules only
   uint64_t sessions_opened = 0, sessions_closed = 0;
 };
@@ -157,6 +165,7 @@ struct EngineStats {
   uint64_t type_mismatches = 0;  // field values whose JSON type did not fit the schema (read as null)
   uint64_t late = 0;           // events older than their source's watermark (all sources)
   uint64_t quarantined = 0;    // events dated too far ahead of their source's others (EngineOptions::max_time_jump)
+  uint64_t released_early = 0;  // held events released at the held-events cap (EngineOptions::max_held_events)
   uint64_t no_identity = 0;
   uint64_t sessions_opened = 0, sessions_closed = 0;
   uint64_t sessions_evicted = 0;   // closed early by EngineOptions::max_open_sessions (included in sessions_closed)
@@ -205,6 +214,11 @@ class Engine {
   // Files (NDJSON, CloudTrail {"Records":[...]}, .gz), directories (recursively, sorted) and "-" for stdin, via
   // runtime/input/reader.h. Unreadable inputs are reported through on_warning and make it return false.
   bool process_inputs(const std::vector<std::string>& paths);
+
+  // With threads, records handed over are prepared in batches: flush() admits every record taken so far (their
+  // alerts are emitted before it returns). A host that waits for more input (follow mode) calls it when the input
+  // goes quiet. Held (reordering) events stay held: they are released by event time, as without the wait.
+  void flush();
 
   // End of input: releases every held event, closes every session and chain (at-close rules decide), and
   // flushes alerts. Idempotent.

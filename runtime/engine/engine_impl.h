@@ -182,6 +182,8 @@ struct StepGroup {
 struct SourceRt {
   const ir::Source* src = nullptr;
   int64_t max_seen = kNever;
+  int64_t floor = kNever;  // the watermark is at least this: moved up by the held-events cap (max_held_events)
+  bool cap_warned = false;
   std::vector<PreparedEvent*> ahead;  // events far ahead of max_seen, held until confirmed or refuted (time jumps)
   ReorderBuffer buffer;
   std::priority_queue<Deadline, std::vector<Deadline>, std::greater<>> deadlines;
@@ -210,7 +212,9 @@ struct SourceRt {
   std::vector<uint8_t> group_hit;      // the current event matched the group (scratch)
   std::vector<uint32_t> hit_groups;    // ... as a list
   uint64_t released = 0;                                          // events through process_event
-  int64_t watermark() const { return max_seen == kNever ? kNever : sat_sub(max_seen, src->lateness); }
+  int64_t watermark() const {
+    return std::max(floor, max_seen == kNever ? kNever : sat_sub(max_seen, src->lateness));
+  }
 };
 
 struct Engine::Impl {
@@ -269,7 +273,7 @@ struct Engine::Impl {
   uint64_t event_serial = 0;  // events through process_event (StepCell::at)
   uint64_t worker_mismatches = 0;  // type mismatches of the batches workers prepared
   std::string scratch, key_buf, id_buf;
-  uint64_t late_warnings = 0, malformed_warnings = 0, notime_warnings = 0;
+  uint64_t late_warnings = 0, malformed_warnings = 0, notime_warnings = 0, unrouted_warnings = 0;
 
   // The event being processed.
   struct Cur {

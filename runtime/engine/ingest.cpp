@@ -187,6 +187,11 @@ void Engine::Impl::admit_one(PreparedEvent& e) {
   ++stats.events_parsed;
   if (e.kind == K::Unrouted) {
     ++stats.unrouted;
+    warn(unrouted_warnings, [&] {
+      return fmt::format("{}: no source recognises this record (no `recognize` clause holds, perhaps because a field "
+                         "it reads has a value of another type or format); skipped",
+                         e.where.str());
+    });
     return;
   }
   uint32_t s = e.source;
@@ -270,11 +275,31 @@ void Engine::Impl::admit_timed(uint32_t s, PreparedEvent& e) {
   e.seq = arrival++;
   ++e.batch->held;
   sr.buffer.push(&e);
+  if (opt.max_held_events != 0 && sr.buffer.size() > opt.max_held_events) {
+    // The cap: the watermark moves up to the oldest held event, which is released below.
+    sr.floor = std::max(sr.floor, sr.buffer.top().time);
+    ++stats.released_early;
+    ++stats.sources[s].released_early;
+    if (!sr.cap_warned && opt.on_warning) {
+      sr.cap_warned = true;
+      opt.on_warning(fmt::format(
+          "source {}: more than {} events held for reordering (its lateness, {}, at this event rate): the oldest are "
+          "released early, and events older than them that arrive later will count as late (--max-held-events; "
+          "said once per source)",
+          src.name, opt.max_held_events, format_duration(src.lateness)));
+    }
+    nw = sr.watermark();
+  }
   release(s, nw);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
 // The API's ways in
+
+void Engine::flush() {
+  Impl& m = *impl_;
+  if (!m.finished) m.drain();
+}
 
 void Engine::process_json(std::string_view json, std::string_view origin, uint64_t line) {
   Impl& m = *impl_;

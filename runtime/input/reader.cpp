@@ -956,6 +956,8 @@ struct RecordReader::Impl {
           pos = end;
           return false;
         }
+        // Following a file that is being written: the line is read once its newline arrives (rescan()).
+        if (opt.hold_partial_line && fd >= 0 && !cur_in_dir && !skipping) return false;
         line_end = end;  // the last line has no newline
       } else {
         // Need more text for this line.

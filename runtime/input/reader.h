@@ -129,6 +129,11 @@ struct ReaderOptions {
   uint64_t max_inflated_size = kDefaultMaxInflatedSize;  // 0: no absolute cap
   size_t chunk_size = size_t{1} << 20;                 // read size
   size_t keep_errors = 1000;                           // how many InputErrors errors() keeps (0: none)
+  // Follow mode: a file input given by path whose text ends without a final newline is taken to be in the middle
+  // of a write. Its last line is not handed out and the file's position stays before it, so that the next
+  // rescan() reads the line once it is complete. (Off: a final line without a newline is a record.) Files found
+  // in a directory are complete when they appear, so their last line is read either way.
+  bool hold_partial_line = false;
 };
 
 // Resumable input positions. One InputPosition per input as added (add_path, add_stream, add_buffer), so the

@@ -295,7 +295,8 @@ TEST(Run, MalformedStream) {
     o << "\n";                                                                                             // 8 empty
     o << R"({"src":"t","ts":"2025-01-01T10:00:09Z","id":"g9","user":"bob","kind":"bad","n":9})" << "\n";  // 9
     o << R"({"src":"t","ts":"not a time","id":"x10","user":"bob","kind":"bad"})" << "\n";                 // 10
-    o << R"({"src":"t","ts":"2025-01-01T10:00:11Z","id":"g11","user":"bob","kind":"bad","n":11})";        // 11, no \n
+    o << R"({"src":"t","ts":"2025-01-01T10:00:11Z","id":"g11","user":"bob","kind":"bad","n":11})" << "\n"; // 11
+    o << R"({"src":"nobody","ts":"2025-01-01T10:00:12Z","id":"x12"})";                                  // 12, no \n
   }
   Result r = braid("run --rules tests/run/data/run/run_rules.braid --stats-format json '" + f.string() + "'");
   ASSERT_EQ(r.code, 0) << show(r);
@@ -309,7 +310,7 @@ TEST(Run, MalformedStream) {
       EXPECT_EQ(a.at("message").str, "alice g5 n=null");
     }
   }
-  for (int line : {2, 3, 4, 6, 7, 10}) {
+  for (int line : {2, 3, 4, 6, 7, 10, 12}) {  // 12: unrouted, located too
     std::string where = f.string() + ":" + std::to_string(line) + ":";
     EXPECT_NE(r.err.find(where), std::string::npos) << where << "\n" << show(r);
   }
@@ -317,8 +318,10 @@ TEST(Run, MalformedStream) {
   Value s = stats_of(r);
   EXPECT_EQ(num(s, "malformed"), 4) << show(r);  // lines 2, 3, 4, 7
   EXPECT_EQ(num(s, "no_time"), 2) << show(r);    // lines 6, 10
-  EXPECT_EQ(num(s, "events_read"), 10) << show(r);
-  EXPECT_EQ(num(s, "events_parsed"), 6) << show(r);
+  EXPECT_EQ(num(s, "unrouted"), 1) << show(r);     // line 12
+  EXPECT_NE(r.err.find(":12: no source recognises this record"), std::string::npos) << show(r);
+  EXPECT_EQ(num(s, "events_read"), 11) << show(r);
+  EXPECT_EQ(num(s, "events_parsed"), 7) << show(r);
   EXPECT_GE(num(s, "type_mismatches"), 1) << show(r);
   EXPECT_EQ(num(s, "alerts"), 4);
 }

@@ -42,6 +42,50 @@ TEST(Follow, GrowingFile) {
   EXPECT_EQ(rec.origin.input, 0u);
 }
 
+// ReaderOptions::hold_partial_line: a line still being written is read once its newline arrives, with its own
+// line number, and the position stays before it (a restart reads it whole too). Files of a directory are complete.
+TEST(Follow, PartialLastLineWaitsForItsNewline) {
+  TempDir d;
+  write_file(d.file("a.ndjson"), "{\"n\":1}\n{\"n\":");
+  ReaderOptions o;
+  o.hold_partial_line = true;
+  RecordReader r(o);
+  r.add_path(d.file("a.ndjson"));
+  std::vector<std::string> errors;
+  EXPECT_EQ(drain(r, &errors), (std::vector<std::string>{"{\"n\":1}"}));
+  std::vector<InputPosition> pos = r.positions();
+  ASSERT_EQ(pos.size(), 1u);
+  EXPECT_EQ(pos[0].current.offset, 8u);  // before the partial line
+  EXPECT_EQ(pos[0].current.line, 1u);
+  append(d.file("a.ndjson"), "2}\n{\"n\":3}");
+  r.rescan();
+  Record rec;
+  ASSERT_TRUE(r.next(rec));
+  EXPECT_EQ(rec.json(), "{\"n\":2}");
+  EXPECT_EQ(rec.origin.line, 2u);
+  EXPECT_FALSE(r.next(rec));  // {"n":3} has no newline yet
+  append(d.file("a.ndjson"), "\n");
+  r.rescan();
+  EXPECT_EQ(drain(r, &errors), (std::vector<std::string>{"{\"n\":3}"}));
+  EXPECT_TRUE(errors.empty());
+  // A resumed reader starts before a held line.
+  append(d.file("a.ndjson"), "{\"n\":4");
+  EXPECT_TRUE(drain(r).empty());
+  RecordReader again(o);
+  again.add_path(d.file("a.ndjson"));
+  again.resume(r.positions());
+  append(d.file("a.ndjson"), "}\n");
+  EXPECT_EQ(drain(again), (std::vector<std::string>{"{\"n\":4}"}));
+  // Without the option the last line is a record; in a directory it is one either way.
+  RecordReader plain;
+  plain.add_path(d.file("a.ndjson"));
+  EXPECT_EQ(drain(plain).size(), 4u);
+  write_file(d.file("dir/b.ndjson"), "{\"n\":5}");
+  RecordReader dir(o);
+  dir.add_path(d.file("dir"));
+  EXPECT_EQ(drain(dir), (std::vector<std::string>{"{\"n\":5}"}));
+}
+
 TEST(Follow, RotatedFile) {
   TempDir d;
   write_file(d.file("app.log"), "{\"n\":1}\n");

@@ -491,6 +491,10 @@ int run(int argc, char** argv) {
                    "Open sessions kept at most; at the cap the least recently used one is closed early and its "
                    "alerts are marked degraded (default 2000000; 0: no cap)")
       ->type_name("N");
+  runc->add_option("--max-held-events", run_opts.max_held_events,
+                   "Events held for reordering per source at most; beyond it the oldest is released early and the "
+                   "source's watermark moves up to it (default 1000000; 0: no cap; docs/operations.md, Caps)")
+      ->type_name("N");
   runc->add_option("--max-time-jump", run_opts.max_time_jump,
                    "How far past its source's newest event one event may move the source's clock before the next "
                    "events confirm it (default 24h; 0 turns the bound off; docs/operations.md, Time jumps)")
@@ -504,6 +508,13 @@ int run(int argc, char** argv) {
   runc->add_flag("--close-at-end", run_opts.close_at_end,
                  "With --state: close every session and window at the end of the input instead of keeping them "
                  "open for the next run");
+  runc->add_flag("--follow,-f", run_opts.follow,
+                 "At the end of the inputs, wait for more, like `tail -F`: lines appended to files, new files in "
+                 "directories (a CloudTrail tree in time order), rotated files; stop with SIGTERM or SIGINT "
+                 "(docs/operations.md, Following)");
+  runc->add_option("--poll-interval", run_opts.poll_interval,
+                   "With --follow: how often to look for new input (default 1s)")
+      ->type_name("DURATION");
   add_webhook_flags(*runc, run_opts.webhook);
   runc->add_flag("--no-jit-cache{false}", run_opts.jit_cache,
                  "Do not read or write the JIT's object cache ($BRAID_CACHE_DIR, else ~/.cache/braid/jit)");

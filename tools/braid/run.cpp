@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <fmt/format.h>
@@ -92,6 +93,7 @@ std::string stats_text(const rt::EngineStats& s, const Totals& t, const std::vec
   o += fmt::format("no time            {}\n", s.no_time);
   o += fmt::format("late               {}\n", s.late);
   o += fmt::format("quarantined        {}\n", s.quarantined);
+  o += fmt::format("released early     {}\n", s.released_early);
   o += fmt::format("no identity        {}\n", s.no_identity);
   o += fmt::format("type mismatches    {}\n", s.type_mismatches);
   o += fmt::format("sessions opened    {}\n", s.sessions_opened);
@@ -112,9 +114,10 @@ std::string stats_text(const rt::EngineStats& s, const Totals& t, const std::vec
   o += webhook_stats_text(webhook);
   o += "sources:\n";
   for (const rt::SourceStats& src : s.sources) {
-    o += fmt::format("  {:<24} {} events, {} late, {} quarantined, {} without identity, sessions {} opened / {} closed\n",
-                     src.name, src.events, src.late, src.quarantined, src.no_identity, src.sessions_opened,
-                     src.sessions_closed);
+    o += fmt::format("  {:<24} {} events, {} late, {} quarantined, {} released early, {} without identity, sessions {} "
+                     "opened / {} closed\n",
+                     src.name, src.events, src.late, src.quarantined, src.released_early, src.no_identity,
+                     src.sessions_opened, src.sessions_closed);
   }
   size_t listed = 0;
   for (const rt::ChainInfo& c : chains) {
@@ -148,8 +151,8 @@ std::string stats_json(const rt::EngineStats& s, const Totals& t, const std::vec
   o += fmt::format(",\"inputs\":{},\"bytes\":{},\"seconds\":{:.6f}", t.inputs, t.bytes, t.seconds);
   o += fmt::format(",\"events_read\":{},\"events_parsed\":{},\"malformed\":{},\"unrouted\":{},\"no_time\":{}",
                    t.read, s.events_parsed, t.malformed, s.unrouted, s.no_time);
-  o += fmt::format(",\"late\":{},\"quarantined\":{},\"no_identity\":{},\"type_mismatches\":{}", s.late,
-                   s.quarantined, s.no_identity, s.type_mismatches);
+  o += fmt::format(",\"late\":{},\"quarantined\":{},\"released_early\":{},\"no_identity\":{},\"type_mismatches\":{}",
+                   s.late, s.quarantined, s.released_early, s.no_identity, s.type_mismatches);
   o += fmt::format(",\"sessions_opened\":{},\"sessions_closed\":{},\"sessions_evicted\":{}", s.sessions_opened,
                    s.sessions_closed, s.sessions_evicted);
   o += fmt::format(",\"chains\":{},\"chain_links\":{},\"chain_max_depth\":{}", s.chains, s.chain_links,
@@ -167,10 +170,10 @@ std::string stats_json(const rt::EngineStats& s, const Totals& t, const std::vec
   o += ",\"sources\":[";
   for (size_t i = 0; i < s.sources.size(); ++i) {
     const rt::SourceStats& src = s.sources[i];
-    o += fmt::format("{}{{\"name\":{},\"events\":{},\"late\":{},\"quarantined\":{},\"no_identity\":{},"
-                     "\"sessions_opened\":{},\"sessions_closed\":{}}}",
-                     i ? "," : "", quote(src.name), src.events, src.late, src.quarantined, src.no_identity,
-                     src.sessions_opened, src.sessions_closed);
+    o += fmt::format("{}{{\"name\":{},\"events\":{},\"late\":{},\"quarantined\":{},\"released_early\":{},"
+                     "\"no_identity\":{},\"sessions_opened\":{},\"sessions_closed\":{}}}",
+                     i ? "," : "", quote(src.name), src.events, src.late, src.quarantined, src.released_early,
+                     src.no_identity, src.sessions_opened, src.sessions_closed);
   }
   o += "],\"rules\":[";
   for (size_t i = 0; i < s.rules.size(); ++i) {
@@ -280,6 +283,21 @@ int run_run(const RunOptions& o) {
   std::chrono::milliseconds checkpoint_every{0};
   if (o.state.empty() && (o.close_at_end || o.checkpoint_interval != "60s"))
     throw UsageError{"--close-at-end and --checkpoint-interval apply only with --state"};
+  // --follow: the inputs are read again as they grow, every --poll-interval, until SIGTERM or SIGINT.
+  std::chrono::milliseconds poll_every{0};
+  if (o.follow) {
+    for (const std::string& in : o.inputs) {
+      if (in == "-") {
+        throw UsageError{"--follow reads files and directories again as they grow; standard input (`-`) is read "
+                         "until it ends without it: drop --follow, or give files or directories"};
+      }
+    }
+    poll_every = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::nanoseconds(parse_interval(o.poll_interval, "--poll-interval")));
+    if (poll_every.count() <= 0) throw UsageError{"--poll-interval: must be at least 1ms (for example 1s)"};
+  } else if (o.poll_interval != "1s") {
+    throw UsageError{"--poll-interval applies only with --follow"};
+  }
   if (!o.state.empty()) {
     for (const std::string& in : o.inputs) {
       if (in == "-") {
@@ -321,6 +339,8 @@ int run_run(const RunOptions& o) {
       }
       if (!warning.empty()) err(fmt::format("braid: warning: --state: {}\n", sanitize_utf8(warning)));
     }
+  }
+  if (state || o.follow) {
     std::signal(SIGTERM, on_stop_signal);
     std::signal(SIGINT, on_stop_signal);
   }
@@ -354,6 +374,7 @@ int run_run(const RunOptions& o) {
                     disabled == 1 ? "" : "s", disabled == 1 ? "is" : "are", disabled == 1 ? "it" : "them"));
   }
   eo.max_open_sessions = o.max_open_sessions;
+  eo.max_held_events = o.max_held_events;
   eo.max_time_jump = parse_interval(o.max_time_jump, "--max-time-jump");
   if (o.distinct_bound) eo.distinct_bound = *o.distinct_bound;
   eo.on_warning = [&](const std::string& w) {
@@ -389,7 +410,9 @@ int run_run(const RunOptions& o) {
   // The engine is fed record by record (rather than through Engine::process_inputs) so that the progress line
   // can be updated while a large file is read. Records the reader refuses before they reach the engine (over
   // the size limit) are counted here as malformed.
-  rt::RecordReader reader;
+  rt::ReaderOptions reader_options;
+  reader_options.hold_partial_line = o.follow;  // a line still being written is read once it is complete
+  rt::RecordReader reader(reader_options);
   for (const std::string& in : o.inputs) reader.add_path(in);
   bool unreadable = false;
   uint64_t refused = 0, reader_warnings = 0;
@@ -458,33 +481,59 @@ int run_run(const RunOptions& o) {
   uint64_t kill_after = 0;
   if (const char* k = std::getenv("BRAID_FAULT_KILL_AFTER_RECORDS"); k && *k) kill_after = std::strtoull(k, nullptr, 10);
   rt::Record rec;
-  uint64_t records = 0;
+  uint64_t records = 0, checkpointed_at = restored ? 0 : UINT64_MAX;
   auto last_checkpoint = Clock::now();
   bool stopped = false;
-  try {
-    while (reader.next(rec)) {
-      engine.process_json(rec.json(), reader.path(rec.origin.input), rec.origin.line);
-      progress.tick(++records, alerts);
-      if (metrics && (records & 15) == 0 && Clock::now() - last_publish >= std::chrono::seconds(1)) {
-        publish_metrics(false);
-      }
-      if (kill_after && records == kill_after) ::kill(::getpid(), SIGKILL);
-      if (state && (records & 255) == 0) {
-        if (g_stop_signal.load()) {
-          stopped = true;
-          break;
-        }
-        if (Clock::now() - last_checkpoint >= checkpoint_every) {
-          checkpoint();
-          last_checkpoint = Clock::now();
-        }
-      }
+  const bool stoppable = state || o.follow;
+  auto checkpoint_if_due = [&] {
+    if (state && records != checkpointed_at && Clock::now() - last_checkpoint >= checkpoint_every) {
+      checkpoint();
+      last_checkpoint = Clock::now();
+      checkpointed_at = records;
     }
-    if (state && g_stop_signal.load()) stopped = true;
-    // The end of the input. Without --state everything closes; with it, open sessions and pending windows stay
-    // in the checkpoint for the next run (unless --close-at-end, or a stop signal cut the input short).
+  };
+  try {
+    for (;;) {
+      while (reader.next(rec)) {
+        engine.process_json(rec.json(), reader.path(rec.origin.input), rec.origin.line);
+        progress.tick(++records, alerts);
+        if (metrics && (records & 15) == 0 && Clock::now() - last_publish >= std::chrono::seconds(1)) {
+          publish_metrics(false);
+        }
+        if (kill_after && records == kill_after) ::kill(::getpid(), SIGKILL);
+        if (write_failed) break;  // no point reading on: reported below, and no checkpoint covers lost alerts
+        if (stoppable && (records & 255) == 0) {
+          if (g_stop_signal.load()) {
+            stopped = true;
+            break;
+          }
+          checkpoint_if_due();
+        }
+      }
+      if (stopped || write_failed || !o.follow) break;
+      // Following: the inputs are quiet. What was taken is admitted now (with threads, a batch may be part
+      // full), so its alerts go out; then wait, checkpointing and publishing metrics as due, and look again.
+      engine.flush();
+      if (!(alert_file ? alert_file->flush() : std::fflush(sink) == 0)) write_failed = true;
+      auto wake = Clock::now() + poll_every;
+      while (!g_stop_signal.load() && Clock::now() < wake) {
+        checkpoint_if_due();
+        if (metrics && Clock::now() - last_publish >= std::chrono::seconds(1)) publish_metrics(true);
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(wake - Clock::now());
+        std::this_thread::sleep_for(std::clamp(left, std::chrono::milliseconds(0), std::chrono::milliseconds(100)));
+      }
+      if (g_stop_signal.load()) {
+        stopped = true;
+        break;
+      }
+      reader.rescan();
+    }
+    if (stoppable && g_stop_signal.load()) stopped = true;
+    // The end of the input (or a stop signal). Without --state everything closes; with it, open sessions and
+    // pending windows stay in the checkpoint for the next run (unless --close-at-end, or a stop signal cut the
+    // input short).
     if (!state || (o.close_at_end && !stopped)) engine.finish();
-    if (state) checkpoint();
+    if (state && !write_failed) checkpoint();
   } catch (const StateFileError& e) {
     progress.clear();
     err(fmt::format("braid: error: --state: {}\n", e.message));
@@ -492,9 +541,13 @@ int run_run(const RunOptions& o) {
   }
   if (metrics) publish_metrics(!stopped);
   progress.clear();
-  if (stopped) {
+  if (stopped && state) {
     err(fmt::format("braid: stopped by {}: checkpoint {} taken in `{}`; run again with the same --state to go on\n",
                     g_stop_signal.load() == SIGTERM ? "SIGTERM" : "SIGINT", checkpoints, sanitize_utf8(o.state)));
+  } else if (stopped) {
+    err(fmt::format("braid: stopped by {}: every session and window was closed (with --state they would be kept "
+                    "for the next run)\n",
+                    g_stop_signal.load() == SIGTERM ? "SIGTERM" : "SIGINT"));
   }
   if (alert_file) {
     if (alert_file->dropped())

@@ -238,6 +238,8 @@ bool AlertFile::write(const std::string& id, const std::string& line) {
   return std::fwrite(line.data(), 1, line.size(), f_) == line.size() && std::fputc('\n', f_) != EOF;
 }
 
+bool AlertFile::flush() { return std::fflush(f_) == 0; }
+
 std::optional<uint64_t> AlertFile::sync() {
   if (std::fflush(f_) != 0 || ::fsync(::fileno(f_)) != 0) return std::nullopt;
   struct stat st {};

@@ -76,6 +76,8 @@ class AlertFile {
   // Writes one rendered alert (a line without its newline) unless the previous run already wrote it; false on
   // a write error.
   bool write(const std::string& id, const std::string& line);
+  // Hands what was written to the OS (no fsync): readers of the file see it. False on a write error.
+  bool flush();
   // Flushes and fsyncs; returns the file's size (what a checkpoint covers), or nullopt on an error.
   std::optional<uint64_t> sync();
   uint64_t dropped() const { return dropped_; }  // alerts not written again after a restart
