@@ -480,6 +480,11 @@ const EngineStats& Engine::stats() const {
     m.stats.worker_nanos[i] = m.worker_busy ? m.worker_busy[i].load(std::memory_order_relaxed) : 0;
   m.stats.wait_nanos = m.wait_nanos;
   m.stats.chains_live = m.chains.live();
+  for (size_t s = 0; s < m.sources.size(); ++s) {
+    m.stats.sources[s].newest = m.sources[s].max_seen;
+    m.stats.sources[s].watermark = m.sources[s].watermark();
+    m.stats.sources[s].held = m.sources[s].buffer.size() + m.sources[s].ahead.size();
+  }
   return m.stats;
 }
 

@@ -154,6 +154,10 @@ struct SourceStats {
   uint64_t released_early = 0;  // held events released before their lateness passed (EngineOptions::max_held_events)
   uint64_t no_identity = 0;  // events whose identity was null: no session, event-scope rules only
   uint64_t sessions_opened = 0, sessions_closed = 0;
+  // Now (filled in by Engine::stats(), not counters): the newest event time delivered and the watermark, in Unix
+  // nanoseconds (INT64_MIN: none yet), and the events held for reordering.
+  int64_t newest = INT64_MIN, watermark = INT64_MIN;
+  uint64_t held = 0;
 };
 
 struct EngineStats {

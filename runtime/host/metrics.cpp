@@ -109,6 +109,28 @@ std::string render_metrics(const MetricsInfo& info, const MetricsSnapshot& s) {
            "Events dated too far ahead of their source's others, refuted by the next ones (--max-time-jump): "
            "event rules only.");
   for (const auto& src : e.sources) w.sample({"source", src.name}, src.quarantined);
+  w.family("braid_held_events_released_early_total", "counter",
+           "Held events released before their source's lateness had passed, at --max-held-events.");
+  for (const auto& src : e.sources) w.sample({"source", src.name}, src.released_early);
+  w.family("braid_held_events", "gauge", "Events held for reordering now (and held aside as time jumps).");
+  for (const auto& src : e.sources) w.sample({"source", src.name}, src.held);
+  w.family("braid_source_newest_event_timestamp_seconds", "gauge",
+           "Event time of the newest event the source delivered (Unix seconds); absent before its first.");
+  for (const auto& src : e.sources)
+    if (src.newest != INT64_MIN) w.sample({"source", src.name}, static_cast<double>(src.newest) / 1e9);
+  w.family("braid_source_watermark_lag_seconds", "gauge",
+           "How far the source's watermark is behind its newest event: its lateness, less when --max-held-events "
+           "moved it up.");
+  for (const auto& src : e.sources)
+    if (src.newest != INT64_MIN && src.watermark != INT64_MIN)
+      w.sample({"source", src.name}, static_cast<double>(src.newest - src.watermark) / 1e9);
+  if (s.source_last_seen.size() == e.sources.size()) {
+    w.family("braid_source_last_event_received_timestamp_seconds", "gauge",
+             "Wall time (Unix seconds) when the host last received an event of the source; absent before its first. "
+             "time() minus it is how long the source has been silent.");
+    for (size_t i = 0; i < e.sources.size(); ++i)
+      if (s.source_last_seen[i] > 0) w.sample({"source", e.sources[i].name}, s.source_last_seen[i]);
+  }
   w.family("braid_events_without_identity_total", "counter", "Events whose identity was null: no session.");
   for (const auto& src : e.sources) w.sample({"source", src.name}, src.no_identity);
   w.family("braid_sessions_opened_total", "counter", "Sessions opened.");
@@ -119,6 +141,9 @@ std::string render_metrics(const MetricsInfo& info, const MetricsSnapshot& s) {
   for (const auto& src : e.sources) w.sample({"source", src.name}, src.sessions_opened - src.sessions_closed);
 
   // Memory: sessions, chains, mint and link records.
+  w.family("braid_session_evictions_total", "counter",
+           "Open sessions closed early at the open-session cap (--max-open-sessions); their decisions are degraded.");
+  w.sample(e.sessions_evicted);
   w.family("braid_sessions_in_memory", "gauge", "Sessions in memory: open, or closed but part of a live chain.");
   w.sample(e.sessions_live);
   w.family("braid_chains_live", "gauge", "Chains in memory.");
@@ -161,6 +186,22 @@ std::string render_metrics(const MetricsInfo& info, const MetricsSnapshot& s) {
     w.sample({"worker", std::to_string(i)}, static_cast<double>(e.worker_nanos[i]) / 1e9);
   w.family("braid_engine_wait_seconds_total", "counter", "Time the engine's thread waited for prepared events.");
   w.sample(static_cast<double>(e.wait_nanos) / 1e9);
+
+  // Checkpoints (--state).
+  if (s.checkpoints) {
+    w.family("braid_checkpoints_total", "counter", "Checkpoints taken by this process.");
+    w.sample(s.checkpoints->taken);
+    if (s.checkpoints->taken > 0) {
+      w.family("braid_last_checkpoint_timestamp_seconds", "gauge",
+               "When the last checkpoint was written (Unix seconds); time() minus it is the checkpoint's age.");
+      w.sample(s.checkpoints->last_time);
+      w.family("braid_last_checkpoint_duration_seconds", "gauge",
+               "How long the last checkpoint took: state, alert sync, write, fsync and rename.");
+      w.sample(s.checkpoints->last_duration);
+      w.family("braid_last_checkpoint_bytes", "gauge", "Size of the last checkpoint file's engine state.");
+      w.sample(s.checkpoints->last_bytes);
+    }
+  }
 
   // The webhook sink (--webhook).
   if (s.webhook) {

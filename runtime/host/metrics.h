@@ -15,6 +15,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "engine/engine.h"
 #include "host/webhook.h"
@@ -38,6 +39,16 @@ struct MetricsSnapshot {
   bool inputs_done = false;  // every input read to its end
   double taken = 0;          // Unix seconds
   std::optional<WebhookStats> webhook;  // --webhook only: the braid_webhook_* families
+  // Per source (as in engine.sources): when, in Unix seconds of wall time, the host last saw the source's event
+  // count grow (0: never). The host tracks it; the engine knows only event time.
+  std::vector<double> source_last_seen;
+  // --state only: the checkpoints taken by this process and the last one (Unix seconds, seconds, bytes).
+  struct Checkpoints {
+    uint64_t taken = 0;
+    double last_time = 0, last_duration = 0;
+    uint64_t last_bytes = 0;
+  };
+  std::optional<Checkpoints> checkpoints;
 };
 
 // The Prometheus text (format 0.0.4) of a snapshot: braid_* families with HELP and TYPE lines, counters named

@@ -148,6 +148,36 @@ TEST(Metrics, RendersEveryFamilyInTheTextFormat) {
   EXPECT_EQ(s["braid_events_total{source=\"we\\\"ird\\\\na\\nme\"}"], "283") << text;
 }
 
+// The held-events cap, evictions, watermarks, silent sources and checkpoints.
+TEST(Metrics, CapsWatermarksSilenceAndCheckpoints) {
+  MetricsSnapshot snap = fake_snapshot();
+  rt::SourceStats& ct = snap.engine.sources[0];
+  ct.released_early = 9;
+  ct.held = 120;
+  ct.newest = int64_t{1733500000} * 1000000000;
+  ct.watermark = ct.newest - int64_t{900} * 1000000000;
+  snap.engine.sessions_evicted = 11;
+  snap.source_last_seen.assign(snap.engine.sources.size(), 0);
+  snap.source_last_seen[0] = 1733500100.25;
+  std::string text = render_metrics(fake_info(), snap);
+  auto s = parse(text);
+  EXPECT_EQ(s["braid_held_events_released_early_total{source=\"aws.cloudtrail\"}"], "9") << text;
+  EXPECT_EQ(s["braid_held_events{source=\"aws.cloudtrail\"}"], "120");
+  EXPECT_EQ(s["braid_source_newest_event_timestamp_seconds{source=\"aws.cloudtrail\"}"], "1733500000");
+  EXPECT_EQ(s["braid_source_watermark_lag_seconds{source=\"aws.cloudtrail\"}"], "900");
+  EXPECT_EQ(s["braid_source_last_event_received_timestamp_seconds{source=\"aws.cloudtrail\"}"], "1733500100.25");
+  EXPECT_EQ(s.count("braid_source_last_event_received_timestamp_seconds{source=\"we\\\"ird\\\\na\\nme\"}"), 0u)
+      << "a source never seen has no sample";
+  EXPECT_EQ(s["braid_session_evictions_total"], "11");
+  EXPECT_EQ(s.count("braid_checkpoints_total"), 0u) << "no --state, no checkpoint families";
+  snap.checkpoints = MetricsSnapshot::Checkpoints{3, 1733500200.5, 0.25, 4096};
+  s = parse(render_metrics(fake_info(), snap));
+  EXPECT_EQ(s["braid_checkpoints_total"], "3");
+  EXPECT_EQ(s["braid_last_checkpoint_timestamp_seconds"], "1733500200.5");
+  EXPECT_EQ(s["braid_last_checkpoint_duration_seconds"], "0.25");
+  EXPECT_EQ(s["braid_last_checkpoint_bytes"], "4096");
+}
+
 // --webhook: the braid_webhook_* families, only when a webhook is configured; the server reads them live through
 // MetricsInfo::webhook at each scrape (the sink counts on its own thread).
 TEST(Metrics, WebhookFamilies) {

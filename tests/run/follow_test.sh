@@ -36,14 +36,15 @@ want=$(wc -l < "$W/want.ndjson")
 [ "$want" -gt 5 ] || fail "the plain run gave only $want alerts"
 
 port=""
-records() {  # braid_records_read_total from the metrics endpoint, or -1
+metric() {  # the first sample of a metric (its name and labels as a grep pattern) from the endpoint, or -1
   local line
   exec 3<>"/dev/tcp/127.0.0.1/$port" 2>/dev/null || { echo -1; return; }
   printf 'GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' >&3
-  line=$(grep -a '^braid_records_read_total ' <&3)
+  line=$(grep -a -m1 "^$1 " <&3)
   exec 3<&-
-  echo "${line##* }"
+  [ -n "$line" ] && echo "${line##* }" || echo -1
 }
+records() { metric braid_records_read_total; }
 start() {  # start braid in the background with the given arguments; sets pid and port
   : > "$W/err.txt"
   "$BRAID" run --rules "$ROOT/rules" --follow --poll-interval 100ms --metrics-addr 127.0.0.1:0 "$@" \
@@ -79,7 +80,7 @@ stop() {  # SIGTERM, then the exit code must be 0
 # ---- Without --state.
 mkdir -p "$W/in/dir"
 cp "$W/part1" "$W/in/events.ndjson"
-start -o "$W/got.ndjson" "$W/in/events.ndjson" "$W/in/dir"
+start -o "$W/got.ndjson" --source-silence 1s "$W/in/events.ndjson" "$W/in/dir"
 wait_records "$a"
 cat "$W/part2a" >> "$W/in/events.ndjson"
 wait_records "$((a + $(wc -l < "$W/part2a")))"  # the complete lines of the first half, not the partial one
@@ -89,6 +90,11 @@ cat "$W/part3" >> "$W/in/events.ndjson"
 wait_records "$c"
 cp "$W/part4" "$W/in/dir/.late.tmp" && mv "$W/in/dir/.late.tmp" "$W/in/dir/late.ndjson"
 wait_records "$n"
+# Silent sources: the metric says when the last event came, and --source-silence warns once the source is quiet.
+[ "$(metric 'braid_source_last_event_received_timestamp_seconds{source="aws.cloudtrail"}')" != -1 ] ||
+  fail "no braid_source_last_event_received_timestamp_seconds for aws.cloudtrail"
+for _ in $(seq 300); do grep -q 'source aws.cloudtrail has delivered no event' "$W/err.txt" && break; sleep 0.1; done
+grep -q 'source aws.cloudtrail has delivered no event for' "$W/err.txt" || fail "no --source-silence warning"
 before=$(wc -l < "$W/got.ndjson")
 [ "$before" -gt 0 ] || fail "no alert was written while following"
 stop
@@ -106,8 +112,11 @@ stop
 grep -q 'checkpoint 1 taken' "$W/err.txt" || fail "no checkpoint at SIGTERM"
 cat "$W/part2b" "$W/part3" >> "$W/st/events.ndjson"
 cp "$W/part4" "$W/st/dir/late.ndjson"
-start -o "$W/st.ndjson" --state "$W/state" "$W/st/events.ndjson" "$W/st/dir"
+start -o "$W/st.ndjson" --state "$W/state" --checkpoint-interval 100ms "$W/st/events.ndjson" "$W/st/dir"
 wait_records "$n"  # the counts go on from the checkpoint
+for _ in $(seq 300); do [ "$(metric braid_checkpoints_total)" -ge 1 ] 2>/dev/null && break; sleep 0.1; done
+[ "$(metric braid_checkpoints_total)" -ge 1 ] 2>/dev/null || fail "no checkpoint while following (braid_checkpoints_total)"
+[ "$(metric braid_last_checkpoint_timestamp_seconds)" != -1 ] || fail "no braid_last_checkpoint_timestamp_seconds"
 stop
 "$BRAID" run --rules "$ROOT/rules" -o "$W/st.ndjson" --state "$W/state" --close-at-end \
   "$W/st/events.ndjson" "$W/st/dir" 2> "$W/err.txt" || fail "the closing run failed"

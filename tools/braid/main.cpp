@@ -515,6 +515,10 @@ int run(int argc, char** argv) {
   runc->add_option("--poll-interval", run_opts.poll_interval,
                    "With --follow: how often to look for new input (default 1s)")
       ->type_name("DURATION");
+  runc->add_option("--source-silence", run_opts.source_silence,
+                   "Warn on stderr when a source that was delivering events has delivered none for DURATION of wall "
+                   "time (for example 1h; default 0: off); the metrics show it either way")
+      ->type_name("DURATION");
   add_webhook_flags(*runc, run_opts.webhook);
   runc->add_flag("--no-jit-cache{false}", run_opts.jit_cache,
                  "Do not read or write the JIT's object cache ($BRAID_CACHE_DIR, else ~/.cache/braid/jit)");

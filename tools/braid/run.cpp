@@ -217,6 +217,47 @@ int64_t parse_interval(const std::string& text, std::string_view flag) {
   return *ns;
 }
 
+double unix_now() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+// Silent sources. The engine knows event time only; a source that stops delivering is noticed in wall time: when
+// its event count last grew (braid_source_last_event_received_timestamp_seconds), and, with --source-silence D, a
+// warning once a source that delivered goes D without an event (said again only after it delivers again).
+class SourceWatch {
+ public:
+  explicit SourceWatch(double silence_seconds) : silence_(silence_seconds) {}
+  bool enabled() const { return silence_ > 0; }
+  template <class Warn>
+  void update(const rt::EngineStats& s, double now, Warn&& warn) {
+    if (events_.size() != s.sources.size()) {
+      events_.assign(s.sources.size(), 0);
+      last_.assign(s.sources.size(), 0);
+      silent_.assign(s.sources.size(), false);
+    }
+    for (size_t i = 0; i < s.sources.size(); ++i) {
+      if (s.sources[i].events != events_[i]) {
+        events_[i] = s.sources[i].events;
+        last_[i] = now;
+        silent_[i] = false;
+      } else if (enabled() && last_[i] > 0 && !silent_[i] && now - last_[i] >= silence_) {
+        silent_[i] = true;
+        warn(fmt::format("source {} has delivered no event for {:.0f} s (--source-silence); its last event came "
+                         "at {} (wall time)",
+                         s.sources[i].name, now - last_[i],
+                         rt::format_time_rfc3339(static_cast<int64_t>(last_[i]) * 1000000000)));
+      }
+    }
+  }
+  const std::vector<double>& last_seen() const { return last_; }
+
+ private:
+  double silence_;
+  std::vector<uint64_t> events_;
+  std::vector<double> last_;
+  std::vector<bool> silent_;
+};
+
 // SIGTERM and SIGINT with --state: stop reading, take a checkpoint, exit 0.
 std::atomic<int> g_stop_signal{0};
 extern "C" void on_stop_signal(int sig) { g_stop_signal.store(sig); }
@@ -340,7 +381,10 @@ int run_run(const RunOptions& o) {
       if (!warning.empty()) err(fmt::format("braid: warning: --state: {}\n", sanitize_utf8(warning)));
     }
   }
-  if (state || o.follow) {
+  // SIGTERM and SIGINT stop reading (then checkpoint, or close everything) where stopping cleanly matters: with a
+  // state directory, when following, and when a webhook has alerts to deliver.
+  const bool stoppable = state || o.follow || !o.webhook.url.empty();
+  if (stoppable) {
     std::signal(SIGTERM, on_stop_signal);
     std::signal(SIGINT, on_stop_signal);
   }
@@ -429,13 +473,22 @@ int run_run(const RunOptions& o) {
   // publishes between records, at most every second, and at the end.
   std::unique_ptr<host::MetricsServer> metrics;
   auto last_publish = Clock::now();
+  // Silent sources: when each source's event count last grew (wall time), and --source-silence warnings.
+  SourceWatch watch(static_cast<double>(parse_interval(o.source_silence, "--source-silence")) / 1e9);
+  host::MetricsSnapshot::Checkpoints checkpoint_info;
   auto publish_metrics = [&](bool done) {
     host::MetricsSnapshot snap;
     snap.engine = engine.stats();
     snap.input = reader.stats();
     snap.inputs_done = done;
-    snap.taken = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-    metrics->publish(std::move(snap));
+    snap.taken = unix_now();
+    watch.update(snap.engine, snap.taken, [&](const std::string& w) {
+      progress.clear();
+      err(fmt::format("braid: warning: {}\n", sanitize_utf8(w)));
+    });
+    snap.source_last_seen = watch.last_seen();
+    if (state) snap.checkpoints = checkpoint_info;
+    if (metrics) metrics->publish(std::move(snap));
     last_publish = Clock::now();
   };
   if (!o.metrics_addr.empty()) {
@@ -457,6 +510,7 @@ int run_run(const RunOptions& o) {
   // alerts synced, then the state written with the inputs' positions and the alert file's size.
   uint64_t checkpoints = restored ? restored->checkpoints : 0;
   auto checkpoint = [&] {
+    const auto started = Clock::now();
     Checkpoint ck;
     ck.program_id = program_id;
     ck.engine_state = engine.save_state(program_id);
@@ -476,6 +530,10 @@ int run_run(const RunOptions& o) {
       if (std::string e = webhook->sync_spool(); !e.empty()) throw StateFileError{e};  // before the state covers it
     }
     state->save(ck);
+    ++checkpoint_info.taken;
+    checkpoint_info.last_time = unix_now();
+    checkpoint_info.last_duration = std::chrono::duration<double>(Clock::now() - started).count();
+    checkpoint_info.last_bytes = ck.engine_state.size();
   };
   // Fault injection for the kill test (tests/run/state_kill_test.sh): SIGKILL after this many records.
   uint64_t kill_after = 0;
@@ -484,7 +542,6 @@ int run_run(const RunOptions& o) {
   uint64_t records = 0, checkpointed_at = restored ? 0 : UINT64_MAX;
   auto last_checkpoint = Clock::now();
   bool stopped = false;
-  const bool stoppable = state || o.follow;
   auto checkpoint_if_due = [&] {
     if (state && records != checkpointed_at && Clock::now() - last_checkpoint >= checkpoint_every) {
       checkpoint();
@@ -497,7 +554,7 @@ int run_run(const RunOptions& o) {
       while (reader.next(rec)) {
         engine.process_json(rec.json(), reader.path(rec.origin.input), rec.origin.line);
         progress.tick(++records, alerts);
-        if (metrics && (records & 15) == 0 && Clock::now() - last_publish >= std::chrono::seconds(1)) {
+        if ((metrics || watch.enabled()) && (records & 15) == 0 && Clock::now() - last_publish >= std::chrono::seconds(1)) {
           publish_metrics(false);
         }
         if (kill_after && records == kill_after) ::kill(::getpid(), SIGKILL);
@@ -518,7 +575,7 @@ int run_run(const RunOptions& o) {
       auto wake = Clock::now() + poll_every;
       while (!g_stop_signal.load() && Clock::now() < wake) {
         checkpoint_if_due();
-        if (metrics && Clock::now() - last_publish >= std::chrono::seconds(1)) publish_metrics(true);
+        if ((metrics || watch.enabled()) && Clock::now() - last_publish >= std::chrono::seconds(1)) publish_metrics(true);
         auto left = std::chrono::duration_cast<std::chrono::milliseconds>(wake - Clock::now());
         std::this_thread::sleep_for(std::clamp(left, std::chrono::milliseconds(0), std::chrono::milliseconds(100)));
       }
