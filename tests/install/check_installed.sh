@@ -17,7 +17,7 @@ check_installed() {
     diff "$ci_work/rules.src" "$ci_work/rules.installed" | head >&2; ci_fail "the installed rules differ from rules/"; }
   unit=$ci_root/usr/lib/systemd/system/braid.service
   for line in 'ExecStart=/usr/bin/braid run --state /var/lib/braid $BRAID_ARGS' 'EnvironmentFile=/etc/braid/braid.env' \
-              'StateDirectory=braid' 'DynamicUser=yes' 'Restart=on-failure' 'ExecReload=/bin/kill -HUP $MAINPID' \
+              'StateDirectory=braid' 'DynamicUser=yes' 'Restart=on-failure' \
               'ProtectSystem=strict' 'NoNewPrivileges=yes'; do
     grep -qxF "$line" "$unit" || ci_fail "braid.service lacks: $line"
   done

@@ -261,6 +261,14 @@ class SourceWatch {
 // SIGTERM and SIGINT with --state: stop reading, take a checkpoint, exit 0.
 std::atomic<int> g_stop_signal{0};
 extern "C" void on_stop_signal(int sig) { g_stop_signal.store(sig); }
+std::atomic<bool> g_hangup{false};
+extern "C" void on_hangup_signal(int) { g_hangup.store(true); }
+// Called between records and while waiting: the warning a SIGHUP gets.
+void report_hangup() {
+  if (!g_hangup.exchange(false)) return;
+  err("braid: warning: SIGHUP: reloading the rules is not supported yet; the rules in use are kept (to change "
+      "them: stop braid, move the --state checkpoint away, start it; docs/operations.md, \"The service\")\n");
+}
 
 }  // namespace
 
@@ -384,6 +392,8 @@ int run_run(const RunOptions& o) {
   // SIGTERM and SIGINT stop reading (then checkpoint, or close everything) where stopping cleanly matters: with a
   // state directory, when following, and when a webhook has alerts to deliver.
   const bool stoppable = state || o.follow || !o.webhook.url.empty();
+  // SIGHUP would end the process (its default action); reloading is not implemented yet, so say so and go on.
+  std::signal(SIGHUP, on_hangup_signal);
   if (stoppable) {
     std::signal(SIGTERM, on_stop_signal);
     std::signal(SIGINT, on_stop_signal);
@@ -559,6 +569,7 @@ int run_run(const RunOptions& o) {
         }
         if (kill_after && records == kill_after) ::kill(::getpid(), SIGKILL);
         if (write_failed) break;  // no point reading on: reported below, and no checkpoint covers lost alerts
+        if ((records & 255) == 0) report_hangup();
         if (stoppable && (records & 255) == 0) {
           if (g_stop_signal.load()) {
             stopped = true;
@@ -574,6 +585,7 @@ int run_run(const RunOptions& o) {
       if (!(alert_file ? alert_file->flush() : std::fflush(sink) == 0)) write_failed = true;
       auto wake = Clock::now() + poll_every;
       while (!g_stop_signal.load() && Clock::now() < wake) {
+        report_hangup();
         checkpoint_if_due();
         if ((metrics || watch.enabled()) && Clock::now() - last_publish >= std::chrono::seconds(1)) publish_metrics(true);
         auto left = std::chrono::duration_cast<std::chrono::milliseconds>(wake - Clock::now());
