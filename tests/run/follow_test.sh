@@ -52,13 +52,13 @@ start() {  # start braid in the background with the given arguments; sets pid an
     2> "$W/err.txt" &
   pid=$!
   port=""
-  for _ in $(seq 600); do
+  for _ in $(seq 1800); do  # up to 180 s: a sanitizer build compiles the rules slowly
     port=$(sed -n 's|.*metrics on http://127.0.0.1:\([0-9]*\)/metrics.*|\1|p' "$W/err.txt")
     [ -n "$port" ] && return 0
     kill -0 "$pid" 2>/dev/null || fail "braid exited at start"
     sleep 0.1
   done
-  fail "no metrics endpoint after 60 s"
+  fail "no metrics endpoint after 180 s"
 }
 wait_records() {  # until braid has taken N records
   local got=-1
