@@ -24,6 +24,7 @@ namespace {
 constexpr std::string_view kMagic = "BRAIDSTATE";
 // 1: first format (schema_version 2 alerts: alert ids). 2: per source, the events held aside by a time jump.
 // 3: the open sessions' LRU order, evicted sessions and degraded chains (the open-session cap).
+// 4: per source, the watermark floor the held-events cap moved, and the released-early counts.
 constexpr uint32_t kFormatVersion = 4;
 
 class Writer {

@@ -199,27 +199,21 @@ std::string first_difference(const std::vector<std::string>& got, const std::vec
 // Runs events[0, k) in one engine, saves its state, loads it into a new engine, runs the rest and finishes.
 std::vector<std::string> run_split(const ir::Program& p, const std::vector<std::string>& evs, size_t k,
                                    uint32_t threads_before, uint32_t threads_after, size_t* state_size = nullptr,
-                                   uint64_t session_cap = EngineOptions{}.max_open_sessions,
-                                   uint64_t held_cap = EngineOptions{}.max_held_events) {
+                                   EngineOptions base = {}) {
   std::vector<Alert> alerts;
   std::string state;
+  base.processing_time = 0;
   {
-    EngineOptions o;
-    o.processing_time = 0;
+    EngineOptions o = base;
     o.threads = threads_before;
-    o.max_open_sessions = session_cap;
-    o.max_held_events = held_cap;
     Engine e(p, o);
     e.set_sink([&](const Alert& a) { alerts.push_back(a); });
     for (size_t i = 0; i < k; ++i) e.process_json(evs[i], "<test>", i + 1);
     state = e.save_state("prog");
   }
   if (state_size) *state_size = state.size();
-  EngineOptions o;
-  o.processing_time = 0;
+  EngineOptions o = base;
   o.threads = threads_after;
-  o.max_open_sessions = session_cap;
-  o.max_held_events = held_cap;
   Engine e(p, o);
   e.set_sink([&](const Alert& a) { alerts.push_back(a); });
   e.load_state(state, "prog");
@@ -519,7 +513,7 @@ TEST(SessionCap, ACheckpointKeepsTheEvictionOrder) {
   for (const Alert& a : whole.alerts) degraded += a.degraded;
   EXPECT_GT(degraded, 0u);
   for (size_t k = 0; k <= evs.size(); k += 11)
-    ASSERT_EQ(first_difference(run_split(*b->prog, evs, k, 1, 1, nullptr, 3), want), "") << k;
+    ASSERT_EQ(first_difference(run_split(*b->prog, evs, k, 1, 1, nullptr, cap), want), "") << k;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -539,9 +533,12 @@ TEST(HeldCap, ReleasesTheOldestEarlyAndLaterOlderEventsAreLate) {
   EXPECT_EQ(r.stats.released_early, 2u);  // e0 when e2 came, e1 when e3 came
   EXPECT_EQ(r.stats.sources[0].released_early, 2u);
   EXPECT_EQ(r.stats.late, 1u);  // 0.5 is behind the watermark the cap moved to 1
-  std::vector<std::string> order;
-  for (const Alert& a : r.alerts) order.push_back(a.message);
-  EXPECT_EQ(order, (std::vector<std::string>{"e0", "e1", "old", "e2", "e3"}));  // a late event runs event rules
+  auto messages = [](const Result& x) {
+    std::vector<std::string> m;
+    for (const Alert& a : x.alerts) m.push_back(a.message);
+    return m;
+  };
+  EXPECT_EQ(messages(r), (std::vector<std::string>{"e0", "e1", "old", "e2", "e3"}));  // a late event runs event rules
   size_t cap_warnings = 0;
   for (const std::string& w : r.warnings) cap_warnings += w.find("--max-held-events") != std::string::npos;
   EXPECT_EQ(cap_warnings, 1u);  // once per source
@@ -549,9 +546,7 @@ TEST(HeldCap, ReleasesTheOldestEarlyAndLaterOlderEventsAreLate) {
   Result free = run(*b->prog, evs);
   EXPECT_EQ(free.stats.released_early, 0u);
   EXPECT_EQ(free.stats.late, 0u);
-  order.clear();
-  for (const Alert& a : free.alerts) order.push_back(a.message);
-  EXPECT_EQ(order, (std::vector<std::string>{"e0", "old", "e1", "e2", "e3"}));
+  EXPECT_EQ(messages(free), (std::vector<std::string>{"e0", "old", "e1", "e2", "e3"}));
 }
 
 // The moved watermark is part of a checkpoint: resuming anywhere releases and counts as one run does.
@@ -567,9 +562,7 @@ TEST(HeldCap, ACheckpointKeepsTheMovedWatermark) {
   auto want = rendered(whole.alerts);
   EXPECT_NE(want, rendered(run(*b->prog, evs).alerts));  // the cap made a difference
   for (size_t k = 0; k <= evs.size(); k += 7)
-    ASSERT_EQ(first_difference(run_split(*b->prog, evs, k, 1, 1, nullptr, EngineOptions{}.max_open_sessions, 2), want),
-              "")
-        << k;
+    ASSERT_EQ(first_difference(run_split(*b->prog, evs, k, 1, 1, nullptr, cap), want), "") << k;
 }
 
 }  // namespace
