@@ -533,9 +533,9 @@ TEST(HeldCap, ReleasesTheOldestEarlyAndLaterOlderEventsAreLate) {
   EXPECT_EQ(r.stats.released_early, 2u);  // e0 when e2 came, e1 when e3 came
   EXPECT_EQ(r.stats.sources[0].released_early, 2u);
   EXPECT_EQ(r.stats.late, 1u);  // 0.5 is behind the watermark the cap moved to 1
-  auto messages = [](const Result& x) {
+  auto messages = [](const Result& res) {
     std::vector<std::string> m;
-    for (const Alert& a : x.alerts) m.push_back(a.message);
+    for (const Alert& a : res.alerts) m.push_back(a.message);
     return m;
   };
   EXPECT_EQ(messages(r), (std::vector<std::string>{"e0", "e1", "old", "e2", "e3"}));  // a late event runs event rules
