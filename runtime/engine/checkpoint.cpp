@@ -25,7 +25,10 @@ constexpr std::string_view kMagic = "BRAIDSTATE";
 // 1: first format (schema_version 2 alerts: alert ids). 2: per source, the events held aside by a time jump.
 // 3: the open sessions' LRU order, evicted sessions and degraded chains (the open-session cap).
 // 4: per source, the watermark floor the held-events cap moved, and the released-early counts.
-constexpr uint32_t kFormatVersion = 4;
+// 5: the layout (rules, step classes, prefixes and slots by digest), so a state can be carried to other rules; the
+//    options digest no longer names the rules. Format 4 is still read, with the rules it was taken with.
+constexpr uint32_t kFormatVersion = 5;
+constexpr uint32_t kOldestFormat = 4;
 
 class Writer {
  public:
@@ -131,6 +134,11 @@ class Reader {
     if (v >= limit) fail(fmt::format("{} {} out of range (limit {})", what, v, limit));
     return static_cast<uint32_t>(v);
   }
+  uint64_t fixed64() {
+    uint64_t v = 0;
+    for (int i = 0; i < 8; ++i) v |= static_cast<uint64_t>(u8()) << (8 * i);
+    return v;
+  }
   bool done() const { return p_ == end_; }
 
  private:
@@ -182,6 +190,383 @@ struct ValueArena {
     return v;
   }
 };
+
+// --- the layout: what the state's indices refer to -------------------------------------------------------------
+//
+// A state names rules, step classes, sequence prefixes and event slots by index. The layout, saved with it, says
+// what each index was (by a digest of its compiled definition), so that a state can be carried into an engine for
+// another program (a reload, or a restart with changed rules): each index is mapped to the new program's, or
+// dropped. Sources must be the same but for their slots (which follow the fields the rules read).
+
+// A digest of IR text (ir::dump_*) that does not depend on the rest of the program: the numbers of sets and cidr
+// sets (`#N[`) are dropped, their contents kept; quoted strings are left as they are. Two 64-bit hashes.
+struct Digest {
+  uint64_t a = 0, b = 0;
+  bool operator==(const Digest&) const = default;
+};
+Digest digest_of(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    out += c;
+    if (in_string) {
+      if (c == '\\' && i + 1 < text.size()) out += text[++i];
+      else if (c == '"') in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '#') {
+      size_t j = i + 1;
+      while (j < text.size() && text[j] >= '0' && text[j] <= '9') ++j;
+      if (j > i + 1 && j < text.size() && (text[j] == '[' || text[j] == '~')) i = j - 1;
+    }
+  }
+  return Digest{fast_hash(out), fnv1a(out)};
+}
+
+struct Layout {
+  struct Rule {
+    std::string id;
+    Digest def;  // the rule as compiled (ir::dump_rule without its tests)
+  };
+  struct Class {
+    bool keyed = false;  // a step class with a predicate (else never carried)
+    Digest key;          // its predicate
+    std::vector<Digest> aggs;
+  };
+  struct Prefix {
+    std::vector<uint32_t> classes;
+    int64_t within = 0;
+  };
+  struct Source {
+    std::string name;
+    Digest def;                      // ir::dump_source without its slots
+    std::vector<std::string> slots;  // "$field : type [optional] [nocase]"
+    std::vector<Class> classes;
+    std::vector<Prefix> prefixes;
+    std::vector<uint32_t> session_rules;  // position -> rule index
+  };
+  std::vector<Rule> rules;
+  std::vector<uint32_t> chain_slot_rule;
+  std::vector<Source> sources;
+  uint8_t tracks = 0;  // 1: session.source_ips, 2: chain.identities, 4: chain.accounts are kept
+};
+
+std::string rule_text(const ir::Program& p, const ir::Rule& r) {
+  std::string t = ir::dump_rule(p, r);
+  size_t cut = t.find("\n  test ");  // tests do not change what the rule does
+  if (cut != std::string::npos) t.resize(cut + 1);
+  return t;
+}
+
+std::string agg_text(const ir::Program& p, const StepClass::Agg& g) {
+  return fmt::format("{}({})", ir::agg_kind_name(g.kind), g.value == ir::kNoNode ? "" : ir::dump_expr(p, g.value));
+}
+
+Layout layout_of(const Engine::Impl& m) {
+  Layout l;
+  for (const RuleRt& rr : m.rules) l.rules.push_back(Layout::Rule{rr.r->id, digest_of(rule_text(m.p, *rr.r))});
+  l.chain_slot_rule = m.chain_slot_rule;
+  for (uint32_t s = 0; s < m.sources.size(); ++s) {
+    const SourceRt& sr = m.sources[s];
+    Layout::Source& ls = l.sources.emplace_back();
+    ls.name = sr.src->name;
+    std::string text = ir::dump_source(m.p, *sr.src), def;
+    for (size_t i = 0; i < text.size();) {
+      size_t e = text.find('\n', i);
+      if (e == std::string::npos) e = text.size();
+      std::string_view line(text.data() + i, e - i);
+      if (line.starts_with("  slot ")) {
+        size_t sp = line.find(' ', 7);
+        ls.slots.emplace_back(line.substr(sp == std::string_view::npos ? line.size() : sp + 1));
+      } else {
+        def.append(line);
+        def += '\n';
+      }
+      i = e + 1;
+    }
+    ls.def = digest_of(def);
+    ls.classes.resize(sr.classes.size());
+    for (uint32_t k = 0; k < sr.session_rules.size(); ++k) {
+      const ir::Rule& r = *m.rules[sr.session_rules[k]].r;
+      for (size_t st = 0; st < r.steps.size() && st < sr.step_class[k].size(); ++st) {
+        Layout::Class& c = ls.classes[sr.step_class[k][st]];
+        if (c.keyed || r.steps[st].pred == ir::kNoNode) continue;
+        c.keyed = true;
+        c.key = digest_of(ir::dump_expr(m.p, r.steps[st].pred));
+      }
+    }
+    for (size_t c = 0; c < sr.classes.size(); ++c)
+      for (const StepClass::Agg& g : sr.classes[c].aggs) ls.classes[c].aggs.push_back(digest_of(agg_text(m.p, g)));
+    for (const StepPrefix& pf : sr.prefixes) ls.prefixes.push_back(Layout::Prefix{pf.classes, pf.within});
+    ls.session_rules = sr.session_rules;
+  }
+  l.tracks = static_cast<uint8_t>((m.track_ips ? 1 : 0) | (m.track_identities ? 2 : 0) | (m.track_accounts ? 4 : 0));
+  return l;
+}
+
+void put_digest(Writer& w, Digest d) {
+  w.fixed64(d.a);
+  w.fixed64(d.b);
+}
+Digest get_digest(Reader& r) {
+  Digest d;
+  d.a = r.fixed64();
+  d.b = r.fixed64();
+  return d;
+}
+void put_list(Writer& w, const std::vector<uint32_t>& v) {
+  w.u64(v.size());
+  for (uint32_t x : v) w.u64(x);
+}
+std::vector<uint32_t> get_list(Reader& r, uint64_t limit, std::string_view what) {
+  std::vector<uint32_t> v(r.count());
+  for (uint32_t& x : v) x = r.index(limit, what);
+  return v;
+}
+
+void put_layout(Writer& w, const Layout& l) {
+  w.u64(l.rules.size());
+  for (const auto& rule : l.rules) {
+    w.str(rule.id);
+    put_digest(w, rule.def);
+  }
+  put_list(w, l.chain_slot_rule);
+  w.u64(l.sources.size());
+  for (const auto& s : l.sources) {
+    w.str(s.name);
+    put_digest(w, s.def);
+    w.u64(s.slots.size());
+    for (const auto& x : s.slots) w.str(x);
+    w.u64(s.classes.size());
+    for (const auto& c : s.classes) {
+      w.b(c.keyed);
+      put_digest(w, c.key);
+      w.u64(c.aggs.size());
+      for (Digest d : c.aggs) put_digest(w, d);
+    }
+    w.u64(s.prefixes.size());
+    for (const auto& pf : s.prefixes) {
+      put_list(w, pf.classes);
+      w.i64(pf.within);
+    }
+    put_list(w, s.session_rules);
+  }
+  w.u8(l.tracks);
+}
+
+Layout get_layout(Reader& r) {
+  Layout l;
+  size_t nr = r.count(17);
+  for (size_t i = 0; i < nr; ++i) {
+    Layout::Rule rule;
+    rule.id.assign(r.str());
+    rule.def = get_digest(r);
+    l.rules.push_back(std::move(rule));
+  }
+  l.chain_slot_rule = get_list(r, nr, "chain slot rule");
+  size_t ns = r.count(17);
+  for (size_t i = 0; i < ns; ++i) {
+    Layout::Source& s = l.sources.emplace_back();
+    s.name.assign(r.str());
+    s.def = get_digest(r);
+    size_t nslots = r.count();
+    for (size_t k = 0; k < nslots; ++k) s.slots.emplace_back(r.str());
+    size_t nc = r.count(18);
+    s.classes.resize(nc);
+    for (auto& c : s.classes) {
+      c.keyed = r.b();
+      c.key = get_digest(r);
+      size_t na = r.count(16);
+      for (size_t a = 0; a < na; ++a) c.aggs.push_back(get_digest(r));
+    }
+    size_t np = r.count(2);
+    for (size_t k = 0; k < np; ++k) {
+      Layout::Prefix pf;
+      pf.classes = get_list(r, nc, "prefix class");
+      pf.within = r.i64();
+      s.prefixes.push_back(std::move(pf));
+    }
+    s.session_rules = get_list(r, nr, "session rule");
+  }
+  l.tracks = r.u8();
+  return l;
+}
+
+// How the saved state's indices map to the engine's: old index -> new index, kNone for state that is dropped.
+struct Carry {
+  std::vector<uint32_t> rule;        // old rule -> the new rule that keeps its state
+  std::vector<uint32_t> stats_rule;  // old rule -> the new rule of the same id (its counters)
+  std::vector<uint32_t> chain_slot;  // old chain state slot -> new
+  struct Source {
+    std::vector<uint32_t> session_slot, cls, prefix;
+    std::vector<std::vector<uint32_t>> agg;  // old class -> its aggregates -> the new class's
+    std::vector<uint32_t> slot_from;         // new slot -> old slot (kNone: not extracted then: null)
+    size_t old_slots = 0;
+  };
+  std::vector<Source> sources;
+};
+
+std::vector<uint32_t> iota(size_t n) {
+  std::vector<uint32_t> v(n);
+  for (size_t i = 0; i < n; ++i) v[i] = static_cast<uint32_t>(i);
+  return v;
+}
+
+// The same program: every index is itself.
+Carry same_carry(const Engine::Impl& m) {
+  Carry k;
+  k.rule = k.stats_rule = iota(m.rules.size());
+  k.chain_slot = iota(m.chain_state_slots);
+  for (const SourceRt& sr : m.sources) {
+    Carry::Source& ks = k.sources.emplace_back();
+    ks.session_slot = iota(sr.session_rules.size());
+    ks.cls = iota(sr.classes.size());
+    ks.prefix = iota(sr.prefixes.size());
+    for (const StepClass& c : sr.classes) ks.agg.push_back(iota(c.aggs.size()));
+    ks.slot_from = iota(sr.src->slots.size());
+    ks.old_slots = sr.src->slots.size();
+  }
+  return k;
+}
+
+// Another program: the reload rules (docs/operations.md, "Reload"). A rule keeps its state when its id and
+// compiled definition are unchanged and every step class of it is carried; a class is carried when all the rules
+// with a step in it keep their state (a changed or new rule must not inherit the counts of the steps it shares).
+Carry carry_between(const Layout& old, const Layout& now, const Engine::Impl& m, CarryReport& rep) {
+  if (old.sources.size() != now.sources.size())
+    throw StateError(fmt::format("the sources changed ({} then, {} now): the sessions and held events cannot be "
+                                 "carried to the new rules",
+                                 old.sources.size(), now.sources.size()));
+  for (size_t s = 0; s < now.sources.size(); ++s) {
+    if (old.sources[s].name != now.sources[s].name || !(old.sources[s].def == now.sources[s].def))
+      throw StateError(fmt::format("source `{}` changed (its clauses, sessions, mints, links or fields differ, or "
+                                   "the sources are in another order): the sessions and held events cannot be "
+                                   "carried to the new rules",
+                                   now.sources[s].name));
+  }
+  const size_t n_new = now.rules.size(), n_old = old.rules.size();
+  std::vector<uint32_t> old_of(n_new, ir::kNone);  // new rule -> the old rule of the same id
+  {
+    std::unordered_map<std::string_view, uint32_t> by_id;
+    for (uint32_t i = 0; i < n_old; ++i) by_id.emplace(old.rules[i].id, i);
+    for (uint32_t i = 0; i < n_new; ++i)
+      if (auto it = by_id.find(now.rules[i].id); it != by_id.end()) old_of[i] = it->second;
+  }
+  std::vector<uint8_t> keep(n_new, 0);
+  for (uint32_t i = 0; i < n_new; ++i) keep[i] = old_of[i] != ir::kNone && old.rules[old_of[i]].def == now.rules[i].def;
+  const std::vector<uint8_t> unchanged = keep;
+  // Per source, each new class's old class (same predicate; kNone: none, or ambiguous).
+  std::vector<std::vector<uint32_t>> cls_old(now.sources.size());
+  for (size_t s = 0; s < now.sources.size(); ++s) {
+    const auto& oc = old.sources[s].classes;
+    for (const auto& c : now.sources[s].classes) {
+      uint32_t found = ir::kNone;
+      int hits = 0;
+      for (uint32_t j = 0; j < oc.size() && c.keyed; ++j)
+        if (oc[j].keyed && oc[j].key == c.key) found = j, ++hits;
+      uint32_t mapped = hits == 1 ? found : ir::kNone;
+      // Every aggregate the class keeps now must have been kept then.
+      for (Digest a : c.aggs)
+        if (mapped != ir::kNone && std::find(oc[mapped].aggs.begin(), oc[mapped].aggs.end(), a) == oc[mapped].aggs.end())
+          mapped = ir::kNone;
+      cls_old[s].push_back(mapped);
+    }
+  }
+  // The fixed point: a class is carried when it maps and all its rules keep their state.
+  std::vector<std::vector<uint8_t>> carried(now.sources.size());
+  for (bool again = true; again;) {
+    again = false;
+    for (size_t s = 0; s < now.sources.size(); ++s) {
+      const SourceRt& sr = m.sources[s];
+      auto& cs = carried[s];
+      cs.assign(sr.classes.size(), 1);
+      for (uint32_t c = 0; c < sr.classes.size(); ++c) cs[c] = cls_old[s][c] != ir::kNone;
+      for (uint32_t k = 0; k < sr.session_rules.size(); ++k)
+        if (!keep[sr.session_rules[k]])
+          for (uint32_t c : sr.step_class[k]) cs[c] = 0;
+      for (uint32_t k = 0; k < sr.session_rules.size(); ++k) {
+        uint32_t ri = sr.session_rules[k];
+        if (!keep[ri]) continue;
+        bool all = true;
+        for (uint32_t c : sr.step_class[k]) all = all && cs[c];
+        for (auto [c, a] : sr.agg_cell[k]) all = all && cs[c];
+        if (!all) keep[ri] = 0, again = true;
+      }
+    }
+  }
+  Carry k;
+  k.rule.assign(n_old, ir::kNone);
+  k.stats_rule.assign(n_old, ir::kNone);
+  for (uint32_t i = 0; i < n_new; ++i) {
+    const std::string& id = now.rules[i].id;
+    if (old_of[i] == ir::kNone) {
+      rep.added.push_back(id);
+      continue;
+    }
+    k.stats_rule[old_of[i]] = i;
+    if (keep[i]) {
+      k.rule[old_of[i]] = i;
+      rep.kept.push_back(id);
+    } else if (unchanged[i]) {
+      rep.reset.push_back(id);
+    } else {
+      rep.changed.push_back(id);
+    }
+  }
+  for (uint32_t j = 0; j < n_old; ++j)
+    if (k.stats_rule[j] == ir::kNone) rep.removed.push_back(old.rules[j].id);
+  k.chain_slot.assign(old.chain_slot_rule.size(), ir::kNone);
+  for (size_t slot = 0; slot < old.chain_slot_rule.size(); ++slot) {
+    uint32_t ri = k.rule[old.chain_slot_rule[slot]];
+    if (ri != ir::kNone && m.rules[ri].r->scope == ir::Scope::Chain) k.chain_slot[slot] = m.rules[ri].state_slot;
+  }
+  for (size_t s = 0; s < now.sources.size(); ++s) {
+    const Layout::Source& os = old.sources[s];
+    const Layout::Source& ns = now.sources[s];
+    const SourceRt& sr = m.sources[s];
+    Carry::Source& ks = k.sources.emplace_back();
+    ks.session_slot.assign(os.session_rules.size(), ir::kNone);
+    for (size_t pos = 0; pos < os.session_rules.size(); ++pos) {
+      uint32_t ri = k.rule[os.session_rules[pos]];
+      if (ri != ir::kNone) ks.session_slot[pos] = sr.session_pos[ri];
+    }
+    ks.cls.assign(os.classes.size(), ir::kNone);
+    ks.agg.resize(os.classes.size());
+    for (size_t c = 0; c < os.classes.size(); ++c) ks.agg[c].assign(os.classes[c].aggs.size(), ir::kNone);
+    for (uint32_t c = 0; c < ns.classes.size(); ++c) {
+      if (!carried[s][c]) continue;
+      uint32_t o = cls_old[s][c];
+      ks.cls[o] = c;
+      for (uint32_t a = 0; a < ns.classes[c].aggs.size(); ++a) {
+        const auto& oa = os.classes[o].aggs;
+        ks.agg[o][std::find(oa.begin(), oa.end(), ns.classes[c].aggs[a]) - oa.begin()] = a;
+      }
+    }
+    ks.prefix.assign(os.prefixes.size(), ir::kNone);
+    for (uint32_t pf = 0; pf < ns.prefixes.size(); ++pf) {
+      std::vector<uint32_t> then;
+      for (uint32_t c : ns.prefixes[pf].classes) then.push_back(carried[s][c] ? cls_old[s][c] : ir::kNone);
+      if (std::find(then.begin(), then.end(), ir::kNone) != then.end()) continue;
+      for (uint32_t o = 0; o < os.prefixes.size(); ++o)
+        if (os.prefixes[o].classes == then && os.prefixes[o].within == ns.prefixes[pf].within) ks.prefix[o] = pf;
+    }
+    ks.old_slots = os.slots.size();
+    ks.slot_from.assign(ns.slots.size(), ir::kNone);
+    for (size_t i = 0; i < ns.slots.size(); ++i)
+      for (size_t j = 0; j < os.slots.size(); ++j)
+        if (os.slots[j] == ns.slots[i]) ks.slot_from[i] = static_cast<uint32_t>(j);
+  }
+  static constexpr std::pair<uint8_t, std::string_view> kTracks[] = {
+      {1, "session.source_ips"}, {2, "chain.identities"}, {4, "chain.accounts"}};
+  for (auto [bit, name] : kTracks)
+    if ((now.tracks & bit) && !(old.tracks & bit))
+      rep.notes.push_back(fmt::format("no rule read {} before: in the sessions and chains carried over it counts only "
+                                      "what comes from now on",
+                                      name));
+  return k;
+}
 
 }  // namespace
 
@@ -382,26 +767,37 @@ struct StateCodec {
       }
     }
   }
-  // `slot_rule(slot)`: the rule index of a state slot (kNone: no such slot).
+  // Saved slots are below `old_slots`; `to(slot)` is the new slot of a saved one (kNone: its state is dropped,
+  // read and left), and `slot_rule(new slot)` its rule index.
   template <class SlotRule>
-  static void get(Reader& r, Impl& m, RuleStates& states, SlotRule&& slot_rule) {
+  static void get(Reader& r, Impl& m, RuleStates& states, size_t old_slots, const std::vector<uint32_t>& to,
+                  SlotRule&& slot_rule) {
     size_t n = r.count();
     int64_t prev = -1;
+    RuleState dropped;
     for (size_t i = 0; i < n; ++i) {
       uint32_t slot = r.u32();
       if (static_cast<int64_t>(slot) <= prev) r.fail("rule states out of order");
       prev = slot;
-      uint32_t ri = slot_rule(slot);
-      if (ri == ir::kNone) r.fail("rule state slot out of range");
-      RuleState& st = m.make_state(states, slot, m.rules[ri]);
+      if (slot >= old_slots) r.fail("rule state slot out of range");
+      const uint32_t now = to[slot];
+      const bool keep = now != ir::kNone;
+      uint32_t ri = keep ? slot_rule(now) : ir::kNone;
+      if (keep && ri == ir::kNone) r.fail("rule state slot out of range");
+      RuleState& st = keep ? m.make_state(states, now, m.rules[ri]) : dropped;
+      auto shape = [&](auto& v, std::string_view what) {
+        size_t c = r.count();
+        if (!keep) v.resize(c);
+        else if (c != v.size()) r.fail(fmt::format("rule state with another number of {}", what));
+      };
       st.fired = r.b();
-      if (r.count() != st.steps.size()) r.fail("rule state with another number of steps");
+      shape(st.steps, "steps");
       for (StepState& s : st.steps) get(r, s, m.opt.step_event_ids);
-      if (r.count() != st.aggs.size()) r.fail("rule state with another number of aggregates");
+      shape(st.aggs, "aggregates");
       for (AggState& a : st.aggs) get(r, a);
-      if (r.count() != st.seqs.size()) r.fail("rule state with another number of sequences");
+      shape(st.seqs, "sequences");
       for (SeqState& q : st.seqs) {
-        if (r.count() != q.stages.size()) r.fail("sequence state with another number of stages");
+        shape(q.stages, "sequence stages");
         for (auto& stage : q.stages) get_times(r, stage);
         q.matched = r.b();
         q.pending = r.i64();
@@ -413,15 +809,22 @@ struct StateCodec {
     w.u64(v.size());
     for (uint32_t x : v) w.u64(x);
   }
-  // Ascending slots, each with a state in `states`.
-  static void get_slots(Reader& r, std::vector<uint32_t>& v, const RuleStates& states) {
-    v.resize(r.count());
-    for (size_t i = 0; i < v.size(); ++i) {
-      v[i] = r.u32();
-      if (i && v[i] <= v[i - 1]) r.fail("slot list out of order");
-      auto it = std::lower_bound(states.begin(), states.end(), v[i],
+  // Ascending slots, each with a state in `states` (saved slots mapped by `to`, the dropped ones left out).
+  static void get_slots(Reader& r, std::vector<uint32_t>& v, const RuleStates& states, const std::vector<uint32_t>& to) {
+    size_t n = r.count();
+    v.clear();
+    int64_t prev = -1;
+    for (size_t i = 0; i < n; ++i) {
+      uint32_t x = r.index(to.size(), "slot");
+      if (static_cast<int64_t>(x) <= prev) r.fail("slot list out of order");
+      prev = x;
+      if (to[x] != ir::kNone) v.push_back(to[x]);
+    }
+    std::sort(v.begin(), v.end());
+    for (uint32_t x : v) {
+      auto it = std::lower_bound(states.begin(), states.end(), x,
                                  [](const std::pair<uint32_t, RuleState*>& e, uint32_t k) { return e.first < k; });
-      if (it == states.end() || it->first != v[i]) r.fail("slot list names a state that is not there");
+      if (it == states.end() || it->first != x) r.fail("slot list names a state that is not there");
     }
   }
 
@@ -478,7 +881,7 @@ struct StateCodec {
     put_slots(w, se.armed);
     w.b(se.evicted);
   }
-  static void get(Reader& r, Impl& m, Session& se) {
+  static void get(Reader& r, Impl& m, Session& se, const Carry& k) {
     se.uid = r.u64();
     std::string_view id = r.str();
     if (id.size() != sizeof se.id) r.fail("bad session id");
@@ -507,14 +910,18 @@ struct StateCodec {
     se.chain = r.u64();
     se.chain_next = r.u64();
     SourceRt& sr = m.sources[se.source];
-    get(r, m, se.rules, [&](uint32_t slot) { return slot < sr.session_rules.size() ? sr.session_rules[slot] : ir::kNone; });
+    const Carry::Source& ks = k.sources[se.source];
+    get(r, m, se.rules, ks.session_slot.size(), ks.session_slot,
+        [&](uint32_t slot) { return slot < sr.session_rules.size() ? sr.session_rules[slot] : ir::kNone; });
     size_t nc = r.count();
     int64_t prev = -1;
+    StepCell dropped;
+    AggState dropped_agg;
     for (size_t i = 0; i < nc; ++i) {
-      uint32_t c = r.index(sr.classes.size(), "step class");
+      uint32_t c = r.index(ks.cls.size(), "step class");
       if (static_cast<int64_t>(c) <= prev) r.fail("step cells out of order");
       prev = c;
-      StepCell& cell = m.cell_for(se, c);
+      StepCell& cell = ks.cls[c] != ir::kNone ? m.cell_for(se, ks.cls[c]) : dropped;
       get(r, cell.step, m.opt.step_event_ids);
       cell.last = r.i64();
       cell.before = r.i64();
@@ -523,23 +930,25 @@ struct StateCodec {
       cell.first = r.u64();
       if (cell.first > cell.times.size()) r.fail("step cell times out of range");
       cell.appended = r.u64();
-      if (r.count() != cell.aggs.size()) r.fail("step cell with another number of aggregates");
-      for (AggState& a : cell.aggs) get(r, a);
+      // The class's aggregates then, each to its place now (the ones no rule reads any more are dropped).
+      if (r.count() != ks.agg[c].size()) r.fail("step cell with another number of aggregates");
+      for (uint32_t a : ks.agg[c]) get(r, ks.cls[c] != ir::kNone && a != ir::kNone ? cell.aggs[a] : dropped_agg);
     }
     size_t np = r.count();
     prev = -1;
+    PrefixCell dropped_prefix;
     for (size_t i = 0; i < np; ++i) {
-      uint32_t k = r.index(sr.prefixes.size(), "sequence prefix");
-      if (static_cast<int64_t>(k) <= prev) r.fail("sequence prefixes out of order");
-      prev = k;
-      PrefixCell& pc = *m.prefix_cell(se, k, true);
+      uint32_t x = r.index(ks.prefix.size(), "sequence prefix");
+      if (static_cast<int64_t>(x) <= prev) r.fail("sequence prefixes out of order");
+      prev = x;
+      PrefixCell& pc = ks.prefix[x] != ir::kNone ? *m.prefix_cell(se, ks.prefix[x], true) : dropped_prefix;
       pc.value = r.i64();
       pc.before = r.i64();
       pc.at = r.u64();
     }
-    get_slots(r, se.watch, se.rules);
-    get_slots(r, se.watch_ips, se.rules);
-    get_slots(r, se.armed, se.rules);
+    get_slots(r, se.watch, se.rules, ks.session_slot);
+    get_slots(r, se.watch_ips, se.rules, ks.session_slot);
+    get_slots(r, se.armed, se.rules, ks.session_slot);
     se.evicted = r.b();
   }
 
@@ -559,7 +968,7 @@ struct StateCodec {
     put(w, c.rules);
     w.b(c.degraded);
   }
-  static void get(Reader& r, Impl& m, Chain& c) {
+  static void get(Reader& r, Impl& m, Chain& c, const Carry& k) {
     c.root = r.u64();
     c.first_session = r.u64();
     c.open = r.u32();
@@ -572,7 +981,8 @@ struct StateCodec {
     c.last_time = r.i64();
     get(r, c.identities);
     get(r, c.accounts);
-    get(r, m, c.rules, [&](uint32_t slot) { return slot < m.chain_slot_rule.size() ? m.chain_slot_rule[slot] : ir::kNone; });
+    get(r, m, c.rules, k.chain_slot.size(), k.chain_slot,
+        [&](uint32_t slot) { return slot < m.chain_slot_rule.size() ? m.chain_slot_rule[slot] : ir::kNone; });
     c.degraded = r.b();
   }
 
@@ -594,7 +1004,8 @@ struct StateCodec {
     for (const RuleStats& x : s.rules)
       for (uint64_t v : {x.alerts, x.suppressed, x.evaluations, x.nanos}) w.u64(v);
   }
-  static void get(Reader& r, EngineStats& s) {
+  // Rule counters go to the new rule of the same id (Carry::stats_rule); those of removed rules are dropped.
+  static void get(Reader& r, EngineStats& s, const Impl& m, const Carry& k) {
     for (uint64_t* v : {&s.records_read, &s.events_parsed, &s.malformed, &s.unrouted, &s.no_time, &s.type_mismatches,
                         &s.late, &s.no_identity, &s.sessions_opened, &s.sessions_closed, &s.chains, &s.chain_links,
                         &s.chain_max_depth, &s.mints_recorded, &s.mints_evicted, &s.chains_retired,
@@ -606,9 +1017,12 @@ struct StateCodec {
       for (uint64_t* v : {&x.events, &x.late, &x.no_identity, &x.sessions_opened, &x.sessions_closed, &x.quarantined,
                           &x.released_early})
         *v = r.u64();
-    if (r.count() != s.rules.size()) r.fail("stats of another number of rules");
-    for (RuleStats& x : s.rules)
+    if (r.count() != k.stats_rule.size()) r.fail("stats of another number of rules");
+    for (uint32_t ri : k.stats_rule) {
+      RuleStats dropped;
+      RuleStats& x = ri != ir::kNone ? s.rules[m.rules[ri].stat] : dropped;
       for (uint64_t* v : {&x.alerts, &x.suppressed, &x.evaluations, &x.nanos}) *v = r.u64();
+    }
   }
 
   // --- held events --------------------------------------------------------------------------------------------
@@ -634,7 +1048,9 @@ struct StateCodec {
     }
   }
   // The held events of every source go into one batch, owned by the engine like any other.
-  static void get_held(Reader& r, Impl& m) {
+  // Saved with the slots of their source then: each slot now takes the value of the same field then, or null when
+  // no rule read that field then (it was not extracted; counted in the report).
+  static void get_held(Reader& r, Impl& m, const Carry& k, CarryReport* rep) {
     struct Held {
       uint32_t source;
       int64_t time;
@@ -646,14 +1062,22 @@ struct StateCodec {
     std::vector<Held> held;
     ValueArena arena;
     std::vector<Value> slots;
+    std::vector<Value> then;
     for (uint32_t s = 0; s < m.sources.size(); ++s) {
       size_t n = r.count(4);
       size_t n_ahead = r.count(4);
-      const size_t nslots = m.p.sources[s].slots.size();
+      const Carry::Source& ks = k.sources[s];
+      const bool missing = std::find(ks.slot_from.begin(), ks.slot_from.end(), ir::kNone) != ks.slot_from.end();
       for (size_t i = 0; i < n + n_ahead; ++i) {
         Held h{s, r.i64(), r.u64(), r.str(), r.str(), slots.size(), i >= n};
-        for (size_t k = 0; k < nslots; ++k) slots.push_back(arena.read(r));
+        then.clear();
+        for (size_t x = 0; x < ks.old_slots; ++x) then.push_back(arena.read(r));
+        for (uint32_t from : ks.slot_from) slots.push_back(from == ir::kNone ? Value::null() : then[from]);
         held.push_back(h);
+        if (rep) {
+          ++rep->held_events;
+          rep->held_missing_fields += missing ? 1 : 0;
+        }
       }
     }
     if (held.empty()) return;
@@ -681,7 +1105,7 @@ struct StateCodec {
       const size_t nslots = m.p.sources[h.source].slots.size();
       size_t base = b->values.size();
       b->values.resize(base + nslots + 1);
-      for (size_t k = 0; k < nslots; ++k) b->values[base + k] = Owned::copy(slots[h.first_slot + k], b->bytes, b->values);
+      for (size_t x = 0; x < nslots; ++x) b->values[base + x] = Owned::copy(slots[h.first_slot + x], b->bytes, b->values);
       e.slots = b->values.data() + base;
       e.batch = b;
       b->events.push_back(e);
@@ -699,14 +1123,18 @@ struct StateCodec {
 
 namespace {
 
-// What the state's shape depends on besides the program: the options that change what is kept.
-uint64_t options_digest(const Engine::Impl& m) {
-  std::string s = fmt::format("distinct_bound={};mint_retention={};step_event_ids={};session_cap={};rules=",
+// What the state's shape depends on besides the program: the options that change what is kept. (Format 4 also
+// named the rules that run; the layout says that now.)
+uint64_t options_digest(const Engine::Impl& m, uint64_t version = kFormatVersion) {
+  std::string s = fmt::format("distinct_bound={};mint_retention={};step_event_ids={};session_cap={}",
                               m.opt.distinct_bound, m.opt.mint_retention, m.opt.step_event_ids,
                               m.opt.max_open_sessions != 0);
-  for (const RuleRt& rr : m.rules) {
-    s += rr.r->id;
-    s += ',';
+  if (version == 4) {
+    s += ";rules=";
+    for (const RuleRt& rr : m.rules) {
+      s += rr.r->id;
+      s += ',';
+    }
   }
   return fast_hash(s);
 }
@@ -722,6 +1150,7 @@ std::string Engine::save_state(std::string_view program_id) const {
   w.u64(kFormatVersion);
   w.str(program_id);
   w.fixed64(options_digest(m));
+  put_layout(w, layout_of(m));
   StateCodec::put(w, m.stats);
   for (uint64_t v : {m.next_uid, m.arrival, m.deadline_order, m.event_serial, m.stats.type_mismatches,
                      m.late_warnings, m.malformed_warnings, m.notime_warnings})
@@ -777,7 +1206,7 @@ std::string Engine::save_state(std::string_view program_id) const {
   return std::move(w.out);
 }
 
-void Engine::load_state(std::string_view bytes, std::string_view program_id) {
+void Engine::load_state(std::string_view bytes, std::string_view program_id, CarryReport* carry) {
   Impl& m = *impl_;
   if (m.stats.records_read != 0 || m.sessions.capacity() != 0 || m.finished)
     throw StateError("a checkpoint can only be loaded into an engine that has not taken any event");
@@ -788,19 +1217,37 @@ void Engine::load_state(std::string_view bytes, std::string_view program_id) {
   std::string_view body = bytes.substr(0, bytes.size() - 8);
   Reader r(body.substr(kMagic.size()));
   uint64_t version = r.u64();
-  if (version != kFormatVersion)
-    throw StateError(fmt::format("the checkpoint has state format {}, this braid reads format {}", version,
-                                 kFormatVersion));
+  if (version < kOldestFormat || version > kFormatVersion)
+    throw StateError(fmt::format("the checkpoint has state format {}, this braid reads format {} (and {})", version,
+                                 kFormatVersion, kOldestFormat));
   if (fast_hash(body) != sum) throw StateError("the checkpoint is corrupt: its checksum does not match");
   std::string_view pid = r.str();
-  if (pid != program_id)
+  bool same = pid == program_id;
+  if (!same && !carry)
     throw StateError(fmt::format("the checkpoint was taken with other rules (program {}, now {})", pid, program_id));
-  uint64_t od = 0;
-  for (int i = 0; i < 8; ++i) od |= static_cast<uint64_t>(r.u8()) << (8 * i);
-  if (od != options_digest(m))
-    throw StateError("the checkpoint was taken with other engine options (the rules that run, --distinct-bound, "
-                     "the retention or the step event ids differ)");
-  StateCodec::get(r, m.stats);
+  if (!same && version < 5)
+    throw StateError(fmt::format("the checkpoint was taken with other rules (program {}, now {}) by an older braid "
+                                 "(state format {}), whose checkpoints do not describe their rules",
+                                 pid, program_id, version));
+  if (r.fixed64() != options_digest(m, version))
+    throw StateError(fmt::format("the checkpoint was taken with other engine options ({}--distinct-bound, the "
+                                 "retention or the step event ids differ)",
+                                 version == 4 ? "the rules that run, " : ""));
+  // Same program: every index is itself (the layout is not even compared, so a restart never loses state to it).
+  Carry k = same_carry(m);
+  if (version >= 5) {
+    Layout old = get_layout(r);
+    Layout now = layout_of(m);
+    // The same program with other rules running (--include-disabled, only_rules) is another rule set too.
+    bool same_rules = old.rules.size() == now.rules.size();
+    for (size_t i = 0; same_rules && i < now.rules.size(); ++i) same_rules = old.rules[i].id == now.rules[i].id;
+    if (same && !same_rules && !carry)
+      throw StateError("the checkpoint was taken with other engine options (the rules that run differ)");
+    same = same && same_rules;
+    if (!same) k = carry_between(old, now, m, *carry);
+  }
+  CarryReport* rep = same ? nullptr : carry;
+  StateCodec::get(r, m.stats, m, k);
   m.next_uid = r.u64();
   m.arrival = r.u64();
   m.deadline_order = r.u64();
@@ -809,8 +1256,8 @@ void Engine::load_state(std::string_view bytes, std::string_view program_id) {
   m.late_warnings = r.u64();
   m.malformed_warnings = r.u64();
   m.notime_warnings = r.u64();
-  for (uint32_t slot : StateCodec::get_shape(r, m.sessions)) StateCodec::get(r, m, m.sessions.at(slot));
-  for (uint32_t slot : StateCodec::get_shape(r, m.chains)) StateCodec::get(r, m, m.chains.at(slot));
+  for (uint32_t slot : StateCodec::get_shape(r, m.sessions)) StateCodec::get(r, m, m.sessions.at(slot), k);
+  for (uint32_t slot : StateCodec::get_shape(r, m.chains)) StateCodec::get(r, m, m.chains.at(slot), k);
   // References between sessions and chains must point at live objects (deadlines and expiry queues may be stale:
   // the engine checks their generations when they come due).
   auto live_session = [&](Ref x) { return x == kNoRef || m.sessions.get(x); };
@@ -861,16 +1308,22 @@ void Engine::load_state(std::string_view bytes, std::string_view program_id) {
       if (kind > static_cast<uint8_t>(DeadlineKind::ChainSeq)) r.fail("bad deadline kind");
       d.kind = static_cast<DeadlineKind>(kind);
       d.target = r.u64();
-      d.rule = r.index(std::max<size_t>(m.rules.size(), 1), "deadline rule");
+      d.rule = r.index(std::max<size_t>(k.rule.size(), 1), "deadline rule");
+      if (d.kind != DeadlineKind::SessionClose) {  // a rule's window: dropped with the rule's state
+        d.rule = k.rule[d.rule];
+        if (d.rule == ir::kNone) continue;
+      }
       sr.deadlines.push(d);
     }
   }
-  StateCodec::get_held(r, m);
-  for (RuleRt& rr : m.rules) {
+  StateCodec::get_held(r, m, k, rep);
+  for (uint32_t ri : k.rule) {  // each saved rule's suppression table, kept with its state
+    RuleRt dropped;
+    RuleRt& rr = ri != ir::kNone ? m.rules[ri] : dropped;
     size_t nk = r.count(2);
     for (size_t i = 0; i < nk; ++i) {
-      std::string_view k = r.str();
-      rr.suppress[std::string(k)] = r.i64();
+      std::string_view key = r.str();
+      rr.suppress[std::string(key)] = r.i64();
     }
     rr.suppress_sweep_at = r.u64();
   }

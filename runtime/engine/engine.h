@@ -188,6 +188,22 @@ struct EngineStats {
   std::vector<RuleStats> rules;      // the rules that run, in program order
 };
 
+// What Engine::load_state did with a state taken with another program (a rule reload, or a restart with changed
+// rules; docs/operations.md, "Reload"). Rule ids, in the new program's order (removed: the old program's).
+struct CarryReport {
+  std::vector<std::string> kept;     // same id and compiled definition: state kept
+  std::vector<std::string> changed;  // same id, another definition: starts empty
+  std::vector<std::string> added;    // new: starts empty
+  std::vector<std::string> removed;  // gone: its state dropped
+  // Unchanged, but a step of theirs is the same expression as a step of a changed or new rule of the same
+  // source: they share that step's counts (docs/jit.md, "Equal steps are shared"), which the new rule must start
+  // without, so these start empty too.
+  std::vector<std::string> reset;
+  uint64_t held_events = 0;          // held (not yet released) events carried over
+  uint64_t held_missing_fields = 0;  // ... of which some field a new or changed rule reads was not extracted (null)
+  std::vector<std::string> notes;    // other things the new rules cannot see in the carried state, one line each
+};
+
 // Read-only view of the chains built so far, for tests and `braid run --stats` (costly: walks every session).
 struct ChainInfo {
   std::string root_session;
@@ -244,8 +260,13 @@ class Engine {
   // and the same semantic options (rules that run, distinct bound, retention, step event ids): otherwise, or when
   // the bytes are not a state of this format version, it throws StateError with a message saying which, and the
   // engine is unusable. Thread count and the evaluator (JIT or interpreter) may differ between save and load.
+  //
+  // With `carry`, a state taken with another program (another id) is carried over instead of refused: what each
+  // rule keeps follows the reload rules (CarryReport, docs/operations.md "Reload"); sessions, chains, mint and
+  // link records, watermarks, held events and counters are kept. It still throws StateError when the sources
+  // (their clauses, keys, sessions or links) differ: those cannot be carried.
   std::string save_state(std::string_view program_id) const;
-  void load_state(std::string_view bytes, std::string_view program_id);
+  void load_state(std::string_view bytes, std::string_view program_id, CarryReport* carry = nullptr);
 
   struct Impl;
 
