@@ -133,11 +133,18 @@ void Engine::Impl::drain() {
 void Engine::Impl::intake(const Record* rec, std::string_view json, const Where& where) {
   ++stats.records_read;
   if (workers.empty()) {
-    // One thread: each record is prepared straight from the caller's buffer into a batch of its own, and
+    // One thread: each record is prepared straight from the caller's buffer, appended to the current batch and
     // admitted before process_json returns (alerts are synchronous).
-    Batch* b = new_batch();
-    own_preparer->run_one(*b, rec, json, where);
-    admit(*b);
+    own_preparer->stage(staged, rec, json, where);
+    if (!appending || !appending->fits(staged)) {
+      if (appending) {
+        appending->consumed = true;
+        if (appending->held == 0) recycle(appending);
+      }
+      appending = new_batch();
+      appending->reserve_for(staged);
+    }
+    admit_one(appending->append(staged));
     return;
   }
   // Threads: records are copied into batches of about 512 records or 1 MiB for the workers.

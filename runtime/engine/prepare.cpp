@@ -185,6 +185,49 @@ void Preparer::run_one(Batch& b, const Record* rec, std::string_view json, const
   finish(b, false);
 }
 
+void Preparer::stage(Batch& staged, const Record* rec, std::string_view json, const Where& where) {
+  staged.clear();
+  one(staged, rec, json, where);
+}
+
+void Batch::reserve_for(const Batch& staged) {
+  // About 256 events of a typical CloudTrail record (20 slots, 400 bytes of strings). Small enough that a batch
+  // kept alive by its last held event does not pin much more than the held events themselves.
+  constexpr size_t kEvents = 256, kValues = 256 * 24, kBytes = 256 * 512, kMatches = 1024;
+  appending = true;
+  events.reserve(std::max(kEvents, staged.events.size()));
+  values.reserve(std::max(kValues, staged.values.size()));
+  bytes.reserve(std::max(kBytes, staged.bytes.size()));
+  matches.reserve(std::max(kMatches, staged.matches.size()));
+}
+
+PreparedEvent& Batch::append(const Batch& staged) {
+  const size_t vb = values.size(), bb = bytes.size(), mb = matches.size();
+  bytes.append(staged.bytes);
+  matches.insert(matches.end(), staged.matches.begin(), staged.matches.end());
+  values.insert(values.end(), staged.values.begin(), staged.values.end());
+  // Neither buffer reallocated (fits()), so these pointers stay valid while more events are appended.
+  for (size_t i = vb; i < values.size(); ++i) {
+    Value& v = values[i];
+    if (v.tag == Tag::String || v.tag == Tag::Json) v.s = bytes.data() + bb + ptr_off(v.s);
+    else if (v.tag == Tag::List) v.items = values.data() + vb + ptr_off(v.items);
+  }
+  PreparedEvent* last = nullptr;
+  for (PreparedEvent e : staged.events) {
+    e.batch = this;
+    if (e.kind == PreparedEvent::Kind::Event) {
+      e.slots = values.data() + vb + e.slots_off;
+      e.id = std::string_view(bytes.data() + bb + e.id_off, e.id_len);
+      if (e.has_matches) e.matches = matches.data() + mb + e.match_off;
+    } else if (e.kind == PreparedEvent::Kind::Malformed) {
+      e.error = std::string_view(bytes.data() + bb + e.id_off, e.id_len);
+    }
+    events.push_back(e);
+    last = &events.back();
+  }
+  return *last;
+}
+
 void Preparer::finish(Batch& b, bool count_mismatches) {
   if (count_mismatches) {
     b.type_mismatches = mismatches() - mismatches_seen_;

@@ -92,6 +92,11 @@ struct BatchInput {
 
 struct Batch {
   BatchInput* input = nullptr;   // until prepared and admitted (threads > 1)
+  // With one thread, events are prepared one at a time into a staging batch and appended to a batch whose
+  // buffers never reallocate (appending() is true; its capacities were reserved first), so that the events it
+  // already holds keep their pointers while more arrive. Many events then share one batch's buffers instead of
+  // each held event keeping a batch (and its allocations) of its own.
+  bool appending = false;
   std::vector<PreparedEvent> events;
   std::vector<Value> values;    // slot values, then list items
   std::string bytes;            // strings of the values, ids, error messages
@@ -102,7 +107,22 @@ struct Batch {
   bool consumed = false;  // the ordered half has taken every event
   std::atomic<bool> ready{false};
 
+  // Whether the one event prepared in `staged` (not yet finished: offsets, not pointers) fits in the reserved
+  // capacity of this appending batch.
+  bool fits(const Batch& staged) const {
+    return events.size() + staged.events.size() <= events.capacity() &&
+           values.size() + staged.values.size() <= values.capacity() &&
+           bytes.size() + staged.bytes.size() <= bytes.capacity() &&
+           matches.size() + staged.matches.size() <= matches.capacity();
+  }
+  // Makes this (empty) batch an appending one, with room for `staged` and at least the defaults.
+  void reserve_for(const Batch& staged);
+  // Appends the event of `staged` (which fits()): copies its buffers, turns its offsets into pointers into this
+  // batch's buffers. The new event.
+  PreparedEvent& append(const Batch& staged);
+
   void clear() {
+    appending = false;
     input = nullptr;
     events.clear();
     values.clear();
@@ -126,6 +146,8 @@ class Preparer {
   // Prepares one record into the batch (which must hold nothing else): a Record from a reader (padded) or JSON
   // text (copied into a padded buffer by the extractor).
   void run_one(Batch& b, const Record* rec, std::string_view json, const Where& where);
+  // Prepares one record into `staged` (cleared first) without finishing it, for Batch::append().
+  void stage(Batch& staged, const Record* rec, std::string_view json, const Where& where);
   // Type mismatches counted by this preparer's conversions so far (run() also puts each batch's share in it),
   // JSON documents that were too large or malformed included (their paths read null).
   uint64_t mismatches() const { return conv_.total_mismatches() + json_rejected_; }

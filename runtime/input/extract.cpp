@@ -34,7 +34,7 @@ struct FieldExtractor::Impl {
       if (c.name == name) return c.node;
     uint32_t id = static_cast<uint32_t>(plan.nodes.size());
     plan.nodes.emplace_back();
-    plan.nodes[n].fields.push_back(FieldChild{name, id, 0});
+    plan.nodes[n].fields.push_back(FieldChild{name, id, 0, detail::key_words(name)});
     return id;
   }
   uint32_t child_index(uint32_t n, int64_t index) {
@@ -100,7 +100,7 @@ struct FieldExtractor::Impl {
         node.hash.assign(size, kNil);
         node.hash_mask = static_cast<uint32_t>(size - 1);
         for (uint32_t i = 0; i < node.fields.size(); ++i) {
-          uint32_t h = detail::key_hash(node.fields[i].name) & node.hash_mask;
+          uint32_t h = detail::key_hash(node.fields[i].words, node.fields[i].name.size()) & node.hash_mask;
           while (node.hash[h] != kNil) h = (h + 1) & node.hash_mask;
           node.hash[h] = i;
         }

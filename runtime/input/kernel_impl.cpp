@@ -6,6 +6,10 @@
 // here is in namespace braid::rt::detail::kernel_<name>, mostly in an anonymous namespace inside it.
 #include <simdjson.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
@@ -47,6 +51,24 @@ constexpr std::string_view kSimdjson = BRAID_STR(SIMDJSON_BUILTIN_IMPLEMENTATION
 static_assert(kName == kSimdjson || kName == "builtin",
               "the compile flags of this kernel select another simdjson kernel (runtime/input/CMakeLists.txt)");
 constexpr std::string_view kReported = kName == "builtin" ? kSimdjson : kName;  // simd_kernel_name()
+
+// The length of a raw key (up to its closing quote or its first backslash). The record is padded, so whole
+// 16-byte blocks can be read past the key's end.
+inline size_t key_length(const char* k) {
+#if defined(__SSE2__)
+  const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\');
+  for (size_t at = 0;; at += 16) {
+    __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(k + at));
+    unsigned m = static_cast<unsigned>(
+        _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(b, quote), _mm_cmpeq_epi8(b, backslash))));
+    if (m != 0) return at + static_cast<size_t>(__builtin_ctz(m));
+  }
+#else
+  size_t len = 0;
+  while (k[len] != '"' && k[len] != '\\') ++len;
+  return len;
+#endif
+}
 
 // True when nothing but whitespace follows the value just read (simdjson 3.0.1's document has no at_end()).
 bool at_document_end(od::document& doc) {
@@ -148,20 +170,18 @@ class Walker final : public ExtractWalker {
     return stamp_;
   }
 
-  uint32_t find_field(const TrieNode& n, std::string_view key) const {
+  uint32_t find_field(const TrieNode& n, const detail::KeyWords& w, std::string_view key) const {
     if (n.hash_mask != 0) {
-      uint32_t h = detail::key_hash(key) & n.hash_mask;
+      uint32_t h = detail::key_hash(w, key.size()) & n.hash_mask;
       for (;;) {
         uint32_t i = n.hash[h];
         if (i == kNil) return kNil;
-        if (n.fields[i].name == key) return i;
+        if (detail::key_equals(n.fields[i], w, key)) return i;
         h = (h + 1) & n.hash_mask;
       }
     }
-    for (uint32_t i = 0; i < n.fields.size(); ++i) {
-      const std::string& name = n.fields[i].name;
-      if (name.size() == key.size() && std::memcmp(name.data(), key.data(), key.size()) == 0) return i;
-    }
+    for (uint32_t i = 0; i < n.fields.size(); ++i)
+      if (detail::key_equals(n.fields[i], w, key)) return i;
     return kNil;
   }
 
@@ -371,14 +391,17 @@ class Walker final : public ExtractWalker {
       if (auto e = std::move(fr).get(f)) return fail(e);
       // The key as written (between the quotes); escaped keys are unescaped first (rare).
       const char* k = f.key().raw();
-      size_t len = 0;
-      while (k[len] != '"' && k[len] != '\\') ++len;
+      size_t len = key_length(k);
       std::string_view key(k, len);
+      detail::KeyWords w;
       if (k[len] == '\\') {
         if (auto e = f.unescaped_key().get(key)) return fail(e);
+        w = detail::key_words(key);
+      } else {
+        w = detail::key_words_padded(k, len);
       }
       TrieNode& n = p_.nodes[ni];
-      uint32_t ci = find_field(n, key);
+      uint32_t ci = find_field(n, w, key);
       if (ci == kNil) continue;
       FieldChild& c = n.fields[ci];
       if (c.seen == my_stamp) continue;  // a duplicate key: the first occurrence won
