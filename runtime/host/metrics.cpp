@@ -168,9 +168,10 @@ std::string render_metrics(const MetricsInfo& info, const MetricsSnapshot& s) {
   // Rules.
   w.family("braid_rules", "gauge", "Rules running.");
   w.sample(uint64_t{e.rules.size()});
+  const std::map<std::string, std::string>& severities = s.severities ? *s.severities : info.severities;
   auto severity = [&](const std::string& id) -> std::string_view {
-    auto it = info.severities.find(id);
-    return it == info.severities.end() ? std::string_view("unknown") : std::string_view(it->second);
+    auto it = severities.find(id);
+    return it == severities.end() ? std::string_view("unknown") : std::string_view(it->second);
   };
   w.family("braid_alerts_total", "counter", "Alerts written, by rule.");
   for (const auto& r : e.rules) w.sample({"rule", r.id, "severity", severity(r.id)}, r.alerts);
@@ -179,6 +180,11 @@ std::string render_metrics(const MetricsInfo& info, const MetricsSnapshot& s) {
   w.family("braid_rule_evaluations_total", "counter",
            "Event rules: events of their sources; session and chain rules: visits of their state, and closes.");
   for (const auto& r : e.rules) w.sample({"rule", r.id}, r.evaluations);
+
+  w.family("braid_reloads_total", "counter",
+           "Rule reloads (SIGHUP): ok, or failed (the new rules refused, the rules in use kept).");
+  w.sample({"result", "ok"}, s.reloads_ok);
+  w.sample({"result", "failed"}, s.reloads_failed);
 
   // Threads (--threads N > 1).
   w.family("braid_worker_busy_seconds_total", "counter", "Time each worker thread spent preparing events.");

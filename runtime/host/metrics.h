@@ -49,6 +49,10 @@ struct MetricsSnapshot {
     uint64_t last_bytes = 0;
   };
   std::optional<Checkpoints> checkpoints;
+  // Rule reloads (SIGHUP) in this process: accepted, and refused (the rules in use kept): braid_reloads_total.
+  uint64_t reloads_ok = 0, reloads_failed = 0;
+  // After a reload: rule id -> severity of the rules now running, in place of MetricsInfo::severities.
+  std::shared_ptr<const std::map<std::string, std::string>> severities;
 };
 
 // The Prometheus text (format 0.0.4) of a snapshot: braid_* families with HELP and TYPE lines, counters named

@@ -180,6 +180,23 @@ TEST(Metrics, CapsWatermarksSilenceAndCheckpoints) {
 
 // --webhook: the braid_webhook_* families, only when a webhook is configured; the server reads them live through
 // MetricsInfo::webhook at each scrape (the sink counts on its own thread).
+// Reloads are counted by result; after one, the severity label follows the rules now running.
+TEST(Metrics, ReloadsAndTheSeveritiesAfterOne) {
+  MetricsSnapshot snap = fake_snapshot();
+  auto before = parse(render_metrics(fake_info(), snap));
+  EXPECT_EQ(before["braid_reloads_total{result=\"ok\"}"], "0");
+  EXPECT_EQ(before["braid_reloads_total{result=\"failed\"}"], "0");
+  snap.reloads_ok = 2;
+  snap.reloads_failed = 1;
+  snap.severities = std::make_shared<const std::map<std::string, std::string>>(
+      std::map<std::string, std::string>{{"aws.persistence.iam_user_created", "critical"}});
+  auto s = parse(render_metrics(fake_info(), snap));
+  EXPECT_EQ(s["braid_reloads_total{result=\"ok\"}"], "2");
+  EXPECT_EQ(s["braid_reloads_total{result=\"failed\"}"], "1");
+  EXPECT_EQ(s["braid_alerts_total{rule=\"aws.persistence.iam_user_created\",severity=\"critical\"}"], "3");
+  EXPECT_EQ(s["braid_alerts_total{rule=\"okta.new_rule\",severity=\"unknown\"}"], "0");
+}
+
 TEST(Metrics, WebhookFamilies) {
   auto none = parse(render_metrics(fake_info(), fake_snapshot()));
   for (const auto& [k, v] : none) EXPECT_NE(k.rfind("braid_webhook_", 0), 0u) << k;
