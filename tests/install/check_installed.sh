@@ -18,7 +18,7 @@ check_installed() {
   unit=$ci_root/usr/lib/systemd/system/braid.service
   for line in 'ExecStart=/usr/bin/braid run --state /var/lib/braid $BRAID_ARGS' 'EnvironmentFile=/etc/braid/braid.env' \
               'StateDirectory=braid' 'DynamicUser=yes' 'Restart=on-failure' \
-              'ProtectSystem=strict' 'NoNewPrivileges=yes'; do
+              'ProtectSystem=strict' 'NoNewPrivileges=yes' 'ExecReload=/bin/kill -HUP $MAINPID'; do
     grep -qxF "$line" "$unit" || ci_fail "braid.service lacks: $line"
   done
   grep -q '^BRAID_ARGS=--rules /usr/share/braid/rules ' "$ci_root/etc/braid/braid.env" ||

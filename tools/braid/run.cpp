@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
@@ -77,6 +78,7 @@ struct Totals {
   uint64_t read = 0, malformed = 0;  // the engine's counts plus records the reader refused (over the size limit)
   uint64_t inputs = 0, bytes = 0;
   double seconds = 0;
+  uint64_t reloads_ok = 0, reloads_failed = 0;  // SIGHUP reloads accepted / refused
 };
 
 std::string stats_text(const rt::EngineStats& s, const Totals& t, const std::vector<rt::ChainInfo>& chains,
@@ -111,6 +113,8 @@ std::string stats_text(const rt::EngineStats& s, const Totals& t, const std::vec
     o += fmt::format("; in order: {:.3f} s waiting for them\n", static_cast<double>(s.wait_nanos) / 1e9);
   }
   o += fmt::format("alerts             {} ({} suppressed)\n", s.alerts, s.suppressed);
+  if (t.reloads_ok || t.reloads_failed)
+    o += fmt::format("reloads            {} ok, {} failed\n", t.reloads_ok, t.reloads_failed);
   o += webhook_stats_text(webhook);
   o += "sources:\n";
   for (const rt::SourceStats& src : s.sources) {
@@ -167,6 +171,7 @@ std::string stats_json(const rt::EngineStats& s, const Totals& t, const std::vec
     o += fmt::format("{}{:.6f}", i ? "," : "", static_cast<double>(s.worker_nanos[i]) / 1e9);
   o += fmt::format("],\"wait_seconds\":{:.6f}", static_cast<double>(s.wait_nanos) / 1e9);
   o += fmt::format(",\"alerts\":{},\"suppressed\":{}", s.alerts, s.suppressed);
+  o += fmt::format(",\"reloads_ok\":{},\"reloads_failed\":{}", t.reloads_ok, t.reloads_failed);
   o += ",\"sources\":[";
   for (size_t i = 0; i < s.sources.size(); ++i) {
     const rt::SourceStats& src = s.sources[i];
@@ -261,13 +266,68 @@ class SourceWatch {
 // SIGTERM and SIGINT with --state: stop reading, take a checkpoint, exit 0.
 std::atomic<int> g_stop_signal{0};
 extern "C" void on_stop_signal(int sig) { g_stop_signal.store(sig); }
+// SIGHUP: reload the rules (at the next 256-record boundary, or while waiting for input).
 std::atomic<bool> g_hangup{false};
 extern "C" void on_hangup_signal(int) { g_hangup.store(true); }
-// Called between records and while waiting: the warning a SIGHUP gets.
-void report_hangup() {
-  if (!g_hangup.exchange(false)) return;
-  err("braid: warning: SIGHUP: reloading the rules is not supported yet; the rules in use are kept (to change "
-      "them: stop braid, move the --state checkpoint away, start it; docs/operations.md, \"The service\")\n");
+
+// A rule set as `braid run` runs it: the program (compiled from --rules, or a verified --pack), its id (a digest
+// of the compiled rules, recorded in checkpoints) and its evaluator (the JIT's code; none for the interpreter).
+struct RuleSet {
+  std::unique_ptr<Compilation> c;
+  std::unique_ptr<pack::LoadedPack> pack;
+  const ir::Program* program = nullptr;
+  std::string id;
+  std::unique_ptr<PreparedEngine> prepared;
+};
+
+// Loads the rules named by --rules or --pack (a pack is verified against --trusted-keys exactly as at start-up),
+// printing the diagnostics (errors and warnings) on stderr. Returns the exit code a start ends with when they
+// fail (kExitClean: loaded). Unreadable files throw UsageError. The evaluator is prepared apart (prepare_engine).
+int load_rules(const RunOptions& o, const std::vector<std::string>& rule_paths, RuleSet& rs) {
+  if (!o.pack.empty()) {
+    rs.pack = load_pack_for_run(o);
+    if (!rs.pack) return kExitFindings;
+    rs.program = &rs.pack->program;
+  } else {
+    rs.c = compile(rule_paths, DriverOptions{});
+    RenderOptions ro;
+    ro.color = use_color(o.color, STDERR_FILENO);
+    ro.tool_version = BRAID_VERSION;
+    if (rs.c->input_error) {
+      err(render_text(rs.c->diags.all(), rs.c->sm, ro));
+      return kExitUsage;
+    }
+    if (rs.c->diags.error_count() != 0 || !rs.c->program) {
+      err(render_text(rs.c->diags.all(), rs.c->sm, ro));
+      return kExitFindings;
+    }
+    if (!rs.c->diags.all().empty()) err(render_text(rs.c->diags.all(), rs.c->sm, ro));  // warnings: shown, not fatal
+    rs.program = rs.c->program.get();
+  }
+  rs.id = ProgramDigest::of(ir::dump(*rs.program));
+  return kExitClean;
+}
+
+// What a reload (or a restart with other rules) did with the state: one summary line after `head`, then a line
+// per rule that did not keep its state, and what the new rules cannot see in the state carried over.
+std::string carry_text(std::string_view head, const rt::CarryReport& r) {
+  std::string o = fmt::format("braid: {}: {} kept, {} changed, {} added, {} removed", head, r.kept.size(),
+                              r.changed.size(), r.added.size(), r.removed.size());
+  if (!r.reset.empty()) o += fmt::format(", {} reset", r.reset.size());
+  o += "\n";
+  for (const auto& id : r.changed) o += fmt::format("braid: rule {} changed: it starts empty\n", id);
+  for (const auto& id : r.added) o += fmt::format("braid: rule {} added: it sees the events from now on\n", id);
+  for (const auto& id : r.removed) o += fmt::format("braid: rule {} removed: its state is dropped\n", id);
+  for (const auto& id : r.reset)
+    o += fmt::format("braid: rule {} unchanged but reset: a step of it is also a step of a changed or added rule, "
+                     "whose counts must start empty\n",
+                     id);
+  if (r.held_missing_fields)
+    o += fmt::format("braid: note: {} of the {} events held for reordering were read before: fields that no rule "
+                     "read then are null in them\n",
+                     r.held_missing_fields, r.held_events);
+  for (const auto& n : r.notes) o += fmt::format("braid: note: {}\n", n);
+  return o;
 }
 
 }  // namespace
@@ -297,30 +357,12 @@ int run_run(const RunOptions& o) {
   }
   std::optional<host::WebhookOptions> webhook_opts = webhook_options(o.webhook);  // likewise a bad --webhook
 
-  // The program comes from the sources (parse + check) or from a pack (verified, no parser or checker).
-  std::unique_ptr<Compilation> c;
-  std::unique_ptr<pack::LoadedPack> loaded;
-  const ir::Program* program = nullptr;
-  if (!o.pack.empty()) {
-    loaded = load_pack_for_run(o);
-    if (!loaded) return kExitFindings;
-    program = &loaded->program;
-  } else {
-    c = compile(rule_paths, DriverOptions{});
-    RenderOptions ro;
-    ro.color = use_color(o.color, STDERR_FILENO);
-    ro.tool_version = BRAID_VERSION;
-    if (c->input_error) {
-      err(render_text(c->diags.all(), c->sm, ro));
-      return kExitUsage;
-    }
-    if (c->diags.error_count() != 0 || !c->program) {
-      err(render_text(c->diags.all(), c->sm, ro));
-      err("braid: not running: the rules have errors (see `braid check`)\n");
-      return kExitFindings;
-    }
-    if (!c->diags.all().empty()) err(render_text(c->diags.all(), c->sm, ro));  // warnings: shown, not fatal
-    program = c->program.get();
+  // The program comes from the sources (parse + check) or from a pack (verified, no parser or checker). SIGHUP
+  // loads it again from the same arguments (reload, below).
+  auto rules = std::make_unique<RuleSet>();
+  if (int rc = load_rules(o, rule_paths, *rules); rc != kExitClean) {
+    if (o.pack.empty() && rc == kExitFindings) err("braid: not running: the rules have errors (see `braid check`)\n");
+    return rc;
   }
 
   // --state: the state directory, its last checkpoint, and the alert file that continues from it.
@@ -328,7 +370,6 @@ int run_run(const RunOptions& o) {
   std::unique_ptr<StateDir> state;
   std::optional<Checkpoint> restored;
   std::unique_ptr<AlertFile> alert_file;
-  std::string program_id;
   std::chrono::milliseconds checkpoint_every{0};
   if (o.state.empty() && (o.close_at_end || o.checkpoint_interval != "60s"))
     throw UsageError{"--close-at-end and --checkpoint-interval apply only with --state"};
@@ -357,21 +398,13 @@ int run_run(const RunOptions& o) {
     checkpoint_every = std::chrono::duration_cast<std::chrono::milliseconds>(
         std::chrono::nanoseconds(parse_interval(o.checkpoint_interval, "--checkpoint-interval")));
     state = std::make_unique<StateDir>(o.state);
-    program_id = ProgramDigest::of(ir::dump(*program));
     try {
       restored = state->load();
     } catch (const StateFileError& e) {
       err(fmt::format("braid: error: --state: {}\n", e.message));
       return kExitUsage;
     }
-    if (restored && restored->program_id != program_id) {
-      err(fmt::format("braid: error: --state: the checkpoint in `{}` was taken with other rules (program {}, now {}); "
-                      "reloading changed rules into a running state is not supported yet: to start fresh, move "
-                      "`{}` away (the alert file is kept; inputs are then read from their start)\n",
-                      sanitize_utf8(o.state), restored->program_id, program_id,
-                      sanitize_utf8(state->checkpoint_path())));
-      return kExitUsage;
-    }
+    // A checkpoint of other rules is carried over to these by the reload rules (below, when it is loaded).
     if (to_file) {
       std::optional<uint64_t> covered;
       if (restored && restored->output == o.output) covered = restored->output_size;
@@ -392,7 +425,7 @@ int run_run(const RunOptions& o) {
   // SIGTERM and SIGINT stop reading (then checkpoint, or close everything) where stopping cleanly matters: with a
   // state directory, when following, and when a webhook has alerts to deliver.
   const bool stoppable = state || o.follow || !o.webhook.url.empty();
-  // SIGHUP would end the process (its default action); reloading is not implemented yet, so say so and go on.
+  // SIGHUP reloads the rules (its default action would end the process).
   std::signal(SIGHUP, on_hangup_signal);
   if (stoppable) {
     std::signal(SIGTERM, on_stop_signal);
@@ -408,38 +441,15 @@ int run_run(const RunOptions& o) {
 
   // --webhook: delivery starts now (with --state, the last run's undelivered alerts first).
   std::unique_ptr<host::WebhookSink> webhook = start_webhook(std::move(webhook_opts), o.state, &g_stop_signal);
-  std::unique_ptr<PreparedEngine> prepared = prepare_engine(*program, loaded.get(), EngineChoice{o.engine, o.jit_cache});
-  if (!prepared) return kExitUsage;
+  const EngineChoice engine_choice{o.engine, o.jit_cache};
+  rules->prepared = prepare_engine(*rules->program, rules->pack.get(), engine_choice);
+  if (!rules->prepared) return kExitUsage;
 
   Progress progress(::isatty(STDERR_FILENO) != 0);
-  rt::EngineOptions eo;
-  eo.matcher = prepared->matcher();
-  eo.threads = o.threads;
-  eo.matcher_factory = [&prepared] { return prepared->matcher(); };
-  eo.rule_timing = o.stats;
-  // Rules marked `enabled false` run only on request (--include-disabled); otherwise say once that they are skipped.
-  size_t disabled = 0;
-  for (const auto& r : program->rules) disabled += r.meta.enabled ? 0 : 1;
-  if (o.include_disabled) {
-    for (const auto& r : program->rules) eo.only_rules.push_back(r.id);
-    eo.include_disabled = true;
-  } else if (disabled > 0) {
-    err(fmt::format("braid: note: {} rule{} marked `enabled false` {} not run; --include-disabled runs {}\n", disabled,
-                    disabled == 1 ? "" : "s", disabled == 1 ? "is" : "are", disabled == 1 ? "it" : "them"));
-  }
-  eo.max_open_sessions = o.max_open_sessions;
-  eo.max_held_events = o.max_held_events;
-  eo.max_time_jump = parse_interval(o.max_time_jump, "--max-time-jump");
-  if (o.distinct_bound) eo.distinct_bound = *o.distinct_bound;
-  eo.on_warning = [&](const std::string& w) {
-    progress.clear();
-    err(fmt::format("braid: warning: {}\n", sanitize_utf8(w)));
-  };
-  auto engine_owner = std::make_unique<rt::Engine>(*program, eo);
-  rt::Engine& engine = *engine_owner;
+  const int64_t max_time_jump = parse_interval(o.max_time_jump, "--max-time-jump");
   uint64_t alerts = 0;
   bool write_failed = false;
-  engine.set_sink([&](const rt::Alert& a) {
+  const rt::AlertSink alert_sink = [&](const rt::Alert& a) {
     std::string line = rt::render_alert_json(a);
     if (webhook && !webhook->send(a.id, line)) write_failed = true;  // the spool failed (logged)
     if (alert_file) {
@@ -449,16 +459,54 @@ int run_run(const RunOptions& o) {
       if (std::fwrite(line.data(), 1, line.size(), sink) != line.size()) write_failed = true;
     }
     ++alerts;
-  });
+  };
+  // An engine for a rule set, with the run's options; the same at start-up and at each reload.
+  auto make_engine = [&](const RuleSet& rs) {
+    rt::EngineOptions eo;
+    eo.matcher = rs.prepared->matcher();
+    eo.threads = o.threads;
+    eo.matcher_factory = [pe = rs.prepared.get()] { return pe->matcher(); };
+    eo.rule_timing = o.stats;
+    // Rules marked `enabled false` run only on request (--include-disabled); otherwise say that they are skipped.
+    size_t disabled = 0;
+    for (const auto& r : rs.program->rules) disabled += r.meta.enabled ? 0 : 1;
+    if (o.include_disabled) {
+      for (const auto& r : rs.program->rules) eo.only_rules.push_back(r.id);
+      eo.include_disabled = true;
+    } else if (disabled > 0) {
+      err(fmt::format("braid: note: {} rule{} marked `enabled false` {} not run; --include-disabled runs {}\n",
+                      disabled, disabled == 1 ? "" : "s", disabled == 1 ? "is" : "are", disabled == 1 ? "it" : "them"));
+    }
+    eo.max_open_sessions = o.max_open_sessions;
+    eo.max_held_events = o.max_held_events;
+    eo.max_time_jump = max_time_jump;
+    if (o.distinct_bound) eo.distinct_bound = *o.distinct_bound;
+    eo.on_warning = [&](const std::string& w) {
+      progress.clear();
+      err(fmt::format("braid: warning: {}\n", sanitize_utf8(w)));
+    };
+    auto e = std::make_unique<rt::Engine>(*rs.program, eo);
+    e->set_sink(alert_sink);
+    return e;
+  };
+  std::unique_ptr<rt::Engine> engine = make_engine(*rules);
   if (restored) {
+    // A checkpoint of other rules (a restart after the rules changed) is carried over by the reload rules.
+    const bool other = restored->program_id != rules->id;
+    rt::CarryReport carried;
     try {
-      engine.load_state(restored->engine_state, program_id);
+      engine->load_state(restored->engine_state, rules->id, &carried);
     } catch (const rt::StateError& e) {
+      std::string why = e.what();
+      if (other)
+        why = fmt::format("it was taken with other rules (program {}, now {}), and cannot be carried over to these: {}",
+                          restored->program_id, rules->id, why);
       err(fmt::format("braid: error: --state: `{}`: {}; to start fresh, move it away (the alert file is kept; "
                       "inputs are then read from their start)\n",
-                      sanitize_utf8(state->checkpoint_path()), e.what()));
+                      sanitize_utf8(state->checkpoint_path()), why));
       return kExitUsage;
     }
+    if (other) err(carry_text("--state: the checkpoint was taken with other rules; carried over", carried));
   }
 
   // The engine is fed record by record (rather than through Engine::process_inputs) so that the progress line
@@ -486,9 +534,14 @@ int run_run(const RunOptions& o) {
   // Silent sources: when each source's event count last grew (wall time), and --source-silence warnings.
   SourceWatch watch(static_cast<double>(parse_interval(o.source_silence, "--source-silence")) / 1e9);
   host::MetricsSnapshot::Checkpoints checkpoint_info;
+  Totals t;  // the reload counts now, the rest at the end
+  std::shared_ptr<const std::map<std::string, std::string>> reloaded_severities;  // after a reload: the new rules'
   auto publish_metrics = [&](bool done) {
     host::MetricsSnapshot snap;
-    snap.engine = engine.stats();
+    snap.engine = engine->stats();
+    snap.reloads_ok = t.reloads_ok;
+    snap.reloads_failed = t.reloads_failed;
+    snap.severities = reloaded_severities;
     snap.input = reader.stats();
     snap.inputs_done = done;
     snap.taken = unix_now();
@@ -505,7 +558,7 @@ int run_run(const RunOptions& o) {
     host::MetricsInfo info;
     info.version = BRAID_VERSION;
     info.engine = o.engine;
-    for (const ir::Rule& r : program->rules) info.severities[r.id] = std::string(ir::severity_name(r.meta.severity));
+    for (const ir::Rule& r : rules->program->rules) info.severities[r.id] = std::string(ir::severity_name(r.meta.severity));
     info.start_time = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
     if (webhook) info.webhook = [&webhook] { return webhook->stats(); };
     try {
@@ -522,8 +575,8 @@ int run_run(const RunOptions& o) {
   auto checkpoint = [&] {
     const auto started = Clock::now();
     Checkpoint ck;
-    ck.program_id = program_id;
-    ck.engine_state = engine.save_state(program_id);
+    ck.program_id = rules->id;  // after a reload, the new rules': a restart with them loads it as is
+    ck.engine_state = engine->save_state(rules->id);
     ck.positions = reader.positions();
     ck.output = to_file ? o.output : std::string();
     if (alert_file) {
@@ -559,17 +612,71 @@ int run_run(const RunOptions& o) {
       checkpointed_at = records;
     }
   };
+  // SIGHUP: the rules are loaded again from the same --rules or --pack (and --trusted-keys), compiled and
+  // prepared for the engine in use, and the running state carried over to them by the reload rules
+  // (rt::CarryReport; docs/operations.md, "Reload"). Called between records only, so no event is cut in two.
+  // Whatever fails (errors in the rules, a refused pack, sources that changed) leaves the rules in use running.
+  auto reload = [&] {
+    g_hangup.store(false);
+    progress.clear();
+    auto refuse = [&](const std::string& why) {
+      ++t.reloads_failed;
+      err(fmt::format("braid: error: SIGHUP: reload refused: {}; the rules in use are kept\n", why));
+      if (metrics) publish_metrics(false);
+    };
+    std::string from;
+    for (const std::string& path : rule_paths) from += (from.empty() ? "" : ", ") + sanitize_utf8(path);
+    err(fmt::format("braid: SIGHUP: loading the rules again from {}\n", o.pack.empty() ? from : sanitize_utf8(o.pack)));
+    auto next = std::make_unique<RuleSet>();
+    int rc = kExitClean;
+    try {
+      rc = load_rules(o, rule_paths, *next);
+    } catch (const UsageError& e) {
+      return refuse(e.message);
+    }
+    if (rc != kExitClean) return refuse(o.pack.empty() ? "the rules have errors (see above)" : "the pack was refused");
+    if (next->id == rules->id) {
+      ++t.reloads_ok;
+      err(fmt::format("braid: reloaded rules: unchanged ({} rules running)\n", engine->stats().rules.size()));
+      if (metrics) publish_metrics(false);
+      return;
+    }
+    next->prepared = prepare_engine(*next->program, next->pack.get(), engine_choice);
+    if (!next->prepared) return refuse("the rules could not be prepared for the engine (see above)");
+    std::unique_ptr<rt::Engine> fresh = make_engine(*next);
+    rt::CarryReport carried;
+    try {
+      fresh->load_state(engine->save_state(rules->id), next->id, &carried);
+    } catch (const rt::StateError& e) {
+      return refuse(fmt::format("{}; to run these rules, stop braid, move the --state checkpoint away (if any) and "
+                                "start it again",
+                                e.what()));
+    }
+    engine = std::move(fresh);  // the old engine goes first, then the program and code it ran
+    rules = std::move(next);
+    ++t.reloads_ok;
+    auto sev = std::make_shared<std::map<std::string, std::string>>();
+    for (const ir::Rule& r : rules->program->rules) (*sev)[r.id] = std::string(ir::severity_name(r.meta.severity));
+    reloaded_severities = std::move(sev);
+    err(carry_text("reloaded rules", carried));
+    if (state) {  // the new rules' id in the state directory at once: a restart loads it as is
+      checkpoint();
+      last_checkpoint = Clock::now();
+      checkpointed_at = records;
+    }
+    if (metrics) publish_metrics(false);
+  };
   try {
     for (;;) {
       while (reader.next(rec)) {
-        engine.process_json(rec.json(), reader.path(rec.origin.input), rec.origin.line);
+        engine->process_record(rec, reader.path(rec.origin.input), rec.origin.line);
         progress.tick(++records, alerts);
         if ((metrics || watch.enabled()) && (records & 15) == 0 && Clock::now() - last_publish >= std::chrono::seconds(1)) {
           publish_metrics(false);
         }
         if (kill_after && records == kill_after) ::kill(::getpid(), SIGKILL);
         if (write_failed) break;  // no point reading on: reported below, and no checkpoint covers lost alerts
-        if ((records & 255) == 0) report_hangup();
+        if ((records & 255) == 0 && g_hangup.load()) reload();
         if (stoppable && (records & 255) == 0) {
           if (g_stop_signal.load()) {
             stopped = true;
@@ -581,11 +688,11 @@ int run_run(const RunOptions& o) {
       if (stopped || write_failed || !o.follow) break;
       // Following: the inputs are quiet. What was taken is admitted now (with threads, a batch may be part
       // full), so its alerts go out; then wait, checkpointing and publishing metrics as due, and look again.
-      engine.flush();
+      engine->flush();
       if (!(alert_file ? alert_file->flush() : std::fflush(sink) == 0)) write_failed = true;
       auto wake = Clock::now() + poll_every;
       while (!g_stop_signal.load() && Clock::now() < wake) {
-        report_hangup();
+        if (g_hangup.load()) reload();
         checkpoint_if_due();
         if ((metrics || watch.enabled()) && Clock::now() - last_publish >= std::chrono::seconds(1)) publish_metrics(true);
         auto left = std::chrono::duration_cast<std::chrono::milliseconds>(wake - Clock::now());
@@ -601,7 +708,7 @@ int run_run(const RunOptions& o) {
     // The end of the input (or a stop signal). Without --state everything closes; with it, open sessions and
     // pending windows stay in the checkpoint for the next run (unless --close-at-end, or a stop signal cut the
     // input short).
-    if (!state || (o.close_at_end && !stopped)) engine.finish();
+    if (!state || (o.close_at_end && !stopped)) engine->finish();
     if (state && !write_failed) checkpoint();
   } catch (const StateFileError& e) {
     progress.clear();
@@ -636,17 +743,16 @@ int run_run(const RunOptions& o) {
   // --webhook: wait for the queue to drain (bounded), then say what was not delivered.
   const bool webhook_ok = !webhook || finish_webhook(*webhook, o.webhook, stopped);
 
-  const rt::EngineStats& s = engine.stats();
-  Totals t;
+  const rt::EngineStats& s = engine->stats();
   t.read = s.records_read + refused;
   t.malformed = s.malformed + refused;
   t.inputs = reader.stats().inputs;
   t.bytes = reader.stats().bytes;
   t.seconds = progress.elapsed();
   if (o.stats) {
-    std::vector<rt::ChainInfo> chains = engine.chains();
-    err(o.stats_format == "json" ? stats_json(s, t, chains, *prepared, webhook.get())
-                                 : stats_text(s, t, chains, *prepared, webhook.get()));
+    std::vector<rt::ChainInfo> chains = engine->chains();
+    err(o.stats_format == "json" ? stats_json(s, t, chains, *rules->prepared, webhook.get())
+                                 : stats_text(s, t, chains, *rules->prepared, webhook.get()));
   } else if (t.malformed || s.unrouted || s.late || s.no_time || s.quarantined) {
     err(fmt::format("braid: {} records: {} malformed, {} unrouted, {} late, {} quarantined, {} without time "
                     "(--stats for more)\n",
@@ -656,7 +762,8 @@ int run_run(const RunOptions& o) {
   // OS with it, which is much faster than freeing it object by object. Sanitizer builds free it, so that their
   // leak check stays meaningful. (finish() has stopped the engine's threads.)
 #if !defined(__SANITIZE_ADDRESS__)
-  (void)engine_owner.release();
+  (void)engine.release();
+  (void)rules.release();
 #endif
   if (unreadable) {
     err("braid: error: some inputs could not be read (see the warnings above)\n");
