@@ -8,6 +8,7 @@
 #     and the rules in use go on alerting; SIGTERM still exits 0;
 #   - the checkpoint holds the reloaded rules: a restart with them loads it as is, a restart with changed rules
 #     carries it over by the same rules (the log says so);
+#   - the shipped rules over half the demo stream, then a restart with a rule added: the alerts of one run;
 #   - with --pack: a pack not signed by a trusted key is refused on SIGHUP as at start-up; a signed one reloads.
 # It waits on the log, the alert file and the metrics endpoint (bash /dev/tcp), never on fixed sleeps.
 # Usage: tests/run/reload_test.sh BRAID. Exit 0 pass, 1 fail.
@@ -149,6 +150,30 @@ v3 > "$W/rules/t.braid"
   fail "a restart with changed rules failed"
 in_log 'taken with other rules; carried over: 2 kept, 1 changed, 0 added, 0 removed' || fail "no carry line at the restart"
 in_log 'braid: rule t.add changed' || fail "no line for the rule changed between the runs"
+
+# ---- The shipped rules: half the demo stream, then a restart with one rule added: every other rule's alerts are
+# those of one uninterrupted run (sessions, chains and windows across the restart included).
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+DEMO="$ROOT/examples/demo.ndjson"
+half=$(( $(wc -l < "$DEMO") / 2 ))
+mkdir -p "$W/demo/in" "$W/demo/all" "$W/demo/extra"
+head -n "$half" "$DEMO" > "$W/demo/in/1.ndjson"
+tail -n +"$((half + 1))" "$DEMO" > "$W/demo/all/2.ndjson"
+cp "$W/demo/in/1.ndjson" "$W/demo/all/1.ndjson"
+printf 'rule reload.added {\n  title "added"\n  severity low\n  attack T1078\n  source aws.cloudtrail\n  message "{eventName}"\n  when eventName == "BraidReloadTestEvent"\n}\n' \
+  > "$W/demo/extra/added.braid"
+"$BRAID" run --rules "$ROOT/rules" "$W/demo/all" > "$W/demo/want.ndjson" 2>/dev/null || fail "the demo run failed"
+"$BRAID" run --rules "$ROOT/rules" --state "$W/demo/st" -o "$W/demo/got.ndjson" "$W/demo/in" 2>/dev/null ||
+  fail "the demo's first half failed"
+cp "$W/demo/all/2.ndjson" "$W/demo/in/2.ndjson"
+"$BRAID" run --rules "$ROOT/rules" --rules "$W/demo/extra" --state "$W/demo/st" --close-at-end -o "$W/demo/got.ndjson" \
+  "$W/demo/in" 2> "$W/err.txt" || fail "the demo's second half with a rule added failed"
+in_log 'carried over: [0-9]* kept, 0 changed, 1 added, 0 removed' || fail "no carry line for the added rule"
+norm() { sed 's/"processing_time":"[^"]*",//' "$1"; }
+[ "$(wc -l < "$W/demo/want.ndjson")" -gt 10 ] || fail "the demo gave too few alerts"
+cmp -s <(norm "$W/demo/want.ndjson") <(norm "$W/demo/got.ndjson") ||
+  { diff <(norm "$W/demo/want.ndjson") <(norm "$W/demo/got.ndjson") | head -5 | cut -c1-200 >&2;
+    fail "the shipped rules' alerts changed across a restart that added a rule"; }
 
 # ---- Packs: verified on SIGHUP as at start-up.
 "$BRAID" keygen -o "$W/k" 2>/dev/null && "$BRAID" keygen -o "$W/other" 2>/dev/null || fail "keygen failed"

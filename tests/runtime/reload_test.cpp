@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "checkpoint_stream.h"
 #include "harness.h"
 
 namespace braid::rt::test {
@@ -232,6 +233,74 @@ TEST(Reload, HeldEventsAreCarried) {
   EXPECT_EQ(s.report.held_missing_fields, 2u);
   EXPECT_EQ(ids_of(s.after, "h.cnt").size(), 1u);
   EXPECT_EQ(ids_of(s.after, "h.opt").size(), 0u) << "`opt` was not extracted before the reload";
+}
+
+// The checkpoint tests' rules and stream (sessions, chains, mints, links, held events, absence windows, prefixes,
+// suppression), cut anywhere and carried to `b` under another program id. The alerts of every rule `b` kept are
+// those of one uninterrupted run with `a`: checks every index map of the carry at once.
+void carry_everywhere(const ir::Program& a, const ir::Program& b, const std::vector<std::string>& want_kept,
+                      const std::vector<std::string>& want_reset) {
+  for (uint32_t seed : {1u, 2u, 3u}) {
+    auto evs = checkpoint_events(seed, 160);
+    Result whole = run(a, evs);
+    for (size_t k = 0; k <= evs.size(); k += 9) {
+      Split s = reload_run(a, b, std::vector<std::string>(evs.begin(), evs.begin() + k),
+                           std::vector<std::string>(evs.begin() + k, evs.end()));
+      ASSERT_EQ(sorted(s.report.kept), sorted(want_kept)) << k;
+      ASSERT_EQ(sorted(s.report.reset), sorted(want_reset)) << k;
+      auto kept = [&](const std::vector<Alert>& v) {
+        std::vector<Alert> out;
+        for (const Alert& x : v)
+          if (std::find(want_kept.begin(), want_kept.end(), x.rule) != want_kept.end()) out.push_back(x);
+        return rendered(out);
+      };
+      std::vector<Alert> got = s.before;
+      got.insert(got.end(), s.after.begin(), s.after.end());
+      ASSERT_EQ(first_difference(kept(got), kept(whole.alerts)), "") << "seed " << seed << ", reload after " << k;
+    }
+  }
+}
+
+std::vector<std::string> rule_ids(const ir::Program& p) {
+  std::vector<std::string> ids;
+  for (const ir::Rule& r : p.rules) ids.push_back(r.id);
+  return ids;
+}
+
+// The same rules under another program id: every rule is kept, and the run is the uninterrupted one throughout.
+TEST(Reload, SameRulesCarriedAnywhereGiveOneRun) {
+  auto a = checkpoint_rules();
+  ASSERT_TRUE(a->prog);
+  carry_everywhere(*a->prog, *a->prog, rule_ids(*a->prog), {});
+}
+
+// A rule added (with a step of its own), a chain rule changed: the others go on as one run with the old rules.
+TEST(Reload, AddedAndChangedRulesLeaveTheOthersAsOneRun) {
+  auto a = checkpoint_rules();
+  std::string text = checkpoint_rules_text();
+  std::string chain_close = "rule c.chain_close {\n  title \"c.chain_close\"\n  severity high";
+  size_t at = text.find(chain_close);
+  ASSERT_NE(at, std::string::npos);
+  text.replace(at, chain_close.size(), "rule c.chain_close {\n  title \"c.chain_close\"\n  severity low");
+  auto b = build({text + rule("c.added", "session", "step o = kind == \"other\"\n when count(o) >= 2")});
+  ASSERT_TRUE(a->prog && b->prog);
+  std::vector<std::string> kept = rule_ids(*a->prog);
+  kept.erase(std::find(kept.begin(), kept.end(), "c.chain_close"));
+  carry_everywhere(*a->prog, *b->prog, kept, {});
+}
+
+// A changed session rule whose steps other rules share (`kind == "a"`, `kind == "b"`): those are reset, the rest
+// (here c.distinct, c.ips, the chain and event rules) still go on as one run.
+TEST(Reload, RulesSharingAChangedRulesStepsAreResetTheRestGoOn) {
+  auto a = checkpoint_rules();
+  std::string text = checkpoint_rules_text();
+  size_t at = text.find("\"{count(a)}\"");
+  ASSERT_NE(at, std::string::npos);
+  text.replace(at, 12, "\"{count(b)}\"");
+  auto b = build({text});
+  ASSERT_TRUE(a->prog && b->prog);
+  carry_everywhere(*a->prog, *b->prog, {"c.ev", "c.distinct", "c.ips", "c.chain", "c.link", "c.chain_close"},
+                   {"c.absent", "c.seq"});
 }
 
 }  // namespace
