@@ -9,7 +9,8 @@
 #   - the checkpoint holds the reloaded rules: a restart with them loads it as is, a restart with changed rules
 #     carries it over by the same rules (the log says so);
 #   - the shipped rules over half the demo stream, then a restart with a rule added: the alerts of one run;
-#   - with --pack: a pack not signed by a trusted key is refused on SIGHUP as at start-up; a signed one reloads.
+#   - with --pack (and --threads 2): a pack not signed by a trusted key is refused on SIGHUP as at start-up; a
+#     signed one reloads.
 # It waits on the log, the alert file and the metrics endpoint (bash /dev/tcp), never on fixed sleeps.
 # Usage: tests/run/reload_test.sh BRAID. Exit 0 pass, 1 fail.
 set -u
@@ -180,7 +181,7 @@ cmp -s <(norm "$W/demo/want.ndjson") <(norm "$W/demo/got.ndjson") ||
 v1 > "$W/rules/t.braid"
 "$BRAID" build "$W/rules" --sign "$W/k" -o "$W/p.pack" 2>/dev/null || fail "build failed"
 : > "$W/alerts.ndjson"
-start --pack "$W/p.pack" --trusted-keys "$W/k.pub" -o "$W/alerts.ndjson" "$W/in/events.ndjson"
+start --pack "$W/p.pack" --trusted-keys "$W/k.pub" --threads 2 -o "$W/alerts.ndjson" "$W/in/events.ndjson"
 wait_for "the stream" metric_is braid_records_read_total "$n"
 v2 > "$W/rules/t.braid"
 "$BRAID" build "$W/rules" --sign "$W/other" -o "$W/p.pack" 2>/dev/null || fail "build failed"
@@ -193,5 +194,8 @@ kill -HUP "$pid"
 wait_for "the pack reload" in_log 'braid: reloaded rules: 1 kept, 1 changed, 1 added, 1 removed'
 wait_for 'braid_reloads_total{result="ok"} 1' metric_is 'braid_reloads_total{result="ok"}' 1
 metric_is 'braid_reloads_total{result="failed"}' 1 || fail "the refused pack was not counted"
+alerts_are t.add 0 || fail "the pack's new rule saw events from before the reload"
+event 11 d
+wait_for "the reloaded pack's alert" alerts_are t.add 1
 stop
 echo "reload_test: PASS"
