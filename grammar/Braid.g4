@@ -92,6 +92,7 @@ ruleDecl    : 'rule' declName '{' ruleItem* '}' ;
 ruleItem    : 'title' STRING                                           # ruleTitle
             | 'description' STRING                                     # ruleDescription
             | 'severity' ident                                         # ruleSeverity
+            | 'severity' '{' severityArm* '}'                          # ruleSeverityCase
             | 'attack' attackId (',' attackId)*                        # ruleAttack
             | 'tags' STRING (',' STRING)*                              # ruleTags
             | 'author' STRING                                          # ruleAuthor
@@ -109,6 +110,13 @@ ruleItem    : 'title' STRING                                           # ruleTit
 // ATT&CK ids: T1098, T1098.003, TA0004; quoted ids are accepted too.
 attackId    : IDENT ('.' INT)?
             | STRING
+            ;
+
+// A severity computed from the alert's context: `severity { critical when C  high when D  else medium }`. The
+// first arm whose condition holds gives the level; `else` (required, last) gives it otherwise. Braces, not
+// `severity high when C`: a plain `severity high` followed by the rule's own `when` clause would read as one.
+severityArm : ident 'when' expr                                        # sevWhen
+            | 'else' ident                                             # sevElse
             ;
 
 scopeItem   : 'step' ident '=' expr                                    # scopeStep
@@ -221,7 +229,7 @@ ident       : IDENT
             | 'list' | 'macro' | 'rule' | 'title' | 'description' | 'severity' | 'attack' | 'tags' | 'author'
             | 'references' | 'false_positives' | 'enabled' | 'message' | 'suppress' | 'by' | 'chain' | 'test'
             | 'step' | 'events' | 'file' | 'expect' | 'none' | 'contains' | 'startswith' | 'endswith' | 'like'
-            | 'matches' | 'any' | 'cidr' | 'ip' | 'account' | 'nocase' | 'type' | 'cased'
+            | 'matches' | 'any' | 'cidr' | 'ip' | 'account' | 'nocase' | 'type' | 'cased' | 'else'
             ;
 
 // ---------------------------------------------------------------------------------------------------------------

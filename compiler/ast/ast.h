@@ -259,6 +259,22 @@ struct Clause {
   Span span;  // the whole clause, keyword included
 };
 
+// One arm of a computed severity: `critical when COND`, or `else medium` (when == nullptr).
+struct SeverityArm {
+  Ident level;
+  ExprPtr when;  // null for `else`
+  Span span;
+};
+
+// `severity high`, or the computed form `severity { critical when C  high when D  else medium }`.
+struct SeverityClause {
+  Ident value;                    // the level of `severity high`; of the computed form, its (first) `else` level
+                                  // (empty text when it has none, which the checker reports)
+  bool computed = false;          // the braced form
+  std::vector<SeverityArm> arms;  // computed: every arm in written order, `else` arms included
+  Span span;                      // the whole clause, keyword included
+};
+
 struct AttackId {
   std::string text;  // "T1098.003"
   bool quoted = false;
@@ -323,7 +339,7 @@ struct TestCase {
 struct RuleDecl {
   Name name;
   std::optional<Clause<StringLit>> title, description, author;
-  std::optional<Clause<Ident>> severity;
+  std::optional<SeverityClause> severity;
   std::optional<Clause<std::vector<AttackId>>> attack;
   std::optional<Clause<std::vector<StringLit>>> tags, references, false_positives;
   std::optional<Clause<bool>> enabled;

@@ -416,7 +416,7 @@ class Checker : CheckerState {
 
   // ---- expressions
   Val expr(const ast::Expr& e, Ctx& c);
-  Val cond(const ast::Expr& e, Ctx& c, const char* what = "condition");
+  Val cond(const ast::Expr& e, Ctx& c, const char* what = "condition", Code not_bool = Code::BRD0204);
   Val value_top(const ast::Expr& e, Ctx& c);
   Val literal(const ast::Expr& e, Ctx& c);
   Val path(const ast::Expr& e, Ctx& c);
@@ -982,7 +982,7 @@ std::vector<std::string> Checker::names_in_scope(const Ctx& c, bool with_fields)
   return out;
 }
 
-Val Checker::cond(const ast::Expr& e, Ctx& c, const char* what) {
+Val Checker::cond(const ast::Expr& e, Ctx& c, const char* what, Code not_bool) {
   size_t mark = c.pending.size();
   bool saved = c.list_mode;
   c.list_mode = false;
@@ -991,7 +991,7 @@ Val Checker::cond(const ast::Expr& e, Ctx& c, const char* what) {
   v = close_any(c, mark, v, e.span);
   if (!v.ok()) return v;
   if (v.type.kind != Kind::Bool && v.type.kind != Kind::Object) {
-    err(Code::BRD0204, e.span, std::string(what) + " must be a `bool`, but this is " + tn(v.type), &c);
+    err(not_bool, e.span, std::string(what) + " must be a `bool`, but this is " + tn(v.type), &c);
     return Val{};
   }
   v.type = T(Kind::Bool);
@@ -2433,22 +2433,56 @@ void Checker::check_rule(const ast::RuleDecl& d) {
   if (d.title) r.meta.title = d.title->value.value, r.spans.title = d.title->span;
   if (d.description) r.meta.description = d.description->value.value;
   if (d.author) r.meta.author = d.author->value.value;
+  // Severity: `severity LEVEL`, or the computed form (its arms are checked below, in the alert context).
+  static const std::map<std::string, ir::Severity> kSev = {{"info", ir::Severity::Info},
+                                                            {"low", ir::Severity::Low},
+                                                            {"medium", ir::Severity::Medium},
+                                                            {"high", ir::Severity::High},
+                                                            {"critical", ir::Severity::Critical}};
+  auto level = [&](const ast::Ident& id) -> std::optional<ir::Severity> {
+    auto it = kSev.find(id.text);
+    if (it != kSev.end()) return it->second;
+    std::vector<std::string> cands;
+    for (const auto& [n, s] : kSev) cands.push_back(n);
+    err_suggest(Code::BRD0404, id.span, "unknown severity `" + id.text + "` (expected info, low, medium, high or critical)",
+                id.text, cands);
+    return std::nullopt;
+  };
   if (d.severity) {
     r.spans.severity = d.severity->span;
-    static const std::map<std::string, ir::Severity> kSev = {{"info", ir::Severity::Info},
-                                                              {"low", ir::Severity::Low},
-                                                              {"medium", ir::Severity::Medium},
-                                                              {"high", ir::Severity::High},
-                                                              {"critical", ir::Severity::Critical}};
-    auto it = kSev.find(d.severity->value.text);
-    if (it == kSev.end()) {
-      std::vector<std::string> cands;
-      for (const auto& [n, s] : kSev) cands.push_back(n);
-      err_suggest(Code::BRD0404, d.severity->value.span,
-                  "unknown severity `" + d.severity->value.text + "` (expected info, low, medium, high or critical)",
-                  d.severity->value.text, cands);
+    if (!d.severity->computed) {
+      if (auto lv = level(d.severity->value)) r.meta.severity = *lv;
     } else {
-      r.meta.severity = it->second;
+      const auto& arms = d.severity->arms;
+      const ast::SeverityArm* else_arm = nullptr;
+      size_t whens = 0;
+      for (const auto& a : arms) {
+        if (a.when) {
+          ++whens;
+          if (else_arm) {
+            auto diag = mk(Code::BRD0411, a.span, "a severity arm after `else` is never used: `else` comes last");
+            diag.related.push_back({else_arm->span, "the `else` is here"});
+            emit(std::move(diag));
+          }
+        } else if (else_arm) {
+          auto diag = mk(Code::BRD0411, a.span, "the severity has two `else` levels");
+          diag.related.push_back({else_arm->span, "the first `else` is here"});
+          emit(std::move(diag));
+        } else {
+          else_arm = &a;
+          if (auto lv = level(a.level)) r.meta.severity = *lv;
+        }
+      }
+      if (!else_arm) {
+        auto diag = mk(Code::BRD0411, d.severity->span,
+                       "the computed severity has no `else LEVEL`: the level of alerts no `when` selects is required");
+        diag.help = "add the default as the block's last line, e.g. `else medium`";
+        emit(std::move(diag));
+      }
+      if (whens == 0)
+        err(Code::BRD0411, d.severity->span,
+            "the computed severity has no `LEVEL when CONDITION` arm: write `severity " +
+                (else_arm ? else_arm->level.text : std::string("LEVEL")) + "` for a fixed level");
     }
   }
   if (d.attack) {
@@ -2592,6 +2626,15 @@ void Checker::check_rule(const ast::RuleDecl& d) {
       if (v.ok()) s.keys.push_back(v.node);
     }
     r.suppress = std::move(s);
+  }
+  if (d.severity && d.severity->computed) {
+    for (const auto& a : d.severity->arms) {
+      if (!a.when) continue;
+      auto lv = level(a.level);
+      Ctx c = alert;
+      Val v = cond(*a.when, c, "a severity condition", Code::BRD0411);
+      if (lv && v.ok()) r.severity_arms.push_back(ir::SeverityArm{*lv, v.node, a.span});
+    }
   }
 
   check_tests(d, r);

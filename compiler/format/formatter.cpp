@@ -748,7 +748,21 @@ class Formatter {
     if (r.author) items.push_back(str("author", *r.author));
     if (r.severity) {
       const auto& c = *r.severity;
-      items.push_back({c.span, [&c] { return text("severity " + c.value.text); }});
+      if (!c.computed) {
+        items.push_back({c.span, [&c] { return text("severity " + c.value.text); }});
+      } else {
+        // One arm per line, in written order (the first that holds wins).
+        items.push_back({c.span, [this, &c] {
+                           std::vector<Item> arms;
+                           for (const ast::SeverityArm& a : c.arms) {
+                             arms.push_back({a.span, [this, &a] {
+                                               if (!a.when) return text("else " + a.level.text);
+                                               return kw(a.level.text + " when", value(a.when));
+                                             }});
+                           }
+                           return braces("severity ", std::move(arms), c.span);
+                         }});
+      }
     }
     if (r.attack) {
       items.push_back(strings_clause<ast::AttackId>(

@@ -566,7 +566,10 @@ std::string dump_rule(const Program& p, const Rule& r) {
   std::string out = "rule " + r.id + " [" + std::string(scope_name(r.scope)) + ", " +
                     std::string(firing_name(r.firing)) + (r.meta.enabled ? "" : ", disabled") + "]\n";
   out += "  title " + quote(r.meta.title) + "\n";
-  out += "  severity " + std::string(severity_name(r.meta.severity)) + "\n";
+  out += "  severity";
+  for (const auto& a : r.severity_arms)
+    out += " " + std::string(severity_name(a.level)) + " when " + dump_expr(p, a.when) + ",";
+  out += (r.severity_arms.empty() ? " " : " else ") + std::string(severity_name(r.meta.severity)) + "\n";
   if (!r.meta.attack.empty()) {
     out += "  attack";
     for (const auto& a : r.meta.attack) out += " " + a;

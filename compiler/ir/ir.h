@@ -337,7 +337,7 @@ std::string_view severity_name(Severity s);
 
 struct Metadata {
   std::string title, description, author;
-  Severity severity = Severity::Medium;
+  Severity severity = Severity::Medium;      // a computed severity's `else` level (Rule::severity_arms)
   std::vector<std::string> attack;           // "T1098.003", "TA0004"
   std::vector<std::string> tags, references, false_positives;
   bool enabled = true;
@@ -409,6 +409,14 @@ struct MessagePart {
   NodeId expr = kNoNode;
 };
 
+// One arm of a computed severity (`severity { critical when C ... else medium }`): the alert gets `level` when
+// `when` (alert context, like the message) is true; null is false. The `else` level is Metadata::severity.
+struct SeverityArm {
+  Severity level = Severity::Medium;
+  NodeId when = kNoNode;
+  Span span;
+};
+
 struct Suppress {
   int64_t window = 0;          // ns
   std::vector<NodeId> keys;    // rule's alert context (event context for event scope, else session context)
@@ -449,6 +457,9 @@ struct Rule {
   std::string message_raw;
   std::vector<MessagePart> message;
   std::optional<Suppress> suppress;
+  // A computed severity: the first arm whose `when` holds gives the alert's severity, else meta.severity. Empty
+  // for `severity LEVEL`. Evaluated in the alert context when the rule fires, before suppression (docs/language.md).
+  std::vector<SeverityArm> severity_arms;
   std::vector<TestCase> tests;
   RuleSpans spans;
   std::string file_path;            // the file that declared it

@@ -1349,6 +1349,12 @@ class Linter {
         }
       }
     }
+    // A computed severity's conditions: the same checks as a condition of the same context (constants, repeats;
+    // missing fields and case in event scope, where they read event fields).
+    for (const ir::SeverityArm& a : r.severity_arms) {
+      lint_predicate(a.when, fmt::format("the `{} when` severity condition of rule `{}`", ir::severity_name(a.level), r.id),
+                     r.scope == ir::Scope::Event);
+    }
 
     if (r.tests.empty()) {
       Diagnostic& d = sink_.report(Code::BRD0809, anchor, fmt::format("rule `{}` has no test", r.id));

@@ -443,6 +443,12 @@ std::string write_ir(const ir::Program& p) {
       for (ir::NodeId k : r.suppress->keys) w.u32(k);
       w.span(r.suppress->span);
     }
+    w.count(r.severity_arms.size());
+    for (const ir::SeverityArm& a : r.severity_arms) {
+      w.u8(static_cast<uint8_t>(a.level));
+      w.u32(a.when);
+      w.span(a.span);
+    }
     w.count(r.tests.size());
     for (const ir::TestCase& t : r.tests) {
       w.str(t.name);
@@ -793,6 +799,12 @@ struct Decoder {
         sup.span = span(r);
         x.suppress = std::move(sup);
       }
+      x.severity_arms.resize(r.count(1 + 4 + 12));
+      for (ir::SeverityArm& a : x.severity_arms) {
+        a.level = r.enum_(ir::Severity::Critical, "severity");
+        a.when = r.u32();
+        a.span = span(r);
+      }
       x.tests.resize(r.count(4 + 4 + 1 + 8 + 4 + 12));
       for (ir::TestCase& t : x.tests) {
         t.name = r.str();
@@ -960,6 +972,7 @@ class Validator {
     if (r.suppress) {
       for (ir::NodeId k : r.suppress->keys) root(k, "suppress key", false);
     }
+    for (const ir::SeverityArm& a : r.severity_arms) root(a.when, "severity condition", false);
     // Agg and Seq nodes index the tables of the rule that reads them.
     std::vector<bool> seen(p_.nodes.size());
     while (!roots.empty()) {

@@ -570,7 +570,28 @@ void AstBuilder::rule_item(ast::RuleDecl& r, P::RuleItemContext* item) {
   } else if (auto* au = as<P::RuleAuthorContext>(item)) {
     set_string(r.author, "author", au->STRING());
   } else if (auto* sv = as<P::RuleSeverityContext>(item)) {
-    ast::Clause<ast::Ident> cl{ident(sv->ident()), span};
+    ast::SeverityClause cl;
+    cl.value = ident(sv->ident());
+    cl.span = span;
+    if (r.severity) duplicate("severity", span, r.severity->span);
+    else r.severity = std::move(cl);
+  } else if (auto* sc = as<P::RuleSeverityCaseContext>(item)) {
+    ast::SeverityClause cl;
+    cl.computed = true;
+    cl.span = span;
+    for (auto* arm : sc->severityArm()) {
+      if (!arm) continue;
+      ast::SeverityArm a;
+      a.span = ctx_span(arm);
+      if (auto* w = as<P::SevWhenContext>(arm)) {
+        a.level = ident(w->ident());
+        a.when = expr(w->expr());
+      } else if (auto* e = as<P::SevElseContext>(arm)) {
+        a.level = ident(e->ident());
+        if (cl.value.text.empty()) cl.value = a.level;
+      }
+      cl.arms.push_back(std::move(a));
+    }
     if (r.severity) duplicate("severity", span, r.severity->span);
     else r.severity = std::move(cl);
   } else if (auto* at = as<P::RuleAttackContext>(item)) {

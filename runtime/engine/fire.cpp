@@ -74,9 +74,21 @@ void Engine::Impl::fire(uint32_t ri, RuleState* st, Session* se, Chain* ch, cons
   v.e = this, v.r = &r, v.st = st, v.se = se, v.ch = ch;
   EvalContext ctx = r.scope == ir::Scope::Event ? EvalContext{cur.slots, in.field_slots(cur.source), &v}
                                                  : EvalContext{nullptr, nullptr, &v};
+  // A computed severity: the first arm that holds (null is false), else the `else` level.
+  ir::Severity severity = r.meta.severity;
+  for (const ir::SeverityArm& arm : r.severity_arms) {
+    Value c = in.eval(arm.when, ctx);
+    if (c.tag == Tag::Bool && c.b) {
+      severity = arm.level;
+      break;
+    }
+  }
   if (r.suppress) {
     std::string key;
     for (NodeId k : r.suppress->keys) encode(in.eval(k, ctx), key);
+    // With a computed severity, alerts suppress only alerts of their own level: a critical one is never hidden
+    // behind an earlier medium one. (A fixed severity adds nothing: keys, and so state, stay as they were.)
+    if (!r.severity_arms.empty()) key += static_cast<char>('0' + static_cast<int>(severity));
     auto it = rr.suppress.find(std::string_view(key));
     if (it != rr.suppress.end()) {
       int64_t d = when >= it->second ? when - it->second : it->second - when;
@@ -99,7 +111,7 @@ void Engine::Impl::fire(uint32_t ri, RuleState* st, Session* se, Chain* ch, cons
   Alert a;
   a.rule = r.id;
   a.title = r.meta.title;
-  a.severity = r.meta.severity;
+  a.severity = severity;
   a.attack = r.meta.attack;
   a.scope = r.scope;
   for (size_t i = 0; i < r.message.size(); ++i) {

@@ -1021,6 +1021,90 @@ TEST(CheckRules, UnknownSeverity) {
   EXPECT_EQ(r->get(Code::BRD0404)->fix->replacement, "high");
 }
 
+// Computed severity (issue 11 item 5): arms in order, conditions in the alert context, the `else` as the default.
+TEST(CheckRules, ComputedSeverityIr) {
+  auto r = check_src(R"(
+list t.admins = ["root", "admin"]
+rule t.r {
+  title "t"
+  severity {
+    critical when userName in t.admins
+    high when userIdentity.type == "AssumedRole"
+    else low
+  }
+  source test.src
+  message "m"
+  when eventName == "X"
+}
+rule t.s {
+  title "t"
+  severity { high when count(a) >= 3 and a.userName == "x"  else info }
+  source test.src
+  message "m"
+  session { step a = eventName == "A"  when a }
+})");
+  EXPECT_CLEAN(r);
+  const auto& e = r->rule("t.r");
+  EXPECT_EQ(e.meta.severity, ir::Severity::Low);
+  ASSERT_EQ(e.severity_arms.size(), 2u);
+  EXPECT_EQ(e.severity_arms[0].level, ir::Severity::Critical);
+  EXPECT_EQ(e.severity_arms[1].level, ir::Severity::High);
+  EXPECT_EQ(ir::dump_expr(*r->prog, e.severity_arms[1].when), R"((eq $userIdentity.type "AssumedRole"))");
+  EXPECT_EQ(r->slice(e.severity_arms[0].span), "critical when userName in t.admins");
+  EXPECT_TRUE(r->prog->find_list("t.admins")->used);
+  // Session scope: aggregates, and `a.f` as last(a).f, added to the rule's state like the message's.
+  const auto& s = r->rule("t.s");
+  EXPECT_EQ(s.meta.severity, ir::Severity::Info);
+  ASSERT_EQ(s.severity_arms.size(), 1u);
+  EXPECT_EQ(s.aggregates.size(), 2u);
+  EXPECT_NE(ir::dump_rule(*r->prog, s).find("severity high when (and"), std::string::npos) << ir::dump_rule(*r->prog, s);
+  // A fixed severity has no arms.
+  auto f = event_rule("true");
+  EXPECT_TRUE(f->rule("t.r").severity_arms.empty());
+}
+
+TEST(CheckRules, ComputedSeverityErrors) {
+  auto rule = [](const std::string& sev, const std::string& scope = "when eventName == \"X\"") {
+    return check_src("rule t.r {\n  title \"t\"\n  severity " + sev + "\n  source test.src\n  message \"m\"\n  " + scope +
+                     "\n}\n");
+  };
+  // A condition that is not a boolean.
+  auto r = rule("{ high when userName  else low }");
+  EXPECT_CODE(r, Code::BRD0411);
+  EXPECT_NE(r->get(Code::BRD0411)->message.find("a severity condition must be a `bool`, but this is `string`"),
+            std::string::npos) << r->all_text();
+  EXPECT_EQ(r->slice(r->get(Code::BRD0411)->span), "userName");
+  EXPECT_FALSE(r->has(Code::BRD0204));
+  // No default.
+  r = rule("{ high when n > 3 }");
+  EXPECT_CODE(r, Code::BRD0411);
+  EXPECT_NE(r->get(Code::BRD0411)->message.find("no `else LEVEL`"), std::string::npos) << r->all_text();
+  // No arm at all, only a default.
+  r = rule("{ else low }");
+  EXPECT_NE(r->get(Code::BRD0411)->message.find("write `severity low`"), std::string::npos) << r->all_text();
+  // `else` not last, or twice.
+  r = rule("{ else low  high when n > 3 }");
+  EXPECT_NE(r->get(Code::BRD0411)->message.find("after `else` is never used"), std::string::npos) << r->all_text();
+  EXPECT_EQ(r->get(Code::BRD0411)->related.size(), 1u);
+  r = rule("{ high when n > 3  else low  else info }");
+  EXPECT_NE(r->get(Code::BRD0411)->message.find("two `else`"), std::string::npos) << r->all_text();
+  // Unknown levels, in an arm and in the `else`, with a suggestion.
+  r = rule("{ hgh when n > 3  else lo }");
+  EXPECT_EQ(r->count(Code::BRD0404), 2u) << r->all_text();
+  EXPECT_EQ(r->get(Code::BRD0404)->fix->replacement, "low");
+  // Names and types as in the message: an unknown field, a step in event scope, a bare field in session scope.
+  r = rule("{ high when nosuch == 1  else low }");
+  EXPECT_CODE(r, Code::BRD0301);
+  r = rule("{ high when count(a) > 1  else low }", "session { step a = eventName == \"A\"  when a }");
+  EXPECT_CLEAN(r);
+  r = rule("{ high when eventName == \"A\"  else low }", "session { step a = eventName == \"A\"  when a }");
+  EXPECT_CODE(r, Code::BRD0214);
+  // A sequence belongs in the block's `when`, not in the alert's context.
+  r = rule("{ high when a -> b  else low }",
+           "session { step a = eventName == \"A\"  step b = eventName == \"B\"  when a }");
+  EXPECT_TRUE(r->diags.has_errors()) << r->all_text();
+}
+
 TEST(CheckRules, AttackIds) {
   auto r = check_src(
       R"(rule t.r { title "t" severity low attack T1098, T12, TA0004, "T1098.01", T1098.003 source test.src message "m" when true })");

@@ -414,6 +414,29 @@ TEST(FormatExpr, OperatorsAreSpaced) {
 )b");
 }
 
+// Computed severity: one arm per line in a block, long conditions broken like any value, comments kept.
+TEST(FormatRule, ComputedSeverity) {
+  expect_format("rule r { severity{critical when a==\"x\" and b in l.admins high  when  c   else medium} when x }",
+                "rule r {\n  severity {\n    critical when a == \"x\" and b in l.admins\n    high when c\n"
+                "    else medium\n  }\n  when x\n}\n");
+  expect_format(R"b(rule r {
+  severity { // most severe first
+    critical when userIdentity.arn like "arn:aws:iam::*:role/OrganizationAccountAccessRole" and recipientAccountId in acme.production_accounts
+    // the default
+    else high
+  }
+})b",
+                R"b(rule r {
+  severity { // most severe first
+    critical when userIdentity.arn like "arn:aws:iam::*:role/OrganizationAccountAccessRole"
+      and recipientAccountId in acme.production_accounts
+    // the default
+    else high
+  }
+}
+)b");
+}
+
 TEST(FormatExpr, CasedModifier) {
   expect_format(R"b(rule r { when a==cased b and c contains  cased any["X"] and d not in cased l.x })b",
                 "rule r {\n  when a == cased b and c contains cased any [\"X\"] and d not in cased l.x\n}\n");

@@ -215,7 +215,14 @@ class Dumper {
     s("title", r.title);
     s("description", r.description);
     s("author", r.author);
-    if (r.severity) put("  severity " + r.severity->value.text + "\n");
+    if (r.severity) {
+      put("  severity " + r.severity->value.text);
+      for (const auto& a : r.severity->arms) {
+        put(" | " + a.level.text + " when ");
+        expr(a.when);
+      }
+      nl();
+    }
     if (r.attack) {
       put("  attack");
       for (const auto& a : r.attack->value) put(std::string(" ") + (a.quoted ? "q:" : "") + a.text);

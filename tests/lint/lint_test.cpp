@@ -299,6 +299,20 @@ TEST(Lint, OrOfInequalitiesIsAlwaysTrue) {
   EXPECT_NE(ds[0]->message.find("always true"), std::string::npos);
 }
 
+// A computed severity's conditions are linted like the rule's own condition (issue 11 item 5).
+TEST(Lint, ComputedSeverityConditions) {
+  std::string meta = kMeta;
+  meta.replace(meta.find("severity low"), 12, "severity {\n    high when kind == \"a\" and kind == \"b\"\n"
+                                              "    critical when code != \"X\"\n    else low\n  }");
+  auto r = lint_text(std::string("rule r {") + meta + "  when n > 3\n" + kTest + "}\n");
+  auto constant = r->of(Code::BRD0804);
+  ASSERT_EQ(constant.size(), 1u) << r->codes();
+  EXPECT_EQ(constant[0]->span.begin, r->at("kind == \"a\" and"));
+  EXPECT_NE(constant[0]->message.find("always false"), std::string::npos) << r->codes();
+  ASSERT_EQ(r->count(Code::BRD0801), 1u) << r->codes();
+  EXPECT_EQ(r->of(Code::BRD0801)[0]->span.begin, r->at("code != \"X\""));
+}
+
 TEST(Lint, ConstantConditionNearMisses) {
   EXPECT_EQ(lint_when("kind == \"a\" or kind == \"b\"")->count(Code::BRD0804), 0u);
   EXPECT_EQ(lint_when("kind != \"a\" and kind != \"b\"")->count(Code::BRD0804), 0u);

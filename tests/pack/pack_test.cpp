@@ -267,8 +267,8 @@ TEST(Pack, UnsignedNeedsAllowUnsigned) {
 
 TEST(Pack, VersionArchitectureAndMagic) {
   const Built& b = shipped();
-  EXPECT_EQ(get_u32(b.signed_pack, 8), 4u);
-  for (uint32_t v : {0u, 1u, 2u, 3u, 5u, 0xFFFFFFFFu}) {
+  EXPECT_EQ(get_u32(b.signed_pack, 8), 5u);
+  for (uint32_t v : {0u, 1u, 2u, 3u, 4u, 6u, 0xFFFFFFFFu}) {
     std::string bad = b.signed_pack;
     put_u32(bad, 8, v);
     EXPECT_EQ(error_of(bad), PackErrorKind::UnsupportedVersion) << v;
@@ -548,7 +548,7 @@ TEST(PackCode, RoundTripBitcodeAndNative) {
   std::string bytes = code_pack(true);
   auto loaded = pack::load_pack(bytes, trusted(), false);
   ASSERT_TRUE(loaded) << loaded.error().message;
-  EXPECT_EQ(loaded->info.version, 4u);
+  EXPECT_EQ(loaded->info.version, 5u);
   EXPECT_EQ(loaded->bitcode, fake_bitcode());
   ASSERT_TRUE(loaded->native);
   EXPECT_EQ(*loaded->native, fake_native());
@@ -843,8 +843,9 @@ TEST(PackCode, SignatureCoversCodeSections) {
 
 TEST(PackCode, VersionOneIsRefused) {
   // Packs of older readers (version 1: no code sections; version 2: no JSON-document fields in the IR; version 3:
-  // no `cased` flag) are refused with the version error, even when their digest and signature are otherwise in order.
-  for (uint32_t old_version : {1u, 2u, 3u}) {
+  // no `cased` flag; version 4: no computed severities) are refused with the version error, even when their digest
+  // and signature are otherwise in order.
+  for (uint32_t old_version : {1u, 2u, 3u, 4u}) {
     std::string v1 = small().signed_pack;
     put_u32(v1, 8, old_version);
     std::string resealed = reseal(v1);
@@ -855,10 +856,10 @@ TEST(PackCode, VersionOneIsRefused) {
       EXPECT_NE(r.error().message.find("version " + std::to_string(old_version) + " is not supported"),
                 std::string::npos)
           << r.error().message;
-      EXPECT_NE(r.error().message.find("reads version 4"), std::string::npos) << r.error().message;
+      EXPECT_NE(r.error().message.find("reads version 5"), std::string::npos) << r.error().message;
     }
   }
-  EXPECT_EQ(pack::kFormatVersion, 4u);
+  EXPECT_EQ(pack::kFormatVersion, 5u);
 }
 
 TEST(PackCode, NativeUsableMatrix) {

@@ -277,6 +277,47 @@ TEST(ParserRule, EnabledTrueAndSuppressWithoutKeys) {
   EXPECT_EQ(r.suppress->window.text, "10m");
 }
 
+// Computed severity (issue 11 item 5): arms in written order, `else` as one of them and as the clause's value.
+TEST(ParserRule, ComputedSeverity) {
+  auto p = parse(R"(rule r {
+  severity {
+    critical when acct in l.prod and role like "*Admin*"
+    high when else == 1
+    else medium
+  }
+  when a
+})");
+  ASSERT_EQ(p->codes(), "") << p->messages();
+  const auto& r = p->decl<ast::RuleDecl>(0);
+  ASSERT_TRUE(r.severity);
+  EXPECT_TRUE(r.severity->computed);
+  EXPECT_EQ(r.severity->value.text, "medium");
+  ASSERT_EQ(r.severity->arms.size(), 3u);
+  EXPECT_EQ(r.severity->arms[0].level.text, "critical");
+  EXPECT_EQ(ast::dump(*r.severity->arms[0].when), "(and (in acct l.prod) (like role \"*Admin*\"))");
+  EXPECT_EQ(p->text(r.severity->arms[0].span), "critical when acct in l.prod and role like \"*Admin*\"");
+  // `else` is a contextual keyword: a field may be called `else`.
+  EXPECT_EQ(ast::dump(*r.severity->arms[1].when), "(== else 1)");
+  EXPECT_EQ(r.severity->arms[2].level.text, "medium");
+  EXPECT_EQ(r.severity->arms[2].when, nullptr);
+  // The rule's own `when` is not taken for a severity arm.
+  ASSERT_TRUE(r.when);
+  EXPECT_EQ(ast::dump(*r.when->expr), "a");
+
+  // The plain form is unchanged, also right before the rule's `when`.
+  auto q = parse("rule r { severity high\n when severity == \"x\" }");
+  ASSERT_EQ(q->codes(), "") << q->messages();
+  const auto& r2 = q->decl<ast::RuleDecl>(0);
+  EXPECT_FALSE(r2.severity->computed);
+  EXPECT_EQ(r2.severity->value.text, "high");
+  EXPECT_EQ(ast::dump(*r2.when->expr), "(== severity \"x\")");
+  // A block without `else` parses (the checker reports it, BRD0411); arms without a condition do not.
+  EXPECT_EQ(parse("rule r { severity { high when a } }")->codes(), "");
+  EXPECT_NE(parse("rule r { severity { high } }")->codes(), "");
+  // Given twice: the usual duplicate-clause error.
+  EXPECT_NE(parse("rule r { severity high  severity { high when a  else low } }")->codes(), "");
+}
+
 TEST(ParserRule, MessageTemplate) {
   auto p = parse(kRule);
   ASSERT_EQ(p->codes(), "") << p->messages();

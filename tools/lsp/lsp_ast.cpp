@@ -51,6 +51,9 @@ void for_each_expr(const ast::Decl& decl, const ExprFn& f) {
     if (r->suppress) {
       for (const ast::ExprPtr& k : r->suppress->keys) walk(k.get(), f);
     }
+    if (r->severity) {
+      for (const ast::SeverityArm& a : r->severity->arms) walk(a.when.get(), f);
+    }
   }
 }
 

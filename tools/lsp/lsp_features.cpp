@@ -335,7 +335,7 @@ json Server::completion(const json& params) {
     add(before == "expect" ? "none" : "file", kKeyword, "", "", "0");
     return json{{"isIncomplete", false}, {"items", items}};
   }
-  if (before == "severity" && prefix.empty()) {
+  if ((before == "severity" || before == "else") && prefix.empty()) {  // `else` exists only in a computed severity
     for (std::string_view s : severity_names()) add(std::string(s), kEnum, "severity", "", "0");
     return json{{"isIncomplete", false}, {"items", items}};
   }
@@ -540,7 +540,13 @@ json Server::hover(const json& params) {
         md = "**rule** `" + r->name.text + "`";
         if (r->title) md += ": " + r->title->value.value;
         md += "\n\n";
-        if (r->severity) md += "- severity: " + r->severity->value.text + "\n";
+        if (r->severity && !r->severity->computed) md += "- severity: " + r->severity->value.text + "\n";
+        if (r->severity && r->severity->computed) {
+          md += "- severity: computed:";
+          for (const ast::SeverityArm& a : r->severity->arms)
+            if (a.when) md += " " + a.level.text + ",";
+          md += " else " + r->severity->value.text + "\n";
+        }
         md += std::string("- scope: ") + (r->scope() == ast::Scope::Event ? "event" : r->scope() == ast::Scope::Session ? "session" : "chain") + "\n";
         if (r->sources) {
           md += "- source:";
