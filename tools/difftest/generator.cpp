@@ -553,6 +553,7 @@ class RuleBuilder {
   std::string session_attr_pred();
   std::string agg_atom(const std::vector<Step>& steps, bool chain);
   std::string scope_when(const std::vector<Step>& steps, bool chain, int depth);
+  std::string severity_clause(const std::string& level, const Src& src, const std::vector<Step>& steps, int scope);
   std::string sequence(const std::vector<Step>& steps);
   std::string message(const std::vector<const Src*>& srcs, const std::vector<Step>& steps, int scope);
   std::string step_value(const Step& st, T& type, std::string& pool_name);
@@ -908,6 +909,30 @@ std::string RuleBuilder::scope_when(const std::vector<Step>& steps, bool chain, 
   }
 }
 
+// `severity LEVEL`, or with --edition2 sometimes a computed severity whose conditions read what the message reads
+// (the event's fields in event scope; steps, aggregates and attributes otherwise: no sequences there). Draws
+// nothing without --edition2, so the first edition's seeds keep their bytes.
+std::string RuleBuilder::severity_clause(const std::string& level, const Src& src, const std::vector<Step>& steps,
+                                         int scope) {
+  static const Strs severities = {"info", "low", "medium", "high", "critical"};
+  if (!json_ || !r_.chance(300)) return "  severity " + level + "\n";
+  auto cond = [&]() -> std::string {
+    if (scope == 0) return pred(src, 1, true);
+    for (;;) {  // agg_atom without its sequences, which only a scope block's `when` may use
+      std::string a = agg_atom(steps, scope == 2);
+      if (a.find("->") == std::string::npos) return a;
+    }
+  };
+  std::string out = "  severity {\n";
+  size_t n = 1 + r_.below(3);
+  for (size_t i = 0; i < n; ++i) {
+    std::string c = cond();
+    if (r_.chance(250)) c += (r_.chance(500) ? " and " : " or ") + cond();
+    out += "    " + r_.pick(severities) + " when " + c + "\n";
+  }
+  return out + "    else " + level + "\n  }\n";
+}
+
 // scope: 0 event, 1 session, 2 chain. Interpolations are escaped for the template (quotes inside braces).
 std::string RuleBuilder::message(const std::vector<const Src*>& srcs, const std::vector<Step>& steps, int scope) {
   Strs parts;
@@ -1005,7 +1030,7 @@ std::string RuleBuilder::build() {
 
   std::string rule = "rule " + id_ + " {\n";
   rule += "  title \"difftest " + id_ + "\"\n";
-  rule += "  severity " + r_.pick(severities) + "\n";
+  rule += severity_clause(r_.pick(severities), src, steps, static_cast<int>(scope));
   rule += "  source " + srcs_text + "\n";
   rule += body;
   rule += "  message " + message(rule_srcs, steps, static_cast<int>(scope)) + "\n";
