@@ -289,6 +289,11 @@ int run_doc(const DocOptions& o) {
     r.provider = rule.id.substr(0, rule.id.find('.'));
     r.title = rule.meta.title;
     r.severity = std::string(ir::severity_name(rule.meta.severity));
+    if (!rule.severity_arms.empty()) {  // a computed severity: the range of its levels, "medium to high"
+      ir::Severity lo = rule.meta.severity, hi = rule.meta.severity;
+      for (const ir::SeverityArm& a : rule.severity_arms) lo = std::min(lo, a.level), hi = std::max(hi, a.level);
+      r.severity = std::string(ir::severity_name(lo)) + " to " + std::string(ir::severity_name(hi));
+    }
     r.attack = join(rule.meta.attack, ", ");
     r.attack_ids = rule.meta.attack;
     r.scope = std::string(ir::scope_name(rule.scope));
