@@ -396,6 +396,7 @@ Layout get_layout(Reader& r) {
 
 // How the saved state's indices map to the engine's: old index -> new index, kNone for state that is dropped.
 struct Carry {
+  std::vector<uint32_t> source;      // old source -> new (every old source is there)
   std::vector<uint32_t> rule;        // old rule -> the new rule that keeps its state
   std::vector<uint32_t> stats_rule;  // old rule -> the new rule of the same id (its counters)
   std::vector<uint32_t> chain_slot;  // old chain state slot -> new
@@ -405,7 +406,7 @@ struct Carry {
     std::vector<uint32_t> slot_from;         // new slot -> old slot (kNone: not extracted then: null)
     size_t old_slots = 0;
   };
-  std::vector<Source> sources;
+  std::vector<Source> sources;  // per old source
 };
 
 std::vector<uint32_t> iota(size_t n) {
@@ -419,6 +420,7 @@ Carry same_carry(const Engine::Impl& m) {
   Carry k;
   k.rule = k.stats_rule = iota(m.rules.size());
   k.chain_slot = iota(m.chain_state_slots);
+  k.source = iota(m.sources.size());
   for (const SourceRt& sr : m.sources) {
     Carry::Source& ks = k.sources.emplace_back();
     ks.session_slot = iota(sr.session_rules.size());
@@ -435,16 +437,23 @@ Carry same_carry(const Engine::Impl& m) {
 // compiled definition are unchanged and every step class of it is carried; a class is carried when all the rules
 // with a step in it keep their state (a changed or new rule must not inherit the counts of the steps it shares).
 Carry carry_between(const Layout& old, const Layout& now, const Engine::Impl& m, CarryReport& rep) {
-  if (old.sources.size() != now.sources.size())
-    throw StateError(fmt::format("the sources changed ({} then, {} now): the sessions and held events cannot be "
-                                 "carried to the new rules",
-                                 old.sources.size(), now.sources.size()));
-  for (size_t s = 0; s < now.sources.size(); ++s) {
-    if (old.sources[s].name != now.sources[s].name || !(old.sources[s].def == now.sources[s].def))
-      throw StateError(fmt::format("source `{}` changed (its clauses, sessions, mints, links or fields differ, or "
-                                   "the sources are in another order): the sessions and held events cannot be "
-                                   "carried to the new rules",
-                                   now.sources[s].name));
+  // Sources by name: each old one must be there, the same; new ones may be added (they start empty).
+  Carry k;
+  std::vector<uint32_t> src_old(now.sources.size(), ir::kNone);  // new source -> old
+  for (uint32_t j = 0; j < old.sources.size(); ++j) {
+    uint32_t i = 0;
+    while (i < now.sources.size() && now.sources[i].name != old.sources[j].name) ++i;
+    if (i == now.sources.size())
+      throw StateError(fmt::format("source `{}` is not in the new rules: its sessions and held events cannot be "
+                                   "carried to them",
+                                   old.sources[j].name));
+    if (!(old.sources[j].def == now.sources[i].def))
+      throw StateError(fmt::format("source `{}` changed (its clauses, sessions, mints, links or fields differ): its "
+                                   "sessions and held events cannot be carried to the new rules",
+                                   now.sources[i].name));
+    if (src_old[i] != ir::kNone) throw StateError(fmt::format("source `{}` twice in the checkpoint", now.sources[i].name));
+    src_old[i] = j;
+    k.source.push_back(i);
   }
   const size_t n_new = now.rules.size(), n_old = old.rules.size();
   std::vector<uint32_t> old_of(n_new, ir::kNone);  // new rule -> the old rule of the same id
@@ -459,8 +468,9 @@ Carry carry_between(const Layout& old, const Layout& now, const Engine::Impl& m,
   const std::vector<uint8_t> unchanged = keep;
   // Per source, each new class's old class (same predicate; kNone: none, or ambiguous).
   std::vector<std::vector<uint32_t>> cls_old(now.sources.size());
+  const std::vector<Layout::Class> none;
   for (size_t s = 0; s < now.sources.size(); ++s) {
-    const auto& oc = old.sources[s].classes;
+    const auto& oc = src_old[s] != ir::kNone ? old.sources[src_old[s]].classes : none;
     for (const auto& c : now.sources[s].classes) {
       uint32_t found = ir::kNone;
       int hits = 0;
@@ -483,20 +493,19 @@ Carry carry_between(const Layout& old, const Layout& now, const Engine::Impl& m,
       auto& cs = carried[s];
       cs.assign(sr.classes.size(), 1);
       for (uint32_t c = 0; c < sr.classes.size(); ++c) cs[c] = cls_old[s][c] != ir::kNone;
-      for (uint32_t k = 0; k < sr.session_rules.size(); ++k)
-        if (!keep[sr.session_rules[k]])
-          for (uint32_t c : sr.step_class[k]) cs[c] = 0;
-      for (uint32_t k = 0; k < sr.session_rules.size(); ++k) {
-        uint32_t ri = sr.session_rules[k];
+      for (uint32_t pos = 0; pos < sr.session_rules.size(); ++pos)
+        if (!keep[sr.session_rules[pos]])
+          for (uint32_t c : sr.step_class[pos]) cs[c] = 0;
+      for (uint32_t pos = 0; pos < sr.session_rules.size(); ++pos) {
+        uint32_t ri = sr.session_rules[pos];
         if (!keep[ri]) continue;
         bool all = true;
-        for (uint32_t c : sr.step_class[k]) all = all && cs[c];
-        for (auto [c, a] : sr.agg_cell[k]) all = all && cs[c];
+        for (uint32_t c : sr.step_class[pos]) all = all && cs[c];
+        for (auto [c, a] : sr.agg_cell[pos]) all = all && cs[c];
         if (!all) keep[ri] = 0, again = true;
       }
     }
   }
-  Carry k;
   k.rule.assign(n_old, ir::kNone);
   k.stats_rule.assign(n_old, ir::kNone);
   for (uint32_t i = 0; i < n_new; ++i) {
@@ -522,8 +531,9 @@ Carry carry_between(const Layout& old, const Layout& now, const Engine::Impl& m,
     uint32_t ri = k.rule[old.chain_slot_rule[slot]];
     if (ri != ir::kNone && m.rules[ri].r->scope == ir::Scope::Chain) k.chain_slot[slot] = m.rules[ri].state_slot;
   }
-  for (size_t s = 0; s < now.sources.size(); ++s) {
-    const Layout::Source& os = old.sources[s];
+  for (size_t j = 0; j < old.sources.size(); ++j) {
+    const uint32_t s = k.source[j];
+    const Layout::Source& os = old.sources[j];
     const Layout::Source& ns = now.sources[s];
     const SourceRt& sr = m.sources[s];
     Carry::Source& ks = k.sources.emplace_back();
@@ -555,8 +565,8 @@ Carry carry_between(const Layout& old, const Layout& now, const Engine::Impl& m,
     ks.old_slots = os.slots.size();
     ks.slot_from.assign(ns.slots.size(), ir::kNone);
     for (size_t i = 0; i < ns.slots.size(); ++i)
-      for (size_t j = 0; j < os.slots.size(); ++j)
-        if (os.slots[j] == ns.slots[i]) ks.slot_from[i] = static_cast<uint32_t>(j);
+      for (size_t x = 0; x < os.slots.size(); ++x)
+        if (os.slots[x] == ns.slots[i]) ks.slot_from[i] = static_cast<uint32_t>(x);
   }
   static constexpr std::pair<uint8_t, std::string_view> kTracks[] = {
       {1, "session.source_ips"}, {2, "chain.identities"}, {4, "chain.accounts"}};
@@ -886,7 +896,8 @@ struct StateCodec {
     std::string_view id = r.str();
     if (id.size() != sizeof se.id) r.fail("bad session id");
     std::memcpy(se.id, id.data(), sizeof se.id);
-    se.source = r.index(m.sources.size(), "source");
+    const uint32_t old_source = r.index(k.source.size(), "source");
+    se.source = k.source[old_source];
     se.open = r.b();
     se.has_cred = r.b();
     se.link = r.u8();
@@ -909,8 +920,10 @@ struct StateCodec {
     se.parent_event.assign(r.str());
     se.chain = r.u64();
     se.chain_next = r.u64();
+    // Its key in the open-session index names the source's position, which may have moved.
+    se.key_hash = session_key(m.key_buf, se.source, se.identity, se.has_cred, se.credential);
     SourceRt& sr = m.sources[se.source];
-    const Carry::Source& ks = k.sources[se.source];
+    const Carry::Source& ks = k.sources[old_source];
     get(r, m, se.rules, ks.session_slot.size(), ks.session_slot,
         [&](uint32_t slot) { return slot < sr.session_rules.size() ? sr.session_rules[slot] : ir::kNone; });
     size_t nc = r.count();
@@ -1012,11 +1025,13 @@ struct StateCodec {
                         &s.link_parents_recorded, &s.link_parents_evicted, &s.alerts, &s.suppressed, &s.quarantined,
                         &s.sessions_evicted, &s.released_early})
       *v = r.u64();
-    if (r.count() != s.sources.size()) r.fail("stats of another number of sources");
-    for (SourceStats& x : s.sources)
+    if (r.count() != k.source.size()) r.fail("stats of another number of sources");
+    for (uint32_t src : k.source) {
+      SourceStats& x = s.sources[src];
       for (uint64_t* v : {&x.events, &x.late, &x.no_identity, &x.sessions_opened, &x.sessions_closed, &x.quarantined,
                           &x.released_early})
         *v = r.u64();
+    }
     if (r.count() != k.stats_rule.size()) r.fail("stats of another number of rules");
     for (uint32_t ri : k.stats_rule) {
       RuleStats dropped;
@@ -1063,10 +1078,11 @@ struct StateCodec {
     ValueArena arena;
     std::vector<Value> slots;
     std::vector<Value> then;
-    for (uint32_t s = 0; s < m.sources.size(); ++s) {
+    for (uint32_t j = 0; j < k.source.size(); ++j) {
+      const uint32_t s = k.source[j];
       size_t n = r.count(4);
       size_t n_ahead = r.count(4);
-      const Carry::Source& ks = k.sources[s];
+      const Carry::Source& ks = k.sources[j];
       const bool missing = std::find(ks.slot_from.begin(), ks.slot_from.end(), ir::kNone) != ks.slot_from.end();
       for (size_t i = 0; i < n + n_ahead; ++i) {
         Held h{s, r.i64(), r.u64(), r.str(), r.str(), slots.size(), i >= n};
@@ -1283,7 +1299,10 @@ void Engine::load_state(std::string_view bytes, std::string_view program_id, Car
   }
   if (m.opt.max_open_sessions && nl != m.open_index.size()) r.fail("the LRU order does not hold every open session");
   StateCodec::get(r, m.mints, m);
-  for (LinkRt& l : m.links) StateCodec::get(r, l.parents, m);
+  // Link parent tables, saved in the order of their sources then (a source's links are the same: its definition
+  // is); the links of sources added since start empty.
+  for (uint32_t src : k.source)
+    for (uint32_t li : m.sources[src].links_as_parent) StateCodec::get(r, m.links[li].parents, m);
   size_t nr = r.count(5);
   m.retired_chains.clear();
   for (size_t i = 0; i < nr; ++i) {
@@ -1295,7 +1314,8 @@ void Engine::load_state(std::string_view bytes, std::string_view program_id, Car
     c.events = r.u64();
     m.retired_chains.push_back(std::move(c));
   }
-  for (SourceRt& sr : m.sources) {
+  for (uint32_t src : k.source) {
+    SourceRt& sr = m.sources[src];
     sr.max_seen = r.i64();
     sr.floor = r.i64();
     sr.released = r.u64();

@@ -24,18 +24,8 @@ void hex16(uint64_t h, char out[16]) {
 Session* Engine::Impl::session_for(uint32_t s, const Value& identity, const Value& credential, int64_t t) {
   const ir::Source& src = p.sources[s];
   bool has_cred = credential.tag == Tag::String;
-  key_buf.clear();
-  key_buf.append(reinterpret_cast<const char*>(&s), 4);
-  key_buf.append(identity.s, identity.len);
-  key_buf += '\0';
-  if (has_cred) {
-    key_buf += 'C';
-    key_buf.append(credential.s, credential.len);
-  } else {
-    key_buf += 'N';
-  }
-  uint64_t h = fast_hash(key_buf);
   std::string_view ident(identity.s, identity.len), cred(has_cred ? credential.s : "", has_cred ? credential.len : 0);
+  uint64_t h = session_key(key_buf, s, ident, has_cred, cred);
   Ref found = open_index.find(h, [&](Ref r) {
     const Session& x = sessions.at(r);
     return x.source == s && x.has_cred == has_cred && x.identity == ident && (!has_cred || x.credential == cred);

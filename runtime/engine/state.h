@@ -94,6 +94,23 @@ using PrefixCells = std::vector<std::pair<uint32_t, PrefixCell>>;  // (prefix, c
 // ---------------------------------------------------------------------------------------------------------------
 // Sessions and chains
 
+// The open-session index key of (source position, identity, credential): its bytes in `buf`, and their hash
+// (Session::key_hash). Sessions of a source with a credential are keyed by both, others by the identity alone.
+inline uint64_t session_key(std::string& buf, uint32_t source, std::string_view identity, bool has_cred,
+                            std::string_view credential) {
+  buf.clear();
+  buf.append(reinterpret_cast<const char*>(&source), 4);
+  buf.append(identity);
+  buf += '\0';
+  if (has_cred) {
+    buf += 'C';
+    buf.append(credential);
+  } else {
+    buf += 'N';
+  }
+  return fast_hash(buf);
+}
+
 struct Session {
   Ref ref = kNoRef;
   uint64_t uid = 0;      // creation order (deterministic end-of-input order)

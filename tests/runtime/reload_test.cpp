@@ -303,5 +303,43 @@ TEST(Reload, RulesSharingAChangedRulesStepsAreResetTheRestGoOn) {
                    {"c.absent", "c.seq"});
 }
 
+// A source added in front of the others (every source moves by one): the sessions, held events, link records and
+// windows of the others are carried to their new places, and every rule goes on as one run.
+const char* kExtraSource = R"(
+source t.extra {
+  recognize src == "extra"
+  time ts
+  id id
+  identity user
+  session gap 30m max 2h
+  fields { src: string, ts: time, id?: string, user?: string }
+}
+)";
+
+TEST(Reload, AnAddedSourceMovesTheOthersAndTheyGoOn) {
+  auto a = checkpoint_rules();
+  auto b = build({std::string(kExtraSource) + checkpoint_rules_text()});
+  ASSERT_TRUE(a->prog && b->prog);
+  ASSERT_EQ(b->prog->sources.front().name, "t.extra");
+  carry_everywhere(*a->prog, *b->prog, rule_ids(*a->prog), {});
+}
+
+// A source that is gone: its sessions cannot be carried anywhere.
+TEST(Reload, ARemovedSourceIsRefused) {
+  auto a = build({std::string(kExtraSource) + checkpoint_rules_text()});
+  auto b = checkpoint_rules();
+  ASSERT_TRUE(a->prog && b->prog);
+  Engine e(*a->prog);
+  std::string state = e.save_state("A");
+  Engine f(*b->prog);
+  CarryReport rep;
+  try {
+    f.load_state(state, "B", &rep);
+    FAIL() << "loaded";
+  } catch (const StateError& x) {
+    EXPECT_NE(std::string(x.what()).find("source `t.extra` is not in the new rules"), std::string::npos) << x.what();
+  }
+}
+
 }  // namespace
 }  // namespace braid::rt::test
