@@ -634,7 +634,10 @@ int run_run(const RunOptions& o) {
     } catch (const UsageError& e) {
       return refuse(e.message);
     }
-    if (rc != kExitClean) return refuse(o.pack.empty() ? "the rules have errors (see above)" : "the pack was refused");
+    if (rc != kExitClean) {
+      if (!o.pack.empty()) return refuse("the pack was refused");
+      return refuse(rc == kExitUsage ? "the rules could not be read (see above)" : "the rules have errors (see above)");
+    }
     if (next->id == rules->id) {
       ++t.reloads_ok;
       err(fmt::format("braid: reloaded rules: unchanged ({} rules running)\n", engine->stats().rules.size()));
