@@ -47,6 +47,7 @@ namespace braid::rt {
 
 class PredicateMatcher;  // engine/matcher.h
 class RecordReader;      // input/reader.h
+struct Record;           // input/reader.h
 
 using AlertSink = std::function<void(const Alert&)>;
 
@@ -226,6 +227,10 @@ class Engine {
   // One event as JSON text (an object). `origin`/`line` name where it came from, for malformed-record warnings.
   // A record that is not a JSON object is counted as malformed and skipped.
   void process_json(std::string_view json, std::string_view origin = {}, uint64_t line = 0);
+  // The same for a record a host read itself with a RecordReader (follow mode, checkpoints): its bytes are padded
+  // as the reader guarantees, so they are parsed where they are instead of being copied first. Bad records are
+  // counted and warned about by the engine, as with process_json.
+  void process_record(const Record& record, std::string_view origin, uint64_t line);
 
   // A JSON array of event objects (a test's inline `events [...]`). Returns false (and counts one malformed
   // record) if the text is not a JSON array; each element is then processed like process_json.

@@ -259,7 +259,6 @@ struct Engine::Impl {
   std::vector<std::unique_ptr<BatchInput>> inputs;  // all of them
   std::vector<BatchInput*> free_inputs;
   Batch* filling = nullptr;                     // taking records (threads > 1)
-  Batch staged;                                 // one thread: the record being prepared
   Batch* appending = nullptr;                   // one thread: the batch prepared events are appended to
   Ring<Batch*> inflight;                        // submitted to the workers, in input order
   std::vector<std::unique_ptr<Preparer>> preparers;  // one per worker

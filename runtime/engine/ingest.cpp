@@ -135,16 +135,16 @@ void Engine::Impl::intake(const Record* rec, std::string_view json, const Where&
   if (workers.empty()) {
     // One thread: each record is prepared straight from the caller's buffer, appended to the current batch and
     // admitted before process_json returns (alerts are synchronous).
-    own_preparer->stage(staged, rec, json, where);
-    if (!appending || !appending->fits(staged)) {
+    own_preparer->prepare(rec, json, where);
+    if (!appending || !own_preparer->fits(*appending)) {
       if (appending) {
         appending->consumed = true;
         if (appending->held == 0) recycle(appending);
       }
       appending = new_batch();
-      appending->reserve_for(staged);
+      own_preparer->reserve(*appending);
     }
-    admit_one(appending->append(staged));
+    admit_one(own_preparer->emit(*appending));
     return;
   }
   // Threads: records are copied into batches of about 512 records or 1 MiB for the workers.
@@ -312,6 +312,12 @@ void Engine::process_json(std::string_view json, std::string_view origin, uint64
   Impl& m = *impl_;
   if (m.finished) return;
   m.intake(nullptr, json, Where{m.workers.empty() ? origin : m.stable_name(origin), line, nullptr, {}});
+}
+
+void Engine::process_record(const Record& record, std::string_view origin, uint64_t line) {
+  Impl& m = *impl_;
+  if (m.finished) return;
+  m.intake(&record, {}, Where{m.workers.empty() ? origin : m.stable_name(origin), line, nullptr, {}});
 }
 
 namespace {

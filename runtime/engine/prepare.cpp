@@ -155,77 +155,50 @@ std::span<const Value> Preparer::with_json(uint32_t s, std::span<const Value> fi
   return std::span<const Value>(json_vals_.data(), json_vals_.size());
 }
 
-// Copies v into b.values[at] (already there), its strings appended to b.bytes and its list items to b.values.
+// Copies v into b.values[at] (already there), its strings appended to b.bytes and its list items to b.values. In
+// an appending batch (whose buffers do not move) pointers are written at once; otherwise offsets, which finish()
+// turns into pointers.
 void Preparer::copy_into(Batch& b, size_t at, const Value& v) {
   Value x = v;
   if (v.tag == Tag::String || v.tag == Tag::Json) {
-    x.s = off_ptr(b.bytes.size());
+    x.s = b.appending ? b.bytes.data() + b.bytes.size() : off_ptr(b.bytes.size());
     b.bytes.append(v.s, v.len);
   } else if (v.tag == Tag::List) {
     size_t base = b.values.size();
     b.values.resize(base + v.len);
     for (uint32_t i = 0; i < v.len; ++i) copy_into(b, base + i, v.items[i]);
-    x.items = reinterpret_cast<const Value*>(off_ptr(base));
+    x.items = b.appending ? b.values.data() + base : reinterpret_cast<const Value*>(off_ptr(base));
   }
   b.values[at] = x;
 }
+
+namespace {
+// The bytes and values a deep copy of v takes (copy_into).
+void measure(const Value& v, size_t& bytes, size_t& values) {
+  if (v.tag == Tag::String || v.tag == Tag::Json) {
+    bytes += v.len;
+  } else if (v.tag == Tag::List) {
+    values += v.len;
+    for (uint32_t i = 0; i < v.len; ++i) measure(v.items[i], bytes, values);
+  }
+}
+}  // namespace
 
 void Preparer::run(Batch& b) {
   for (const BatchInput::Raw& r : b.input->records) {
     Record rec;
     rec.data = b.input->raw.data() + r.off;
     rec.size = r.len;
-    one(b, &rec, {}, r.where);
+    prepare(&rec, {}, r.where);
+    emit(b);
   }
   finish(b, true);
 }
 
 void Preparer::run_one(Batch& b, const Record* rec, std::string_view json, const Where& where) {
-  one(b, rec, json, where);
+  prepare(rec, json, where);
+  emit(b);
   finish(b, false);
-}
-
-void Preparer::stage(Batch& staged, const Record* rec, std::string_view json, const Where& where) {
-  staged.clear();
-  one(staged, rec, json, where);
-}
-
-void Batch::reserve_for(const Batch& staged) {
-  // About 256 events of a typical CloudTrail record (20 slots, 400 bytes of strings). Small enough that a batch
-  // kept alive by its last held event does not pin much more than the held events themselves.
-  constexpr size_t kEvents = 256, kValues = 256 * 24, kBytes = 256 * 512, kMatches = 1024;
-  appending = true;
-  events.reserve(std::max(kEvents, staged.events.size()));
-  values.reserve(std::max(kValues, staged.values.size()));
-  bytes.reserve(std::max(kBytes, staged.bytes.size()));
-  matches.reserve(std::max(kMatches, staged.matches.size()));
-}
-
-PreparedEvent& Batch::append(const Batch& staged) {
-  const size_t vb = values.size(), bb = bytes.size(), mb = matches.size();
-  bytes.append(staged.bytes);
-  matches.insert(matches.end(), staged.matches.begin(), staged.matches.end());
-  values.insert(values.end(), staged.values.begin(), staged.values.end());
-  // Neither buffer reallocated (fits()), so these pointers stay valid while more events are appended.
-  for (size_t i = vb; i < values.size(); ++i) {
-    Value& v = values[i];
-    if (v.tag == Tag::String || v.tag == Tag::Json) v.s = bytes.data() + bb + ptr_off(v.s);
-    else if (v.tag == Tag::List) v.items = values.data() + vb + ptr_off(v.items);
-  }
-  PreparedEvent* last = nullptr;
-  for (PreparedEvent e : staged.events) {
-    e.batch = this;
-    if (e.kind == PreparedEvent::Kind::Event) {
-      e.slots = values.data() + vb + e.slots_off;
-      e.id = std::string_view(bytes.data() + bb + e.id_off, e.id_len);
-      if (e.has_matches) e.matches = matches.data() + mb + e.match_off;
-    } else if (e.kind == PreparedEvent::Kind::Malformed) {
-      e.error = std::string_view(bytes.data() + bb + e.id_off, e.id_len);
-    }
-    events.push_back(e);
-    last = &events.back();
-  }
-  return *last;
 }
 
 void Preparer::finish(Batch& b, bool count_mismatches) {
@@ -250,16 +223,81 @@ void Preparer::finish(Batch& b, bool count_mismatches) {
   }
 }
 
-void Preparer::one(Batch& b, const Record* rec, std::string_view json, const Where& where) {
-  PreparedEvent e;
+// What emit() will append for the record prepared last.
+void Preparer::need(size_t& bytes, size_t& values, size_t& matches) const {
+  bytes = values = matches = 0;
+  if (cur_.kind == PreparedEvent::Kind::Malformed) {
+    bytes = cur_err_.size();
+  } else if (cur_.kind == PreparedEvent::Kind::Event) {
+    bytes = cur_id_.size();
+    matches = cur_nmatches_;
+    const size_t nslots = p_.sources[cur_.source].slots.size();
+    values = nslots + 1;
+    for (size_t i = 0; i < nslots; ++i) measure(conv_buf_[i], bytes, values);
+  }
+}
+
+bool Preparer::fits(const Batch& b) const {
+  size_t bytes, values, matches;
+  need(bytes, values, matches);
+  return b.events.size() < b.events.capacity() && b.values.size() + values <= b.values.capacity() &&
+         b.bytes.size() + bytes <= b.bytes.capacity() && b.matches.size() + matches <= b.matches.capacity();
+}
+
+void Preparer::reserve(Batch& b) const {
+  // About 256 events of a typical CloudTrail record (20 slots, 400 bytes of strings). Small enough that a batch
+  // kept alive by its last held event does not pin much more than the held events themselves.
+  constexpr size_t kEvents = 256, kValues = 256 * 24, kBytes = 256 * 512, kMatches = 1024;
+  size_t bytes, values, matches;
+  need(bytes, values, matches);
+  b.appending = true;
+  b.events.reserve(kEvents);
+  b.values.reserve(std::max(kValues, values));
+  b.bytes.reserve(std::max(kBytes, bytes));
+  b.matches.reserve(std::max(kMatches, matches));
+}
+
+PreparedEvent& Preparer::emit(Batch& b) {
+  PreparedEvent e = cur_;
+  e.batch = &b;
+  if (e.kind == PreparedEvent::Kind::Malformed) {
+    e.id_off = static_cast<uint32_t>(b.bytes.size());
+    e.id_len = static_cast<uint32_t>(cur_err_.size());
+    b.bytes.append(cur_err_);
+    if (b.appending) e.error = std::string_view(b.bytes.data() + e.id_off, e.id_len);
+  } else if (e.kind == PreparedEvent::Kind::Event) {
+    e.id_off = static_cast<uint32_t>(b.bytes.size());
+    e.id_len = static_cast<uint32_t>(cur_id_.size());
+    b.bytes.append(cur_id_);
+    if (e.has_matches) {
+      e.match_off = static_cast<uint32_t>(b.matches.size());
+      b.matches.insert(b.matches.end(), match_buf_.begin(), match_buf_.begin() + cur_nmatches_);
+    }
+    // The slots, deep-copied: first the slot values themselves (contiguous), then what lists point to.
+    size_t nslots = p_.sources[e.source].slots.size();
+    e.slots_off = static_cast<uint32_t>(b.values.size());
+    b.values.resize(b.values.size() + nslots + 1);
+    for (size_t i = 0; i < nslots; ++i) copy_into(b, e.slots_off + i, conv_buf_[i]);
+    if (b.appending) {
+      e.slots = b.values.data() + e.slots_off;
+      e.id = std::string_view(b.bytes.data() + e.id_off, e.id_len);
+      if (e.has_matches) e.matches = b.matches.data() + e.match_off;
+    }
+  }
+  b.events.push_back(e);
+  return b.events.back();
+}
+
+void Preparer::prepare(const Record* rec, std::string_view json, const Where& where) {
+  PreparedEvent& e = cur_;
+  e = PreparedEvent();
   e.where = where;
+  cur_id_ = {};
+  cur_nmatches_ = 0;
   if (!(rec ? ex_.extract(*rec) : ex_.extract_json(json))) {
     e.kind = PreparedEvent::Kind::Malformed;
     e.error_kind = ex_.error_kind();
-    e.id_off = static_cast<uint32_t>(b.bytes.size());
-    e.id_len = static_cast<uint32_t>(ex_.error().size());
-    b.bytes.append(ex_.error());
-    b.events.push_back(e);
+    cur_err_ = ex_.error();
     return;
   }
   conv_.begin_event();
@@ -282,7 +320,6 @@ void Preparer::one(Batch& b, const Record* rec, std::string_view json, const Whe
   }
   if (s == p_.sources.size()) {
     e.kind = PreparedEvent::Kind::Unrouted;
-    b.events.push_back(e);
     return;
   }
   const ir::Source& src = p_.sources[s];
@@ -299,35 +336,28 @@ void Preparer::one(Batch& b, const Record* rec, std::string_view json, const Whe
   Value tv = clause(src.time);
   if (tv.tag != Tag::Time) {
     e.kind = PreparedEvent::Kind::NoTime;
-    b.events.push_back(e);
     return;
   }
   e.time = tv.i;
   // The event id: the source's `id`, else a hash of the converted slot values.
-  e.id_off = static_cast<uint32_t>(b.bytes.size());
   Value iv = clause(src.id);
   if (iv.tag == Tag::String) {
-    b.bytes.append(iv.s, iv.len);
+    id_buf_.assign(iv.s, iv.len);  // a copy: the predicates matched below may reuse the interpreter's buffers
+    cur_id_ = id_buf_;
   } else {
     scratch_.clear();
     for (size_t i = 0; i < src.slots.size(); ++i) encode(conv_buf_[i], scratch_);
-    fmt::format_to(std::back_inserter(b.bytes), "h{:016x}", fnv1a(scratch_));
+    id_buf_.clear();
+    fmt::format_to(std::back_inserter(id_buf_), "h{:016x}", fnv1a(scratch_));
+    cur_id_ = id_buf_;
   }
-  e.id_len = static_cast<uint32_t>(b.bytes.size() - e.id_off);
   if (match_here_[s]) {
     uint32_t n = matcher_->match(in_, s, conv_buf_.data(), nullptr, match_buf_.data());
     sort_match_ids(match_buf_.data(), n, plan_.sources[s].predicates.size(), id_bits_);
-    e.match_off = static_cast<uint32_t>(b.matches.size());
+    cur_nmatches_ = n;
     e.nmatches = n;
     e.has_matches = true;
-    b.matches.insert(b.matches.end(), match_buf_.begin(), match_buf_.begin() + n);
   }
-  // The slots, deep-copied: first the slot values themselves (contiguous), then what lists point to.
-  size_t nslots = src.slots.size();
-  e.slots_off = static_cast<uint32_t>(b.values.size());
-  b.values.resize(b.values.size() + nslots + 1);
-  for (size_t i = 0; i < nslots; ++i) copy_into(b, e.slots_off + i, conv_buf_[i]);
-  b.events.push_back(e);
 }
 
 }  // namespace braid::rt

@@ -92,8 +92,8 @@ struct BatchInput {
 
 struct Batch {
   BatchInput* input = nullptr;   // until prepared and admitted (threads > 1)
-  // With one thread, events are prepared one at a time into a staging batch and appended to a batch whose
-  // buffers never reallocate (appending() is true; its capacities were reserved first), so that the events it
+  // With one thread, events are prepared one at a time and appended to a batch whose buffers never reallocate
+  // (`appending`: capacities reserved first, Preparer::fits() checked before each event), so that the events it
   // already holds keep their pointers while more arrive. Many events then share one batch's buffers instead of
   // each held event keeping a batch (and its allocations) of its own.
   bool appending = false;
@@ -106,20 +106,6 @@ struct Batch {
   uint32_t held = 0;      // events of this batch still in a reorder buffer
   bool consumed = false;  // the ordered half has taken every event
   std::atomic<bool> ready{false};
-
-  // Whether the one event prepared in `staged` (not yet finished: offsets, not pointers) fits in the reserved
-  // capacity of this appending batch.
-  bool fits(const Batch& staged) const {
-    return events.size() + staged.events.size() <= events.capacity() &&
-           values.size() + staged.values.size() <= values.capacity() &&
-           bytes.size() + staged.bytes.size() <= bytes.capacity() &&
-           matches.size() + staged.matches.size() <= matches.capacity();
-  }
-  // Makes this (empty) batch an appending one, with room for `staged` and at least the defaults.
-  void reserve_for(const Batch& staged);
-  // Appends the event of `staged` (which fits()): copies its buffers, turns its offsets into pointers into this
-  // batch's buffers. The new event.
-  PreparedEvent& append(const Batch& staged);
 
   void clear() {
     appending = false;
@@ -146,8 +132,12 @@ class Preparer {
   // Prepares one record into the batch (which must hold nothing else): a Record from a reader (padded) or JSON
   // text (copied into a padded buffer by the extractor).
   void run_one(Batch& b, const Record* rec, std::string_view json, const Where& where);
-  // Prepares one record into `staged` (cleared first) without finishing it, for Batch::append().
-  void stage(Batch& staged, const Record* rec, std::string_view json, const Where& where);
+  // One record at a time into an appending batch (Batch::appending): prepare() it, then emit() it into a batch
+  // that fits() it (else into a new one, reserve()d for it). The emitted event has its pointers set at once.
+  void prepare(const Record* rec, std::string_view json, const Where& where);
+  bool fits(const Batch& b) const;
+  void reserve(Batch& b) const;
+  PreparedEvent& emit(Batch& b);
   // Type mismatches counted by this preparer's conversions so far (run() also puts each batch's share in it),
   // JSON documents that were too large or malformed included (their paths read null).
   uint64_t mismatches() const { return conv_.total_mismatches() + json_rejected_; }
@@ -157,8 +147,8 @@ class Preparer {
   static constexpr size_t kMaxJsonDocument = 128 * 1024;
 
  private:
-  void one(Batch& b, const Record* rec, std::string_view json, const Where& where);
   void finish(Batch& b, bool count_mismatches);
+  void need(size_t& bytes, size_t& values, size_t& matches) const;
   void copy_into(Batch& b, size_t at, const Value& v);  // deep copy, with offsets for pointers
   // The extracted values with the paths into the JSON documents source `s` reads filled in (docs/language.md,
   // "JSON inside strings"): each document is parsed once per event, however many rules read it.
@@ -186,6 +176,12 @@ class Preparer {
   std::vector<uint32_t> match_buf_;
   std::vector<uint64_t> id_bits_;  // sort_match_ids' bitmap
   std::string scratch_;
+  // The record prepared last (prepare()), until emit() copies it into a batch.
+  PreparedEvent cur_;
+  std::string_view cur_id_;   // into the extractor's or converter's buffers, or id_buf_
+  std::string_view cur_err_;  // the extractor's message
+  uint32_t cur_nmatches_ = 0;  // in match_buf_
+  std::string id_buf_;
   uint64_t mismatches_seen_ = 0;
   std::vector<JsonDoc> json_docs_;
   std::vector<std::vector<uint32_t>> source_docs_;  // per source: the documents its slots read

@@ -17,6 +17,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 #include "input/extract_plan.h"
 #include "input/kernel.h"
@@ -113,7 +114,9 @@ class Walker final : public ExtractWalker {
     err = simdjson::SUCCESS;
     p_.err_text = {};
     sub_next = 0;
-    for (auto& v : p_.values) v = Value();
+    // Every value back to Null: all-zero bytes (Value() is tag Null, len 0, payload 0).
+    static_assert(static_cast<int>(Tag::Null) == 0 && std::is_trivially_copyable_v<Value>);
+    std::memset(static_cast<void*>(p_.values.data()), 0, p_.values.size() * sizeof(Value));
     for (ir::FieldId f : p_.list_fields) {
       p_.lists[f].clear();
       p_.started[f] = 0;
