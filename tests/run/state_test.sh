@@ -13,7 +13,8 @@
 #   3. batches: the first two files in one run, the last two in a second run with the same state: the alerts of
 #      one run over all four;
 #   4. SIGTERM stops a run with a checkpoint and exit 0, and a rerun completes it;
-#   5. refusals: stdin with --state, a damaged checkpoint, a checkpoint of other rules (exit 2, clear messages).
+#   5. refusals: stdin with --state, a damaged checkpoint, a checkpoint with a source the rules lack (exit 2, clear
+#      messages); a checkpoint of other rules is carried over to them.
 # processing_time (the wall clock) is cut out before comparing. Exit 0 pass, 1 fail.
 set -u
 BRAID=$(realpath "$1")
@@ -114,11 +115,16 @@ out=$("$BRAID" run "${RULES[@]}" --state st2 - < /dev/null 2>&1); rc=$?
 printf 'X' | dd of=st/checkpoint bs=1 seek=200 conv=notrunc 2>/dev/null
 out=$("$BRAID" run "${RULES[@]}" --state st -o out.ndjson big.ndjson 2>&1); rc=$?
 [ "$rc" -eq 2 ] && grep -q "checksum" <<<"$out" && grep -q "to start fresh" <<<"$out" || fail "damaged checkpoint: exit $rc: $out"
+# Other rules are carried over (docs/operations.md, "Reload"); a checkpoint with a source the new rules lack is not.
 rm -rf st && "$BRAID" run "${RULES[@]}" --state st -o out.ndjson "${IN[0]}" 2>/dev/null || fail "a fresh state failed"
 out=$("$BRAID" run --rules "$ROOT/tests/run/data/link_eviction_regression.braid" --state st -o out.ndjson "${IN[0]}" 2>&1); rc=$?
-[ "$rc" -eq 2 ] && grep -q "other rules" <<<"$out" || fail "a checkpoint of other rules: exit $rc: $out"
+[ "$rc" -eq 0 ] && grep -q "taken with other rules; carried over: 0 kept, 0 changed, 1 added" <<<"$out" ||
+  fail "a checkpoint of other rules (and two sources added): exit $rc: $out"
+out=$("$BRAID" run "${RULES[@]}" --state st -o out.ndjson "${IN[0]}" 2>&1); rc=$?
+[ "$rc" -eq 2 ] && grep -q "other rules" <<<"$out" && grep -q "source \`repro.idp\` is not in the new rules" <<<"$out" ||
+  fail "a checkpoint of other rules with a source they lack: exit $rc: $out"
 sed -i 's/BRAID-CHECKPOINT 1/BRAID-CHECKPOINT 9/' st/checkpoint
 out=$("$BRAID" run "${RULES[@]}" --state st -o out.ndjson "${IN[0]}" 2>&1); rc=$?
 [ "$rc" -eq 2 ] && grep -q "format 9" <<<"$out" || fail "a checkpoint of a newer format: exit $rc: $out"
-echo "state_test: refusals (stdin, damaged, other rules, newer format) exit 2 with a message"
+echo "state_test: refusals (stdin, damaged, a source gone, newer format) exit 2 with a message; other rules carried over"
 echo "state_test: PASS"
