@@ -268,8 +268,8 @@ class Engine {
   //
   // With `carry`, a state taken with another program (another id) is carried over instead of refused: what each
   // rule keeps follows the reload rules (CarryReport, docs/operations.md "Reload"); sessions, chains, mint and
-  // link records, watermarks, held events and counters are kept. It still throws StateError when the sources
-  // (their clauses, keys, sessions or links) differ: those cannot be carried.
+  // link records, watermarks, held events and counters are kept. Sources may be added; it still throws
+  // StateError when a source of the state is gone or differs (its clauses, keys, sessions or links).
   std::string save_state(std::string_view program_id) const;
   void load_state(std::string_view bytes, std::string_view program_id, CarryReport* carry = nullptr);
 
