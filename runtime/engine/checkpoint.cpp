@@ -1051,6 +1051,7 @@ struct StateCodec {
     // Then the events held aside by a time jump (in arrival order; they have no seq yet).
     for (PreparedEvent* e : sr.ahead) held.push_back(ReorderBuffer::Entry{e->time, e->seq, e});
     const size_t nslots = m.p.sources[s].slots.size();
+    std::vector<Value> dense;
     w.u64(held.size() - sr.ahead.size());
     w.u64(sr.ahead.size());
     for (const auto& h : held) {
@@ -1059,7 +1060,13 @@ struct StateCodec {
       w.u64(e.seq);
       w.str(e.id);
       w.str(e.where.str());
-      for (size_t i = 0; i < nslots; ++i) w.value(e.slots[i]);
+      const Value* slots = e.slots;
+      if (!slots) {  // a prepared event keeps its non-null slots only
+        dense.assign(nslots, Value());
+        expand_slots(e, dense.data());
+        slots = dense.data();
+      }
+      for (size_t i = 0; i < nslots; ++i) w.value(slots[i]);
     }
   }
   // The held events of every source go into one batch, owned by the engine like any other.

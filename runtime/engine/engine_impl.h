@@ -260,6 +260,7 @@ struct Engine::Impl {
   std::vector<BatchInput*> free_inputs;
   Batch* filling = nullptr;                     // taking records (threads > 1)
   Batch* appending = nullptr;                   // one thread: the batch prepared events are appended to
+  std::vector<Value> dense_slots;               // the slots of the event being processed (process_event)
   Ring<Batch*> inflight;                        // submitted to the workers, in input order
   std::vector<std::unique_ptr<Preparer>> preparers;  // one per worker
   std::vector<std::thread> workers;
@@ -348,6 +349,7 @@ struct Engine::Impl {
 
   // rules.cpp
   void process_event(uint32_t s, const PreparedEvent& e, bool late);
+  void process_dense(uint32_t s, const PreparedEvent& ev, bool late);  // ev.slots set
   uint32_t match_predicates(uint32_t s, const PreparedEvent& e, const StateView* session, bool with_steps);
   RuleState* state_of(RuleStates& states, uint32_t slot) const;
   RuleState& make_state(RuleStates& states, uint32_t slot, RuleRt& rr);

@@ -54,6 +54,14 @@ Preparer::Preparer(const ir::Program& program, const ir::MatchPlan& plan, std::s
   size_t max_slots = 0;
   for (const auto& s : p_.sources) max_slots = std::max(max_slots, s.slots.size());
   conv_buf_.resize(max_slots + 1);
+  slot_stamp_.assign(max_slots + 1, 0);
+  sparse_ok_.assign(p_.sources.size(), 1);
+  for (size_t s = 0; s < p_.sources.size(); ++s) {
+    std::vector<ir::FieldId> fs;
+    for (const ir::Slot& slot : p_.sources[s].slots) fs.push_back(slot.field);
+    std::sort(fs.begin(), fs.end());
+    if (std::adjacent_find(fs.begin(), fs.end()) != fs.end()) sparse_ok_[s] = 0;
+  }
   recognize_slots_.resize(p_.sources.size());
   match_here_.assign(p_.sources.size(), 0);
   size_t most = 0;
@@ -125,12 +133,12 @@ Preparer::Preparer(const ir::Program& program, const ir::MatchPlan& plan, std::s
   for (JsonDoc& doc : json_docs_) doc.ex = std::make_unique<FieldExtractor>(doc.paths, doc.list_leaf);
   if (!json_docs_.empty()) {
     json_vals_.resize(p_.fields.size());
+    json_all_.resize(p_.fields.size());
     json_one_.resize(p_.fields.size());
   }
 }
 
-std::span<const Value> Preparer::with_json(uint32_t s, std::span<const Value> fields) {
-  std::copy(fields.begin(), fields.end(), json_vals_.begin());
+void Preparer::read_json_docs(uint32_t s, std::span<const Value> fields) {
   for (uint32_t d : source_docs_[s]) {
     JsonDoc& doc = json_docs_[d];
     // The event extractor may have read these paths at the top of the record: they belong to the document.
@@ -152,7 +160,6 @@ std::span<const Value> Preparer::with_json(uint32_t s, std::span<const Value> fi
       json_vals_[f] = v;
     }
   }
-  return std::span<const Value>(json_vals_.data(), json_vals_.size());
 }
 
 // Copies v into b.values[at] (already there), its strings appended to b.bytes and its list items to b.values. In
@@ -214,7 +221,8 @@ void Preparer::finish(Batch& b, bool count_mismatches) {
   for (PreparedEvent& e : b.events) {
     e.batch = &b;
     if (e.kind == PreparedEvent::Kind::Event) {
-      e.slots = b.values.data() + e.slots_off;
+      e.sparse_values = b.values.data() + e.slots_off;
+      e.sparse_slots = b.slot_ids.data() + e.sparse_off;
       e.id = std::string_view(b.bytes.data() + e.id_off, e.id_len);
       if (e.has_matches) e.matches = b.matches.data() + e.match_off;
     } else if (e.kind == PreparedEvent::Kind::Malformed) {
@@ -231,9 +239,8 @@ void Preparer::need(size_t& bytes, size_t& values, size_t& matches) const {
   } else if (cur_.kind == PreparedEvent::Kind::Event) {
     bytes = cur_id_.size();
     matches = cur_nmatches_;
-    const size_t nslots = p_.sources[cur_.source].slots.size();
-    values = nslots + 1;
-    for (size_t i = 0; i < nslots; ++i) measure(conv_buf_[i], bytes, values);
+    values = cur_slots_.size();
+    for (uint32_t slot : cur_slots_) measure(conv_buf_[slot], bytes, values);
   }
 }
 
@@ -241,13 +248,14 @@ bool Preparer::fits(const Batch& b) const {
   size_t bytes, values, matches;
   need(bytes, values, matches);
   return b.events.size() < b.events.capacity() && b.values.size() + values <= b.values.capacity() &&
-         b.bytes.size() + bytes <= b.bytes.capacity() && b.matches.size() + matches <= b.matches.capacity();
+         b.bytes.size() + bytes <= b.bytes.capacity() && b.matches.size() + matches <= b.matches.capacity() &&
+         b.slot_ids.size() + cur_slots_.size() <= b.slot_ids.capacity();
 }
 
 void Preparer::reserve(Batch& b) const {
   // About 256 events of a typical CloudTrail record (20 slots, 400 bytes of strings). Small enough that a batch
   // kept alive by its last held event does not pin much more than the held events themselves.
-  constexpr size_t kEvents = 256, kValues = 256 * 24, kBytes = 256 * 512, kMatches = 1024;
+  constexpr size_t kEvents = 256, kValues = 256 * 24, kBytes = 256 * 512, kMatches = 1024, kSlotIds = 256 * 24;
   size_t bytes, values, matches;
   need(bytes, values, matches);
   b.appending = true;
@@ -255,6 +263,7 @@ void Preparer::reserve(Batch& b) const {
   b.values.reserve(std::max(kValues, values));
   b.bytes.reserve(std::max(kBytes, bytes));
   b.matches.reserve(std::max(kMatches, matches));
+  b.slot_ids.reserve(std::max(kSlotIds, cur_slots_.size()));
 }
 
 PreparedEvent& Preparer::emit(Batch& b) {
@@ -273,19 +282,66 @@ PreparedEvent& Preparer::emit(Batch& b) {
       e.match_off = static_cast<uint32_t>(b.matches.size());
       b.matches.insert(b.matches.end(), match_buf_.begin(), match_buf_.begin() + cur_nmatches_);
     }
-    // The slots, deep-copied: first the slot values themselves (contiguous), then what lists point to.
-    size_t nslots = p_.sources[e.source].slots.size();
+    // The non-null slots, deep-copied: first the values themselves (contiguous), then what lists point to.
+    const uint32_t n = static_cast<uint32_t>(cur_slots_.size());
+    e.nsparse = n;
+    e.sparse_off = static_cast<uint32_t>(b.slot_ids.size());
+    b.slot_ids.insert(b.slot_ids.end(), cur_slots_.begin(), cur_slots_.end());
     e.slots_off = static_cast<uint32_t>(b.values.size());
-    b.values.resize(b.values.size() + nslots + 1);
-    for (size_t i = 0; i < nslots; ++i) copy_into(b, e.slots_off + i, conv_buf_[i]);
+    b.values.resize(b.values.size() + n);
+    for (uint32_t k = 0; k < n; ++k) copy_into(b, e.slots_off + k, conv_buf_[cur_slots_[k]]);
     if (b.appending) {
-      e.slots = b.values.data() + e.slots_off;
+      e.sparse_values = b.values.data() + e.slots_off;
+      e.sparse_slots = b.slot_ids.data() + e.sparse_off;
       e.id = std::string_view(b.bytes.data() + e.id_off, e.id_len);
       if (e.has_matches) e.matches = b.matches.data() + e.match_off;
     }
   }
   b.events.push_back(e);
   return b.events.back();
+}
+
+// The routed source's slots into conv_buf_ (the others Null), their non-null ones listed in cur_slots_. Only the
+// slots of fields the record has (the extractor's touched fields, and the paths read from JSON documents) are
+// converted: every other field is Null, and a Null slot is never a mismatch.
+void Preparer::convert_routed(uint32_t s, std::span<const Value> fields) {
+  for (uint32_t slot : conv_dirty_) conv_buf_[slot] = Value();
+  conv_dirty_.clear();
+  cur_slots_.clear();
+  const size_t nslots = p_.sources[s].slots.size();
+  if (!sparse_ok_[s]) {
+    if (!source_docs_[s].empty()) {  // the record's fields with the documents' paths laid over them
+      std::copy(fields.begin(), fields.end(), json_all_.begin());
+      for (uint32_t d : source_docs_[s])
+        for (ir::FieldId f : json_docs_[d].fields) json_all_[f] = json_vals_[f];
+      fields = std::span<const Value>(json_all_.data(), json_all_.size());
+    }
+    conv_.convert(s, fields, std::span<Value>(conv_buf_.data(), conv_buf_.size()));
+    for (uint32_t slot = 0; slot < nslots; ++slot) {
+      conv_dirty_.push_back(slot);
+      if (!conv_buf_[slot].is_null()) cur_slots_.push_back(slot);
+    }
+    return;
+  }
+  if (++stamp_ == 0) {
+    std::fill(slot_stamp_.begin(), slot_stamp_.end(), 0);
+    stamp_ = 1;
+  }
+  const uint32_t* field_slot = in_.field_slots(s);
+  auto add = [&](ir::FieldId f, const Value& from) {
+    uint32_t slot = field_slot[f];
+    if (slot == ir::kNone || slot_stamp_[slot] == stamp_) return;
+    slot_stamp_[slot] = stamp_;
+    Value v = conv_.convert_slot(s, slot, from);
+    if (v.is_null()) return;
+    conv_buf_[slot] = v;
+    conv_dirty_.push_back(slot);
+    cur_slots_.push_back(slot);
+  };
+  // The documents' paths first: the record's own value of such a path (read at its top level) does not count.
+  for (uint32_t d : source_docs_[s])
+    for (ir::FieldId f : json_docs_[d].fields) add(f, json_vals_[f]);
+  for (ir::FieldId f : ex_.touched()) add(f, fields[f]);
 }
 
 void Preparer::prepare(const Record* rec, std::string_view json, const Where& where) {
@@ -309,8 +365,10 @@ void Preparer::prepare(const Record* rec, std::string_view json, const Where& wh
   for (; s < p_.sources.size(); ++s) {
     const ir::Source& src = p_.sources[s];
     if (src.recognize == ir::kNoNode) continue;
-    for (uint32_t slot : recognize_slots_[s])
+    for (uint32_t slot : recognize_slots_[s]) {
       conv_buf_[slot] = conv_.convert_value(fields[src.slots[slot].field], src.slots[slot].type);
+      conv_dirty_.push_back(slot);
+    }
     int hit = matcher_ ? matcher_->recognize(in_, s, conv_buf_.data()) : -1;
     if (hit < 0) {
       EvalContext ctx{conv_buf_.data(), in_.field_slots(s), nullptr};
@@ -323,8 +381,8 @@ void Preparer::prepare(const Record* rec, std::string_view json, const Where& wh
     return;
   }
   const ir::Source& src = p_.sources[s];
-  if (!source_docs_[s].empty()) fields = with_json(s, fields);
-  conv_.convert(s, fields, std::span<Value>(conv_buf_.data(), conv_buf_.size()));
+  if (!source_docs_[s].empty()) read_json_docs(s, fields);
+  convert_routed(s, fields);
   e.source = s;
   auto clause = [&](NodeId id) {
     if (id == ir::kNoNode) return Value::null();

@@ -54,15 +54,28 @@ struct PreparedEvent {
   Where where;
   std::string_view id;        // Event: the event id (into the batch)
   std::string_view error;     // Malformed: the extractor's message (into the batch)
-  const Value* slots = nullptr;  // Event: the converted slots of `source` (into the batch)
+  // Event: the converted slots of `source`. Prepared events keep only their non-null slots (`nsparse` of them:
+  // sparse_slots[k] is the slot of sparse_values[k], into the batch), since a source may declare hundreds of slots
+  // of which an event has a few dozen; the engine expands them when it processes the event (expand_slots()).
+  // Events restored from a checkpoint have all of them in `slots` instead (then non-null).
+  const Value* slots = nullptr;
+  const Value* sparse_values = nullptr;
+  const uint32_t* sparse_slots = nullptr;
+  uint32_t nsparse = 0;
   bool has_matches = false;           // the predicates were matched here (they read no session state)
   const uint32_t* matches = nullptr;  // then: the ids of those of `source` that hold, ascending
   uint32_t nmatches = 0;
   Batch* batch = nullptr;
   uint64_t seq = 0;           // arrival order (ties in event time)
   // Offsets while the batch is being filled (pointers are set once it is complete: its buffers may move).
-  uint32_t id_off = 0, id_len = 0, slots_off = 0, match_off = 0;
+  uint32_t id_off = 0, id_len = 0, slots_off = 0, match_off = 0, sparse_off = 0;
 };
+
+// Writes the slots of a sparse event into `dense` (the source's slot count; its other entries are left alone, so
+// pass them Null).
+inline void expand_slots(const PreparedEvent& e, Value* dense) {
+  for (uint32_t k = 0; k < e.nsparse; ++k) dense[e.sparse_slots[k]] = e.sparse_values[k];
+}
 
 // The records of a batch, waiting to be prepared: their bytes, each followed by kRecordPadding bytes (simdjson reads
 // past the end). Pooled apart from the batch: a batch lives as long as one of its events is held, its input only
@@ -101,6 +114,7 @@ struct Batch {
   std::vector<Value> values;    // slot values, then list items
   std::string bytes;            // strings of the values, ids, error messages
   std::vector<uint32_t> matches;
+  std::vector<uint32_t> slot_ids;  // PreparedEvent::sparse_slots
   uint64_t type_mismatches = 0;  // counted by this batch's conversion
   // Consumption.
   uint32_t held = 0;      // events of this batch still in a reorder buffer
@@ -114,6 +128,7 @@ struct Batch {
     values.clear();
     bytes.clear();
     matches.clear();
+    slot_ids.clear();
     type_mismatches = 0;
     held = 0;
     consumed = false;
@@ -149,10 +164,11 @@ class Preparer {
  private:
   void finish(Batch& b, bool count_mismatches);
   void need(size_t& bytes, size_t& values, size_t& matches) const;
+  void convert_routed(uint32_t s, std::span<const Value> fields);
   void copy_into(Batch& b, size_t at, const Value& v);  // deep copy, with offsets for pointers
-  // The extracted values with the paths into the JSON documents source `s` reads filled in (docs/language.md,
-  // "JSON inside strings"): each document is parsed once per event, however many rules read it.
-  std::span<const Value> with_json(uint32_t s, std::span<const Value> fields);
+  // The values of the paths into the JSON documents source `s` reads, into json_vals_ (docs/language.md, "JSON
+  // inside strings"): each document is parsed once per event, however many rules read it.
+  void read_json_docs(uint32_t s, std::span<const Value> fields);
 
   // A JSON document held by a string field, and the paths read from it. A path ending in `[*]` is extracted
   // without it, as a list (a single value becomes a list of one: IAM's "Action": "s3:*" or [...]).
@@ -172,7 +188,12 @@ class Preparer {
   SlotConverter conv_;
   std::vector<std::vector<uint32_t>> recognize_slots_;  // per source
   std::vector<uint8_t> match_here_;                     // per source: predicates matched here (read no state)
-  std::vector<Value> conv_buf_;
+  std::vector<Value> conv_buf_;         // the routed source's slots, dense (the predicates read them so)
+  std::vector<uint32_t> conv_dirty_;    // entries of conv_buf_ that may be non-null (reset before the next event)
+  std::vector<uint32_t> cur_slots_;     // the non-null slots of the record prepared last
+  std::vector<uint32_t> slot_stamp_;    // per slot: the event that converted it (a field read twice is converted once)
+  uint32_t stamp_ = 0;
+  std::vector<uint8_t> sparse_ok_;      // per source: each slot reads its own field (else: convert every slot)
   std::vector<uint32_t> match_buf_;
   std::vector<uint64_t> id_bits_;  // sort_match_ids' bitmap
   std::string scratch_;
@@ -185,7 +206,8 @@ class Preparer {
   uint64_t mismatches_seen_ = 0;
   std::vector<JsonDoc> json_docs_;
   std::vector<std::vector<uint32_t>> source_docs_;  // per source: the documents its slots read
-  std::vector<Value> json_vals_;                    // with_json's result
+  std::vector<Value> json_vals_;                    // per program field: read_json_docs' values of the paths
+  std::vector<Value> json_all_;                     // the record's fields with those laid over (dense conversion)
   std::vector<Value> json_one_;                     // per program field: the item of a list of one
   uint64_t json_rejected_ = 0;
 };

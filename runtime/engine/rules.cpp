@@ -30,6 +30,22 @@ void remember(const Value& v, std::string& last, bool& seen) {
 }  // namespace
 
 void Engine::Impl::process_event(uint32_t s, const PreparedEvent& ev, bool late) {
+  if (ev.slots) {
+    process_dense(s, ev, late);
+    return;
+  }
+  // A prepared event keeps its non-null slots only: expand them into the dense scratch the evaluators index, and
+  // put the scratch back to all Null afterwards.
+  const size_t nslots = p.sources[s].slots.size();
+  if (dense_slots.size() < nslots + 1) dense_slots.resize(nslots + 1);
+  expand_slots(ev, dense_slots.data());
+  PreparedEvent d = ev;
+  d.slots = dense_slots.data();
+  process_dense(s, d, late);
+  for (uint32_t k = 0; k < ev.nsparse; ++k) dense_slots[ev.sparse_slots[k]] = Value();
+}
+
+void Engine::Impl::process_dense(uint32_t s, const PreparedEvent& ev, bool late) {
   SourceRt& sr = sources[s];
   const ir::Source& src = *sr.src;
   const Value* slots = ev.slots;

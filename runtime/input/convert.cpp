@@ -356,6 +356,13 @@ uint32_t SlotConverter::convert(uint32_t source, std::span<const Value> fields, 
   return bad;
 }
 
+Value SlotConverter::convert_slot(uint32_t source, uint32_t slot, const Value& v) {
+  bool mm = false;
+  Value out = convert_value(v, impl_->program->sources[source].slots[slot].type, &mm);
+  if (mm) ++impl_->mismatches[source][slot];
+  return out;
+}
+
 uint64_t SlotConverter::mismatches(uint32_t source, uint32_t slot) const { return impl_->mismatches[source][slot]; }
 
 uint64_t SlotConverter::total_mismatches() const {

@@ -74,6 +74,10 @@ class SlotConverter {
   // mismatches in this event. Converted lists stay valid until the next begin_event().
   uint32_t convert(uint32_t source, std::span<const Value> fields, std::span<Value> out);
 
+  // Slot `slot` of source `source` from its field's value, counting a mismatch as convert() does. For callers that
+  // convert only the slots whose fields a record has (FieldExtractor::touched()); the others are Null.
+  Value convert_slot(uint32_t source, uint32_t slot, const Value& v);
+
   // One value to one type; `mismatch` (optional) is set to true when a non-null value did not fit.
   Value convert_value(const Value& v, ir::Type type, bool* mismatch = nullptr);
 

@@ -109,8 +109,9 @@ struct FieldExtractor::Impl {
   }
 
   bool finish(bool ok) {
-    if (!ok) {
-      for (auto& v : plan.values) v = Value();
+    if (!ok) {  // every value Null (only those the walk set can be anything else)
+      for (ir::FieldId f : plan.touched) plan.values[f] = Value();
+      plan.touched.clear();
     }
     return ok;
   }
@@ -152,6 +153,8 @@ bool FieldExtractor::extract_json(std::string_view json) {
 
 std::span<const Value> FieldExtractor::values() const { return impl_->plan.values; }
 size_t FieldExtractor::field_count() const { return impl_->plan.values.size(); }
+
+std::span<const ir::FieldId> FieldExtractor::touched() const { return impl_->plan.touched; }
 InputErrorKind FieldExtractor::error_kind() const { return impl_->plan.err_kind; }
 std::string_view FieldExtractor::error() const { return impl_->plan.err_text; }
 size_t FieldExtractor::trie_size() const { return impl_->plan.nodes.size(); }

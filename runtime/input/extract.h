@@ -76,6 +76,9 @@ class FieldExtractor {
   std::span<const Value> values() const;
   const Value& operator[](ir::FieldId f) const { return values()[f]; }
   size_t field_count() const;
+  // The fields the last extract() set, in no particular order (their values may be Null: a JSON null). Every
+  // other field is Null. Lets a caller that needs a few fields of many skip the rest.
+  std::span<const ir::FieldId> touched() const;
 
   // The last failure: MalformedJson, InvalidUtf8 or NotObject, and a reason.
   InputErrorKind error_kind() const;

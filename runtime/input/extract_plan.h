@@ -87,6 +87,7 @@ struct ExtractPlan {
   std::vector<uint8_t> is_list;           // per FieldId: in_list or list_leaf
   std::vector<uint8_t> started;           // per FieldId
   std::vector<ir::FieldId> list_fields;
+  std::vector<ir::FieldId> touched;       // the fields the last walk set (reset by the next walk)
   // The last failure.
   InputErrorKind err_kind = InputErrorKind::MalformedJson;
   std::string_view err_text;  // a static string (simdjson's message or a literal)

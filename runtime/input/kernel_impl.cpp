@@ -17,7 +17,6 @@
 #include <memory>
 #include <string>
 #include <string_view>
-#include <type_traits>
 
 #include "input/extract_plan.h"
 #include "input/kernel.h"
@@ -114,9 +113,10 @@ class Walker final : public ExtractWalker {
     err = simdjson::SUCCESS;
     p_.err_text = {};
     sub_next = 0;
-    // Every value back to Null: all-zero bytes (Value() is tag Null, len 0, payload 0).
-    static_assert(static_cast<int>(Tag::Null) == 0 && std::is_trivially_copyable_v<Value>);
-    std::memset(static_cast<void*>(p_.values.data()), 0, p_.values.size() * sizeof(Value));
+    // The values the previous record set back to Null (a program may read hundreds of fields, of which a record
+    // has a few dozen).
+    for (ir::FieldId f : p_.touched) p_.values[f] = Value();
+    p_.touched.clear();
     for (ir::FieldId f : p_.list_fields) {
       p_.lists[f].clear();
       p_.started[f] = 0;
@@ -142,8 +142,10 @@ class Walker final : public ExtractWalker {
       return false;
     }
     for (ir::FieldId f : p_.list_fields) {
-      if (p_.started[f])
+      if (p_.started[f]) {
         p_.values[f] = Value::list(p_.lists[f].data(), static_cast<uint32_t>(p_.lists[f].size()));
+        p_.touched.push_back(f);
+      }
     }
     return true;
   }
@@ -193,6 +195,7 @@ class Walker final : public ExtractWalker {
       if (!v.is_null()) p_.lists[n.leaf].push_back(v);
     } else {
       p_.values[n.leaf] = v;
+      p_.touched.push_back(n.leaf);
     }
   }
 

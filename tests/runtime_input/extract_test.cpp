@@ -1,5 +1,6 @@
 // FieldExtractor: one pass, only the referenced fields, every path form and value kind, malformed records, and no
 // heap allocation per record in the steady state.
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <new>
@@ -268,6 +269,56 @@ TEST(Extract, ManyKeysUseTheHashLookup) {
     ASSERT_EQ(ex[static_cast<ir::FieldId>(i)].tag, Tag::Int) << i;
     EXPECT_EQ(ex[static_cast<ir::FieldId>(i)].i, i);
   }
+}
+
+// Keys are compared as their first 16 bytes in two words, then the rest: keys that differ only past byte 8, past
+// byte 16, in length, or by a prefix must each find their own field, with the hash lookup and without it.
+TEST(Extract, KeysThatShareLongPrefixes) {
+  const std::vector<std::string> keys = {"a",        "ab",        "abcdefgh",           "abcdefghi",
+                                         "abcdefgX", "abcdefghijklmnop", "abcdefghijklmnoX", "abcdefghijklmnopq",
+                                         "abcdefghijklmnopqrstuvwxyz", "abcdefghijklmnopqrstuvwxyZ", "qrstuvwxyzABCDEFGHIJ"};
+  for (bool many : {false, true}) {
+    const size_t n = many ? keys.size() : 8;  // more than 8 children: the hash lookup; else a linear search
+    std::vector<ir::FieldPath> ps;
+    std::string json = "{";
+    for (size_t i = 0; i < n; ++i) {
+      std::string k = keys[i];
+      ps.push_back(path(k));
+      // The last key is written with an escape (\u004a is J): it is unescaped before the lookup.
+      json += (i ? "," : "") + std::string("\"") + (i == 10 ? "qrstuvwxyzABCDEFGHI\\u004a" : k) + "\":" + std::to_string(i);
+    }
+    if (many)  // decoys that share the long keys' prefixes
+      for (int d = 0; d < 8; ++d) json += ",\"abcdefghijklmnopqrstuvwxy" + std::to_string(d) + "\":-1";
+    json += ",\"abcdefghijklmnopqrstuvwxyz0\":-2,\"abcdefg\":-3}";
+    FieldExtractor ex(std::move(ps));
+    ASSERT_TRUE(ex.extract_json(json)) << ex.error() << " " << json;
+    for (size_t i = 0; i < n; ++i) {
+      ASSERT_EQ(ex[static_cast<ir::FieldId>(i)].tag, Tag::Int) << keys[i];
+      EXPECT_EQ(ex[static_cast<ir::FieldId>(i)].i, static_cast<int64_t>(i)) << keys[i];
+    }
+  }
+}
+
+// touched() lists the fields a record set; every other field reads Null, also after a record that set more.
+TEST(Extract, TouchedListsTheFieldsARecordSet) {
+  FieldExtractor ex(paths({"a", "b.c", "d[*].e", "f", "g"}));
+  auto sorted = [&] {
+    std::vector<ir::FieldId> t(ex.touched().begin(), ex.touched().end());
+    std::sort(t.begin(), t.end());
+    return t;
+  };
+  ASSERT_TRUE(ex.extract_json(R"({"a":1,"b":{"c":"x"},"d":[{"e":1},{"e":2}],"f":null,"g":true})"));
+  EXPECT_EQ(sorted(), (std::vector<ir::FieldId>{0, 1, 2, 3, 4}));
+  ASSERT_TRUE(ex.extract_json(R"({"g":false})"));
+  EXPECT_EQ(sorted(), (std::vector<ir::FieldId>{4}));
+  for (ir::FieldId f : {0u, 1u, 2u, 3u}) EXPECT_EQ(ex[f].tag, Tag::Null) << f;
+  ASSERT_EQ(ex[4].tag, Tag::Bool);
+  EXPECT_FALSE(ex[4].b);
+  // A malformed record leaves every field Null and nothing touched.
+  ASSERT_TRUE(ex.extract_json(R"({"a":1,"b":{"c":"x"}})"));
+  EXPECT_FALSE(ex.extract_json(R"({"a":2,"b":{"c":"y"},)"));
+  EXPECT_TRUE(ex.touched().empty());
+  for (ir::FieldId f = 0; f < 5; ++f) EXPECT_EQ(ex[f].tag, Tag::Null) << f;
 }
 
 TEST(Extract, NoAllocationPerRecordInSteadyState) {
