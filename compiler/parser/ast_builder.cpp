@@ -575,11 +575,11 @@ void AstBuilder::rule_item(ast::RuleDecl& r, P::RuleItemContext* item) {
     cl.span = span;
     if (r.severity) duplicate("severity", span, r.severity->span);
     else r.severity = std::move(cl);
-  } else if (auto* sc = as<P::RuleSeverityCaseContext>(item)) {
+  } else if (auto* sev = as<P::RuleSeverityCaseContext>(item)) {
     ast::SeverityClause cl;
     cl.computed = true;
     cl.span = span;
-    for (auto* arm : sc->severityArm()) {
+    for (auto* arm : sev->severityArm()) {
       if (!arm) continue;
       ast::SeverityArm a;
       a.span = ctx_span(arm);
