@@ -941,8 +941,14 @@ class Validator {
       if (base != ir::kNone && (base >= p_.fields.size() || p_.fields[base].in_json() || s.slot_of(base) == ir::kNone))
         bad(where + " reads field " + std::to_string(sl.field) + " from an invalid JSON base field");
     }
+    // One slot per field, each indexed by its field (as the checker builds them): the engine converts an event's
+    // slots from the fields it has, by this index.
+    if (s.slot_index.size() != s.slots.size()) bad(where + " has " + std::to_string(s.slots.size()) +
+                                                   " slots but " + std::to_string(s.slot_index.size()) +
+                                                   " slot index entries (one slot per field)");
     for (const auto& [field, index] : s.slot_index) {
-      if (field >= p_.fields.size() || index >= s.slots.size()) bad(where + " has an invalid slot index entry");
+      if (field >= p_.fields.size() || index >= s.slots.size() || s.slots[index].field != field)
+        bad(where + " has an invalid slot index entry");
     }
   }
 

@@ -55,13 +55,6 @@ Preparer::Preparer(const ir::Program& program, const ir::MatchPlan& plan, std::s
   for (const auto& s : p_.sources) max_slots = std::max(max_slots, s.slots.size());
   conv_buf_.resize(max_slots + 1);
   slot_stamp_.assign(max_slots + 1, 0);
-  sparse_ok_.assign(p_.sources.size(), 1);
-  for (size_t s = 0; s < p_.sources.size(); ++s) {
-    std::vector<ir::FieldId> fs;
-    for (const ir::Slot& slot : p_.sources[s].slots) fs.push_back(slot.field);
-    std::sort(fs.begin(), fs.end());
-    if (std::adjacent_find(fs.begin(), fs.end()) != fs.end()) sparse_ok_[s] = 0;
-  }
   recognize_slots_.resize(p_.sources.size());
   match_here_.assign(p_.sources.size(), 0);
   size_t most = 0;
@@ -133,7 +126,6 @@ Preparer::Preparer(const ir::Program& program, const ir::MatchPlan& plan, std::s
   for (JsonDoc& doc : json_docs_) doc.ex = std::make_unique<FieldExtractor>(doc.paths, doc.list_leaf);
   if (!json_docs_.empty()) {
     json_vals_.resize(p_.fields.size());
-    json_all_.resize(p_.fields.size());
     json_one_.resize(p_.fields.size());
   }
 }
@@ -303,26 +295,12 @@ PreparedEvent& Preparer::emit(Batch& b) {
 
 // The routed source's slots into conv_buf_ (the others Null), their non-null ones listed in cur_slots_. Only the
 // slots of fields the record has (the extractor's touched fields, and the paths read from JSON documents) are
-// converted: every other field is Null, and a Null slot is never a mismatch.
+// converted: every other field is Null, and a Null slot is never a mismatch. A source has one slot per field
+// (the checker builds them so; the pack reader refuses anything else), so the field's slot is the slot.
 void Preparer::convert_routed(uint32_t s, std::span<const Value> fields) {
   for (uint32_t slot : conv_dirty_) conv_buf_[slot] = Value();
   conv_dirty_.clear();
   cur_slots_.clear();
-  const size_t nslots = p_.sources[s].slots.size();
-  if (!sparse_ok_[s]) {
-    if (!source_docs_[s].empty()) {  // the record's fields with the documents' paths laid over them
-      std::copy(fields.begin(), fields.end(), json_all_.begin());
-      for (uint32_t d : source_docs_[s])
-        for (ir::FieldId f : json_docs_[d].fields) json_all_[f] = json_vals_[f];
-      fields = std::span<const Value>(json_all_.data(), json_all_.size());
-    }
-    conv_.convert(s, fields, std::span<Value>(conv_buf_.data(), conv_buf_.size()));
-    for (uint32_t slot = 0; slot < nslots; ++slot) {
-      conv_dirty_.push_back(slot);
-      if (!conv_buf_[slot].is_null()) cur_slots_.push_back(slot);
-    }
-    return;
-  }
   if (++stamp_ == 0) {
     std::fill(slot_stamp_.begin(), slot_stamp_.end(), 0);
     stamp_ = 1;

@@ -193,7 +193,6 @@ class Preparer {
   std::vector<uint32_t> cur_slots_;     // the non-null slots of the record prepared last
   std::vector<uint32_t> slot_stamp_;    // per slot: the event that converted it (a field read twice is converted once)
   uint32_t stamp_ = 0;
-  std::vector<uint8_t> sparse_ok_;      // per source: each slot reads its own field (else: convert every slot)
   std::vector<uint32_t> match_buf_;
   std::vector<uint64_t> id_bits_;  // sort_match_ids' bitmap
   std::string scratch_;
@@ -207,7 +206,6 @@ class Preparer {
   std::vector<JsonDoc> json_docs_;
   std::vector<std::vector<uint32_t>> source_docs_;  // per source: the documents its slots read
   std::vector<Value> json_vals_;                    // per program field: read_json_docs' values of the paths
-  std::vector<Value> json_all_;                     // the record's fields with those laid over (dense conversion)
   std::vector<Value> json_one_;                     // per program field: the item of a list of one
   uint64_t json_rejected_ = 0;
 };

@@ -322,6 +322,31 @@ TEST(Pack, ValidatorRejectsBadIndicesBehindAValidDigest) {
   expect_malformed(bad, "count");
 }
 
+// A source reads each field through one slot, found by its index (the engine converts an event's slots from the
+// fields it has): a pack with a second slot for a field, or an index entry naming another slot, is malformed.
+TEST(Pack, ValidatorRejectsTwoSlotsForOneField) {
+  const Built& b = small();
+  for (int variant = 0; variant < 2; ++variant) {
+    ir::Program p = b.c->program->clone();
+    ir::Source* src = nullptr;
+    for (ir::Source& s : p.sources)
+      if (s.slots.size() >= 2) src = &s;
+    ASSERT_NE(src, nullptr);
+    if (variant == 0) {
+      src->slots.push_back(src->slots[0]);  // a second slot for slot 0's field, not in the index
+    } else {
+      auto it = src->slot_index.begin();
+      it->second = it->second == 0 ? 1 : 0;  // the entry names another slot than its field's
+    }
+    pack::PackOptions o;
+    o.compiler_version = "braid test";
+    auto r = pack::load_pack(pack::write_pack(p, b.c->sm, o), {}, true);
+    ASSERT_FALSE(r) << variant;
+    EXPECT_EQ(r.error().kind, PackErrorKind::Malformed) << variant;
+    EXPECT_NE(r.error().message.find("slot index"), std::string::npos) << r.error().message;
+  }
+}
+
 TEST(Pack, RandomMutationsNeverCrashTheLoader) {
   const std::string& good = small().unsigned_pack;
   size_t ir = static_cast<size_t>(get_u64(good, pack::kHeaderFixedSize + pack::kSectionEntrySize + 8));
