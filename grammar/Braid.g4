@@ -19,6 +19,8 @@ decl        : sourceDecl
             | listDecl
             | macroDecl
             | ruleDecl
+            | tuneDecl
+            | overrideDecl
             ;
 
 // A dotted name: `aws.recon_prefixes`. After a dot a segment may be quoted, as in field paths (`a."x-y".c`), for
@@ -80,7 +82,10 @@ typeDecl    : 'type' declName '=' typeExpr ;
 // ---------------------------------------------------------------------------------------------------------------
 // Lists and macros
 
-listDecl    : 'list' declName '=' listLiteral ;
+// `org_data` marks a list whose contents describe the user's own organisation (its accounts, regions, deployment
+// roles): the shipped value is a placeholder that `override list` replaces, and `braid lint` says which rules still
+// run on it.
+listDecl    : 'list' declName '=' listLiteral orgData='org_data'? ;
 
 macroDecl   : 'macro' declName ('(' (ident (',' ident)*)? ')')? '=' expr ;
 
@@ -105,6 +110,7 @@ ruleItem    : 'title' STRING                                           # ruleTit
             | 'when' expr                                              # ruleWhen
             | scope=('session' | 'chain') '{' scopeItem* '}'           # ruleScope
             | 'test' STRING '{' testItem* '}'                          # ruleTest
+            | 'org_data' declName (',' declName)*                      # ruleOrgData
             ;
 
 // ATT&CK ids: T1098, T1098.003, TA0004; quoted ids are accepted too.
@@ -129,6 +135,20 @@ testItem    : 'events' jsonArray                                       # testEve
             | 'expect' INT                                             # testExpectCount
             | 'expect' jsonArray                                       # testExpectAlerts
             ;
+
+// ---------------------------------------------------------------------------------------------------------------
+// Tuning: the user's own changes to rules and lists declared elsewhere (a shipped pack), without editing them.
+
+// `tune aws.x.y { ... }` tunes one rule; `tune "aws.iam.*" { ... }` every rule whose id the glob matches.
+tuneDecl    : 'tune' (declName | STRING) '{' tuneItem* '}' ;
+
+tuneItem    : 'enabled' boolLit                                        # tuneEnabled
+            | 'severity' ident                                         # tuneSeverity
+            | 'except' 'when' expr                                     # tuneExcept
+            ;
+
+// `override list L = [...]` replaces a list's contents; `override list L += [...]` appends to them.
+overrideDecl : 'override' 'list' declName op=('=' | '+=') listLiteral ;
 
 // ---------------------------------------------------------------------------------------------------------------
 // Expressions, lowest precedence first.
@@ -230,6 +250,7 @@ ident       : IDENT
             | 'references' | 'false_positives' | 'enabled' | 'message' | 'suppress' | 'by' | 'chain' | 'test'
             | 'step' | 'events' | 'file' | 'expect' | 'none' | 'contains' | 'startswith' | 'endswith' | 'like'
             | 'matches' | 'any' | 'cidr' | 'ip' | 'account' | 'nocase' | 'type' | 'cased' | 'else'
+            | 'tune' | 'except' | 'override' | 'org_data'
             ;
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -239,6 +239,7 @@ struct TypeDecl {
 struct ListDecl {
   Name name;
   ExprPtr value;  // a List expression
+  bool org_data = false;  // `list L = [...] org_data`: organisation data, a placeholder the user overrides
   Span span;
 };
 
@@ -349,15 +350,37 @@ struct RuleDecl {
   std::optional<ExprClause> when;        // event scope
   std::optional<ScopeBlock> scope_block; // session or chain scope
   std::vector<TestCase> tests;
+  std::optional<Clause<std::vector<Name>>> org_data;  // `org_data L, ...`: the organisation-data lists it needs
   Span span;
 
   Scope scope() const { return scope_block ? scope_block->scope : Scope::Event; }
 };
 
 // ---------------------------------------------------------------------------------------------------------------
+// Tuning (docs/language.md, section 22): changes the user makes to rules and lists declared in other files.
+
+// `tune NAME { enabled B  severity LEVEL  except when COND ... }`, or `tune "GLOB" { ... }`.
+struct TuneDecl {
+  Name name;            // the rule id, or the glob as written inside the quotes
+  bool glob = false;    // written as a string: `*` and `?` match any run / one character of a rule id
+  std::optional<Clause<bool>> enabled;
+  std::optional<Clause<Ident>> severity;
+  std::vector<ExprClause> exceptions;  // `except when COND`, in written order
+  Span span;
+};
+
+// `override list NAME = [...]` (replace) or `override list NAME += [...]` (append).
+struct OverrideDecl {
+  Name name;
+  bool append = false;
+  ExprPtr value;  // a List expression
+  Span span;
+};
+
+// ---------------------------------------------------------------------------------------------------------------
 // Files
 
-using Decl = std::variant<SourceDecl, ListDecl, MacroDecl, RuleDecl, TypeDecl>;
+using Decl = std::variant<SourceDecl, ListDecl, MacroDecl, RuleDecl, TypeDecl, TuneDecl, OverrideDecl>;
 
 struct Comment {
   std::string text;   // including the // or /* */ markers

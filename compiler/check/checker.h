@@ -32,6 +32,9 @@ struct CheckOptions {
   uint32_t max_macro_depth = 64;
   // When set, each run adds what it checked.
   CheckCounts* counts = nullptr;
+  // `tune` and `override list` declarations are always checked; false leaves the rules and lists as declared
+  // (`braid test` runs a rule's own tests against the rule as its author wrote it).
+  bool apply_tuning = true;
 };
 
 // Checks `files` together (the driver passes the standard library's files first, then the user's) and returns

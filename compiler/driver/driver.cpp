@@ -155,6 +155,11 @@ std::vector<RuleSummary> Compilation::rules() const {
       }
       if (r->title) s.title = r->title->value.value;
       if (r->enabled) s.enabled = r->enabled->value;
+      if (const ir::Rule* ir_rule = program ? program->find_rule(s.id) : nullptr; ir_rule && !ir_rule->tuned_by.empty()) {
+        s.tuned = true;
+        s.enabled = ir_rule->meta.enabled;
+        if (ir_rule->severity_arms.empty()) s.severity = std::string(ir::severity_name(ir_rule->meta.severity));
+      }
       s.file = sm.file(f.file).path();
       s.line = sm.file(f.file).line_col(r->span.begin).line;
       out.push_back(std::move(s));
@@ -198,7 +203,9 @@ std::unique_ptr<Compilation> compile(const std::vector<std::string>& paths, cons
   if (opts.run_check && !c->input_error && !c->has_syntax_errors()) {
     std::vector<const ast::File*> ptrs;
     for (const ast::File& f : c->asts) ptrs.push_back(&f);
-    c->program = check(ptrs, c->sm, c->diags);
+    CheckOptions co;
+    co.apply_tuning = opts.apply_tuning;
+    c->program = check(ptrs, c->sm, c->diags, co);
     c->checked = true;
     if (opts.run_lint && c->program && !c->diags.has_errors()) {
       LintOptions lo;

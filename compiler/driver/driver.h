@@ -54,16 +54,18 @@ struct DriverOptions {
   bool run_check = true;   // false: parse only (used by `braid fmt`)
   bool run_lint = false;   // lint after a clean check
   bool lint_costly = false;  // the linter also reports costly rules (BRD0811 notes)
+  bool apply_tuning = true;  // false: `tune`/`override list` are checked but leave rules and lists as declared
 };
 
 // What `braid check --list` prints about one rule (taken from the source, so it works for any rule that parsed).
 struct RuleSummary {
   std::string id;
   std::string scope;     // "event", "session" or "chain"
-  std::string severity;  // as written; empty when missing
+  std::string severity;  // as written, or as tuned; empty when missing
   std::vector<std::string> sources;
   std::string title;
   bool enabled = true;
+  bool tuned = false;    // a `tune` changed it: severity and enabled are the effective ones
   std::string file;
   uint32_t line = 0;
 };

@@ -707,7 +707,32 @@ class Formatter {
     return braces("source " + ast::name_spelling(s.name.text) + " ", std::move(items), s.span);
   }
 
-  Doc decl_of(const ast::ListDecl& l) { return kw("list " + ast::name_spelling(l.name.text) + " =", value(l.value)); }
+  Doc decl_of(const ast::ListDecl& l) {
+    Doc d = kw("list " + ast::name_spelling(l.name.text) + " =", value(l.value));
+    if (!l.org_data) return d;
+    Parts p;
+    p << std::move(d) << " org_data";
+    return p.doc();
+  }
+
+  Doc decl_of(const ast::OverrideDecl& o) {
+    return kw("override list " + ast::name_spelling(o.name.text) + (o.append ? " +=" : " ="), value(o.value));
+  }
+
+  Doc decl_of(const ast::TuneDecl& t) {
+    std::vector<Item> items;
+    if (t.enabled) {
+      const auto& c = *t.enabled;
+      items.push_back({c.span, [&c] { return text(c.value ? "enabled true" : "enabled false"); }});
+    }
+    if (t.severity) {
+      const auto& c = *t.severity;
+      items.push_back({c.span, [&c] { return text("severity " + c.value.text); }});
+    }
+    for (const ast::ExprClause& e : t.exceptions) items.push_back(expr_clause("except when", e));
+    std::string target = t.glob ? quote_string(t.name.text) : ast::name_spelling(t.name.text);
+    return braces("tune " + target + " ", std::move(items), t.span);
+  }
 
   Doc decl_of(const ast::TypeDecl& t) { return kw("type " + ast::name_spelling(t.name.text) + " =", type(t.type, /*top=*/true)); }
 
@@ -780,6 +805,10 @@ class Formatter {
     if (r.sources) {
       items.push_back(
           strings_clause<ast::Name>("source", *r.sources, [](const ast::Name& n) { return ast::name_spelling(n.text); }));
+    }
+    if (r.org_data) {
+      items.push_back(strings_clause<ast::Name>("org_data", *r.org_data,
+                                                [](const ast::Name& n) { return ast::name_spelling(n.text); }));
     }
     if (r.message) {
       const ast::MessageClause& c = *r.message;

@@ -463,6 +463,16 @@ struct Rule {
   std::vector<TestCase> tests;
   RuleSpans spans;
   std::string file_path;            // the file that declared it
+  // Organisation data (not in packs): the lists the rule's `org_data` clause names, and the indices into
+  // Program::lists of the `org_data` lists its expressions read (directly or through macros), for the linter.
+  std::vector<std::string> org_data;
+  std::vector<uint32_t> org_lists_read;
+  // The `tune` declarations that changed it (their spans), in file order; empty for an untuned rule.
+  std::vector<Span> tuned_by;
+  // With exceptions, `condition` is And(untuned_condition, Not(Or(exceptions...))); else kNoNode and empty. The
+  // linter reads the parts (an exception on a missing field not holding is what the user means, not BRD0801).
+  NodeId untuned_condition = kNoNode;
+  std::vector<NodeId> exceptions;
 };
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -474,6 +484,11 @@ struct ListInfo {
   Kind elem = Kind::String;
   size_t size = 0;
   bool used = false;
+  // Tuning (not in packs: a pack holds the effective sets). `org_data`: declared with the marker; `overridden`: an
+  // `override list` of the rule set replaced or extended it (at `override_span`, the first one).
+  bool org_data = false;
+  bool overridden = false;
+  Span override_span;
 };
 struct MacroInfo {
   std::string name;

@@ -1301,12 +1301,13 @@ class Linter {
   // ----------------------------------------------------------------------------------------------------------
   // Rules
 
-  void lint_predicate(NodeId pred, const std::string& what, bool event_context) {
+  // `missing` false: an exception of a `tune`, where a missing field making it not hold (the rule fires) is meant.
+  void lint_predicate(NodeId pred, const std::string& what, bool event_context, bool missing = true) {
     if (!valid(pred)) return;
     report_constants(pred, true, what);
     check_duplicates(pred);
     if (event_context) {
-      check_missing(pred, true, {});
+      if (missing) check_missing(pred, true, {});
       bindings_.clear();
       check_case(pred, kNoNode);
     }
@@ -1318,11 +1319,15 @@ class Linter {
     reasons_.clear();
     Span anchor = rule_anchor(r);
 
+    // A tuned rule's condition is linted as its author wrote it, and each exception on its own.
+    NodeId written = r.untuned_condition != kNoNode ? r.untuned_condition : r.condition;
+    for (NodeId e : r.exceptions)
+      lint_predicate(e, fmt::format("an exception of rule `{}`", r.id), r.scope == ir::Scope::Event, false);
     if (r.scope == ir::Scope::Event) {
-      lint_predicate(r.condition, fmt::format("the condition of rule `{}`", r.id), true);
+      lint_predicate(written, fmt::format("the condition of rule `{}`", r.id), true);
     } else {
       for (const ir::Step& s : r.steps) lint_predicate(s.pred, fmt::format("the predicate of step `{}`", s.label), true);
-      lint_predicate(r.condition, fmt::format("the `when` of rule `{}`", r.id), false);
+      lint_predicate(written, fmt::format("the `when` of rule `{}`", r.id), false);
       check_distinct_bound(r.condition);
 
       for (const ir::Sequence& seq : r.sequences) {
@@ -1359,6 +1364,26 @@ class Linter {
     if (r.tests.empty()) {
       Diagnostic& d = sink_.report(Code::BRD0809, anchor, fmt::format("rule `{}` has no test", r.id));
       d.help = "add a `test \"...\" { events [...] expect 1 }` with an event that fires, and one that does not";
+    }
+    // Organisation data: which enabled rules still run on a shipped placeholder, and which read one without saying so.
+    for (uint32_t li : r.org_lists_read) {
+      const ir::ListInfo& l = p_.lists[li];
+      if (std::find(r.org_data.begin(), r.org_data.end(), l.name) == r.org_data.end()) {
+        Diagnostic& d = sink_.report(Code::BRD0815, anchor,
+                                     fmt::format("rule `{}` reads organisation-data list `{}` but its `org_data` "
+                                                 "metadata does not name it",
+                                                 r.id, l.name));
+        d.related.push_back(RelatedLocation{l.span, "the list is declared here"});
+        d.help = fmt::format("add `org_data {}` to the rule", l.name);
+      }
+      if (r.meta.enabled && !l.overridden) {
+        Diagnostic& d = sink_.report(Code::BRD0814, anchor,
+                                     fmt::format("rule `{}` runs on the shipped default of organisation-data list `{}`",
+                                                 r.id, l.name));
+        d.related.push_back(RelatedLocation{l.span, "the default is declared here"});
+        d.help = fmt::format("set your organisation's values in a file of your own: `override list {} = [...]`",
+                             l.name);
+      }
     }
     if (r.meta.enabled) {
       if (r.meta.description.empty()) {

@@ -392,6 +392,10 @@ ast::File AstBuilder::build_file(P::FileContext* ctx) {
       f.decls.emplace_back(macro_decl(m));
     } else if (auto* r = d->ruleDecl()) {
       f.decls.emplace_back(rule_decl(r));
+    } else if (auto* tu = d->tuneDecl()) {
+      f.decls.emplace_back(tune_decl(tu));
+    } else if (auto* o = d->overrideDecl()) {
+      f.decls.emplace_back(override_decl(o));
     }
   }
   return f;
@@ -520,7 +524,44 @@ ast::ListDecl AstBuilder::list_decl(P::ListDeclContext* ctx) {
   l.name = decl_name(ctx->declName());
   l.span = ctx_span(ctx);
   l.value = ctx->listLiteral() ? list_literal(ctx->listLiteral()) : placeholder(l.span);
+  l.org_data = ctx->orgData != nullptr;
   return l;
+}
+
+ast::TuneDecl AstBuilder::tune_decl(P::TuneDeclContext* ctx) {
+  ast::TuneDecl t;
+  t.span = ctx_span(ctx);
+  if (ctx->declName()) {
+    t.name = decl_name(ctx->declName());
+  } else if (ctx->STRING()) {
+    t.name.text = decode_string(ctx->STRING()->getSymbol(), true);
+    t.name.span = tok_span(ctx->STRING()->getSymbol());
+    t.glob = true;
+  }
+  for (auto* item : ctx->tuneItem()) {
+    if (!item) continue;
+    Span span = ctx_span(item);
+    if (auto* en = as<P::TuneEnabledContext>(item)) {
+      bool v = en->boolLit() && en->boolLit()->getStart() && en->boolLit()->getStart()->getText() == "true";
+      if (t.enabled) duplicate("enabled", span, t.enabled->span);
+      else t.enabled = ast::Clause<bool>{v, span};
+    } else if (auto* sv = as<P::TuneSeverityContext>(item)) {
+      if (t.severity) duplicate("severity", span, t.severity->span);
+      else t.severity = ast::Clause<ast::Ident>{sv->ident() ? ident(sv->ident()) : ast::Ident{}, span};
+    } else if (auto* ex = as<P::TuneExceptContext>(item)) {
+      t.exceptions.push_back(ast::ExprClause{expr(ex->expr()), span});
+    }
+  }
+  return t;
+}
+
+ast::OverrideDecl AstBuilder::override_decl(P::OverrideDeclContext* ctx) {
+  ast::OverrideDecl o;
+  o.name = decl_name(ctx->declName());
+  o.span = ctx_span(ctx);
+  o.append = ctx->op && ctx->op->getText() == "+=";
+  o.value = ctx->listLiteral() ? list_literal(ctx->listLiteral()) : placeholder(o.span);
+  return o;
 }
 
 ast::MacroDecl AstBuilder::macro_decl(P::MacroDeclContext* ctx) {
@@ -623,6 +664,14 @@ void AstBuilder::rule_item(ast::RuleDecl& r, P::RuleItemContext* item) {
     ast::Clause<bool> cl{v, span};
     if (r.enabled) duplicate("enabled", span, r.enabled->span);
     else r.enabled = std::move(cl);
+  } else if (auto* od = as<P::RuleOrgDataContext>(item)) {
+    ast::Clause<std::vector<ast::Name>> cl;
+    cl.span = span;
+    for (auto* n : od->declName()) {
+      if (n) cl.value.push_back(decl_name(n));
+    }
+    if (r.org_data) duplicate("org_data", span, r.org_data->span);
+    else r.org_data = std::move(cl);
   } else if (auto* so = as<P::RuleSourceContext>(item)) {
     ast::Clause<std::vector<ast::Name>> cl;
     cl.span = span;

@@ -81,6 +81,8 @@ class AstBuilder {
   ast::TypeExpr type_expr(P::TypeExprContext* ctx);
   ast::TypeExpr record_type(P::RecordTypeContext* ctx);
   ast::ListDecl list_decl(P::ListDeclContext* ctx);
+  ast::TuneDecl tune_decl(P::TuneDeclContext* ctx);
+  ast::OverrideDecl override_decl(P::OverrideDeclContext* ctx);
   ast::MacroDecl macro_decl(P::MacroDeclContext* ctx);
   ast::RuleDecl rule_decl(P::RuleDeclContext* ctx);
   void rule_item(ast::RuleDecl& r, P::RuleItemContext* item);

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <map>
 #include <string>
 
 #include "check/checker.h"
@@ -1166,6 +1167,164 @@ TEST(CheckRules, ScopeWithoutWhen) {
 TEST(CheckRules, DuplicateDiagnosticsFromMacrosAreMerged) {
   auto r = event_rule("t.m and t.m", "macro t.m = n contains \"x\"\n");
   EXPECT_EQ(r->count(Code::BRD0205), 1u) << r->all_text();
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Tuning (docs/language.md, section 22)
+
+const char* kTunedRule = R"(
+list t.users = ["alice"] org_data
+rule t.r {
+  title "t"
+  severity high
+  source test.src
+  org_data t.users
+  message "m"
+  when userName in t.users
+}
+)";
+
+// The set a rule's `x in LIST` condition (possibly under the exceptions' And) reads.
+std::vector<std::string> set_of(const Run& r, ir::NodeId id) {
+  const ir::Node& n = r.prog->node(id);
+  if (n.op == ir::Op::InSet) return r.prog->sets[n.imm].strings;
+  if (n.op == ir::Op::And) return set_of(r, r.prog->op(n, 0));
+  return {};
+}
+
+std::unique_ptr<Run> check_opts(const std::vector<std::string>& texts, const CheckOptions& opts) {
+  auto r = std::make_unique<Run>();
+  std::vector<FileId> ids;
+  for (size_t i = 0; i < texts.size(); ++i) ids.push_back(r->sm.add("f" + std::to_string(i) + ".braid", texts[i]));
+  for (FileId id : ids) r->files.push_back(parse_file(r->sm, id, r->diags));
+  std::vector<const ast::File*> ptrs;
+  for (const auto& f : r->files) ptrs.push_back(&f);
+  r->prog = check(ptrs, r->sm, r->diags, opts);
+  return r;
+}
+
+TEST(Tuning, OverrideReplacesThenAppendsWhateverTheFileOrder) {
+  auto r = check_files({std::string(kSource) + kTunedRule, "override list t.users += [\"carol\"]\n",
+                        "override list t.users = [\"bob\"]\n"});
+  EXPECT_CLEAN(r);
+  EXPECT_EQ(set_of(*r, r->rule("t.r").condition), (std::vector<std::string>{"bob", "carol"}));
+  const ir::ListInfo* l = r->prog->find_list("t.users");
+  ASSERT_NE(l, nullptr);
+  EXPECT_TRUE(l->overridden);
+  EXPECT_TRUE(l->org_data);
+  EXPECT_EQ(r->rule("t.r").org_lists_read.size(), 1u);
+}
+
+TEST(Tuning, EmptyReplacementAndNumericLists) {
+  auto r = check_src(std::string(kTunedRule) + "override list t.users = []\nlist t.ports = [1, 2]\n"
+                     "override list t.ports += [2.5]\n");
+  EXPECT_CLEAN(r);
+  EXPECT_TRUE(set_of(*r, r->rule("t.r").condition).empty());
+  EXPECT_EQ(r->prog->find_list("t.ports")->elem, ir::Kind::Float);
+}
+
+TEST(Tuning, ExceptionsSeverityAndEnabledCompileIntoTheRule) {
+  auto r = check_src(std::string(kTunedRule) +
+                     "tune t.r {\n  severity low\n  enabled false\n  except when eventName == \"X\"\n"
+                     "  except when sourceIPAddress in cidr \"10.0.0.0/8\"\n}\n");
+  EXPECT_CLEAN(r);
+  const ir::Rule& rule = r->rule("t.r");
+  EXPECT_EQ(rule.meta.severity, ir::Severity::Low);
+  EXPECT_FALSE(rule.meta.enabled);
+  EXPECT_EQ(rule.tuned_by.size(), 1u);
+  std::string c = r->cond("t.r");
+  EXPECT_EQ(c.rfind("(and (in_set", 0), 0u) << c;
+  EXPECT_NE(c.find("(not (or (eq"), std::string::npos) << c;
+}
+
+TEST(Tuning, ASessionExceptionReadsWhatTheBlockReads) {
+  auto r = session_rule("a -> b", "tune t.s {\n  except when b.userName == \"svc\" or session.identity == \"x\"\n}\n");
+  EXPECT_CLEAN(r);
+  std::string c = r->cond("t.s");
+  EXPECT_EQ(c.rfind("(and (seq", 0), 0u) << c;
+  EXPECT_NE(c.find("(not (or"), std::string::npos) << c;
+}
+
+TEST(Tuning, ATunedSeverityReplacesAComputedOne) {
+  auto r = check_src(
+      "\nrule t.c {\n  title \"t\"\n  severity {\n    critical when n > 1\n    else medium\n  }\n  source test.src\n"
+      "  message \"m\"\n  when ok\n}\ntune \"t.*\" { severity info }\n");
+  EXPECT_CLEAN(r);
+  EXPECT_EQ(r->rule("t.c").meta.severity, ir::Severity::Info);
+  EXPECT_TRUE(r->rule("t.c").severity_arms.empty());
+}
+
+TEST(Tuning, NotAppliedWhenAskedButStillChecked) {
+  CheckOptions o;
+  o.apply_tuning = false;
+  auto r = check_opts({std::string(kSource) + kTunedRule,
+                       "override list t.users = [\"bob\"]\ntune t.r { severity low\n except when eventName == 1 }\n"},
+                      o);
+  EXPECT_CODE(r, Code::BRD0201);  // the exception's type error is reported all the same
+  auto ok = check_opts({std::string(kSource) + kTunedRule,
+                        "override list t.users = [\"bob\"]\ntune t.r { severity low\n except when ok }\n"},
+                       o);
+  EXPECT_CLEAN(ok);
+  EXPECT_EQ(set_of(*ok, ok->rule("t.r").condition), (std::vector<std::string>{"alice"}));
+  EXPECT_EQ(ok->rule("t.r").meta.severity, ir::Severity::High);
+  EXPECT_EQ(ok->cond("t.r").rfind("(in_set", 0), 0u);
+}
+
+TEST(Tuning, UnknownRuleAndListWithSuggestions) {
+  auto r = check_src(std::string(kTunedRule) + "tune t.q { enabled false }\noverride list t.user = [\"x\"]\n"
+                     "tune test.src { enabled false }\n");
+  EXPECT_EQ(r->count(Code::BRD0113), 3u) << r->all_text();
+  std::map<std::string, std::string> fixes;  // the name as written -> the suggested one
+  for (const auto& d : r->diags.all())
+    if (d.code == Code::BRD0113 && d.fix) fixes[r->slice(d.span)] = d.fix->replacement;
+  EXPECT_EQ(fixes["t.q"], "t.r");
+  EXPECT_EQ(fixes["t.user"], "t.users");
+  EXPECT_NE(r->all_text().find("`test.src` is a source, not a rule"), std::string::npos) << r->all_text();
+}
+
+TEST(Tuning, GlobMatchingNothingWarns) {
+  auto r = check_src(std::string(kTunedRule) + "tune \"zz.*\" { enabled false }\ntune \"t.?\" { severity low }\n");
+  EXPECT_FALSE(r->diags.has_errors()) << r->all_text();
+  EXPECT_EQ(r->count(Code::BRD0115), 1u) << r->all_text();
+  EXPECT_EQ(r->rule("t.r").meta.severity, ir::Severity::Low);
+}
+
+TEST(Tuning, ListReplacedTwiceAndWrongElementType) {
+  auto r = check_src(std::string(kTunedRule) +
+                     "override list t.users = [\"a\"]\noverride list t.users = [\"b\"]\noverride list t.users += [1]\n");
+  EXPECT_EQ(r->count(Code::BRD0114), 1u) << r->all_text();
+  EXPECT_EQ(r->count(Code::BRD0413), 1u) << r->all_text();
+  EXPECT_FALSE(r->get(Code::BRD0114)->related.empty());
+}
+
+TEST(Tuning, ExceptionFieldsAreCheckedInTheRulesScope) {
+  auto r = check_src(std::string(kTunedRule) + "tune t.r { except when nosuch == \"x\"\n except when count(a) > 1 }\n");
+  EXPECT_CODE(r, Code::BRD0301);
+  EXPECT_TRUE(r->has(Code::BRD0208) || r->has(Code::BRD0111)) << r->all_text();
+}
+
+TEST(Tuning, SeverityOrEnabledTunedTwice) {
+  auto r = check_src(std::string(kTunedRule) + "tune \"t.*\" { severity low }\ntune t.r { severity medium }\n"
+                     "tune t.r { enabled false }\ntune t.r { enabled true\n except when ok }\n");
+  EXPECT_EQ(r->count(Code::BRD0116), 2u) << r->all_text();
+}
+
+TEST(Tuning, OrgDataMetadataMustNameMarkedListsTheRuleReads) {
+  auto r = check_src(
+      "list t.plain = [\"x\"]\nlist t.other = [\"y\"] org_data\n"
+      "rule t.r {\n  title \"t\"\n  severity high\n  source test.src\n  org_data t.plain, t.other, t.none\n"
+      "  message \"m\"\n  when userName in t.plain\n}\n");
+  EXPECT_EQ(r->count(Code::BRD0412), 3u) << r->all_text();
+  EXPECT_NE(r->all_text().find("list `t.plain` is not marked `org_data`"), std::string::npos) << r->all_text();
+  EXPECT_NE(r->all_text().find("does not read list `t.other`"), std::string::npos) << r->all_text();
+  EXPECT_NE(r->all_text().find("`t.none` is not a declared list"), std::string::npos) << r->all_text();
+}
+
+TEST(Tuning, ListsReadThroughMacrosCount) {
+  auto r = check_src("list t.users = [\"a\"] org_data\nmacro t.m = userName in t.users\n"
+                     "rule t.r {\n  title \"t\"\n  severity high\n  source test.src\n  org_data t.users\n"
+                     "  message \"m\"\n  when t.m\n}\n");
+  EXPECT_CLEAN(r);
 }
 
 }  // namespace

@@ -865,5 +865,18 @@ TEST(FormatComments, MultiLineBlockCommentInsideAnExpression) {
   expect_format("macro m = a and /* one\n two */ b\n", "macro m = a /* one\n two */\n  and b\n");
 }
 
+// ---------------------------------------------------------------------------------------------------------------
+// Tuning (docs/language.md, section 22)
+
+TEST(FormatTuning, OverridesTunesAndOrgData) {
+  expect_format("override list aws.regions=[\"a\",\"b\"]\noverride   list aws.regions  +=  [\"c\"]\n",
+                "override list aws.regions = [\"a\", \"b\"]\n\noverride list aws.regions += [\"c\"]\n");
+  expect_format("list acme.\"bad-ips\" = [\"10.0.0.1\"]   org_data\n", "list acme.\"bad-ips\" = [\"10.0.0.1\"] org_data\n");
+  expect_format("tune acme.x {severity   low except when a==\"b\"\n except  when c  enabled false}\n",
+                "tune acme.x {\n  severity low\n  except when a == \"b\"\n  except when c\n  enabled false\n}\n");
+  expect_format("tune \"acme.*\" { }\n", "tune \"acme.*\" {}\n");
+  expect_format("rule r {\n  source s\n  org_data  a.b ,c.d\n}\n", "rule r {\n  source s\n  org_data a.b, c.d\n}\n");
+}
+
 }  // namespace
 }  // namespace braid::fmt_test

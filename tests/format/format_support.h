@@ -188,7 +188,24 @@ class Dumper {
   void decl(const ast::ListDecl& l) {
     put("list " + l.name.text + " = ");
     expr(l.value);
+    if (l.org_data) put(" org_data");
     nl();
+  }
+  void decl(const ast::OverrideDecl& o) {
+    put("override list " + o.name.text + (o.append ? " += " : " = "));
+    expr(o.value);
+    nl();
+  }
+  void decl(const ast::TuneDecl& t) {
+    put(std::string("tune ") + (t.glob ? "glob:" : "") + t.name.text);
+    nl();
+    if (t.enabled) put(std::string("  enabled ") + (t.enabled->value ? "true" : "false") + "\n");
+    if (t.severity) put("  severity " + t.severity->value.text + "\n");
+    for (const auto& e : t.exceptions) {
+      put("  except when ");
+      expr(e.expr);
+      nl();
+    }
   }
   void decl(const ast::MacroDecl& m) {
     put("macro " + m.name.text + (m.has_parens ? "(" : ""));
@@ -235,6 +252,11 @@ class Dumper {
     if (r.sources) {
       put("  source");
       for (const auto& n : r.sources->value) put(" " + n.text);
+      nl();
+    }
+    if (r.org_data) {
+      put("  org_data");
+      for (const auto& n : r.org_data->value) put(" " + n.text);
       nl();
     }
     if (r.message) {

@@ -138,6 +138,23 @@ struct Checker {
     expr(l.value.get());
   }
 
+  void decl(const ast::TuneDecl& t) const {
+    span(t.span, "tune");
+    span(t.name.span, "tune target");
+    if (t.enabled) span(t.enabled->span, "tune enabled");
+    if (t.severity) span(t.severity->span, "tune severity");
+    for (const ast::ExprClause& e : t.exceptions) {
+      span(e.span, "tune exception");
+      expr(e.expr.get());
+    }
+  }
+
+  void decl(const ast::OverrideDecl& o) const {
+    span(o.span, "override");
+    span(o.name.span, "override name");
+    expr(o.value.get());
+  }
+
   void decl(const ast::MacroDecl& m) const {
     span(m.span, "macro");
     span(m.name.span, "macro name");

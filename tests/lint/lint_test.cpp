@@ -662,7 +662,59 @@ TEST(Lint, GoldenInputsTriggerExactlyTheirCode) {
     EXPECT_EQ(r->diags.all()[0].code, codes[i].code) << id << ":\n" << r->codes();
     ++cases;
   }
-  EXPECT_EQ(cases, 13u);
+  EXPECT_EQ(cases, 15u);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Tuning: BRD0814 (a rule on an org_data default), BRD0815 (org_data read but not declared), and exceptions linted
+// as what they are
+
+const char* kOrgRule = R"(
+list l.users = ["a"] org_data
+rule r {
+  title "t"
+  description "d"
+  severity low
+  attack T1078
+  source t
+  org_data l.users
+  message "m"
+  when user in l.users
+  test "x" {
+    events [ { "ts": "2024-01-01T00:00:00Z", "kind": "a", "user": "u", "n": 1, "host": "h", "hosts": [] } ]
+    expect none
+  }
+}
+)";
+
+TEST(LintTuning, OrgDataDefaultIsNotedUntilOverridden) {
+  auto r = lint_text(kOrgRule);
+  ASSERT_EQ(r->count(Code::BRD0814), 1u) << r->codes();
+  EXPECT_EQ(r->of(Code::BRD0814)[0]->severity, Severity::Note);
+  EXPECT_EQ(r->count(Code::BRD0815), 0u) << r->codes();
+  auto o = lint_files({{"test.braid", std::string(kSource) + kOrgRule}, {"site.braid", "override list l.users += [\"b\"]\n"}});
+  EXPECT_EQ(o->count(Code::BRD0814), 0u) << o->codes();
+  auto d = lint_files({{"test.braid", std::string(kSource) + kOrgRule}, {"site.braid", "tune r { enabled false }\n"}});
+  EXPECT_EQ(d->count(Code::BRD0814), 0u) << "a disabled rule runs on nothing: " << d->codes();
+}
+
+TEST(LintTuning, UndeclaredOrgDataIsAWarning) {
+  std::string text = kOrgRule;
+  text.erase(text.find("  org_data l.users\n"), std::string("  org_data l.users\n").size());
+  auto r = lint_text(text);
+  EXPECT_EQ(r->count(Code::BRD0815), 1u) << r->codes();
+}
+
+TEST(LintTuning, AnExceptionOnAMissingFieldIsNotBRD0801) {
+  auto r = lint_files({{"test.braid", std::string(kSource) + "rule r {" + kMeta + "  when kind == \"a\"\n" + kTest +
+                                          "}\n"},
+                       {"site.braid", "tune r {\n  except when email == \"ci@example.com\"\n}\n"}});
+  EXPECT_EQ(r->count(Code::BRD0801), 0u) << r->codes();
+  // The exception is still linted: a constant one is reported.
+  auto c = lint_files({{"test.braid", std::string(kSource) + "rule r {" + kMeta + "  when kind == \"a\"\n" + kTest +
+                                          "}\n"},
+                       {"site.braid", "tune r {\n  except when 1 == 1\n}\n"}});
+  EXPECT_GE(c->count(Code::BRD0804), 1u) << c->codes();
 }
 
 }  // namespace

@@ -39,6 +39,10 @@ void for_each_expr(const ast::Decl& decl, const ExprFn& f) {
     walk(l->value.get(), f);
   } else if (const auto* m = std::get_if<ast::MacroDecl>(&decl)) {
     walk(m->body.get(), f);
+  } else if (const auto* t = std::get_if<ast::TuneDecl>(&decl)) {
+    for (const ast::ExprClause& e : t->exceptions) walk(e.expr.get(), f);
+  } else if (const auto* o = std::get_if<ast::OverrideDecl>(&decl)) {
+    walk(o->value.get(), f);
   } else if (const auto* r = std::get_if<ast::RuleDecl>(&decl)) {
     walk_clause(r->when, f);
     if (r->scope_block) {
@@ -94,6 +98,9 @@ const char* decl_kind(const ast::Decl& decl) {
     case 0: return "source";
     case 1: return "list";
     case 2: return "macro";
+    case 4: return "type";
+    case 5: return "tune";
+    case 6: return "override";
     default: return "rule";
   }
 }
