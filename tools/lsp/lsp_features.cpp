@@ -261,10 +261,10 @@ const char* const kExprKeywords[] = {"and", "or", "not", "in", "is", "null", "tr
                                      "startswith", "endswith", "like", "matches", "any", "cidr", "within"};
 const char* const kRuleClauses[] = {"title", "description", "severity", "attack", "tags", "author", "references",
                                     "false_positives", "enabled", "source", "message", "suppress", "when", "session",
-                                    "chain", "test"};
+                                    "chain", "test", "org_data"};
 const char* const kSourceClauses[] = {"recognize", "time", "id", "identity", "credential", "ip", "account",
                                       "session", "lateness", "mints", "link", "fields"};
-const char* const kTopKeywords[] = {"rule", "source", "list", "macro"};
+const char* const kTopKeywords[] = {"rule", "source", "list", "macro", "type", "tune", "override"};
 const char* const kTactics[] = {"TA0001", "TA0002", "TA0003", "TA0004", "TA0005", "TA0006", "TA0007",
                                 "TA0008", "TA0009", "TA0010", "TA0011", "TA0040", "TA0042", "TA0043"};
 
