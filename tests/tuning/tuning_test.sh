@@ -3,7 +3,7 @@
 #   - vendor/ (rules, an org_data list) alone and with site/ (override list =, +=; tune by id and by glob: severity,
 #     exceptions in event and session scope, enabled false) give the expected alerts, on the JIT and on the
 #     interpreter alike, and a pack built from both (signed with the site's key) gives the same alerts again;
-#   - `braid check --list` shows the effective severity and state; `braid test` runs the rules as written;
+#   - `braid check --list` and `braid inspect` show the effective severity and state; `braid test` runs the rules as written;
 #   - `braid lint` names the rule still running on an org_data default (BRD0814) only without the override;
 #   - bad/ gives each tuning error at its file:line:col (unknown rule and list with suggestions, a glob matching
 #     nothing, a list replaced twice, an element type mismatch, an exception reading an unknown field or an
@@ -57,6 +57,10 @@ done
   { cat "$W/err" >&2; fail "run --pack"; }
 alerts "$W/pack.jsonl" > "$W/pack"
 diff -u "$W/expected" "$W/pack" >&2 || fail "pack alerts"
+# inspect shows the pack's effective severity and state.
+"$BRAID" inspect "$W/site.braidpack" --trusted-keys "$W/site.key.pub" > "$W/inspect" 2>&1 || { cat "$W/inspect" >&2; fail "inspect"; }
+grep -q 'tun.write  *event  *low' "$W/inspect" || { cat "$W/inspect" >&2; fail "inspect: tun.write low"; }
+grep -q 'tun.noise  *event  *info (disabled)' "$W/inspect" || { cat "$W/inspect" >&2; fail "inspect: tun.noise disabled"; }
 
 # check --list: effective severity and state.
 "$BRAID" check --list "$T/vendor" "$T/site" > "$W/list" 2>&1 || fail "check --list"
