@@ -172,7 +172,16 @@ std::string render_alert_json(const Alert& a) {
       if (k) o += ',';
       json_string(o, s.event_ids[k]);
     }
-    o += "]}";
+    o += ']';
+    if (a.raw_events) {
+      o += ",\"events\":[";
+      for (size_t k = 0; k < s.events.size(); ++k) {
+        if (k) o += ',';
+        o += s.events[k];
+      }
+      o += ']';
+    }
+    o += '}';
   }
   o += "},\"values\":[";
   for (size_t i = 0; i < a.values.size(); ++i) {
@@ -190,6 +199,10 @@ std::string render_alert_json(const Alert& a) {
   }
   o += "],\"degraded\":";
   o += a.degraded ? "true" : "false";
+  if (a.raw_events && a.scope == ir::Scope::Event) {
+    o += ",\"event\":";
+    o += a.event ? *a.event : std::string("null");
+  }
   o += '}';
   return o;
 }

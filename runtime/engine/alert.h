@@ -54,6 +54,8 @@ struct StepMatch {
   std::string step;                     // the step label
   uint64_t count = 0;                   // events that matched it (in the session/chain)
   std::vector<std::string> event_ids;   // the first N of them (EngineOptions::step_event_ids), in processing order
+  // With EngineOptions::alert_events: the first N of them as JSON texts (the records, compact), in processing order
+  std::vector<std::string> events;
 };
 
 struct Alert {
@@ -82,6 +84,10 @@ struct Alert {
   std::vector<std::string> saturated;   // distinct(...) aggregates that reached the bound (their counts are lower
                                         // bounds), written as "distinct(step.field)"
   bool degraded = false;                // decided from state that lost entries to a cap (docs/operations.md, Caps)
+  // EngineOptions::alert_events on: the steps carry `events`, and an event-scope alert its event's record (JSON
+  // text; nullopt when its text is not known). Off: neither member is rendered (docs/alerts.md, "Raw events").
+  bool raw_events = false;
+  std::optional<std::string> event;
 };
 
 // The id of a decision (Alert::id): `chain_root` / `session` are session ids ("" when none), `event_id` the

@@ -33,6 +33,7 @@ constexpr uint32_t kOldestFormat = 4;
 class Writer {
  public:
   std::string out;
+  bool raw = false;  // the state carries record texts (alert events): steps' raw events, held events' text
   void u8(uint8_t v) { out += static_cast<char>(v); }
   void b(bool v) { u8(v ? 1 : 0); }
   void u64(uint64_t v) {
@@ -77,6 +78,7 @@ class Writer {
 class Reader {
  public:
   Reader(std::string_view in) : p_(in.data()), begin_(in.data()), end_(in.data() + in.size()) {}
+  bool raw = false;  // as Writer::raw (known from the options digest)
   [[noreturn]] void fail(std::string_view what) const {
     throw StateError(fmt::format("the checkpoint is corrupt: {} at byte {}", what, p_ - begin_));
   }
@@ -717,13 +719,28 @@ struct StateCodec {
     w.u64(s.count);
     w.u64(s.nids);
     for (uint32_t i = 0; i < s.nids; ++i) w.str(s.ids[i]);
+    if (!w.raw) return;
+    w.u64(s.nraws);
+    for (uint32_t i = 0; i < s.nraws; ++i) w.str(s.raws[i]);
   }
-  static void get(Reader& r, StepState& s, uint32_t max_ids) {
+  // Raw events saved with another --alert-events: the first max_raws are kept.
+  static void get(Reader& r, StepState& s, uint32_t max_ids, uint32_t max_raws) {
     s.count = r.u64();
     s.nids = r.u32();
     if (s.nids > max_ids || s.nids > s.count) r.fail("too many step event ids");
     if (s.ids.size() < s.nids) s.ids.resize(s.nids);
     for (uint32_t i = 0; i < s.nids; ++i) s.ids[i].assign(r.str());
+    s.nraws = 0;
+    if (!r.raw) return;
+    uint32_t n = r.u32();
+    if (n > kMaxAlertEvents || n > s.count) r.fail("too many step raw events");
+    for (uint32_t i = 0; i < n; ++i) {
+      std::string_view text = r.str();
+      if (i >= max_raws) continue;
+      if (s.raws.size() <= i) s.raws.emplace_back();
+      s.raws[i].assign(text);
+      s.nraws = i + 1;
+    }
   }
 
   static void put(Writer& w, const AggState& a) {
@@ -802,7 +819,7 @@ struct StateCodec {
       };
       st.fired = r.b();
       shape(st.steps, "steps");
-      for (StepState& s : st.steps) get(r, s, m.opt.step_event_ids);
+      for (StepState& s : st.steps) get(r, s, m.opt.step_event_ids, m.opt.alert_events);
       shape(st.aggs, "aggregates");
       for (AggState& a : st.aggs) get(r, a);
       shape(st.seqs, "sequences");
@@ -935,7 +952,7 @@ struct StateCodec {
       if (static_cast<int64_t>(c) <= prev) r.fail("step cells out of order");
       prev = c;
       StepCell& cell = ks.cls[c] != ir::kNone ? m.cell_for(se, ks.cls[c]) : dropped;
-      get(r, cell.step, m.opt.step_event_ids);
+      get(r, cell.step, m.opt.step_event_ids, m.opt.alert_events);
       cell.last = r.i64();
       cell.before = r.i64();
       cell.at = r.u64();
@@ -1060,6 +1077,10 @@ struct StateCodec {
       w.u64(e.seq);
       w.str(e.id);
       w.str(e.where.str());
+      if (w.raw) {
+        w.u64(e.raw_size);
+        w.str(e.raw);
+      }
       const Value* slots = e.slots;
       if (!slots) {  // a prepared event keeps its non-null slots only
         dense.assign(nslots, Value());
@@ -1080,6 +1101,8 @@ struct StateCodec {
       std::string_view id, where;
       size_t first_slot;
       bool ahead;
+      uint64_t raw_size = 0;  // its record text (alert events), when the state has them
+      std::string_view raw;
     };
     std::vector<Held> held;
     ValueArena arena;
@@ -1092,7 +1115,13 @@ struct StateCodec {
       const Carry::Source& ks = k.sources[j];
       const bool missing = std::find(ks.slot_from.begin(), ks.slot_from.end(), ir::kNone) != ks.slot_from.end();
       for (size_t i = 0; i < n + n_ahead; ++i) {
-        Held h{s, r.i64(), r.u64(), r.str(), r.str(), slots.size(), i >= n};
+        Held h{s, r.i64(), r.u64(), r.str(), r.str(), slots.size(), i >= n, 0, {}};
+        if (r.raw) {
+          h.raw_size = r.u64();
+          h.raw = r.str();
+          if (h.raw.size() > h.raw_size) r.fail("held event text longer than its record");
+          if (m.opt.alert_events == 0) h.raw_size = 0, h.raw = {};  // not wanted now
+        }
         then.clear();
         for (size_t x = 0; x < ks.old_slots; ++x) then.push_back(arena.read(r));
         for (uint32_t from : ks.slot_from) slots.push_back(from == ir::kNone ? Value::null() : then[from]);
@@ -1107,7 +1136,7 @@ struct StateCodec {
     Batch* b = m.new_batch();
     size_t nbytes = 0, nvalues = 0;
     for (const Held& h : held) {
-      nbytes += h.id.size() + h.where.size();
+      nbytes += h.id.size() + h.where.size() + h.raw.size();
       nvalues += m.p.sources[h.source].slots.size() + 1;
     }
     for (const Value& v : slots) Owned::measure(v, nbytes, nvalues);
@@ -1125,6 +1154,11 @@ struct StateCodec {
       b->bytes.append(h.where);
       e.id = std::string_view(b->bytes.data() + at, h.id.size());
       e.where.name = std::string_view(b->bytes.data() + at + h.id.size(), h.where.size());
+      if (h.raw_size) {
+        e.raw_size = h.raw_size;
+        e.raw = std::string_view(b->bytes.data() + b->bytes.size(), h.raw.size());
+        b->bytes.append(h.raw);
+      }
       const size_t nslots = m.p.sources[h.source].slots.size();
       size_t base = b->values.size();
       b->values.resize(base + nslots + 1);
@@ -1148,10 +1182,13 @@ namespace {
 
 // What the state's shape depends on besides the program: the options that change what is kept. (Format 4 also
 // named the rules that run; the layout says that now.)
-uint64_t options_digest(const Engine::Impl& m, uint64_t version = kFormatVersion) {
+// `raw`: the state carries record texts (EngineOptions::alert_events on when it was saved). Named only then, so a
+// state without them has the digest it always had (and an older braid refuses one with them as of other options).
+uint64_t options_digest(const Engine::Impl& m, uint64_t version = kFormatVersion, bool raw = false) {
   std::string s = fmt::format("distinct_bound={};mint_retention={};step_event_ids={};session_cap={}",
                               m.opt.distinct_bound, m.opt.mint_retention, m.opt.step_event_ids,
                               m.opt.max_open_sessions != 0);
+  if (raw) s += ";raw_events";
   if (version == 4) {
     s += ";rules=";
     for (const RuleRt& rr : m.rules) {
@@ -1169,10 +1206,11 @@ std::string Engine::save_state(std::string_view program_id) const {
   m.drain();      // with threads, records taken but not yet admitted become part of the state
   (void)stats();  // brings the derived counters up to date
   Writer w;
+  w.raw = m.opt.alert_events > 0;
   w.out.append(kMagic);
   w.u64(kFormatVersion);
   w.str(program_id);
-  w.fixed64(options_digest(m));
+  w.fixed64(options_digest(m, kFormatVersion, w.raw));
   put_layout(w, layout_of(m));
   StateCodec::put(w, m.stats);
   for (uint64_t v : {m.next_uid, m.arrival, m.deadline_order, m.event_serial, m.stats.type_mismatches,
@@ -1252,7 +1290,11 @@ void Engine::load_state(std::string_view bytes, std::string_view program_id, Car
     throw StateError(fmt::format("the checkpoint was taken with other rules (program {}, now {}) by an older braid "
                                  "(state format {}), whose checkpoints do not describe their rules",
                                  pid, program_id, version));
-  if (r.fixed64() != options_digest(m, version))
+  // A state with record texts loads with any --alert-events (0 drops them), one without them too (events held then
+  // have no text: they are left out of `events`).
+  const uint64_t options = r.fixed64();
+  r.raw = version >= 5 && options == options_digest(m, version, true);
+  if (!r.raw && options != options_digest(m, version))
     throw StateError(fmt::format("the checkpoint was taken with other engine options ({}--distinct-bound, the "
                                  "retention or the step event ids differ)",
                                  version == 4 ? "the rules that run, " : ""));

@@ -451,8 +451,12 @@ void Engine::Impl::finish() {
 
 Engine::Engine(const ir::Program& program, EngineOptions options)
     : impl_(std::make_unique<Impl>(program, std::move(options))) {
+  if (impl_->opt.alert_events > kMaxAlertEvents)
+    throw std::invalid_argument(fmt::format("alert_events {} is above the maximum, {}", impl_->opt.alert_events,
+                                            kMaxAlertEvents));
   impl_->setup();
   impl_->own_preparer = std::make_unique<Preparer>(program, impl_->plan, impl_->opt.matcher, false);
+  impl_->own_preparer->keep_raw(impl_->opt.alert_events > 0, bool(impl_->opt.on_bad_record));
   impl_->start_workers();
 }
 

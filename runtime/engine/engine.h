@@ -51,6 +51,26 @@ struct Record;           // input/reader.h
 
 using AlertSink = std::function<void(const Alert&)>;
 
+// EngineOptions::alert_events at most: 100 events of a step, each up to kMaxAlertEventBytes, keep an alert line
+// within what a SIEM ingests.
+inline constexpr uint32_t kMaxAlertEvents = 100;
+// An event larger than this appears as null in an alert's `events` (a huge record an attacker wrote must not make
+// every alert huge).
+inline constexpr size_t kMaxAlertEventBytes = 256 * 1024;
+// The text of a bad record kept for EngineOptions::on_bad_record: its first kMaxBadRecordBytes bytes.
+inline constexpr size_t kMaxBadRecordBytes = 64 * 1024;
+
+// A record the engine could not use (EngineOptions::on_bad_record). The views are valid during the call only.
+struct BadRecord {
+  std::string_view kind;    // "malformed_json", "invalid_utf8", "not_object", "unrouted" or "no_time"
+  std::string_view input;   // the input's name (a path, "-"; the origin given to process_json)
+  uint64_t line = 0;        // 1-based line where the record starts; 0: unknown
+  uint32_t element = UINT32_MAX;  // Records / JSON-array files: the 0-based index in the array; else UINT32_MAX
+  std::string_view reason;  // why, in words
+  std::string_view record;  // its text, cut at kMaxBadRecordBytes
+  uint64_t size = 0;        // the whole record's size in bytes
+};
+
 struct EngineOptions {
   // Rules to run, by id; empty: every enabled rule. Rules named here run even when `enabled false` if
   // include_disabled is set (braid test runs disabled rules' tests too).
@@ -66,6 +86,19 @@ struct EngineOptions {
 
   // Event ids kept per step in an alert's `steps` (the count is always exact).
   uint32_t step_event_ids = 10;
+
+  // Raw events in alerts (docs/alerts.md, "Raw events"): each step of a session or chain alert also carries the
+  // JSON objects of its first alert_events matching events (`events`), and an event-scope alert its event
+  // (`event`). 0: off, and then no record text is kept anywhere. At most kMaxAlertEvents (the constructor throws
+  // std::invalid_argument above it).
+  uint32_t alert_events = 0;
+
+  // Bad records (docs/operations.md, "Bad records"): called on the engine's thread, in input order, for every
+  // record that is malformed, recognised by no source or has no time; never rate-limited. Setting it makes the
+  // preparation keep the text of such records (at most kMaxBadRecordBytes of each). Records process_inputs'
+  // reader refuses itself (too large) come without text, and with threads possibly before bad records read earlier
+  // (a host reading records itself flushes first: braid run does).
+  std::function<void(const BadRecord&)> on_bad_record;
 
   // Summaries of retired chains kept for chains() (and `braid run --stats`): the largest ones, this many.
   uint32_t retired_chains_kept = 1000;

@@ -284,6 +284,7 @@ struct Engine::Impl {
     int64_t time = 0;
     std::string_view id;
     Session* session = nullptr;
+    const PreparedEvent* ev = nullptr;  // its record text, for alert events (EngineOptions::alert_events)
   } cur;
 
   Impl(const ir::Program& prog, EngineOptions o) : p(prog), opt(std::move(o)), in(prog) {}
@@ -324,6 +325,11 @@ struct Engine::Impl {
   void drain();
   void admit(Batch& b);
   void admit_one(PreparedEvent& e);
+  void bad_record(const PreparedEvent& e, std::string_view kind, std::string_view reason);
+  bool reporting = false;  // a malformed record is being reported back through its reader (already passed on)
+  // fire.cpp: the current event's text into a step's raw events, or `out` (EngineOptions::alert_events).
+  void keep_raw(StepState& ss);
+  bool raw_text(std::string& out) const;
   void admit_timed(uint32_t s, PreparedEvent& e);  // a routed event with a time: late, held or processed
   void accept_ahead(uint32_t s);      // the source jumped: its held-aside events are admitted
   void quarantine_ahead(uint32_t s);  // they were outliers: quarantined

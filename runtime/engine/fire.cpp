@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "engine/engine_impl.h"
+#include "engine/raw_json.h"
 
 namespace braid::rt {
 
@@ -41,7 +42,9 @@ void render_json(const Value& v, std::string& out) {
     case Tag::Time: quote(format_time_rfc3339(v.i)); break;
     case Tag::Duration: quote(format_duration(v.i)); break;
     case Tag::String: quote(v.str()); break;
-    case Tag::Json: out.append(v.s, v.len); break;
+    case Tag::Json:  // the event's text of an object or list, which may span lines (a pretty-printed record)
+      if (!compact_json(v.str(), out)) out += "null";
+      break;
     case Tag::List:
       out += '[';
       for (uint32_t i = 0; i < v.len; ++i) {
@@ -63,6 +66,22 @@ void render_text(const Value& v, std::string& out) {
 }
 
 }  // namespace
+
+// The current event's record as compact JSON into `out` ("null" when it was too large or is not strict JSON);
+// false when its text is not known (an event held in a checkpoint taken without alert events).
+bool Engine::Impl::raw_text(std::string& out) const {
+  const PreparedEvent* e = cur.ev;
+  if (!e || e->raw_size == 0) return false;
+  if (e->raw.empty() || !compact_json_object(e->raw, out)) out += "null";
+  return true;
+}
+
+void Engine::Impl::keep_raw(StepState& ss) {
+  if (ss.raws.size() <= ss.nraws) ss.raws.emplace_back();
+  std::string& out = ss.raws[ss.nraws];
+  out.clear();  // keeps its capacity
+  if (raw_text(out)) ++ss.nraws;
+}
 
 void Engine::Impl::fire(uint32_t ri, RuleState* st, Session* se, Chain* ch, const char* decided, int64_t when,
                         bool on_event) {
@@ -172,11 +191,17 @@ void Engine::Impl::fire(uint32_t ri, RuleState* st, Session* se, Chain* ch, cons
     for (size_t i = 0; i < r.steps.size(); ++i) {
       const StepState& ss = step_state(*st, se, static_cast<uint32_t>(i));
       a.steps.push_back(StepMatch{r.steps[i].label, ss.count,
-                                  std::vector<std::string>(ss.ids.begin(), ss.ids.begin() + ss.nids)});
+                                  std::vector<std::string>(ss.ids.begin(), ss.ids.begin() + ss.nids), {}});
+      if (opt.alert_events) a.steps.back().events.assign(ss.raws.begin(), ss.raws.begin() + ss.nraws);
     }
     for (size_t g = 0; g < r.aggregates.size(); ++g)
       if (r.aggregates[g].kind == ir::AggKind::Distinct && agg_state(*st, se, static_cast<uint32_t>(g)).set.saturated())
         a.saturated.push_back(rr.saturated_names[g]);
+  }
+  if (opt.alert_events) {
+    a.raw_events = true;
+    std::string raw;
+    if (r.scope == ir::Scope::Event && on_event && raw_text(raw)) a.event = std::move(raw);
   }
   a.degraded = r.scope == ir::Scope::Session ? (se && se->evicted) : r.scope == ir::Scope::Chain && ch && ch->degraded;
   ++stats.rules[rr.stat].alerts;

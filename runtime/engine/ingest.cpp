@@ -46,6 +46,7 @@ void Engine::Impl::start_workers() {
   for (uint32_t i = 0; i < opt.threads; ++i) {
     std::shared_ptr<PredicateMatcher> m = opt.matcher_factory ? opt.matcher_factory() : nullptr;
     preparers.push_back(std::make_unique<Preparer>(p, plan, std::move(m), true));
+    preparers.back()->keep_raw(opt.alert_events > 0, bool(opt.on_bad_record));
   }
   worker_busy = std::make_unique<std::atomic<uint64_t>[]>(opt.threads);
   for (uint32_t i = 0; i < opt.threads; ++i) worker_busy[i].store(0);
@@ -177,13 +178,29 @@ void Engine::Impl::admit(Batch& b) {
   if (b.held == 0) recycle(&b);
 }
 
+// EngineOptions::on_bad_record: every bad record, with where it came from and its text.
+void Engine::Impl::bad_record(const PreparedEvent& e, std::string_view kind, std::string_view reason) {
+  BadRecord b;
+  b.kind = kind;
+  b.input = e.where.rd ? std::string_view(e.where.rd->path(e.where.origin.input)) : e.where.name;
+  b.line = e.where.rd ? e.where.origin.line : e.where.line;
+  b.element = e.where.origin.element;
+  b.reason = reason;
+  b.record = e.raw;
+  b.size = e.raw_size;
+  opt.on_bad_record(b);
+}
+
 void Engine::Impl::admit_one(PreparedEvent& e) {
   using K = PreparedEvent::Kind;
   if (e.kind == K::Malformed) {
+    if (opt.on_bad_record) bad_record(e, input_error_kind_name(e.error_kind), e.error);
     if (e.where.rd) {  // through the reader, which counts it and calls the handler (run_reader)
       Record r;
       r.origin = e.where.origin;
+      reporting = true;
       e.where.rd->report(r, e.error_kind, e.error);
+      reporting = false;
     } else {
       ++stats.malformed;
       warn(malformed_warnings,
@@ -194,6 +211,8 @@ void Engine::Impl::admit_one(PreparedEvent& e) {
   ++stats.events_parsed;
   if (e.kind == K::Unrouted) {
     ++stats.unrouted;
+    if (opt.on_bad_record)
+      bad_record(e, "unrouted", "no source recognises this record (no `recognize` clause holds)");
     warn(unrouted_warnings, [&] {
       return fmt::format("{}: no source recognises this record (no `recognize` clause holds, perhaps because a field "
                          "it reads has a value of another type or format); skipped",
@@ -207,6 +226,8 @@ void Engine::Impl::admit_one(PreparedEvent& e) {
   ++stats.sources[s].events;
   if (e.kind == K::NoTime) {
     ++stats.no_time;
+    if (opt.on_bad_record)
+      bad_record(e, "no_time", fmt::format("event of source {} has no time (`time` is null)", src.name));
     warn(notime_warnings, [&] {
       return fmt::format("{}: event of source {} has no time (`time` is null); skipped", e.where.str(), src.name);
     });
@@ -317,7 +338,7 @@ void Engine::process_json(std::string_view json, std::string_view origin, uint64
 void Engine::process_record(const Record& record, std::string_view origin, uint64_t line) {
   Impl& m = *impl_;
   if (m.finished) return;
-  m.intake(&record, {}, Where{m.workers.empty() ? origin : m.stable_name(origin), line, nullptr, {}});
+  m.intake(&record, {}, Where{m.workers.empty() ? origin : m.stable_name(origin), line, nullptr, record.origin});
 }
 
 namespace {
@@ -331,6 +352,15 @@ bool run_reader(Engine::Impl& m, RecordReader& rd) {
     }
     ++m.stats.malformed;
     m.warn(m.malformed_warnings, [&] { return e.to_string(); });
+    if (m.opt.on_bad_record && !m.reporting) {  // one the reader found itself (too large): its text was not read
+      BadRecord b;
+      b.kind = input_error_kind_name(e.kind);
+      b.input = e.path;
+      b.line = e.origin.line;
+      b.element = e.origin.element;
+      b.reason = e.reason;
+      m.opt.on_bad_record(b);
+    }
   });
   Record rec;
   // The progress hook: the clock is read every 256 records, the hook called when the interval has passed.

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdint>
 
+#include "engine/engine.h"
 #include "engine/value_codec.h"
 
 namespace braid::rt {
@@ -212,6 +213,7 @@ void Preparer::finish(Batch& b, bool count_mismatches) {
   }
   for (PreparedEvent& e : b.events) {
     e.batch = &b;
+    if (e.raw_size) e.raw = std::string_view(b.bytes.data() + e.raw_off, e.raw_len);
     if (e.kind == PreparedEvent::Kind::Event) {
       e.sparse_values = b.values.data() + e.slots_off;
       e.sparse_slots = b.slot_ids.data() + e.sparse_off;
@@ -223,13 +225,20 @@ void Preparer::finish(Batch& b, bool count_mismatches) {
   }
 }
 
+size_t Preparer::raw_kept() const {
+  if (cur_.kind == PreparedEvent::Kind::Event)
+    return keep_events_ && cur_raw_.size() <= kMaxAlertEventBytes ? cur_raw_.size() : 0;
+  return keep_bad_ ? std::min(cur_raw_.size(), kMaxBadRecordBytes) : 0;
+}
+
 // What emit() will append for the record prepared last.
 void Preparer::need(size_t& bytes, size_t& values, size_t& matches) const {
-  bytes = values = matches = 0;
+  bytes = raw_kept();
+  values = matches = 0;
   if (cur_.kind == PreparedEvent::Kind::Malformed) {
-    bytes = cur_err_.size();
+    bytes += cur_err_.size();
   } else if (cur_.kind == PreparedEvent::Kind::Event) {
-    bytes = cur_id_.size();
+    bytes += cur_id_.size();
     matches = cur_nmatches_;
     values = cur_slots_.size();
     for (uint32_t slot : cur_slots_) measure(conv_buf_[slot], bytes, values);
@@ -261,6 +270,14 @@ void Preparer::reserve(Batch& b) const {
 PreparedEvent& Preparer::emit(Batch& b) {
   PreparedEvent e = cur_;
   e.batch = &b;
+  if (e.kind == PreparedEvent::Kind::Event ? keep_events_ : keep_bad_) {
+    const size_t kept = raw_kept();
+    e.raw_size = cur_raw_.size();
+    e.raw_off = static_cast<uint32_t>(b.bytes.size());
+    e.raw_len = static_cast<uint32_t>(kept);
+    b.bytes.append(cur_raw_.substr(0, kept));
+    if (b.appending) e.raw = std::string_view(b.bytes.data() + e.raw_off, kept);
+  }
   if (e.kind == PreparedEvent::Kind::Malformed) {
     e.id_off = static_cast<uint32_t>(b.bytes.size());
     e.id_len = static_cast<uint32_t>(cur_err_.size());
@@ -328,6 +345,7 @@ void Preparer::prepare(const Record* rec, std::string_view json, const Where& wh
   e.where = where;
   cur_id_ = {};
   cur_nmatches_ = 0;
+  cur_raw_ = rec ? rec->json() : json;
   if (!(rec ? ex_.extract(*rec) : ex_.extract_json(json))) {
     e.kind = PreparedEvent::Kind::Malformed;
     e.error_kind = ex_.error_kind();

@@ -67,8 +67,13 @@ struct PreparedEvent {
   uint32_t nmatches = 0;
   Batch* batch = nullptr;
   uint64_t seq = 0;           // arrival order (ties in event time)
+  // The record's text (into the batch), kept only when asked (Preparer::keep_raw): events' with alert events on
+  // (empty when larger than kMaxAlertEventBytes), bad records' with a bad-record handler (cut at
+  // kMaxBadRecordBytes). raw_size: the whole record's size (0: its text was not kept).
+  std::string_view raw;
+  uint64_t raw_size = 0;
   // Offsets while the batch is being filled (pointers are set once it is complete: its buffers may move).
-  uint32_t id_off = 0, id_len = 0, slots_off = 0, match_off = 0, sparse_off = 0;
+  uint32_t id_off = 0, id_len = 0, slots_off = 0, match_off = 0, sparse_off = 0, raw_off = 0, raw_len = 0;
 };
 
 // Writes the slots of a sparse event into `dense` (the source's slot count; its other entries are left alone, so
@@ -153,6 +158,11 @@ class Preparer {
   bool fits(const Batch& b) const;
   void reserve(Batch& b) const;
   PreparedEvent& emit(Batch& b);
+  // Keep the record text of events (alert events) and of bad records (the bad-record handler) in the batch.
+  void keep_raw(bool events, bool bad) {
+    keep_events_ = events;
+    keep_bad_ = bad;
+  }
   // Type mismatches counted by this preparer's conversions so far (run() also puts each batch's share in it),
   // JSON documents that were too large or malformed included (their paths read null).
   uint64_t mismatches() const { return conv_.total_mismatches() + json_rejected_; }
@@ -163,6 +173,7 @@ class Preparer {
 
  private:
   void finish(Batch& b, bool count_mismatches);
+  size_t raw_kept() const;  // the bytes of the current record's text emit() keeps
   void need(size_t& bytes, size_t& values, size_t& matches) const;
   void convert_routed(uint32_t s, std::span<const Value> fields);
   void copy_into(Batch& b, size_t at, const Value& v);  // deep copy, with offsets for pointers
@@ -202,6 +213,8 @@ class Preparer {
   std::string_view cur_err_;  // the extractor's message
   uint32_t cur_nmatches_ = 0;  // in match_buf_
   std::string id_buf_;
+  std::string_view cur_raw_;  // the record's text (the caller's buffer), until emit()
+  bool keep_events_ = false, keep_bad_ = false;
   uint64_t mismatches_seen_ = 0;
   std::vector<JsonDoc> json_docs_;
   std::vector<std::vector<uint32_t>> source_docs_;  // per source: the documents its slots read

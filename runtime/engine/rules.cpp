@@ -50,7 +50,7 @@ void Engine::Impl::process_dense(uint32_t s, const PreparedEvent& ev, bool late)
   const ir::Source& src = *sr.src;
   const Value* slots = ev.slots;
   const int64_t t = ev.time;
-  cur = Cur{s, slots, t, ev.id, nullptr};
+  cur = Cur{s, slots, t, ev.id, nullptr, &ev};
   ++event_serial;
 
   Session* se = nullptr;
@@ -303,6 +303,7 @@ StepCell& Engine::Impl::cell_for(Session& se, uint32_t c) {
   cell->cls = c;
   cell->step.count = 0;
   cell->step.nids = 0;
+  cell->step.nraws = 0;
   cell->last = cell->before = kNever;
   cell->at = 0;
   cell->times.clear();
@@ -351,6 +352,7 @@ void Engine::Impl::update_cells(uint32_t s, Session& se) {
       if (ss.ids.size() <= ss.nids) ss.ids.emplace_back();
       ss.ids[ss.nids++].assign(cur.id);
     }
+    if (ss.nraws < opt.alert_events) keep_raw(ss);
     for (size_t a = 0; a < cls.aggs.size(); ++a) {
       const AggOps& ops = agg_ops(cls.aggs[a].kind);
       AggUpdate u;
@@ -430,6 +432,7 @@ void Engine::Impl::reset_state(RuleState& st, const RuleRt& rr) const {
   for (StepState& ss : st.steps) {
     ss.count = 0;
     ss.nids = 0;
+    ss.nraws = 0;
   }
   st.aggs.resize(own ? r.aggregates.size() : 0);
   for (size_t a = 0; a < st.aggs.size(); ++a) agg_ops(r.aggregates[a].kind).init(st.aggs[a]);
@@ -481,6 +484,7 @@ void Engine::Impl::feed(RuleRt& rr, RuleState& st, Session* se, Chain* ch, uint3
         if (ss.ids.size() <= ss.nids) ss.ids.emplace_back();
         ss.ids[ss.nids++].assign(cur.id);
       }
+      if (ss.nraws < opt.alert_events) keep_raw(ss);
       for (uint32_t a : rr.step_aggs[i]) {
         const ir::Aggregate& d = r.aggregates[a];
         const AggOps& ops = agg_ops(d.kind);

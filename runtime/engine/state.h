@@ -45,6 +45,10 @@ struct StepState {
   uint64_t count = 0;
   std::vector<std::string> ids;  // the first N matching event ids (EngineOptions::step_event_ids)
   uint32_t nids = 0;             // ids[0..nids) are live; the strings beyond keep their capacity for reuse
+  // With EngineOptions::alert_events: the JSON texts of the first N matching events whose text is known (compact;
+  // "null" for one too large or not strict JSON), kept like ids.
+  std::vector<std::string> raws;
+  uint32_t nraws = 0;
 };
 
 struct RuleState {

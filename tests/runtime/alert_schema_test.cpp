@@ -140,6 +140,35 @@ TEST(AlertSchema, EmittedAlertsConform) {
   EXPECT_EQ(ses->values[2].expr, "a.n");
 }
 
+// With raw events (EngineOptions::alert_events), every scope's alerts still conform: steps' `events`, and an event
+// alert's `event`.
+TEST(AlertSchema, AlertsWithRawEventsConform) {
+  J schema = load_schema();
+  auto b = build({std::string(kTestSources) + rule("t.ev", "event", "kind == \"x\"", "{user}") +
+                  rule("t.ses", "session", "step a = kind == \"x\"\n step z = kind == \"z\"\n when a and not z", "m") +
+                  rule("t.ch", "chain", "step m = kind == \"mint\"\n when m and chain.depth >= 1", "m")});
+  ASSERT_TRUE(b->prog);
+  EngineOptions o;
+  o.alert_events = 2;
+  Result r = run(*b->prog, {ev(0, "alice", "AKIA1", "\"kind\":\"mint\",\"newkey\":\"ASIA1\""),
+                            ev(1, "role", "ASIA1", "\"kind\":\"x\",\"obj\":{\"k\":[1,2]}"),
+                            ev(2, "", "", "\"kind\":\"x\"")},
+                 o);
+  std::set<std::string> scopes;
+  for (const auto& a : r.alerts) {
+    std::string line = render_alert_json(a);
+    J v;
+    ASSERT_NO_THROW(v = testjson::Parser(line).parse_document()) << line;
+    std::vector<std::string> errs;
+    validate(v, schema, "$", errs);
+    EXPECT_TRUE(errs.empty()) << line << "\n" << ::testing::PrintToString(errs);
+    EXPECT_EQ(v.has("event"), a.scope == ir::Scope::Event) << line;
+    for (const auto& [label, step] : v.at("steps").members) EXPECT_TRUE(step.has("events")) << line;
+    scopes.insert(std::string(ir::scope_name(a.scope)));
+  }
+  EXPECT_EQ(scopes.size(), 3u);
+}
+
 TEST(AlertSchema, ValidatorCatchesViolations) {
   J schema = load_schema();
   Alert a;
