@@ -519,6 +519,15 @@ int run(int argc, char** argv) {
                    "Warn on stderr when a source that was delivering events has delivered none for DURATION of wall "
                    "time (for example 1h; default 0: off); the metrics show it either way")
       ->type_name("DURATION");
+  runc->add_option("--alert-events", run_opts.alert_events,
+                   "Embed the raw triggering events in each alert: per step the JSON objects of its first N matching "
+                   "events (`events`), and an event rule's event (`event`); at most 100 (default 0: off; "
+                   "docs/alerts.md, Raw events)")
+      ->type_name("N");
+  runc->add_option("--bad-records", run_opts.bad_records,
+                   "Write every malformed, unrouted or time-less record to FILE, one JSON line each with its input, "
+                   "line and reason (docs/operations.md, Bad records)")
+      ->type_name("FILE");
   add_webhook_flags(*runc, run_opts.webhook);
   runc->add_flag("--no-jit-cache{false}", run_opts.jit_cache,
                  "Do not read or write the JIT's object cache ($BRAID_CACHE_DIR, else ~/.cache/braid/jit)");

@@ -22,6 +22,7 @@
 #include "driver/driver.h"
 #include "engine/alert.h"
 #include "engine/engine.h"
+#include "engine/raw_json.h"
 #include "host/metrics.h"
 #include "input/convert.h"
 #include "input/reader.h"
@@ -214,6 +215,32 @@ void check_inputs(const std::vector<std::string>& inputs) {
   }
 }
 
+// --bad-records: one line per bad record. Its key (what a restart with --state deduplicates by) is the text up to
+// `,"reason"`: kind, input, line and element name one record.
+std::string bad_record_line(std::string_view kind, std::string_view input, uint64_t line, uint32_t element,
+                            std::string_view reason, const std::string_view* record, uint64_t size) {
+  std::string o = "{\"kind\":";
+  rt::quote_lossy(kind, o);
+  o += ",\"input\":";
+  rt::quote_lossy(input, o);
+  o += fmt::format(",\"line\":{},\"element\":", line);
+  o += element == rt::kNoElement ? std::string("null") : std::to_string(element);
+  o += ",\"reason\":";
+  rt::quote_lossy(reason, o);
+  if (record) {
+    o += fmt::format(",\"size\":{},\"truncated\":{},\"record\":", size, record->size() < size ? "true" : "false");
+    rt::quote_lossy(*record, o);
+  } else {
+    o += ",\"size\":null,\"truncated\":false,\"record\":null";
+  }
+  o += '}';
+  return o;
+}
+std::string bad_record_key(std::string_view line) {
+  size_t at = line.find(",\"reason\":");
+  return std::string(line.substr(0, at));
+}
+
 // A duration flag, in the language's syntax (`30s`, `5m`, `1h30m`, `500ms`); "0" is zero.
 int64_t parse_interval(const std::string& text, std::string_view flag) {
   if (text == "0") return 0;
@@ -356,6 +383,14 @@ int run_run(const RunOptions& o) {
     }
   }
   std::optional<host::WebhookOptions> webhook_opts = webhook_options(o.webhook);  // likewise a bad --webhook
+  if (o.alert_events > rt::kMaxAlertEvents) {
+    throw UsageError{fmt::format("--alert-events: {} is above the maximum, {} (every alert embeds up to N events per "
+                                 "step)",
+                                 o.alert_events, rt::kMaxAlertEvents)};
+  }
+  const bool bad_to_file = !o.bad_records.empty();
+  if (bad_to_file && (o.bad_records == o.output || o.bad_records == "-"))
+    throw UsageError{"--bad-records: give a file other than the alert output"};
 
   // The program comes from the sources (parse + check) or from a pack (verified, no parser or checker). SIGHUP
   // loads it again from the same arguments (reload, below).
@@ -422,6 +457,42 @@ int run_run(const RunOptions& o) {
       if (!warning.empty()) err(fmt::format("braid: warning: --state: {}\n", sanitize_utf8(warning)));
     }
   }
+  // --bad-records: with --state kept like the alert file (appended, synced before each checkpoint, the lines of
+  // records read again after a restart not written twice); without, written anew.
+  std::unique_ptr<AlertFile> bad_file;
+  FILE* bad_sink = nullptr;
+  if (bad_to_file && state) {
+    std::optional<uint64_t> covered;
+    if (restored && restored->bad_records == o.bad_records) covered = restored->bad_records_size;
+    std::string warning;
+    try {
+      bad_file = std::make_unique<AlertFile>(o.bad_records, covered, warning, bad_record_key);
+    } catch (const StateFileError& e) {
+      throw UsageError{e.message};
+    }
+    if (restored && restored->bad_records != o.bad_records) {
+      warning = fmt::format("the last checkpoint wrote bad records to `{}`, this run to `{}`: records read again after "
+                            "the restart are not checked against the old file",
+                            restored->bad_records.empty() ? "none" : restored->bad_records, o.bad_records);
+    }
+    if (!warning.empty()) err(fmt::format("braid: warning: --state: {}\n", sanitize_utf8(warning)));
+  } else if (bad_to_file) {
+    bad_sink = std::fopen(o.bad_records.c_str(), "wb");
+    if (!bad_sink)
+      throw UsageError{fmt::format("cannot write `{}`: {}", sanitize_utf8(o.bad_records), std::strerror(errno))};
+  }
+  bool bad_write_failed = false;
+  auto write_bad = [&](const std::string& line) {
+    if (bad_file) {
+      if (!bad_file->write(bad_record_key(line), line)) bad_write_failed = true;
+    } else if (bad_sink) {
+      if (std::fwrite(line.data(), 1, line.size(), bad_sink) != line.size() || std::fputc('\n', bad_sink) == EOF)
+        bad_write_failed = true;
+    }
+  };
+  auto flush_bad = [&] {
+    if (bad_file ? !bad_file->flush() : bad_sink && std::fflush(bad_sink) != 0) bad_write_failed = true;
+  };
   // SIGTERM and SIGINT stop reading (then checkpoint, or close everything) where stopping cleanly matters: with a
   // state directory, when following, and when a webhook has alerts to deliver.
   const bool stoppable = state || o.follow || !o.webhook.url.empty();
@@ -481,6 +552,12 @@ int run_run(const RunOptions& o) {
     eo.max_held_events = o.max_held_events;
     eo.max_time_jump = max_time_jump;
     if (o.distinct_bound) eo.distinct_bound = *o.distinct_bound;
+    eo.alert_events = o.alert_events;
+    if (bad_to_file) {
+      eo.on_bad_record = [&](const rt::BadRecord& b) {
+        write_bad(bad_record_line(b.kind, b.input, b.line, b.element, b.reason, &b.record, b.size));
+      };
+    }
     eo.on_warning = [&](const std::string& w) {
       progress.clear();
       err(fmt::format("braid: warning: {}\n", sanitize_utf8(w)));
@@ -520,7 +597,14 @@ int run_run(const RunOptions& o) {
   uint64_t refused = 0, reader_warnings = 0;
   reader.set_error_handler([&](const rt::InputError& e) {
     if (e.kind == rt::InputErrorKind::Unreadable) unreadable = true;
-    if (rt::input_error_is_record(e.kind)) ++refused;
+    if (rt::input_error_is_record(e.kind)) {
+      ++refused;
+      if (bad_to_file) {  // over the size limit: its text was never read; after the records before it
+        engine->flush();
+        write_bad(bad_record_line(rt::input_error_kind_name(e.kind), e.path, e.origin.line, e.origin.element,
+                                  e.reason, nullptr, 0));
+      }
+    }
     if (reader_warnings++ < kMaxReaderWarnings) {
       progress.clear();
       err(fmt::format("braid: warning: {}: {}\n", sanitize_utf8(e.to_string()), rt::input_error_kind_name(e.kind)));
@@ -579,6 +663,12 @@ int run_run(const RunOptions& o) {
     ck.engine_state = engine->save_state(rules->id);
     ck.positions = reader.positions();
     ck.output = to_file ? o.output : std::string();
+    if (bad_file) {
+      std::optional<uint64_t> size = bad_file->sync();
+      if (!size) throw StateFileError{fmt::format("cannot sync `{}`: {}", o.bad_records, std::strerror(errno))};
+      ck.bad_records = o.bad_records;
+      ck.bad_records_size = *size;
+    }
     if (alert_file) {
       std::optional<uint64_t> size = alert_file->sync();
       if (!size) throw StateFileError{fmt::format("cannot sync `{}`: {}", o.output, std::strerror(errno))};
@@ -693,6 +783,7 @@ int run_run(const RunOptions& o) {
       // full), so its alerts go out; then wait, checkpointing and publishing metrics as due, and look again.
       engine->flush();
       if (!(alert_file ? alert_file->flush() : std::fflush(sink) == 0)) write_failed = true;
+      flush_bad();
       auto wake = Clock::now() + poll_every;
       while (!g_stop_signal.load() && Clock::now() < wake) {
         if (g_hangup.load()) reload();
@@ -737,6 +828,19 @@ int run_run(const RunOptions& o) {
     if (std::fclose(sink) != 0) write_failed = true;
   } else if (std::fflush(stdout) != 0) {
     write_failed = true;
+  }
+  if (bad_file) {
+    if (bad_file->dropped())
+      err(fmt::format("braid: {} bad record{} written before the restart not written again\n", bad_file->dropped(),
+                      bad_file->dropped() == 1 ? "" : "s"));
+    if (!bad_file->close()) bad_write_failed = true;
+  } else if (bad_sink && std::fclose(bad_sink) != 0) {
+    bad_write_failed = true;
+  }
+  if (bad_write_failed) {
+    err(fmt::format("braid: error: cannot write the bad records to `{}`: {}\n", sanitize_utf8(o.bad_records),
+                    std::strerror(errno)));
+    return kExitUsage;
   }
   if (write_failed) {
     err(fmt::format("braid: error: cannot write the alerts to `{}`: {}\n",

@@ -142,6 +142,8 @@ std::optional<Checkpoint> StateDir::load() const {
     c.program_id = meta.at("program").get<std::string>();
     c.output = meta.at("output").get<std::string>();
     c.output_size = meta.at("output_size").get<uint64_t>();
+    c.bad_records = meta.value("bad_records", std::string());  // newer than the format: optional
+    c.bad_records_size = meta.value("bad_records_size", uint64_t{0});
     c.taken_at = meta.at("taken_at").get<int64_t>();
     c.checkpoints = meta.at("checkpoints").get<uint64_t>();
     for (const auto& p : meta.at("inputs")) c.positions.push_back(position_from(p));
@@ -160,6 +162,10 @@ void StateDir::save(const Checkpoint& c) const {
   nlohmann::json meta = {{"braid_version", BRAID_VERSION}, {"program", c.program_id},     {"output", c.output},
                          {"output_size", c.output_size},   {"taken_at", c.taken_at},       {"checkpoints", c.checkpoints},
                          {"inputs", inputs}};
+  if (!c.bad_records.empty()) {
+    meta["bad_records"] = c.bad_records;
+    meta["bad_records_size"] = c.bad_records_size;
+  }
   std::string body = fmt::format("{}{}\n{}\n{}\n", kHeader, kHostFormat, meta.dump(), c.engine_state.size());
   body += c.engine_state;
   std::string bytes = body + hex64(rt::fast_hash(body)) + "\n";
@@ -192,7 +198,8 @@ void StateDir::save(const Checkpoint& c) const {
   fsync_path(dir_, O_RDONLY | O_DIRECTORY);
 }
 
-AlertFile::AlertFile(const std::string& path, std::optional<uint64_t> covered, std::string& warning) {
+AlertFile::AlertFile(const std::string& path, std::optional<uint64_t> covered, std::string& warning,
+                     std::function<std::string(std::string_view line)> key_of) {
   // What the previous run wrote after its last checkpoint: read it, and cut a partial last line.
   std::error_code ec;
   uint64_t size = std::filesystem::exists(path, ec) ? std::filesystem::file_size(path, ec) : 0;
@@ -214,6 +221,10 @@ AlertFile::AlertFile(const std::string& path, std::optional<uint64_t> covered, s
     // Lines start `{"schema_version":N,"id":"<32 hex>"`.
     std::istringstream lines(tail.substr(0, complete));
     for (std::string line; std::getline(lines, line);) {
+      if (key_of) {
+        written_.insert(key_of(line));
+        continue;
+      }
       size_t at = line.find("\"id\":\"");
       if (at != std::string::npos && at < 40 && line.size() >= at + 6 + 32) written_.insert(line.substr(at + 6, 32));
     }

@@ -12,8 +12,10 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_set>
 #include <vector>
 
@@ -26,6 +28,8 @@ struct Checkpoint {
   std::vector<rt::InputPosition> positions;
   std::string output;         // the alert file as given (-o), "" for stdout
   uint64_t output_size = 0;   // its size in bytes when the checkpoint was taken
+  std::string bad_records;    // the --bad-records file, "" for none (older checkpoints: none)
+  uint64_t bad_records_size = 0;  // its size in bytes when the checkpoint was taken
   int64_t taken_at = 0;       // wall clock, ns since the epoch
   uint64_t checkpoints = 0;   // checkpoints taken in this directory so far (this one included)
   std::string engine_state;   // Engine::save_state
@@ -66,15 +70,17 @@ struct ProgramDigest {
 // The alert file of a host with a state directory: appended to, synced before each checkpoint, and, after a
 // restart, free of the alerts the previous run wrote after its last checkpoint (they are decided again, with the
 // same ids, and dropped here instead of being written twice). A partial last line (a crash in the middle of a
-// write) is cut off first.
+// write) is cut off first. The --bad-records file is kept the same way, its lines keyed by `key_of` instead of
+// the alert id.
 class AlertFile {
  public:
   // Opens `path` for appending. `covered`: the size recorded by the checkpoint (nullopt: no checkpoint). Reads the
-  // ids written after it. Throws StateFileError when the file cannot be opened or read.
-  AlertFile(const std::string& path, std::optional<uint64_t> covered, std::string& warning);
+  // ids (keys) written after it. Throws StateFileError when the file cannot be opened or read.
+  AlertFile(const std::string& path, std::optional<uint64_t> covered, std::string& warning,
+            std::function<std::string(std::string_view line)> key_of = {});
   ~AlertFile();
-  // Writes one rendered alert (a line without its newline) unless the previous run already wrote it; false on
-  // a write error.
+  // Writes one rendered alert (a line without its newline) unless the previous run already wrote it (`id`: its
+  // id, or key); false on a write error.
   bool write(const std::string& id, const std::string& line);
   // Hands what was written to the OS (no fsync): readers of the file see it. False on a write error.
   bool flush();

@@ -74,6 +74,8 @@ struct RunOptions {
   std::string source_silence = "0";  // --source-silence: warn when a source delivers nothing for this long (0: off)
   bool follow = false;              // --follow: at the end of the inputs, wait for more (tail -F)
   std::string poll_interval = "1s";  // --poll-interval: with --follow, how often to look for new input
+  uint32_t alert_events = 0;        // --alert-events N: raw events per step in alerts (0: off)
+  std::string bad_records;          // --bad-records FILE: the quarantine file of bad records (NDJSON)
 };
 int run_run(const RunOptions& o);
 
