@@ -208,6 +208,7 @@ class Linter {
       lint_rule(r);
     }
     lint_declarations();
+    lint_tunings();
   }
 
  private:
@@ -1398,6 +1399,37 @@ class Linter {
 
     if (opts_.costly) report_costly(r, anchor);
     rule_ = nullptr;
+  }
+
+  // ----------------------------------------------------------------------------------------------------------
+  // BRD0816: what each `tune` does, at the declaration, so a review of the tuning files sees its effect
+
+  void lint_tunings() {
+    std::map<std::pair<FileId, uint32_t>, std::pair<Span, std::vector<const ir::Rule*>>> tunes;  // in file order
+    for (const ir::Rule& r : p_.rules)
+      for (const Span& s : r.tuned_by) {
+        auto& e = tunes[{s.file, s.begin}];
+        e.first = s;
+        e.second.push_back(&r);
+      }
+    for (const auto& [key, entry] : tunes) {
+      const auto& [span, rules] = entry;
+      std::string msg;
+      if (rules.size() == 1) {
+        const ir::Rule& r = *rules[0];
+        msg = fmt::format("rule `{}` is tuned: it is {}, severity {}", r.id, r.meta.enabled ? "enabled" : "disabled",
+                          r.severity_arms.empty() ? std::string(ir::severity_name(r.meta.severity)) : "computed");
+        if (!r.exceptions.empty())
+          msg += fmt::format(", {} exception{} in all", r.exceptions.size(), r.exceptions.size() == 1 ? "" : "s");
+      } else {
+        msg = fmt::format("this tuning applies to {} rules:", rules.size());
+        for (size_t i = 0; i < rules.size() && i < 5; ++i) msg += fmt::format("{} `{}`", i ? "," : "", rules[i]->id);
+        if (rules.size() > 5) msg += fmt::format(" and {} more", rules.size() - 5);
+      }
+      Diagnostic& d = sink_.report(Code::BRD0816, span, msg);
+      for (const ir::Rule* r : rules)
+        if (rules.size() == 1 && r->spans.name.valid()) d.related.push_back(RelatedLocation{r->spans.name, "the rule"});
+    }
   }
 
   // ----------------------------------------------------------------------------------------------------------

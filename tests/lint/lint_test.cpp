@@ -662,7 +662,7 @@ TEST(Lint, GoldenInputsTriggerExactlyTheirCode) {
     EXPECT_EQ(r->diags.all()[0].code, codes[i].code) << id << ":\n" << r->codes();
     ++cases;
   }
-  EXPECT_EQ(cases, 15u);
+  EXPECT_EQ(cases, 16u);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -715,6 +715,17 @@ TEST(LintTuning, AnExceptionOnAMissingFieldIsNotBRD0801) {
                                           "}\n"},
                        {"site.braid", "tune r {\n  except when 1 == 1\n}\n"}});
   EXPECT_GE(c->count(Code::BRD0804), 1u) << c->codes();
+}
+
+TEST(LintTuning, EachTuneSaysWhatItChanges) {
+  std::string rule = std::string("rule r1 {") + kMeta + "  when kind == \"a\"\n" + kTest + "}\n" + "rule r2 {" + kMeta +
+                     "  when kind == \"b\"\n" + kTest + "}\n";
+  auto r = lint_files({{"test.braid", std::string(kSource) + rule},
+                       {"site.braid", "tune r1 {\n  enabled false\n  except when n > 1\n}\ntune \"r*\" { severity high }\n"}});
+  auto ds = r->of(Code::BRD0816);
+  ASSERT_EQ(ds.size(), 2u) << r->codes();
+  EXPECT_EQ(ds[0]->message, "rule `r1` is tuned: it is disabled, severity high, 1 exception in all");
+  EXPECT_EQ(ds[1]->message, "this tuning applies to 2 rules: `r1`, `r2`");
 }
 
 }  // namespace
