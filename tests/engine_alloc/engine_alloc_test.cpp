@@ -160,10 +160,11 @@ uint64_t state_evaluations(const EngineStats& st, const ir::Program& p) {
   return n;
 }
 
-Count run(const Stream& s, bool use_jit) {
+Count run(const Stream& s, bool use_jit, uint32_t alert_events = 0) {
   Compiled& c = shipped();
   EngineOptions o;
   o.processing_time = 0;
+  o.alert_events = alert_events;
   o.retired_chains_kept = 1;  // the summaries fill up during the warm-up (each new one allocates its strings)
   if (use_jit) o.matcher = c.jit->make_matcher();
   Engine e(*c.comp->program, o);
@@ -221,6 +222,17 @@ TEST_P(EngineAllocations, NoneForSessionChainAndMintBookkeeping) {
   EXPECT_GT(n.mints, 200u);
   EXPECT_GT(n.mints_evicted, 200u);
   EXPECT_GT(n.chains_retired, 0u);
+  EXPECT_GT(n.state_evaluations, 200u);
+  EXPECT_EQ(n.allocs, 0u) << n.allocs << " allocations over " << n.events << " warm events";
+}
+
+// With raw events in alerts (braid run --alert-events), the record texts are copied into the batches and the
+// steps' first events into their reused strings: still no allocation once warm.
+TEST_P(EngineAllocations, NoneWithAlertEvents) {
+  Stream s = churn_stream();
+  Count n = run(s, GetParam(), 2);
+  ASSERT_EQ(n.alerts_measured, 0u);
+  EXPECT_GT(n.sessions_opened, 200u);
   EXPECT_GT(n.state_evaluations, 200u);
   EXPECT_EQ(n.allocs, 0u) << n.allocs << " allocations over " << n.events << " warm events";
 }
