@@ -120,7 +120,7 @@ void print_rule_table(const std::vector<RuleSummary>& rules) {
     std::string sources;
     for (size_t i = 0; i < r.sources.size(); ++i) sources += (i ? "," : "") + r.sources[i];
     rows.push_back({r.id, r.scope, r.severity.empty() ? "-" : r.severity, sources.empty() ? "-" : sources,
-                    r.title + (r.enabled ? "" : " (disabled)")});
+                    r.title + (r.enabled ? "" : " (disabled)") + (r.tuned ? " (tuned)" : "")});
   }
   std::vector<size_t> width(5, 0);
   for (const auto& row : rows) {
@@ -161,6 +161,8 @@ void print_rule_json(const std::vector<RuleSummary>& rules) {
     w.value(r.title);
     w.key("enabled");
     w.value(r.enabled);
+    w.key("tuned");
+    w.value(r.tuned);
     w.key("file");
     w.value(r.file);
     w.key("line");
