@@ -27,7 +27,9 @@ constexpr std::string_view kMagic = "BRAIDSTATE";
 // 4: per source, the watermark floor the held-events cap moved, and the released-early counts.
 // 5: the layout (rules, step classes, prefixes and slots by digest), so a state can be carried to other rules; the
 //    options digest no longer names the rules. Format 4 is still read, with the rules it was taken with.
-constexpr uint32_t kFormatVersion = 5;
+// 6: the partial-match and chain-record caps: what they dropped (sequences, step cells, the evicted-key filters)
+//    and their counters. Formats 4 and 5 are still read: nothing had been dropped.
+constexpr uint32_t kFormatVersion = 6;
 constexpr uint32_t kOldestFormat = 4;
 
 class Writer {
@@ -79,6 +81,7 @@ class Reader {
  public:
   Reader(std::string_view in) : p_(in.data()), begin_(in.data()), end_(in.data() + in.size()) {}
   bool raw = false;  // as Writer::raw (known from the options digest)
+  uint64_t version = kFormatVersion;  // of the checkpoint being read: what older formats lack is left as it starts
   [[noreturn]] void fail(std::string_view what) const {
     throw StateError(fmt::format("the checkpoint is corrupt: {} at byte {}", what, p_ - begin_));
   }
@@ -713,6 +716,38 @@ struct StateCodec {
     }
   }
 
+  // The filters' set words only, as (index, word): they are mostly empty.
+  static void put(Writer& w, const EvictedKeys& f) {
+    w.i64(f.started_);
+    w.b(!f.empty());
+    if (f.empty()) return;
+    for (const auto* v : {&f.now_, &f.before_}) {
+      uint64_t n = 0;
+      for (uint64_t x : *v) n += x != 0;
+      w.u64(n);
+      for (size_t i = 0; i < v->size(); ++i)
+        if ((*v)[i]) {
+          w.u64(i);
+          w.fixed64((*v)[i]);
+        }
+    }
+  }
+  static void get(Reader& r, EvictedKeys& f) {
+    f.started_ = r.i64();
+    if (!r.b()) return;
+    for (auto* v : {&f.now_, &f.before_}) {
+      v->assign(EvictedKeys::kWords, 0);
+      size_t n = r.count(2);
+      int64_t prev = -1;
+      for (size_t i = 0; i < n; ++i) {
+        size_t at = r.index(EvictedKeys::kWords, "evicted-key filter word");
+        if (static_cast<int64_t>(at) <= prev) r.fail("evicted-key filter words out of order");
+        prev = static_cast<int64_t>(at);
+        (*v)[at] = r.fixed64();
+      }
+    }
+  }
+
   // --- rule state -------------------------------------------------------------------------------------------
 
   static void put(Writer& w, const StepState& s) {
@@ -791,6 +826,7 @@ struct StateCodec {
         for (const auto& stage : q.stages) put_times(w, stage);
         w.b(q.matched);
         w.i64(q.pending);
+        w.b(q.dropped);
       }
     }
   }
@@ -828,6 +864,7 @@ struct StateCodec {
         for (auto& stage : q.stages) get_times(r, stage);
         q.matched = r.b();
         q.pending = r.i64();
+        q.dropped = r.version >= 6 ? r.b() : false;
       }
     }
   }
@@ -893,6 +930,7 @@ struct StateCodec {
       put_times(w, cell->times);
       w.u64(cell->first);
       w.u64(cell->appended);
+      w.b(cell->dropped);
       w.u64(cell->aggs.size());
       for (const AggState& a : cell->aggs) put(w, a);
     }
@@ -960,6 +998,7 @@ struct StateCodec {
       cell.first = r.u64();
       if (cell.first > cell.times.size()) r.fail("step cell times out of range");
       cell.appended = r.u64();
+      cell.dropped = r.version >= 6 ? r.b() : false;
       // The class's aggregates then, each to its place now (the ones no rule reads any more are dropped).
       if (r.count() != ks.agg[c].size()) r.fail("step cell with another number of aggregates");
       for (uint32_t a : ks.agg[c]) get(r, ks.cls[c] != ir::kNone && a != ir::kNone ? cell.aggs[a] : dropped_agg);
@@ -1023,7 +1062,7 @@ struct StateCodec {
                        s.no_identity, s.sessions_opened, s.sessions_closed, s.chains, s.chain_links, s.chain_max_depth,
                        s.mints_recorded, s.mints_evicted, s.chains_retired, s.link_parents_recorded,
                        s.link_parents_evicted, s.alerts, s.suppressed, s.quarantined, s.sessions_evicted,
-                       s.released_early})
+                       s.released_early, s.chain_records_evicted, s.partial_matches_dropped})
       w.u64(v);
     w.u64(s.sources.size());
     for (const SourceStats& x : s.sources)
@@ -1042,6 +1081,8 @@ struct StateCodec {
                         &s.link_parents_recorded, &s.link_parents_evicted, &s.alerts, &s.suppressed, &s.quarantined,
                         &s.sessions_evicted, &s.released_early})
       *v = r.u64();
+    if (r.version >= 6)
+      for (uint64_t* v : {&s.chain_records_evicted, &s.partial_matches_dropped}) *v = r.u64();
     if (r.count() != k.source.size()) r.fail("stats of another number of sources");
     for (uint32_t src : k.source) {
       SourceStats& x = s.sources[src];
@@ -1228,6 +1269,7 @@ std::string Engine::save_state(std::string_view program_id) const {
   for (Ref x : lru) w.u64(x);
   StateCodec::put(w, m.mints);
   for (const LinkRt& l : m.links) StateCodec::put(w, l.parents);
+  StateCodec::put(w, m.evicted_keys);
   w.u64(m.retired_chains.size());
   for (const ChainInfo& c : m.retired_chains) {
     w.str(c.root_session);
@@ -1278,6 +1320,7 @@ void Engine::load_state(std::string_view bytes, std::string_view program_id, Car
   std::string_view body = bytes.substr(0, bytes.size() - 8);
   Reader r(body.substr(kMagic.size()));
   uint64_t version = r.u64();
+  r.version = version;
   if (version < kOldestFormat || version > kFormatVersion)
     throw StateError(fmt::format("the checkpoint has state format {}, this braid reads format {} (and {})", version,
                                  kFormatVersion, kOldestFormat));
@@ -1352,6 +1395,7 @@ void Engine::load_state(std::string_view bytes, std::string_view program_id, Car
   // is); the links of sources added since start empty.
   for (uint32_t src : k.source)
     for (uint32_t li : m.sources[src].links_as_parent) StateCodec::get(r, m.links[li].parents, m);
+  if (r.version >= 6) StateCodec::get(r, m.evicted_keys);
   size_t nr = r.count(5);
   m.retired_chains.clear();
   for (size_t i = 0; i < nr; ++i) {

@@ -151,6 +151,19 @@ struct EngineOptions {
   // watermark). Counted in stats (released_early). 0: no cap.
   uint64_t max_held_events = 1000000;
 
+  // Mint and link records kept at most, all tables together (docs/operations.md, "Caps"). They join a new session
+  // to the chain of the session that minted its credential (or linked it), and they keep that chain, with its
+  // closed sessions, in memory until the retention passes. At the cap, the oldest record is evicted: a session
+  // that would have claimed it starts a chain of its own, and that chain's decisions are marked `degraded`.
+  // Counted in stats (chain_records_evicted). 0: no cap.
+  uint64_t max_chain_records = 2000000;
+
+  // Starts of partial matches a sequence keeps at most per stage, per rule and session or chain (docs/operations.md,
+  // "Caps"); only sequences with a trailing absence keep more than one. Beyond it the oldest starts are dropped,
+  // counted (partial_matches_dropped), and the rule's later decisions in that session or chain are marked
+  // `degraded`.
+  uint32_t max_partial_matches = 4096;
+
   // Called on the engine's thread while process_inputs reads, between records, at most every
   // progress_interval_ms of wall time, and once more when the inputs are read. Every record taken so far has then
   // been admitted (with threads, the workers are drained first), so the engine's state and stats() reflect exactly
@@ -210,7 +223,9 @@ struct EngineStats {
   uint64_t chains = 0;             // chains with at least two sessions (trees that got a child)
   uint64_t chain_links = 0;        // parent -> child edges made (mint + link)
   uint64_t chain_max_depth = 0;    // sessions on the longest root-to-leaf path (a root with a child: 2)
-  uint64_t mints_recorded = 0, mints_evicted = 0;
+  uint64_t mints_recorded = 0, mints_evicted = 0;  // evicted: expired after the retention
+  uint64_t chain_records_evicted = 0;    // mint and link records evicted at EngineOptions::max_chain_records
+  uint64_t partial_matches_dropped = 0;  // sequence starts dropped at EngineOptions::max_partial_matches
   uint64_t sessions_live = 0;    // sessions in memory (open, or closed but still part of a live chain)
   uint64_t chains_live = 0;      // chains in memory
   uint64_t chains_retired = 0;   // chains dropped from memory: no open session and no live mint/link record

@@ -246,6 +246,7 @@ struct Engine::Impl {
   SlotPool<Chain> chains;
   OpenIndex open_index;
   RecordTable mints;  // minted credential -> record
+  EvictedKeys evicted_keys;  // keys of records evicted at max_chain_records (record_key_hash)
   std::vector<ChainInfo> retired_chains;  // summaries of the largest retired chains (chains())
   uint64_t next_uid = 0;
   Ref lru_head = kNoRef, lru_tail = kNoRef;  // open sessions, least recently used first (Session::lru_*)
@@ -350,6 +351,9 @@ struct Engine::Impl {
   void close_chain(Chain& c);
   void record_mints(uint32_t s, Session& se);
   void drop_record(Ref session);  // a mint or link record of this session expired or was replaced
+  void make_room_for_record();    // at max_chain_records: evicts the oldest record of all tables
+  // The hash a record's key is remembered by in evicted_keys: table 0 is mints, table 1 + i links[i].parents.
+  static uint64_t record_key_hash(uint64_t key_hash, size_t table) { return key_hash ^ (table * 0x9e3779b97f4a7c15ULL); }
   void maybe_retire(Chain& c);
   void retire(Chain& c);
 

@@ -204,6 +204,8 @@ void Engine::Impl::fire(uint32_t ri, RuleState* st, Session* se, Chain* ch, cons
     if (r.scope == ir::Scope::Event && on_event && raw_text(raw)) a.event = std::move(raw);
   }
   a.degraded = r.scope == ir::Scope::Session ? (se && se->evicted) : r.scope == ir::Scope::Chain && ch && ch->degraded;
+  if (st)
+    for (const SeqState& q : st->seqs) a.degraded = a.degraded || q.dropped;  // lost starts at the partial-match cap
   ++stats.rules[rr.stat].alerts;
   ++stats.alerts;
   if (sink) sink(a);

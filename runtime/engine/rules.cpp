@@ -309,6 +309,7 @@ StepCell& Engine::Impl::cell_for(Session& se, uint32_t c) {
   cell->times.clear();
   cell->first = 0;
   cell->appended = 0;
+  cell->dropped = false;
   cell->aggs.resize(cls.aggs.size());
   for (size_t a = 0; a < cls.aggs.size(); ++a) agg_ops(cls.aggs[a].kind).init(cell->aggs[a]);
   StepCell* raw = cell.release();
@@ -337,10 +338,17 @@ void Engine::Impl::update_cells(uint32_t s, Session& se) {
         v.push_back(cur.time);
         cell.appended = event_serial;
       }
-      // Drop what no reader can use: older than the longest window, or beyond the bound (+1: this event's).
+      // Drop what no reader can use: older than the longest window; and beyond the cap (+1: this event's), which
+      // loses starts a reader could use.
       int64_t oldest = sat_sub(cur.time, cls.keep_for);
-      while (cell.first < v.size() && (v[cell.first] < oldest || v.size() - cell.first > size_t{opt.distinct_bound} + 1))
+      while (cell.first < v.size() &&
+             (v[cell.first] < oldest || v.size() - cell.first > size_t{opt.max_partial_matches} + 1)) {
+        if (v[cell.first] >= oldest) {
+          cell.dropped = true;
+          ++stats.partial_matches_dropped;
+        }
         ++cell.first;
+      }
       if (cell.first > 64 && cell.first * 2 > v.size()) {
         v.erase(v.begin(), v.begin() + static_cast<ptrdiff_t>(cell.first));
         cell.first = 0;
@@ -445,6 +453,7 @@ void Engine::Impl::reset_state(RuleState& st, const RuleRt& rr) const {
     for (auto& stage : ss.stages) stage.clear();
     ss.matched = false;
     ss.pending = kNever;
+    ss.dropped = false;
   }
 }
 
@@ -512,13 +521,21 @@ void Engine::Impl::feed(RuleRt& rr, RuleState& st, Session* se, Chain* ch, uint3
         } else if ((found = find_cell(*se, sr.step_class[sr.session_pos[ri]][rr.seq_head_step[q]]))) {
           const StepCell& cell = *found;
           head.latest = cell.at == event_serial ? cell.before : cell.last;
-          // The earlier matches: without this event's, the last distinct_bound of them.
+          // The earlier matches: without this event's, the last max_partial_matches of them.
           head.times = cell.times.data() + cell.first;
           head.n = cell.times.size() - cell.first - (cell.appended == event_serial && cell.appended != 0 ? 1 : 0);
-          if (head.n > opt.distinct_bound) {
-            head.times += head.n - opt.distinct_bound;
-            head.n = opt.distinct_bound;
+          if (head.n > opt.max_partial_matches) {
+            const int64_t* cut = head.times + (head.n - opt.max_partial_matches);
+            int64_t within = r.sequences[q].within ? *r.sequences[q].within : kForever;
+            for (const int64_t* x = head.times; x != cut; ++x)
+              if (*x >= sat_sub(cur.time, within)) {
+                st.seqs[q].dropped = true;
+                ++stats.partial_matches_dropped;
+              }
+            head.times = cut;
+            head.n = opt.max_partial_matches;
           }
+          if (cell.dropped) st.seqs[q].dropped = true;  // the cell lost starts this rule could have used
         }
       }
       feed_seq(r.sequences[q], rr.seq_plans[q], st.seqs[q], matched, cur.time, derived ? &head : nullptr);
@@ -644,7 +661,11 @@ void Engine::Impl::feed_seq(const ir::Sequence& q, const RuleRt::SeqPlan& plan, 
     }
   }
   for (auto& stage : ss.stages)
-    if (stage.size() > opt.distinct_bound) stage.erase(stage.begin(), stage.end() - opt.distinct_bound);
+    if (stage.size() > opt.max_partial_matches) {  // the cap: every start left is still in the window
+      stats.partial_matches_dropped += stage.size() - opt.max_partial_matches;
+      ss.dropped = true;
+      stage.erase(stage.begin(), stage.end() - opt.max_partial_matches);
+    }
 }
 
 // Decides trailing absences: a pending match whose window ended before `now` (or every pending one when the

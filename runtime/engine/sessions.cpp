@@ -90,12 +90,16 @@ void Engine::Impl::attach_parent(Session& child, const Value& credential) {
   Ref parent = kNoRef;
   const std::string* parent_event = nullptr;
   uint8_t how = 0;
+  bool lost = false;  // the record that would have joined it may have been evicted at max_chain_records
   if (child.has_cred) {
-    const MintRecord* m = mints.find(std::string_view(credential.s, credential.len));
+    std::string_view cred(credential.s, credential.len);
+    const MintRecord* m = mints.find(cred);
     if (m && m->time <= child.start && child.start - m->time <= opt.mint_retention && m->session != child.ref) {
       parent = m->session;
       parent_event = &m->event_id;
       how = 1;
+    } else if (!m && !evicted_keys.empty()) {
+      lost = evicted_keys.may_hold(record_key_hash(fast_hash(cred), 0));
     }
   }
   if (parent == kNoRef) {
@@ -107,7 +111,10 @@ void Engine::Impl::attach_parent(Session& child, const Value& credential) {
       scratch.clear();
       encode(k, scratch);
       const MintRecord* m = l.parents.find(std::string_view(scratch));
-      if (!m) continue;
+      if (!m) {
+        if (!evicted_keys.empty() && evicted_keys.may_hold(record_key_hash(fast_hash(scratch), 1 + li))) lost = true;
+        continue;
+      }
       if (m->time > child.start || child.start - m->time > l.link->within || m->session == child.ref) continue;
       parent = m->session;
       parent_event = &m->event_id;
@@ -129,6 +136,7 @@ void Engine::Impl::attach_parent(Session& child, const Value& credential) {
     c.identities.clear();
     c.accounts.clear();
     c.rules.clear();
+    c.degraded = lost;  // (a reused chain must not inherit its last occupant's mark)
     child.chain = cref;
     stats.chain_max_depth = std::max<uint64_t>(stats.chain_max_depth, 1);
     return;
@@ -159,6 +167,7 @@ void Engine::Impl::record_mints(uint32_t s, Session& se) {
     if (m.when != ir::kNoNode && !clause_true(s, m.when, cur.slots)) continue;
     Value k = clause(s, m.credential, cur.slots);
     if (k.tag != Tag::String || k.len == 0) continue;
+    if (opt.max_chain_records && !mints.find(std::string_view(k.s, k.len))) make_room_for_record();
     MintRecord& rec = mints.find_or_add(std::string_view(k.s, k.len));
     if (rec.session != kNoRef) drop_record(rec.session);  // replaced
     rec.session = se.ref;
@@ -175,6 +184,7 @@ void Engine::Impl::record_mints(uint32_t s, Session& se) {
     if (k.is_null()) continue;
     scratch.clear();
     encode(k, scratch);
+    if (opt.max_chain_records && !l.parents.find(std::string_view(scratch))) make_room_for_record();
     MintRecord& rec = l.parents.find_or_add(std::string_view(scratch));
     if (rec.session == kNoRef || rec.time <= cur.time) {
       if (rec.session != kNoRef) drop_record(rec.session);  // replaced by a newer parent
@@ -194,6 +204,31 @@ void Engine::Impl::drop_record(Ref session) {
   Chain& c = chains.at(se->chain);
   if (c.records > 0) --c.records;
   maybe_retire(c);
+}
+
+// The oldest record of all tables goes (ties: mints first, then links in order), as if its retention had passed;
+// its key is remembered so that a session that would have claimed it is known to have lost its parent.
+void Engine::Impl::make_room_for_record() {
+  size_t n = mints.size();
+  for (const LinkRt& l : links) n += l.parents.size();
+  while (n >= opt.max_chain_records) {
+    RecordTable* oldest = nullptr;
+    size_t table = 0;
+    int64_t at = kNever;
+    auto consider = [&](RecordTable& t, size_t i) {
+      int64_t o = t.oldest();
+      if (o != kNever && (!oldest || o < at)) oldest = &t, table = i, at = o;
+    };
+    consider(mints, 0);
+    for (size_t i = 0; i < links.size(); ++i) consider(links[i].parents, 1 + i);
+    if (!oldest) return;
+    oldest->evict_oldest([&](const MintRecord& m) {
+      ++stats.chain_records_evicted;
+      evicted_keys.add(record_key_hash(m.hash, table), cur.time, opt.mint_retention);
+      drop_record(m.session);
+    });
+    --n;
+  }
 }
 
 void Engine::Impl::lru_unlink(Session& se) {

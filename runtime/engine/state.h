@@ -11,6 +11,7 @@
 //   it. A closed session therefore leaves nothing behind once chain retention has passed.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -39,6 +40,7 @@ struct SeqState {
   std::vector<std::vector<int64_t>> stages;
   bool matched = false;
   int64_t pending = kNever;  // trailing absence: the earliest start of a complete positive match not yet killed
+  bool dropped = false;      // starts still in the window were dropped at EngineOptions::max_partial_matches
 };
 
 struct StepState {
@@ -78,6 +80,7 @@ struct StepCell {
   std::vector<int64_t> times;
   size_t first = 0;
   uint64_t appended = 0;
+  bool dropped = false;  // times still in the window were dropped at EngineOptions::max_partial_matches
   std::vector<AggState> aggs;  // the class's aggregates (StepClass::aggs), in that order
 };
 
@@ -371,13 +374,27 @@ class RecordTable {
       MintRecord& m = pool_[slot];
       if (m.time != q.time) continue;  // replaced by a newer one, queued on its own
       expired(m);
-      index_.erase(m.hash, m.self);
-      ++gens_[slot];
-      m.self = kNoRef;
-      free_.push_back(slot);
+      remove(m);
     }
   }
   size_t size() const { return index_.size(); }
+  // The time of the oldest live record in expiry order (queue entries of replaced or removed records are popped
+  // on the way); kNever when there is none.
+  int64_t oldest() {
+    while (!fifo_.empty() && !live(fifo_.front())) fifo_.pop_front();
+    return fifo_.empty() ? kNever : fifo_.front().time;
+  }
+  // Removes the oldest live record (see oldest()), calling evicted(record) first. False when there is none.
+  template <class F>
+  bool evict_oldest(F&& evicted) {
+    if (oldest() == kNever) return false;
+    Queued q = fifo_.front();
+    fifo_.pop_front();
+    MintRecord& m = pool_[static_cast<uint32_t>(q.record)];
+    evicted(m);
+    remove(m);
+    return true;
+  }
 
  private:
   friend struct StateCodec;
@@ -385,10 +402,76 @@ class RecordTable {
     int64_t time = 0;
     Ref record = kNoRef;
   };
+  bool live(const Queued& q) const {
+    auto slot = static_cast<uint32_t>(q.record);
+    return gens_[slot] == static_cast<uint32_t>(q.record >> 32) && pool_[slot].time == q.time;
+  }
+  void remove(MintRecord& m) {
+    auto slot = static_cast<uint32_t>(m.self);
+    index_.erase(m.hash, m.self);
+    ++gens_[slot];
+    m.self = kNoRef;
+    free_.push_back(slot);
+  }
   std::deque<MintRecord> pool_;  // stable addresses
   std::vector<uint32_t> gens_, free_;
   OpenIndex index_;
   Ring<Queued> fifo_;
+};
+
+// The keys of mint and link records evicted at the chain-record cap (EngineOptions::max_chain_records), so that a
+// session that would have joined a chain through one is known to be a root only because of the cap (its chain's
+// decisions are then marked degraded). Two Bloom filters of fixed size: `now` takes the keys evicted since it was
+// started, `before` those of the period before; the pair turns over when a period (the record retention) has
+// passed, so a key is remembered for at least as long as its record could still have been claimed. A filter never
+// forgets a key early (no false negatives) and may claim one it never saw: a root then wrongly marked degraded,
+// rarely while evictions are few, more often as they approach the filter's size (2^23 bits, a million keys or so
+// per period). Allocated at the first eviction: an engine that never reaches the cap pays nothing.
+class EvictedKeys {
+ public:
+  static constexpr size_t kWords = size_t{1} << 17;  // 2^23 bits, 1 MiB per filter
+  void add(uint64_t hash, int64_t time, int64_t period) {
+    turn(time, period);
+    if (now_.empty()) {
+      now_.assign(kWords, 0);
+      before_.assign(kWords, 0);
+    }
+    set(now_, hash);
+  }
+  bool may_hold(uint64_t hash) const { return !now_.empty() && (test(now_, hash) || test(before_, hash)); }
+  bool empty() const { return now_.empty(); }
+
+ private:
+  friend struct StateCodec;
+  // Starts a new period when `time` is a whole period past the current one's start.
+  void turn(int64_t time, int64_t period) {
+    if (started_ == kNever) {
+      started_ = time;
+      return;
+    }
+    if (time - started_ < period) return;
+    if (!now_.empty()) {
+      if (time - started_ >= 2 * period) std::fill(before_.begin(), before_.end(), 0);  // both periods are over
+      else before_.swap(now_);
+      std::fill(now_.begin(), now_.end(), 0);
+    }
+    started_ = time;
+  }
+  static std::pair<uint64_t, uint64_t> bits(uint64_t h) {
+    uint64_t a = h & (kWords * 64 - 1), b = (h >> 32 | h << 32) * 0x9e3779b97f4a7c15ULL >> 41;
+    return {a, b};
+  }
+  static void set(std::vector<uint64_t>& f, uint64_t h) {
+    auto [a, b] = bits(h);
+    f[a >> 6] |= uint64_t{1} << (a & 63);
+    f[b >> 6] |= uint64_t{1} << (b & 63);
+  }
+  static bool test(const std::vector<uint64_t>& f, uint64_t h) {
+    auto [a, b] = bits(h);
+    return (f[a >> 6] >> (a & 63) & 1) && (f[b >> 6] >> (b & 63) & 1);
+  }
+  std::vector<uint64_t> now_, before_;
+  int64_t started_ = kNever;
 };
 
 }  // namespace braid::rt

@@ -164,6 +164,14 @@ std::string render_metrics(const MetricsInfo& info, const MetricsSnapshot& s) {
   w.sample(e.link_parents_recorded);
   w.family("braid_link_parent_evictions_total", "counter", "Link parent records evicted.");
   w.sample(e.link_parents_evicted);
+  w.family("braid_chain_record_evictions_total", "counter",
+           "Mint and link records evicted at the chain-record cap (--max-chain-records); chains that lost a parent "
+           "to it are degraded.");
+  w.sample(e.chain_records_evicted);
+  w.family("braid_partial_matches_dropped_total", "counter",
+           "Sequence starts dropped at the partial-match cap (--max-partial-matches); the rules' decisions are "
+           "degraded.");
+  w.sample(e.partial_matches_dropped);
 
   // Rules.
   w.family("braid_rules", "gauge", "Rules running.");

@@ -451,6 +451,153 @@ TEST(SessionCap, ACheckpointKeepsTheEvictionOrder) {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
+// The chain-record cap: the oldest mint or link record is evicted; a session that would have claimed it starts a
+// chain of its own, whose decisions are marked degraded.
+
+TEST(ChainRecordCap, EvictsTheOldestRecordAndMarksTheOrphanedChainDegraded) {
+  auto b = build({std::string(kTestSources) +
+                  rule("cap.root", "chain", "step act = kind == \"x\"\n when act", "{chain.root.identity} {first(act).user}")});
+  ASSERT_TRUE(b->prog);
+  std::vector<std::string> evs = {ev(0, "alice", "AKIA1", "\"kind\":\"mint\",\"newkey\":\"ASIA1\""),
+                                  ev(1, "bob", "AKIA2", "\"kind\":\"mint\",\"newkey\":\"ASIA2\""),  // evicts ASIA1
+                                  ev(2, "role1", "ASIA1", "\"kind\":\"x\""),   // lost its parent: a root
+                                  ev(3, "role2", "ASIA2", "\"kind\":\"x\""),   // bob's child
+                                  ev(4, "carol", "AKIA9", "\"kind\":\"x\"")};  // a root of its own
+  EngineOptions cap;
+  cap.max_chain_records = 1;
+  Result r = run(*b->prog, evs, cap);
+  EXPECT_EQ(r.stats.chain_records_evicted, 1u);
+  EXPECT_EQ(r.stats.mints_recorded, 2u);
+  ASSERT_EQ(r.count("cap.root"), 3u);
+  EXPECT_EQ(r.alerts[0].message, "role1 role1");
+  EXPECT_TRUE(r.alerts[0].degraded);
+  EXPECT_EQ(r.alerts[1].message, "bob role2");
+  EXPECT_FALSE(r.alerts[1].degraded);
+  EXPECT_EQ(r.alerts[2].message, "carol carol");
+  EXPECT_FALSE(r.alerts[2].degraded) << "a credential no evicted record named is not marked";
+  Result free = run(*b->prog, evs);
+  EXPECT_EQ(free.stats.chain_records_evicted, 0u);
+  ASSERT_EQ(free.count("cap.root"), 3u);
+  EXPECT_EQ(free.alerts[0].message, "alice role1");
+  for (const Alert& a : free.alerts) EXPECT_FALSE(a.degraded);
+}
+
+// A chain slot reused after a degraded chain retired starts clean.
+TEST(ChainRecordCap, AReusedChainDoesNotInheritTheMark) {
+  auto b = build({std::string(kTestSources) +
+                  rule("cap.root", "chain", "step act = kind == \"x\"\n when act", "{chain.root.identity} {first(act).user}")});
+  ASSERT_TRUE(b->prog);
+  std::vector<std::string> evs = {ev(0, "alice", "AKIA1", "\"kind\":\"mint\",\"newkey\":\"ASIA1\""),
+                                  ev(1, "bob", "AKIA2", "\"kind\":\"mint\",\"newkey\":\"ASIA2\""),
+                                  ev(2, "role1", "ASIA1", "\"kind\":\"x\"")};
+  // Days later (every session closed, every record expired, every chain retired), a new root reuses a slot.
+  for (int i = 0; i < 6; ++i) evs.push_back(ev(3 * 24 * 60 + i, "dave" + std::to_string(i), "AKIA7", "\"kind\":\"x\""));
+  EngineOptions cap;
+  cap.max_chain_records = 1;
+  cap.mint_retention = int64_t{3600} * 1000000000;
+  Result r = run(*b->prog, evs, cap);
+  ASSERT_EQ(r.count("cap.root"), 7u);
+  EXPECT_TRUE(r.alerts[0].degraded);
+  EXPECT_GT(r.stats.chains_retired, 2u);
+  for (size_t i = 1; i < r.alerts.size(); ++i) EXPECT_FALSE(r.alerts[i].degraded) << r.alerts[i].message;
+}
+
+// Evictions, the evicted-key filter and the marks are part of a checkpoint: resuming anywhere gives one run's
+// alerts, mint and link records alike.
+TEST(ChainRecordCap, ACheckpointKeepsWhatTheCapEvicted) {
+  auto b = checkpoint_rules();
+  ASSERT_TRUE(b->prog);
+  auto evs = checkpoint_events(11, 200);
+  EngineOptions cap;
+  cap.max_chain_records = 2;
+  Result whole = run(*b->prog, evs, cap);
+  ASSERT_GT(whole.stats.chain_records_evicted, 5u);
+  size_t degraded = 0;
+  for (const Alert& a : whole.alerts) degraded += a.degraded;
+  EXPECT_GT(degraded, 0u);
+  auto want = rendered(whole.alerts);
+  for (size_t k = 0; k <= evs.size(); k += 13)
+    ASSERT_EQ(first_difference(run_split(*b->prog, evs, k, 1, 1, nullptr, cap), want), "") << k;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The partial-match cap: a sequence with a trailing absence keeps every start in its window, up to the cap; the
+// oldest go beyond it, and the decisions of that rule are marked degraded.
+
+const char* kPartialRule = "step a = kind == \"a\"\n step b = kind == \"b\"\n step c = kind == \"c\"\n"
+                           " when a -> b -> not c within 5m";
+
+TEST(PartialMatchCap, DropsTheOldestStartsAndMarksTheDecisionDegraded) {
+  auto b = build({std::string(kTestSources) + rule("cap.seq", "session", kPartialRule, "{session.identity}")});
+  ASSERT_TRUE(b->prog);
+  // Four starts; the absence window of the earliest ends at 5m, of the third (the earliest the cap keeps) at 7m.
+  std::vector<std::string> evs = {ev(0, "u", "k", "\"kind\":\"a\""), ev(1, "u", "k", "\"kind\":\"a\""),
+                                  ev(2, "u", "k", "\"kind\":\"a\""), ev(3, "u", "k", "\"kind\":\"a\""),
+                                  ev(4, "u", "k", "\"kind\":\"b\""), ev(25, "u", "k", "\"kind\":\"y\"")};
+  EngineOptions cap;
+  cap.max_partial_matches = 2;
+  Result r = run(*b->prog, evs, cap);
+  ASSERT_EQ(r.count("cap.seq"), 1u);
+  EXPECT_TRUE(r.alerts[0].degraded);
+  EXPECT_GT(r.stats.partial_matches_dropped, 0u);
+  Result free = run(*b->prog, evs);
+  ASSERT_EQ(free.count("cap.seq"), 1u);
+  EXPECT_FALSE(free.alerts[0].degraded);
+  EXPECT_EQ(free.stats.partial_matches_dropped, 0u);
+  EXPECT_LT(free.alerts[0].event_time, r.alerts[0].event_time) << "the earliest start decides the window";
+  // Starts that left the window by themselves are not drops: spaced 10m apart, the cap is never reached.
+  std::vector<std::string> spaced = {ev(0, "u", "k", "\"kind\":\"a\""), ev(10, "u", "k", "\"kind\":\"a\""),
+                                     ev(20, "u", "k", "\"kind\":\"a\""), ev(21, "u", "k", "\"kind\":\"b\""),
+                                     ev(40, "u", "k", "\"kind\":\"y\"")};
+  cap.max_partial_matches = 1;
+  Result s = run(*b->prog, spaced, cap);
+  ASSERT_EQ(s.count("cap.seq"), 1u);
+  EXPECT_FALSE(s.alerts[0].degraded);
+  EXPECT_EQ(s.stats.partial_matches_dropped, 0u);
+}
+
+// Chain rules keep their partial matches in the chain's rule state (no shared cell): the same cap, the same mark.
+TEST(PartialMatchCap, ChainSequencesToo) {
+  auto b = build({std::string(kTestSources) + rule("cap.cseq", "chain", kPartialRule, "{chain.root.identity}")});
+  ASSERT_TRUE(b->prog);
+  std::vector<std::string> evs = {ev(0, "u", "k", "\"kind\":\"a\""), ev(1, "u", "k", "\"kind\":\"a\""),
+                                  ev(2, "u", "k", "\"kind\":\"a\""), ev(3, "u", "k", "\"kind\":\"b\""),
+                                  ev(4, "u", "k", "\"kind\":\"b\""), ev(25, "u", "k", "\"kind\":\"y\"")};
+  EngineOptions cap;
+  cap.max_partial_matches = 1;
+  Result r = run(*b->prog, evs, cap);
+  ASSERT_EQ(r.count("cap.cseq"), 1u);
+  EXPECT_TRUE(r.alerts[0].degraded);
+  EXPECT_GT(r.stats.partial_matches_dropped, 0u);
+  Result free = run(*b->prog, evs);
+  ASSERT_EQ(free.count("cap.cseq"), 1u);
+  EXPECT_FALSE(free.alerts[0].degraded);
+}
+
+TEST(PartialMatchCap, ACheckpointKeepsWhatTheCapDropped) {
+  auto b = build({checkpoint_rules_text() + rule("cap.seq", "session", kPartialRule, "{session.identity}") +
+                  rule("cap.cseq", "chain", kPartialRule, "{chain.root.identity}")});
+  ASSERT_TRUE(b->prog);
+  auto evs = checkpoint_events(5, 240);
+  const std::string other = "\"kind\":\"other\"";
+  for (std::string& e : evs)  // some c events, to kill pending matches
+    if (size_t at = e.find(other); at != std::string::npos) e.replace(at, other.size(), "\"kind\":\"c\"");
+  EngineOptions cap;
+  cap.max_partial_matches = 1;
+  Result whole = run(*b->prog, evs, cap);
+  ASSERT_GT(whole.stats.partial_matches_dropped, 3u);
+  size_t degraded = 0;
+  for (const Alert& a : whole.alerts) degraded += a.degraded;
+  EXPECT_GT(degraded, 0u);
+  auto want = rendered(whole.alerts);
+  for (size_t k = 0; k <= evs.size(); k += 17)
+    ASSERT_EQ(first_difference(run_split(*b->prog, evs, k, 1, 1, nullptr, cap), want), "") << k;
+  EngineOptions two = cap;
+  two.threads = 2;
+  EXPECT_EQ(first_difference(rendered(run(*b->prog, evs, two).alerts), want), "");
+}
+
+// ---------------------------------------------------------------------------------------------------------------
 // The held-events cap: beyond it a source's watermark moves up to its oldest held event, which is released early.
 
 TEST(HeldCap, ReleasesTheOldestEarlyAndLaterOlderEventsAreLate) {

@@ -497,6 +497,17 @@ int run(int argc, char** argv) {
                    "Events held for reordering per source at most; beyond it the oldest is released early and the "
                    "source's watermark moves up to it (default 1000000; 0: no cap; docs/operations.md, Caps)")
       ->type_name("N");
+  runc->add_option("--max-chain-records", run_opts.max_chain_records,
+                   "Mint and link records kept at most, all together; at the cap the oldest is evicted, and a chain "
+                   "that lost its parent to it is marked degraded (default 2000000; 0: no cap; docs/operations.md, "
+                   "Caps)")
+      ->type_name("N");
+  runc->add_option("--max-partial-matches", run_opts.max_partial_matches,
+                   "Starts of partial matches a sequence keeps per stage, rule and session or chain; beyond it the "
+                   "oldest are dropped and the rule's decisions marked degraded (default 4096; docs/operations.md, "
+                   "Caps)")
+      ->check(CLI::Range(1u, 1000000u))
+      ->type_name("N");
   runc->add_option("--max-time-jump", run_opts.max_time_jump,
                    "How far past its source's newest event one event may move the source's clock before the next "
                    "events confirm it (default 24h; 0 turns the bound off; docs/operations.md, Time jumps)")

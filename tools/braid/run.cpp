@@ -106,6 +106,10 @@ std::string stats_text(const rt::EngineStats& s, const Totals& t, const std::vec
                    s.chain_links);
   o += fmt::format("mints              {} recorded, {} evicted\n", s.mints_recorded, s.mints_evicted);
   o += fmt::format("link parents       {} recorded, {} evicted\n", s.link_parents_recorded, s.link_parents_evicted);
+  if (s.chain_records_evicted)
+    o += fmt::format("chain record cap   {} mint and link records evicted\n", s.chain_records_evicted);
+  if (s.partial_matches_dropped)
+    o += fmt::format("partial-match cap  {} sequence starts dropped\n", s.partial_matches_dropped);
   o += fmt::format("in memory          {} sessions, {} chains ({} chains retired)\n", s.sessions_live, s.chains_live,
                    s.chains_retired);
   if (!s.worker_nanos.empty()) {
@@ -165,6 +169,8 @@ std::string stats_json(const rt::EngineStats& s, const Totals& t, const std::vec
   o += fmt::format(",\"mints_recorded\":{},\"mints_evicted\":{}", s.mints_recorded, s.mints_evicted);
   o += fmt::format(",\"link_parents_recorded\":{},\"link_parents_evicted\":{}", s.link_parents_recorded,
                    s.link_parents_evicted);
+  o += fmt::format(",\"chain_records_evicted\":{},\"partial_matches_dropped\":{}", s.chain_records_evicted,
+                   s.partial_matches_dropped);
   o += fmt::format(",\"sessions_live\":{},\"chains_live\":{},\"chains_retired\":{}", s.sessions_live,
                    s.chains_live, s.chains_retired);
   o += fmt::format(",\"threads\":{},\"worker_seconds\":[", std::max<size_t>(1, s.worker_nanos.size()));
@@ -550,6 +556,8 @@ int run_run(const RunOptions& o) {
     }
     eo.max_open_sessions = o.max_open_sessions;
     eo.max_held_events = o.max_held_events;
+    eo.max_chain_records = o.max_chain_records;
+    eo.max_partial_matches = o.max_partial_matches;
     eo.max_time_jump = max_time_jump;
     if (o.distinct_bound) eo.distinct_bound = *o.distinct_bound;
     eo.alert_events = o.alert_events;
