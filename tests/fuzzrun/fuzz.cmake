@@ -1,9 +1,11 @@
 # Driver for the ctest fuzz tests (tests/fuzzrun/CMakeLists.txt). Run with cmake -P:
 #   -DMODE=build|run -DSOURCE_DIR=<repo> -DBUILD_DIR=<fuzz build dir> -DCXX=clang++-19 [-DGENERATOR=Ninja]
-#   [-DMAKE_PROGRAM=...] [-DSECONDS=60] [-DFUZZER=parser|input|pack]
+#   [-DMAKE_PROGRAM=...] [-DSECONDS=60] [-DFUZZER=parser|input|pack|checkpoint] [-DBRAID=<braid binary>]
 # build builds every fuzz target; run fuzzes FUZZER (default parser) over a scratch copy of its seed corpus
 # (tests/fuzz/corpus for the parser, tests/fuzz/<target>_corpus for the others) and its past crashes
 # (tests/fuzz/regressions for the parser, tests/fuzz/<target>_regressions for the others, when present).
+# The checkpoint fuzzer's seeds are made at run time instead: BRAID builds the pack of
+# tests/fuzz/checkpoint/rules.braid, and the fuzzer writes the states of tests/fuzz/checkpoint/events.ndjson.
 cmake_minimum_required(VERSION 3.25)
 
 function(fail)
@@ -33,8 +35,12 @@ elseif(FUZZER STREQUAL "pack")
   set(corpus ${SOURCE_DIR}/tests/fuzz/pack_corpus)
   set(regressions ${SOURCE_DIR}/tests/fuzz/pack_regressions)
   set(options)  # the seeds' size (libFuzzer's default max_len)
+elseif(FUZZER STREQUAL "checkpoint")
+  set(corpus)  # made at run time (below)
+  set(regressions ${SOURCE_DIR}/tests/fuzz/checkpoint_regressions)
+  set(options)  # the seeds' size
 else()
-  fail("fuzz.cmake: FUZZER must be parser, input or pack, not '${FUZZER}'")
+  fail("fuzz.cmake: FUZZER must be parser, input, pack or checkpoint, not '${FUZZER}'")
 endif()
 
 if(MODE STREQUAL "build")
@@ -66,7 +72,7 @@ if(MODE STREQUAL "build")
     fail("Configuring the fuzz build in ${BUILD_DIR} failed (exit ${rc})")
   endif()
   execute_process(COMMAND ${CMAKE_COMMAND} --build ${BUILD_DIR} --target braid_fuzz_parser braid_fuzz_input
-                          braid_fuzz_pack --parallel 2
+                          braid_fuzz_pack braid_fuzz_checkpoint --parallel 2
                   RESULT_VARIABLE rc)
   if(NOT rc EQUAL 0)
     fail("Building the fuzz targets in ${BUILD_DIR} failed (exit ${rc})")
@@ -84,15 +90,34 @@ elseif(MODE STREQUAL "run")
   set(work ${BUILD_DIR}/fuzzrun-${FUZZER})
   file(REMOVE_RECURSE ${work})
   file(MAKE_DIRECTORY ${work}/corpus ${work}/artifacts)
-  file(GLOB seeds ${corpus}/*)
-  file(COPY ${seeds} DESTINATION ${work}/corpus)
+  set(ENV{ASAN_OPTIONS} "detect_leaks=1:abort_on_error=0:symbolize=1")
+  set(ENV{UBSAN_OPTIONS} "print_stacktrace=1:halt_on_error=1")
+  if(FUZZER STREQUAL "checkpoint")
+    if(NOT BRAID OR NOT EXISTS "${BRAID}")
+      fail("fuzz.cmake: the checkpoint fuzzer needs -DBRAID=<braid binary> to build its pack")
+    endif()
+    execute_process(COMMAND ${BRAID} build ${SOURCE_DIR}/tests/fuzz/checkpoint/rules.braid -o ${work}/rules.pack
+                    RESULT_VARIABLE rc)
+    if(NOT rc EQUAL 0)
+      fail("braid build of tests/fuzz/checkpoint/rules.braid failed (exit ${rc})")
+    endif()
+    set(ENV{BRAID_FUZZ_PACK} ${work}/rules.pack)
+    set(ENV{BRAID_FUZZ_EVENTS} ${SOURCE_DIR}/tests/fuzz/checkpoint/events.ndjson)
+    set(ENV{BRAID_FUZZ_SEEDS} ${work}/corpus)
+    execute_process(COMMAND ${fuzzer} RESULT_VARIABLE rc)
+    unset(ENV{BRAID_FUZZ_SEEDS})
+    if(NOT rc EQUAL 0)
+      fail("The checkpoint fuzzer could not write its seeds (exit ${rc})")
+    endif()
+  else()
+    file(GLOB seeds ${corpus}/*)
+    file(COPY ${seeds} DESTINATION ${work}/corpus)
+  endif()
   set(dirs ${work}/corpus)
   if(IS_DIRECTORY ${regressions})
     list(APPEND dirs ${regressions})
   endif()
 
-  set(ENV{ASAN_OPTIONS} "detect_leaks=1:abort_on_error=0:symbolize=1")
-  set(ENV{UBSAN_OPTIONS} "print_stacktrace=1:halt_on_error=1")
   execute_process(
     COMMAND ${fuzzer} -max_total_time=${SECONDS} -rss_limit_mb=4096 -timeout=10 ${options}
             -artifact_prefix=${work}/artifacts/ -print_final_stats=1 ${dirs}
