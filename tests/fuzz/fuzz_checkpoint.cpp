@@ -60,6 +60,7 @@ rt::EngineOptions options() {
   o.max_held_events = 20;
   o.distinct_bound = 3;
   o.step_event_ids = 2;
+  o.alert_events = 2;  // the record texts of held events and steps are part of the state then
   return o;
 }
 
