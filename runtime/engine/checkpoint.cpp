@@ -1036,6 +1036,7 @@ struct StateCodec {
     put(w, c.accounts);
     put(w, c.rules);
     w.b(c.degraded);
+    w.b(c.orphaned);
   }
   static void get(Reader& r, Impl& m, Chain& c, const Carry& k) {
     c.root = r.u64();
@@ -1053,6 +1054,7 @@ struct StateCodec {
     get(r, m, c.rules, k.chain_slot.size(), k.chain_slot,
         [&](uint32_t slot) { return slot < m.chain_slot_rule.size() ? m.chain_slot_rule[slot] : ir::kNone; });
     c.degraded = r.b();
+    c.orphaned = r.version >= 6 ? r.b() : false;
   }
 
   // --- stats ------------------------------------------------------------------------------------------------

@@ -154,7 +154,8 @@ struct EngineOptions {
   // Mint and link records kept at most, all tables together (docs/operations.md, "Caps"). They join a new session
   // to the chain of the session that minted its credential (or linked it), and they keep that chain, with its
   // closed sessions, in memory until the retention passes. At the cap, the oldest record is evicted: a session
-  // that would have claimed it starts a chain of its own, and that chain's decisions are marked `degraded`.
+  // that would have claimed it starts a chain of its own, and every alert that carries that chain is marked
+  // `degraded`.
   // Counted in stats (chain_records_evicted). 0: no cap.
   uint64_t max_chain_records = 2000000;
 

@@ -206,6 +206,9 @@ void Engine::Impl::fire(uint32_t ri, RuleState* st, Session* se, Chain* ch, cons
   a.degraded = r.scope == ir::Scope::Session ? (se && se->evicted) : r.scope == ir::Scope::Chain && ch && ch->degraded;
   if (st)
     for (const SeqState& q : st->seqs) a.degraded = a.degraded || q.dropped;  // lost starts at the partial-match cap
+  // Whatever the scope, an alert whose chain may have lost its beginning to the chain-record cap says so.
+  if (const Chain* carried = ch ? ch : se ? chains.get(se->chain) : nullptr; carried && carried->orphaned)
+    a.degraded = true;
   ++stats.rules[rr.stat].alerts;
   ++stats.alerts;
   if (sink) sink(a);

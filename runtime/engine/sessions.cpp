@@ -136,7 +136,7 @@ void Engine::Impl::attach_parent(Session& child, const Value& credential) {
     c.identities.clear();
     c.accounts.clear();
     c.rules.clear();
-    c.degraded = lost;  // (a reused chain must not inherit its last occupant's mark)
+    c.degraded = c.orphaned = lost;  // (a reused chain must not inherit its last occupant's marks)
     child.chain = cref;
     stats.chain_max_depth = std::max<uint64_t>(stats.chain_max_depth, 1);
     return;

@@ -169,6 +169,8 @@ struct Chain {
   DistinctSet identities, accounts;  // only filled when a rule reads chain.identities / chain.accounts
   RuleStates rules;                  // slot = the rule's chain state slot
   bool degraded = false;             // a session of it was evicted: chain decisions are marked degraded
+  bool orphaned = false;             // its root may have lost its parent's record to max_chain_records: every
+                                     // alert that carries it is marked degraded (its path is cut short)
 };
 
 // A pool of objects addressed by Ref. Objects are never moved (pointers stay valid while they are live) and are

@@ -498,8 +498,8 @@ int run(int argc, char** argv) {
                    "source's watermark moves up to it (default 1000000; 0: no cap; docs/operations.md, Caps)")
       ->type_name("N");
   runc->add_option("--max-chain-records", run_opts.max_chain_records,
-                   "Mint and link records kept at most, all together; at the cap the oldest is evicted, and a chain "
-                   "that lost its parent to it is marked degraded (default 2000000; 0: no cap; docs/operations.md, "
+                   "Mint and link records kept at most, all together; at the cap the oldest is evicted, and alerts whose "
+                   "chain lost its parent to it are marked degraded (default 2000000; 0: no cap; docs/operations.md, "
                    "Caps)")
       ->type_name("N");
   runc->add_option("--max-partial-matches", run_opts.max_partial_matches,
