@@ -2,7 +2,8 @@
 # ThreadSanitizer over `braid run --threads` (issue 9): builds braid with -fsanitize=thread into build/tsan, then
 # runs the demo, a generated CloudTrail file and (when present) the Stratus corpus with 2 and 3 worker threads,
 # with both engines, and checks that there is no TSan report and that the alerts equal the release build's with one
-# thread. Too slow for CI (a separate full build); run it after changing the engine's threading.
+# thread; then the demo and the Stratus corpus again with raw events in the alerts (--alert-events 3), whose record
+# texts the workers keep. Too slow for CI (a separate full build); run it after changing the engine's threading.
 #   tools/tsan-threads.sh [RELEASE_BRAID]      (default build/release/braid, built first if missing)
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -20,19 +21,28 @@ inputs="examples/demo.ndjson"
 [ -f build/bench-engine/cloudtrail-20mib-seed42.ndjson ] && inputs="$inputs build/bench-engine/cloudtrail-20mib-seed42.ndjson"
 norm() { sed -E 's/"processing_time":"[^"]*",?//'; }
 fail=0
+# check INPUT ENGINE THREADS [FLAG...]
+check() {
+  in=$1 engine=$2 t=$3
+  shift 3
+  "$release" run --engine "$engine" --rules rules "$@" "$in" 2>/dev/null | norm > "$work/want"
+  build/tsan/braid run --engine "$engine" --threads "$t" --rules rules "$@" "$in" 2> "$work/err" | norm > "$work/got"
+  what="$in $engine --threads $t${*:+ $*}"
+  if grep -q 'WARNING: ThreadSanitizer' "$work/err"; then
+    echo "tsan: $what: ThreadSanitizer report:"; head -60 "$work/err"; fail=1
+  elif ! cmp -s "$work/want" "$work/got"; then
+    echo "tsan: $what: alerts differ from one thread"; fail=1
+  else
+    echo "tsan: $what: clean, $(wc -l < "$work/got") alerts as with one thread"
+  fi
+}
 for in in $inputs; do
   for engine in jit interp; do
-    "$release" run --engine "$engine" --rules rules "$in" 2>/dev/null | norm > "$work/want"
-    for t in 2 3; do
-      build/tsan/braid run --engine "$engine" --threads "$t" --rules rules "$in" 2> "$work/err" | norm > "$work/got"
-      if grep -q 'WARNING: ThreadSanitizer' "$work/err"; then
-        echo "tsan: $in $engine --threads $t: ThreadSanitizer report:"; head -60 "$work/err"; fail=1
-      elif ! cmp -s "$work/want" "$work/got"; then
-        echo "tsan: $in $engine --threads $t: alerts differ from one thread"; fail=1
-      else
-        echo "tsan: $in $engine --threads $t: clean, $(wc -l < "$work/got") alerts as with one thread"
-      fi
-    done
+    for t in 2 3; do check "$in" "$engine" "$t"; done
   done
+done
+for in in examples/demo.ndjson ../shared/corpora/stratus; do
+  [ -e "$in" ] || continue
+  for engine in jit interp; do check "$in" "$engine" 2 --alert-events 3; done
 done
 exit $fail
