@@ -485,8 +485,9 @@ TEST(ChainRecordCap, EvictsTheOldestRecordAndMarksTheOrphanedChainDegraded) {
   EXPECT_FALSE(roots[2].degraded) << "a credential no evicted record named is not marked";
   // An event rule's alert carries the chain too: role1's is cut short, and says so.
   ASSERT_EQ(r.count("cap.ev"), 3u);
-  for (const Alert& a : r.alerts)
-    if (a.rule == "cap.ev") EXPECT_EQ(a.degraded, a.message == "role1") << a.message;
+  for (const Alert& a : of(r, "cap.ev")) {
+    EXPECT_EQ(a.degraded, a.message == "role1") << a.message;
+  }
   Result free = run(*b->prog, evs);
   EXPECT_EQ(free.stats.chain_records_evicted, 0u);
   ASSERT_EQ(free.count("cap.root"), 3u);
