@@ -133,6 +133,7 @@ std::string_view scope_name(Scope s) {
     case Scope::Event: return "event";
     case Scope::Session: return "session";
     case Scope::Chain: return "chain";
+    case Scope::Group: return "group";
   }
   return "?";
 }

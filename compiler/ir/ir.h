@@ -330,7 +330,9 @@ struct Source {
 // ---------------------------------------------------------------------------------------------------------------
 // Rules
 
-enum class Scope : uint8_t { Event, Session, Chain };
+// Group: a window of the events of one source with equal values of the rule's `group by` keys (any event of the
+// source, with or without identity): see GroupBy and docs/language.md, "Group scope".
+enum class Scope : uint8_t { Event, Session, Chain, Group };
 enum class Severity : uint8_t { Info, Low, Medium, High, Critical };
 std::string_view scope_name(Scope s);
 std::string_view severity_name(Severity s);
@@ -423,6 +425,18 @@ struct Suppress {
   Span span;
 };
 
+// `group by K1, K2 window D` (gap = max = D: a tumbling window from the group's first event) or
+// `group by K... gap G max M` (a session window: the group closes G after its latest event or M after its first,
+// whichever comes first). The engine keeps one group per (source, key values); an event with a null key part
+// joins no group.
+struct GroupBy {
+  std::vector<NodeId> keys;            // event context
+  std::vector<std::string> key_text;   // each key as written (for alerts: "sourceIPAddress")
+  int64_t gap = 0;                     // ns, > 0
+  int64_t max = 0;                     // ns, >= gap
+  Span span;
+};
+
 struct TestCase {
   struct Events {
     std::string json;          // inline: a JSON array as compact text; empty if `file` is used
@@ -448,7 +462,8 @@ struct Rule {
   Metadata meta;
   Scope scope = Scope::Event;
   std::vector<uint32_t> sources;    // indices into Program::sources
-  std::vector<Step> steps;          // session/chain scope
+  std::vector<Step> steps;          // session/chain/group scope
+  std::optional<GroupBy> group;     // group scope only
   NodeId condition = kNoNode;       // event scope: the `when` (event context); else the scope block's `when`
   std::vector<Aggregate> aggregates;
   std::vector<Sequence> sequences;
