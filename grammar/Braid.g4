@@ -108,7 +108,7 @@ ruleItem    : 'title' STRING                                           # ruleTit
             | 'message' STRING                                         # ruleMessage
             | 'suppress' duration ('by' expr (',' expr)*)?             # ruleSuppress
             | 'when' expr                                              # ruleWhen
-            | scope=('session' | 'chain') '{' scopeItem* '}'           # ruleScope
+            | (scope=('session' | 'chain') | groupBy) '{' scopeItem* '}' # ruleScope
             | 'test' STRING '{' testItem* '}'                          # ruleTest
             | 'org_data' declName (',' declName)*                      # ruleOrgData
             ;
@@ -124,6 +124,10 @@ attackId    : IDENT ('.' INT)?
 severityArm : ident 'when' expr                                        # sevWhen
             | 'else' ident                                             # sevElse
             ;
+
+// `group by K1, K2 window D` (a tumbling window) or `group by K gap G max M` (a session window): the rule's
+// events grouped by any keys, with or without identity (docs/language.md, "Group scope").
+groupBy     : 'group' 'by' expr (',' expr)* ('window' window=duration | 'gap' gap=duration 'max' max=duration) ;
 
 scopeItem   : 'step' ident '=' expr                                    # scopeStep
             | 'when' expr                                              # scopeWhen
@@ -250,7 +254,7 @@ ident       : IDENT
             | 'references' | 'false_positives' | 'enabled' | 'message' | 'suppress' | 'by' | 'chain' | 'test'
             | 'step' | 'events' | 'file' | 'expect' | 'none' | 'contains' | 'startswith' | 'endswith' | 'like'
             | 'matches' | 'any' | 'cidr' | 'ip' | 'account' | 'nocase' | 'type' | 'cased' | 'else'
-            | 'tune' | 'except' | 'override' | 'org_data'
+            | 'tune' | 'except' | 'override' | 'org_data' | 'group' | 'window'
             ;
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -300,7 +300,7 @@ struct MessageClause {
   Span span;
 };
 
-enum class Scope : uint8_t { Event, Session, Chain };
+enum class Scope : uint8_t { Event, Session, Chain, Group };
 
 struct Step {
   Ident label;
@@ -308,9 +308,18 @@ struct Step {
   Span span;
 };
 
-// `session { step a = ..  step b = ..  when .. }` or `chain { .. }`
+// `group by K1, K2 window D { .. }` or `group by K gap G max M { .. }`: the head of a group block.
+struct GroupHead {
+  std::vector<ExprPtr> keys;
+  std::optional<DurationLit> window;    // `window D`; else gap and max
+  std::optional<DurationLit> gap, max;
+  Span span;                            // `group` to the last duration
+};
+
+// `session { step a = ..  step b = ..  when .. }`, `chain { .. }` or `group by .. { .. }`
 struct ScopeBlock {
   Scope scope = Scope::Session;
+  std::optional<GroupHead> group;  // Scope::Group
   std::vector<Step> steps;
   std::optional<ExprClause> when;
   Span span;
@@ -348,7 +357,7 @@ struct RuleDecl {
   std::optional<MessageClause> message;
   std::optional<SuppressClause> suppress;
   std::optional<ExprClause> when;        // event scope
-  std::optional<ScopeBlock> scope_block; // session or chain scope
+  std::optional<ScopeBlock> scope_block; // session, chain or group scope
   std::vector<TestCase> tests;
   std::optional<Clause<std::vector<Name>>> org_data;  // `org_data L, ...`: the organisation-data lists it needs
   Span span;
@@ -357,7 +366,7 @@ struct RuleDecl {
 };
 
 // ---------------------------------------------------------------------------------------------------------------
-// Tuning (docs/language.md, section 22): changes the user makes to rules and lists declared in other files.
+// Tuning (docs/language.md, section 23): changes the user makes to rules and lists declared in other files.
 
 // `tune NAME { enabled B  severity LEVEL  except when COND ... }`, or `tune "GLOB" { ... }`.
 struct TuneDecl {

@@ -127,7 +127,7 @@ struct Env {
   uint32_t depth = 0;
 };
 
-enum class Place : uint8_t { Source, StepPred, EventWhen, ScopeWhen, Alert, AggValue, Decl };
+enum class Place : uint8_t { Source, StepPred, EventWhen, ScopeWhen, Alert, AggValue, Decl, GroupKey };
 
 struct Ctx {
   Place place = Place::Decl;
@@ -421,6 +421,7 @@ class Checker : CheckerState {
   void check_org_data(const ast::RuleDecl& d, ir::Rule& r);
   void check_tests(const ast::RuleDecl& r, ir::Rule& out);
   void classify(ir::Rule& r);
+  void check_group(const ast::GroupHead& g, ir::Rule& r, const Ctx& base);
 
   // ---- expressions
   Val expr(const ast::Expr& e, Ctx& c);
@@ -1194,7 +1195,9 @@ Val Checker::path_segs(const ast::Expr& e, const std::vector<ast::PathSeg>& segs
     if (it != c.steps->end()) {
       if (!c.session_ctx) {
         err(Code::BRD0208, e.head_span,
-            "step `" + e.head + "` can only be used in the `when`, `message` or `suppress` of the rule", &c);
+            "step `" + e.head + "` can only be used in the `when`, `message` or `suppress` of the rule" +
+                (c.place == Place::GroupKey ? std::string(": a `group by` key is read from each event") : ""),
+            &c);
         return Val{};
       }
       if (segs.empty()) {  // `a` means count(a) > 0
@@ -1232,6 +1235,16 @@ Val Checker::path_segs(const ast::Expr& e, const std::vector<ast::PathSeg>& segs
     }
     if (!c.attrs_allowed) {
       err(Code::BRD0110, full, "`" + std::string(found->name) + "` is not available in a source clause", &c);
+      return Val{};
+    }
+    if (c.scope == ir::Scope::Group) {
+      auto d = mk(Code::BRD0414, full,
+                  "group scope has no " + e.head + ": `" + std::string(found->name) +
+                      "` is not available in a `group by` rule");
+      d.help = "a group holds the events of one source with equal `group by` keys, with or without an identity; "
+               "read what you need from the events (`first(step).userIdentity.arn`, `distinct(step.sourceIPAddress)`) "
+               "or add it to the `group by` keys";
+      emit(std::move(d), &c);
       return Val{};
     }
     if (e.head == "chain" && c.scope != ir::Scope::Chain) {
@@ -1501,8 +1514,8 @@ Val Checker::field(const std::string& head, Span head_span, const std::vector<as
   }
   if (c.session_ctx) {
     err(Code::BRD0214, span,
-        "field `" + dotted(head, segs, nullptr) +
-            "` is read outside a step: in a session or chain condition, use `step." + head +
+        "field `" + dotted(head, segs, nullptr) + "` is read outside a step: in a " +
+            (c.scope == ir::Scope::Group ? "group" : "session or chain") + " condition, use `step." + head +
             "`, `first(step)." + head + "` or an aggregate",
         &c);
     return Val{};
@@ -1625,8 +1638,9 @@ Val Checker::aggregate(ir::AggKind kind, const ast::Expr& e, const std::vector<a
   std::string name(ir::agg_kind_name(kind));
   if (!c.session_ctx || !c.steps) {
     err(Code::BRD0208, e.span,
-        "`" + name + "` is an aggregate: it is only available in the `when`, `message` or `suppress` of a session "
-                     "or chain rule",
+        "`" + name + "` is an aggregate: it is only available in the `when`, `message` or `suppress` of a " +
+            (c.place == Place::GroupKey ? "rule, not in a `group by` key, which is read from each event"
+                                        : "session or chain rule"),
         &c);
     return Val{};
   }
@@ -2562,11 +2576,12 @@ void Checker::check_rule(const ast::RuleDecl& d) {
   std::map<std::string, uint32_t> steps;
   if (d.when && d.scope_block) {
     auto diag = mk(Code::BRD0403, d.scope_block->span,
-                   "a rule has either a `when` (event scope) or a `session`/`chain` block, not both");
+                   "a rule has either a `when` (event scope) or a `session`/`chain`/`group` block, not both");
     diag.related.push_back({d.when->span, "the event-scope `when` is here"});
     emit(std::move(diag));
   } else if (!d.when && !d.scope_block) {
-    err(Code::BRD0402, d.name.span, "rule `" + d.name.text + "` has no condition (`when`, `session { }` or `chain { }`)");
+    err(Code::BRD0402, d.name.span,
+        "rule `" + d.name.text + "` has no condition (`when`, `session { }`, `chain { }` or `group by ... { }`)");
   }
   r.scope = d.scope_block ? base.scope : ir::Scope::Event;
   base.scope = r.scope;
@@ -2585,6 +2600,7 @@ void Checker::check_rule(const ast::RuleDecl& d) {
       r.steps.push_back(ir::Step{st.label.text, kNoNode, st.span});
     }
     base.steps = &steps;
+    if (d.scope_block->group) check_group(*d.scope_block->group, r, base);
     for (const auto& st : d.scope_block->steps) {
       auto it = steps.find(st.label.text);
       if (it == steps.end() || r.steps[it->second].span.begin != st.span.begin) continue;
@@ -2604,8 +2620,7 @@ void Checker::check_rule(const ast::RuleDecl& d) {
       if (v.ok()) r.condition = v.node;
     } else {
       err(Code::BRD0410, d.scope_block->span,
-          std::string("the `") + (r.scope == ir::Scope::Chain ? "chain" : "session") +
-              "` block has no `when` condition");
+          "the `" + std::string(ir::scope_name(r.scope)) + "` block has no `when` condition");
     }
   } else if (d.when && d.when->expr) {
     r.spans.when = d.when->span;
@@ -2665,8 +2680,100 @@ void Checker::check_rule(const ast::RuleDecl& d) {
   P.rules.push_back(std::move(r));
 }
 
+// `group by K1, K2 window D` / `group by K gap G max M` (docs/language.md, "Group scope"). The keys are event
+// context, as the steps are: they see the event, never the group (no steps, aggregates or attributes), and each
+// is a scalar, so that the engine can compare key values as encoded values.
+void Checker::check_group(const ast::GroupHead& g, ir::Rule& r, const Ctx& base) {
+  constexpr size_t kMaxKeys = 8;
+  ir::GroupBy out;
+  out.span = g.span;
+  std::vector<std::pair<std::string, Span>> seen;  // each key's dump, against repeats
+  for (size_t i = 0; i < g.keys.size(); ++i) {
+    if (!g.keys[i]) continue;
+    const ast::Expr& k = *g.keys[i];
+    if (i == kMaxKeys) {
+      auto d = mk(Code::BRD0415, Span::cover(k.span, g.keys.back() ? g.keys.back()->span : k.span),
+                  "a group has at most " + std::to_string(kMaxKeys) + " keys; this one has " +
+                      std::to_string(g.keys.size()));
+      d.help = "group by fewer keys: a key that another key determines (an ARN and its account) adds nothing";
+      emit(std::move(d));
+      break;
+    }
+    std::string dumped = ast::dump(k);
+    auto prev = std::find_if(seen.begin(), seen.end(), [&](const auto& p) { return p.first == dumped; });
+    if (prev != seen.end()) {
+      auto d = mk(Code::BRD0415, k.span, "group key `" + std::string(sm_.slice(k.span)) + "` is given twice");
+      d.related.push_back({prev->second, "first given here"});
+      emit(std::move(d));
+      continue;
+    }
+    seen.emplace_back(std::move(dumped), k.span);
+    Ctx c = base;
+    c.place = Place::GroupKey;
+    Val v = value_top(k, c);
+    if (!v.ok()) continue;
+    bool scalar = false;
+    switch (v.type.kind) {
+      case Kind::Bool: case Kind::Int: case Kind::Float: case Kind::String: case Kind::Time: case Kind::Duration:
+      case Kind::Ip: case Kind::Cidr:
+        scalar = true;
+        break;
+      case Kind::Error: case Kind::Null: case Kind::List: case Kind::Object: break;
+    }
+    if (!scalar) {
+      auto d = mk(Code::BRD0415, k.span,
+                  "group key `" + std::string(sm_.slice(k.span)) + "` is " + tn(v.type) + "; a key must be a scalar");
+      if (v.type.kind == Kind::List) {
+        std::string one(sm_.slice(k.span));
+        if (auto at = one.find("[*]"); at != std::string::npos) one.replace(at, 3, "[0]");
+        else one += "[0]";
+        d.help = "group by one element (`" + one + "`), or count the values in the block: `distinct(step.field)`";
+      }
+      else if (v.type.kind == Kind::Object)
+        d.help = "group by a field declared with a scalar type (`string`, `int`, `ip`, ...) in the source's "
+                 "`fields`: an `object` or record value has no single value to compare";
+      else
+        d.help = "a key reads the event: a field, or an expression of fields such as `lower(userName)`";
+      emit(std::move(d));
+      continue;
+    }
+    // The key as written, on one line: it names the key's value in alerts ("sourceIPAddress").
+    std::string text;
+    for (char ch : sm_.slice(k.span)) {
+      bool space = ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r';
+      if (!space) text += ch;
+      else if (!text.empty() && text.back() != ' ') text += ' ';
+    }
+    out.keys.push_back(v.node);
+    out.key_text.push_back(std::move(text));
+  }
+  auto positive = [&](const std::optional<ast::DurationLit>& dl, const char* what) {
+    if (dl && dl->span.valid() && dl->nanos <= 0) {
+      err(Code::BRD0416, dl->span, std::string("the group ") + what + " must be positive");
+      return false;
+    }
+    return true;
+  };
+  if (g.window) {
+    if (positive(g.window, "window")) out.gap = out.max = g.window->nanos;
+  } else if (g.gap && g.max) {
+    if (positive(g.gap, "gap")) {
+      out.gap = g.gap->nanos;
+      out.max = g.max->nanos;
+      if (out.max < out.gap && g.max->span.valid()) {
+        auto d = mk(Code::BRD0416, g.max->span,
+                    "the group maximum (" + g.max->text + ") is shorter than the gap (" + g.gap->text + ")");
+        d.help = "a group closes `gap` after its latest event or `max` after its first; for a fixed window write "
+                 "`window " + g.max->text + "`";
+        emit(std::move(d));
+      }
+    }
+  }
+  r.group = std::move(out);
+}
+
 // ---------------------------------------------------------------------------------------------------------------
-// Tuning (docs/language.md, section 22): `override list` and `tune`, declared in the user's files, change lists
+// Tuning (docs/language.md, section 23): `override list` and `tune`, declared in the user's files, change lists
 // and rules declared elsewhere. Everything is checked; CheckOptions::apply_tuning decides whether it takes effect.
 
 namespace {

@@ -579,6 +579,14 @@ std::string dump_rule(const Program& p, const Rule& r) {
   out += "  source";
   for (auto s : r.sources) out += " " + p.sources[s].name;
   out += "\n";
+  if (r.group) {
+    out += "  group by";
+    for (size_t i = 0; i < r.group->keys.size(); ++i) {
+      out += std::string(i ? ", " : " ") + quote(i < r.group->key_text.size() ? r.group->key_text[i] : "") + " = " +
+             dump_expr(p, r.group->keys[i]);
+    }
+    out += " gap " + ns_text(r.group->gap) + " max " + ns_text(r.group->max) + "\n";
+  }
   for (size_t i = 0; i < r.steps.size(); ++i)
     out += "  step " + std::to_string(i) + " " + r.steps[i].label + " = " + dump_expr(p, r.steps[i].pred) + "\n";
   for (size_t i = 0; i < r.aggregates.size(); ++i) {

@@ -21,6 +21,17 @@ T* as(antlr4::ParserRuleContext* ctx) {
   return ctx ? dynamic_cast<T*>(ctx) : nullptr;
 }
 
+// The keyword that opens a scope block, for messages.
+const char* scope_keyword(ast::Scope s) {
+  switch (s) {
+    case ast::Scope::Event: return "when";
+    case ast::Scope::Session: return "session";
+    case ast::Scope::Chain: return "chain";
+    case ast::Scope::Group: return "group";
+  }
+  return "session";
+}
+
 void append_utf8(std::string& out, uint32_t cp) {
   if (cp < 0x80) {
     out += static_cast<char>(cp);
@@ -702,8 +713,8 @@ void AstBuilder::rule_item(ast::RuleDecl& r, P::RuleItemContext* item) {
     if (r.scope_block && decl_has_syntax_errors_) {
       // recovery leftovers: keep the first block
     } else if (r.scope_block) {
-      std::string what = r.scope_block->scope == ast::Scope::Chain ? "chain" : "session";
-      std::string now = b.scope == ast::Scope::Chain ? "chain" : "session";
+      std::string what = scope_keyword(r.scope_block->scope);
+      std::string now = scope_keyword(b.scope);
       Diagnostic& d = c_.diags.report(
           Code::BRD0008, span,
           what == now ? "`" + now + "` block is given twice"
@@ -720,7 +731,20 @@ void AstBuilder::rule_item(ast::RuleDecl& r, P::RuleItemContext* item) {
 ast::ScopeBlock AstBuilder::scope_block(P::RuleScopeContext* ctx) {
   ast::ScopeBlock b;
   b.span = ctx_span(ctx);
-  b.scope = ctx->scope && ctx->scope->getText() == "chain" ? ast::Scope::Chain : ast::Scope::Session;
+  if (auto* g = ctx->groupBy()) {
+    b.scope = ast::Scope::Group;
+    ast::GroupHead h;
+    h.span = ctx_span(g);
+    for (auto* e : g->expr()) {
+      if (e) h.keys.push_back(expr(e));
+    }
+    if (g->window) h.window = duration(g->window);
+    if (g->gap) h.gap = duration(g->gap);
+    if (g->max) h.max = duration(g->max);
+    b.group = std::move(h);
+  } else {
+    b.scope = ctx->scope && ctx->scope->getText() == "chain" ? ast::Scope::Chain : ast::Scope::Session;
+  }
   for (auto* item : ctx->scopeItem()) {
     if (!item) continue;
     Span span = ctx_span(item);

@@ -1170,7 +1170,7 @@ TEST(CheckRules, DuplicateDiagnosticsFromMacrosAreMerged) {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Tuning (docs/language.md, section 22)
+// Tuning (docs/language.md, section 23)
 
 const char* kTunedRule = R"(
 list t.users = ["alice"] org_data
@@ -1325,6 +1325,192 @@ TEST(Tuning, ListsReadThroughMacrosCount) {
                      "rule t.r {\n  title \"t\"\n  severity high\n  source test.src\n  org_data t.users\n"
                      "  message \"m\"\n  when t.m\n}\n");
   EXPECT_CLEAN(r);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Group scope (docs/language.md, section 15)
+
+// A group rule `t.g` grouped by `by` with steps a (eventName == "A") and b (eventName == "B").
+std::unique_ptr<Run> group_rule(const std::string& when, const std::string& by = "sourceIPAddress window 1h",
+                                const std::string& extra = "", const std::string& message = "m",
+                                const std::string& clauses = "") {
+  return check_src(extra + "\nrule t.g {\n  title \"t\"\n  severity high\n  source test.src\n  message \"" + message +
+                   "\"\n" + clauses + "  group by " + by +
+                   " {\n    step a = eventName == \"A\"\n    step b = eventName == \"B\"\n    when " + when +
+                   "\n  }\n}\n");
+}
+
+constexpr int64_t kHour = int64_t{3600} * 1000000000;
+
+TEST(GroupScope, WindowFormIr) {
+  auto r = group_rule("distinct(a.userName) >= 3", "sourceIPAddress, lower(userName) window 1h");
+  EXPECT_CLEAN(r);
+  const auto& rule = r->rule("t.g");
+  EXPECT_EQ(rule.scope, ir::Scope::Group);
+  EXPECT_EQ(rule.firing, ir::Firing::Monotone);
+  ASSERT_TRUE(rule.group);
+  const ir::GroupBy& g = *rule.group;
+  EXPECT_EQ(g.key_text, (std::vector<std::string>{"sourceIPAddress", "lower(userName)"}));
+  ASSERT_EQ(g.keys.size(), 2u);
+  EXPECT_EQ(ir::dump_expr(*r->prog, g.keys[0]), "$sourceIPAddress");
+  EXPECT_EQ(ir::dump_expr(*r->prog, g.keys[1]), "(lower $userName)");
+  EXPECT_EQ(g.gap, kHour);
+  EXPECT_EQ(g.max, kHour);
+  EXPECT_EQ(r->slice(g.span), "group by sourceIPAddress, lower(userName) window 1h");
+  // The keys' fields are slots of the source, as the steps' are: the engine reads them from each event.
+  const ir::Source& src = r->prog->sources[rule.sources[0]];
+  EXPECT_NE(src.slot_of(r->prog->node(g.keys[0]).imm), ir::kNone);
+  EXPECT_NE(ir::dump_rule(*r->prog, rule).find("group by \"sourceIPAddress\" = $sourceIPAddress"), std::string::npos)
+      << ir::dump_rule(*r->prog, rule);
+}
+
+TEST(GroupScope, SessionWindowFormAndKeyTextOnOneLine) {
+  auto r = group_rule("a -> b", "coalesce(userAgent,\n      \"none\"), n gap 10m max 24h");
+  EXPECT_CLEAN(r);
+  const ir::GroupBy& g = *r->rule("t.g").group;
+  EXPECT_EQ(g.key_text, (std::vector<std::string>{"coalesce(userAgent, \"none\")", "n"}));
+  EXPECT_EQ(g.gap, kHour / 6);
+  EXPECT_EQ(g.max, 24 * kHour);
+  EXPECT_TRUE(r->rule("t.g").group.has_value());
+  EXPECT_FALSE(session_rule("a")->rule("t.s").group.has_value());
+}
+
+TEST(GroupScope, FiringIsClassifiedAsInSessionScope) {
+  for (const char* when : {"a", "count(a) >= 5", "a -> b within 5m", "a and not b", "count(a) < 3", "a -> not b within 5m",
+                           "first(a).n == 3", "last(a).n == 3"}) {
+    auto g = group_rule(when);
+    auto s = session_rule(when);
+    EXPECT_CLEAN(g);
+    EXPECT_EQ(g->rule("t.g").firing, s->rule("t.s").firing) << when;
+  }
+}
+
+TEST(GroupScope, KeysMustBeScalars) {
+  for (const char* key : {"tags", "resources[*].ARN", "userIdentity", "extra", "requestParameters.bucketName", "null"}) {
+    auto r = group_rule("a", std::string(key) + " window 1h");
+    EXPECT_EQ(r->count(Code::BRD0415), 1u) << key << "\n" << r->all_text();
+    EXPECT_NE(r->all_text().find("a key must be a scalar"), std::string::npos) << key << "\n" << r->all_text();
+  }
+  auto r = group_rule("a", "resources[*].ARN window 1h");
+  EXPECT_NE(r->all_text().find("`resources[0].ARN`"), std::string::npos) << r->all_text();
+  // Every scalar kind is a key: strings, ips, ints, floats, bools, times, an element by index.
+  EXPECT_CLEAN(group_rule("a", "eventName, sourceIPAddress, n, bytes, ok, eventTime, resources[0].ARN window 1h"));
+}
+
+TEST(GroupScope, KeysReadTheEventNotTheGroup) {
+  auto r = group_rule("a", "a, count(b), session.identity, chain.depth window 1h");
+  EXPECT_EQ(r->count(Code::BRD0208), 2u) << r->all_text();
+  EXPECT_EQ(r->count(Code::BRD0414), 2u) << r->all_text();
+  EXPECT_NE(r->all_text().find("a `group by` key is read from each event"), std::string::npos) << r->all_text();
+  EXPECT_CODE(group_rule("a", "no_such_field window 1h"), Code::BRD0301);
+}
+
+TEST(GroupScope, AtMostEightKeysEachGivenOnce) {
+  EXPECT_CLEAN(group_rule("a", "eventName, sourceIPAddress, n, bytes, ok, eventTime, userName, userAgent window 1h"));
+  auto r = group_rule("a", "eventName, sourceIPAddress, n, bytes, ok, eventTime, userName, userAgent, "
+                           "userIdentity.arn, userIdentity.type window 1h");
+  EXPECT_EQ(r->count(Code::BRD0415), 1u) << r->all_text();
+  EXPECT_NE(r->all_text().find("at most 8 keys; this one has 10"), std::string::npos) << r->all_text();
+  auto d = group_rule("a", "userName, n, userName window 1h");
+  ASSERT_EQ(d->count(Code::BRD0415), 1u) << d->all_text();
+  EXPECT_NE(d->all_text().find("`userName` is given twice"), std::string::npos) << d->all_text();
+  EXPECT_EQ(d->get(Code::BRD0415)->related.size(), 1u);
+}
+
+TEST(GroupScope, WindowMustBePositiveAndMaxAtLeastGap) {
+  EXPECT_EQ(group_rule("a", "n window 0s")->count(Code::BRD0416), 1u);
+  EXPECT_EQ(group_rule("a", "n gap 0m max 1h")->count(Code::BRD0416), 1u);
+  auto r = group_rule("a", "n gap 1h max 10m");
+  ASSERT_EQ(r->count(Code::BRD0416), 1u);
+  EXPECT_NE(r->all_text().find("the group maximum (10m) is shorter than the gap (1h)"), std::string::npos);
+  EXPECT_EQ(r->slice(r->get(Code::BRD0416)->span), "10m");
+  EXPECT_CLEAN(group_rule("a", "n gap 1h max 1h"));
+}
+
+TEST(GroupScope, NoSessionOrChainAnywhere) {
+  // A step, the `when`, the message, a suppress key and a severity condition: each is BRD0414.
+  auto r = check_src(R"(
+rule t.g {
+  title "t"
+  severity {
+    high when session.events > 3
+    else low
+  }
+  source test.src
+  message "{session.identity}"
+  suppress 1h by chain.root.identity
+  group by sourceIPAddress window 1h {
+    step a = eventName == "A" and session.credential == "x"
+    when count(a) > 1 and session.source_ips > 2
+  }
+}
+)");
+  EXPECT_EQ(r->count(Code::BRD0414), 5u) << r->all_text();
+  EXPECT_NE(r->all_text().find("group scope has no session: `session.identity` is not available"), std::string::npos)
+      << r->all_text();
+  EXPECT_NE(r->all_text().find("group scope has no chain: `chain.root.identity`"), std::string::npos) << r->all_text();
+  EXPECT_FALSE(r->has(Code::BRD0110)) << r->all_text();
+}
+
+TEST(GroupScope, WhenMessageAndSuppressSeeTheGroupLikeASession) {
+  auto r = group_rule("a -> b and distinct(a.userName) >= 2 and first(a).n < last(b).n and a.ok", "sourceIPAddress window 1h",
+                      "", "{count(a)} from {first(a).sourceIPAddress}", "  suppress 1h by first(a).sourceIPAddress\n");
+  EXPECT_CLEAN(r);
+  EXPECT_EQ(r->rule("t.g").sequences.size(), 1u);
+  auto f = group_rule("a and eventName == \"x\"");
+  ASSERT_TRUE(f->has(Code::BRD0214)) << f->all_text();
+  EXPECT_NE(f->all_text().find("in a group condition"), std::string::npos) << f->all_text();
+  EXPECT_CODE(group_rule("a", "n window 1h", "", "{eventName}"), Code::BRD0214);
+}
+
+TEST(GroupScope, WithoutWhenOrWithAnEventWhen) {
+  auto r = check_src("\nrule t.g {\n  title \"t\"\n  severity high\n  source test.src\n  message \"m\"\n"
+                     "  group by n window 1h {\n    step a = ok\n  }\n}\n");
+  ASSERT_TRUE(r->has(Code::BRD0410)) << r->all_text();
+  EXPECT_NE(r->all_text().find("the `group` block has no `when` condition"), std::string::npos);
+  auto both = check_src("\nrule t.g {\n  title \"t\"\n  severity high\n  source test.src\n  message \"m\"\n"
+                        "  when ok\n  group by n window 1h {\n    step a = ok\n    when a\n  }\n}\n");
+  EXPECT_CODE(both, Code::BRD0403);
+}
+
+TEST(GroupScope, TuningExceptionsAreCheckedInTheGroupsDecisionContext) {
+  auto r = group_rule("count(a) > 2", "sourceIPAddress window 1h",
+                      "tune t.g {\n  except when first(a).userName == \"svc\"\n  severity low\n}\n");
+  EXPECT_CLEAN(r);
+  std::string c = r->cond("t.g");
+  EXPECT_EQ(c.rfind("(and (gt", 0), 0u) << c;
+  EXPECT_NE(c.find("(not (eq"), std::string::npos) << c;
+  EXPECT_EQ(r->rule("t.g").meta.severity, ir::Severity::Low);
+  EXPECT_EQ(r->rule("t.g").exceptions.size(), 1u);
+  auto s = group_rule("count(a) > 2", "sourceIPAddress window 1h",
+                      "tune t.g {\n  except when session.identity == \"x\"\n}\n");
+  EXPECT_EQ(s->count(Code::BRD0414), 1u) << s->all_text();
+  EXPECT_CODE(group_rule("count(a) > 2", "sourceIPAddress window 1h", "tune t.g {\n  except when eventName == \"x\"\n}\n"),
+              Code::BRD0214);
+}
+
+TEST(GroupScope, GroupWindowAndByAreFieldNames) {
+  auto r = check_files({R"(
+source k.src {
+  recognize group == "x"
+  time at
+  identity by.group
+  session gap 1h max 1d
+  fields { group: string, window: int, by: { group: string }, at: time }
+}
+rule k.r {
+  title "t"
+  severity low
+  source k.src
+  message "{first(big).group}"
+  group by group, by.group window 1h {
+    step big = window > 1
+    when count(big) > 2
+  }
+}
+)"});
+  EXPECT_CLEAN(r);
+  EXPECT_EQ(r->rule("k.r").group->key_text, (std::vector<std::string>{"group", "by.group"}));
 }
 
 }  // namespace

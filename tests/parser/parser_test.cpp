@@ -424,6 +424,70 @@ TEST(ParserRule, ChainScope) {
   EXPECT_EQ(ast::dump(*r.scope_block->when->expr), "(and (> chain.depth 2) a)");
 }
 
+TEST(ParserRule, GroupScopeWindow) {
+  auto p = parse(R"(rule r {
+  group by recipientAccountId, lower(awsRegion) window 1h {
+    step fail = eventName == "ConsoleLogin"
+    when distinct(fail.userIdentity.userName) >= 10
+  }
+})");
+  ASSERT_EQ(p->codes(), "") << p->messages();
+  const auto& r = p->decl<ast::RuleDecl>(0);
+  EXPECT_EQ(r.scope(), ast::Scope::Group);
+  ASSERT_TRUE(r.scope_block && r.scope_block->group);
+  const auto& g = *r.scope_block->group;
+  ASSERT_EQ(g.keys.size(), 2u);
+  EXPECT_EQ(ast::dump(*g.keys[0]), "recipientAccountId");
+  EXPECT_EQ(p->text(g.keys[1]->span), "lower(awsRegion)");
+  ASSERT_TRUE(g.window);
+  EXPECT_EQ(g.window->nanos, int64_t{3600} * 1000000000);
+  EXPECT_FALSE(g.gap);
+  EXPECT_EQ(p->text(g.span), "group by recipientAccountId, lower(awsRegion) window 1h");
+  ASSERT_EQ(r.scope_block->steps.size(), 1u);
+  EXPECT_EQ(ast::dump(*r.scope_block->when->expr), "(>= (call distinct fail.userIdentity.userName) 10)");
+}
+
+TEST(ParserRule, GroupScopeGapMax) {
+  auto p = parse("rule r { group by sourceIPAddress gap 10m max 24h { step a = x == 1 when count(a) > 3 } }");
+  ASSERT_EQ(p->codes(), "") << p->messages();
+  const auto& g = *p->decl<ast::RuleDecl>(0).scope_block->group;
+  ASSERT_EQ(g.keys.size(), 1u);
+  EXPECT_FALSE(g.window);
+  ASSERT_TRUE(g.gap && g.max);
+  EXPECT_EQ(g.gap->text, "10m");
+  EXPECT_EQ(g.max->text, "24h");
+}
+
+TEST(ParserRule, GroupWordsStayNames) {
+  // `group`, `by` and `window` are contextual: fields, keys and macro names may use them.
+  auto p = parse(R"(macro group = window.by == by and group.window > 1
+rule r {
+  suppress 1h by group
+  group by group, window, by.group window 5m { step window = group == "x" when count(window) > 1 }
+})");
+  ASSERT_EQ(p->codes(), "") << p->messages();
+  EXPECT_EQ(ast::dump(*p->decl<ast::MacroDecl>(0).body), "(and (== window.by by) (> group.window 1))");
+  const auto& r = p->decl<ast::RuleDecl>(1);
+  ASSERT_TRUE(r.suppress);
+  ASSERT_EQ(r.suppress->keys.size(), 1u);
+  const auto& g = *r.scope_block->group;
+  ASSERT_EQ(g.keys.size(), 3u);
+  EXPECT_EQ(ast::dump(*g.keys[1]), "window");
+  EXPECT_EQ(ast::dump(*g.keys[2]), "by.group");
+  EXPECT_EQ(r.scope_block->steps[0].label.text, "window");
+}
+
+TEST(ParserRule, GroupAndSessionTogetherIsDuplicate) {
+  auto p = parse("rule r { session { when a } group by x window 1h { when b } }");
+  EXPECT_EQ(p->codes(), "BRD0008");
+  EXPECT_NE(p->messages().find("`group` follows `session`"), std::string::npos) << p->messages();
+}
+
+TEST(ParserRule, GroupWithoutWindowIsASyntaxError) {
+  auto p = parse("rule r { group by x { when b } }");
+  EXPECT_NE(p->codes(), "");
+}
+
 TEST(ParserRule, ScopeWhenTwice) {
   auto p = parse("rule r { session { when a when b } }");
   EXPECT_EQ(p->codes(), "BRD0008");
