@@ -308,11 +308,28 @@ class Formatter {
 
   // `head{ items }` with the items one per line, or `head{}` when there is nothing inside.
   Doc braces(std::string head, std::vector<Item> items, const Span& span) {
+    return braces(text(std::move(head)), std::move(items), span);
+  }
+  // A block whose head is a document (`group by a, b window 1h `), ending with the space before `{`.
+  Doc braces(Doc head, std::vector<Item> items, const Span& span) {
     size_t before = next_comment_;
     bool empty = items.empty();
     Doc body = block_body(std::move(items), close_of(span, '}'), /*top_level=*/false);
-    if (empty && next_comment_ == before) return text(head + "{}");
-    return concat({text(head + "{"), nest(indent_, body), format::hardline(), text("}")});
+    if (empty && next_comment_ == before) return concat({head, text("{}")});
+    return concat({head, text("{"), nest(indent_, body), format::hardline(), text("}")});
+  }
+
+  // `group by K1, K2 window D ` or `group by K gap G max M `: the keys break like a `suppress ... by` list.
+  Doc group_head(const ast::GroupHead& g) {
+    Parts p;
+    p << "group by "
+      << comma_list(
+             g.keys.size(), [&](size_t i) { return g.keys[i] ? g.keys[i]->span.begin : 0u; },
+             [&](size_t i) { return expr(g.keys[i]); });
+    if (g.window) p << " window " + dur(*g.window);
+    else p << " gap " + (g.gap ? dur(*g.gap) : std::string()) + " max " + (g.max ? dur(*g.max) : std::string());
+    p << " ";
+    return p.doc();
   }
 
   // `open a, b, c close`: flat if it fits, else one element per line (with a trailing comma if allowed).
@@ -844,7 +861,15 @@ class Formatter {
                                             }});
                          }
                          if (b.when) inner.push_back(expr_clause("when", *b.when));
-                         return braces(b.scope == ast::Scope::Chain ? "chain " : "session ", std::move(inner), b.span);
+                         switch (b.scope) {
+                           case ast::Scope::Event:  // not a block; parsed blocks are never Event
+                           case ast::Scope::Session: return braces("session ", std::move(inner), b.span);
+                           case ast::Scope::Chain: return braces("chain ", std::move(inner), b.span);
+                           case ast::Scope::Group:
+                             if (!b.group) return braces("group ", std::move(inner), b.span);
+                             return braces(group_head(*b.group), std::move(inner), b.span);
+                         }
+                         return braces("session ", std::move(inner), b.span);
                        }});
     }
     for (const ast::TestCase& t : r.tests) {

@@ -310,6 +310,39 @@ TEST(FormatRule, SessionAndChainBlocks) {
   expect_format("rule r { session { } }", "rule r {\n  session {}\n}\n");
 }
 
+TEST(FormatRule, GroupBlocks) {
+  expect_format(
+      R"b(rule r { group   by  recipientAccountId ,awsRegion   window 1h { step fail=x=="F" when distinct(fail.u)>=10 } })b",
+      R"b(rule r {
+  group by recipientAccountId, awsRegion window 1h {
+    step fail = x == "F"
+    when distinct(fail.u) >= 10
+  }
+}
+)b");
+  expect_format("rule r { group by lower( sourceIPAddress ) gap 10m  max 1d { when a } }",
+                "rule r {\n  group by lower(sourceIPAddress) gap 10m max 1d {\n    when a\n  }\n}\n");
+  expect_format("rule r { group by k window 5m { } }", "rule r {\n  group by k window 5m {}\n}\n");
+  // Comments between the keys stay with them.
+  expect_format("rule r {\n  group by a, // the account\n    b window 1h {\n    when x\n  }\n}\n",
+                "rule r {\n  group by a, // the account\n    b window 1h {\n    when x\n  }\n}\n");
+}
+
+// Keys too long for one line: one per line, indented, like `suppress ... by` keys.
+TEST(FormatRule, LongGroupKeysContinueOnIndentedLines) {
+  expect_format(
+      "rule r { group by requestParameters.bucketName, userIdentity.sessionContext.sessionIssuer.arn, "
+      "recipientAccountId window 1h { when a } }",
+      R"b(rule r {
+  group by requestParameters.bucketName,
+    userIdentity.sessionContext.sessionIssuer.arn,
+    recipientAccountId window 1h {
+    when a
+  }
+}
+)b");
+}
+
 TEST(FormatRule, EmptyRule) { expect_format("rule r {\n\n}", "rule r {}\n"); }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -866,7 +899,7 @@ TEST(FormatComments, MultiLineBlockCommentInsideAnExpression) {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Tuning (docs/language.md, section 22)
+// Tuning (docs/language.md, section 23)
 
 TEST(FormatTuning, OverridesTunesAndOrgData) {
   expect_format("override list aws.regions=[\"a\",\"b\"]\noverride   list aws.regions  +=  [\"c\"]\n",

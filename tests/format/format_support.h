@@ -279,7 +279,33 @@ class Dumper {
     }
     clause("when", r.when);
     if (r.scope_block) {
-      put(r.scope_block->scope == ast::Scope::Chain ? "  chain\n" : "  session\n");
+      switch (r.scope_block->scope) {
+        case ast::Scope::Event:
+        case ast::Scope::Session: put("  session\n"); break;
+        case ast::Scope::Chain: put("  chain\n"); break;
+        case ast::Scope::Group:
+          put("  group by");
+          if (const auto& g = r.scope_block->group) {
+            for (const auto& k : g->keys) {
+              put(" ");
+              expr(k);
+            }
+            if (g->window) {
+              put(" window ");
+              dur(*g->window);
+            }
+            if (g->gap) {
+              put(" gap ");
+              dur(*g->gap);
+            }
+            if (g->max) {
+              put(" max ");
+              dur(*g->max);
+            }
+          }
+          nl();
+          break;
+      }
       for (const auto& st : r.scope_block->steps) {
         put("    step " + st.label.text + " = ");
         expr(st.pred);
