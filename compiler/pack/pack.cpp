@@ -407,6 +407,16 @@ std::string write_ir(const ir::Program& p) {
       w.u32(s.pred);
       w.span(s.span);
     }
+    // Group scope: bool present, then u32 count + keys, strs key_text, i64 gap, i64 max, span (version 6).
+    w.boolean(r.group.has_value());
+    if (r.group) {
+      w.count(r.group->keys.size());
+      for (ir::NodeId k : r.group->keys) w.u32(k);
+      w.strs(r.group->key_text);
+      w.i64(r.group->gap);
+      w.i64(r.group->max);
+      w.span(r.group->span);
+    }
     w.u32(r.condition);
     w.count(r.aggregates.size());
     for (const ir::Aggregate& a : r.aggregates) {
@@ -749,7 +759,7 @@ struct Decoder {
       x.meta.references = r.strs();
       x.meta.false_positives = r.strs();
       x.meta.enabled = r.boolean();
-      x.scope = r.enum_(ir::Scope::Chain, "scope");
+      x.scope = r.enum_(ir::Scope::Group, "scope");
       x.sources.resize(r.count(4));
       for (uint32_t& s : x.sources) s = r.u32();
       x.steps.resize(r.count(4 + 4 + 12));
@@ -757,6 +767,16 @@ struct Decoder {
         s.label = r.str();
         s.pred = r.u32();
         s.span = span(r);
+      }
+      if (r.boolean()) {
+        ir::GroupBy g;
+        g.keys.resize(r.count(4));
+        for (ir::NodeId& k : g.keys) k = r.u32();
+        g.key_text = r.strs();
+        g.gap = r.i64();
+        g.max = r.i64();
+        g.span = span(r);
+        x.group = std::move(g);
       }
       x.condition = r.u32();
       x.aggregates.resize(r.count(1 + 12 + 2 + 12));
@@ -962,6 +982,17 @@ class Validator {
       if (id != ir::kNoNode) roots.push_back(id);
     };
     for (const ir::Step& s : r.steps) root(s.pred, "step", true);
+    // A group rule has its `group by` (keys, a positive gap, max >= gap); no other rule has one.
+    if ((r.scope == ir::Scope::Group) != r.group.has_value())
+      bad(where + (r.group ? " has a `group by` but is not a group rule" : " is a group rule without `group by`"));
+    if (r.group) {
+      const ir::GroupBy& g = *r.group;
+      if (g.keys.empty() || g.keys.size() != g.key_text.size())
+        bad(where + " has " + std::to_string(g.keys.size()) + " group keys and " + std::to_string(g.key_text.size()) +
+            " key texts");
+      if (g.gap <= 0 || g.max < g.gap) bad(where + " has an invalid group window");
+      for (ir::NodeId k : g.keys) root(k, "group key", false);
+    }
     root(r.condition, "condition", true);
     for (const ir::Aggregate& a : r.aggregates) {
       if (a.step != ir::kNone && a.step >= r.steps.size()) bad(where + " aggregates step " + std::to_string(a.step));
@@ -1128,7 +1159,7 @@ LoadedPack load(std::string_view b, std::span<const PublicKey> trusted, bool all
     for (RuleInfo& ri : info.rules) {
       ri.id = r.str();
       ri.title = r.str();
-      ri.scope = r.enum_(ir::Scope::Chain, "scope");
+      ri.scope = r.enum_(ir::Scope::Group, "scope");
       ri.severity = r.enum_(ir::Severity::Critical, "severity");
       ri.enabled = r.boolean();
       ri.file = r.u32();

@@ -3,6 +3,7 @@
 
 #include <cstdio>
 #include <cstring>
+#include <functional>
 #include <iostream>
 #include <optional>
 #include <stdexcept>
@@ -151,6 +152,62 @@ TEST(Pack, RoundTripSemanticsSuite) {
   expect_round_trip(*c);
 }
 
+// Group rules (`group by`): keys, key texts, gap and max survive the round trip (the dump prints them; the
+// re-serialised bytes cover the spans), and the validator refuses a group rule without its `group by`, a `group by`
+// on another scope, an empty or mismatched key list, a bad window and a key node out of range.
+TEST(Pack, RoundTripGroupRules) {
+  auto c = compile_clean({kSrc + "/tests/semantics/sources.braid", kSrc + "/tests/semantics/groups.braid.pending"});
+  ASSERT_TRUE(c->program);
+  expect_round_trip(*c);
+  pack::PackOptions o;
+  o.compiler_version = "braid test";
+  auto loaded = pack::load_pack(pack::write_pack(*c->program, c->sm, o), {}, true);
+  ASSERT_TRUE(loaded) << loaded.error().message;
+  const ir::Rule* spray = loaded->program.find_rule("sem.group.spray");
+  const ir::Rule* seq = loaded->program.find_rule("sem.group.sequence");
+  const ir::Rule* burst = loaded->program.find_rule("sem.group.burst");
+  ASSERT_TRUE(spray && seq && burst);
+  EXPECT_EQ(spray->scope, ir::Scope::Group);
+  ASSERT_TRUE(spray->group);
+  EXPECT_EQ(spray->group->key_text, std::vector<std::string>{"acct"});
+  EXPECT_EQ(spray->group->gap, int64_t{3600} * 1000000000);
+  EXPECT_EQ(spray->group->max, spray->group->gap);
+  EXPECT_EQ(seq->group->key_text, (std::vector<std::string>{"acct", "name"}));
+  EXPECT_EQ(burst->group->gap, int64_t{600} * 1000000000);
+  EXPECT_EQ(burst->group->max, int64_t{3600} * 1000000000);
+  EXPECT_EQ(ir::dump_expr(loaded->program, seq->group->keys[1]), "$name");
+  EXPECT_EQ(c->sm.slice(spray->group->span), "group by acct window 1h");
+  for (const pack::RuleInfo& ri : loaded->info.rules)
+    if (ri.id == "sem.group.spray") EXPECT_EQ(ri.scope, ir::Scope::Group);
+
+  auto index_of = [&](std::string_view id) {
+    for (size_t i = 0; i < c->program->rules.size(); ++i)
+      if (c->program->rules[i].id == id) return i;
+    return size_t{0};
+  };
+  const size_t gi = index_of("sem.group.spray");
+  const std::vector<std::pair<const char*, std::function<void(ir::Program&)>>> bad = {
+      {"without `group by`", [&](ir::Program& p) { p.rules[gi].group.reset(); }},
+      {"is not a group rule", [&](ir::Program& p) { p.rules[gi].scope = ir::Scope::Session; }},
+      {"key texts", [&](ir::Program& p) { p.rules[gi].group->key_text.push_back("x"); }},
+      {"key texts", [&](ir::Program& p) {
+         p.rules[gi].group->keys.clear();
+         p.rules[gi].group->key_text.clear();
+       }},
+      {"invalid group window", [&](ir::Program& p) { p.rules[gi].group->gap = 0; }},
+      {"invalid group window", [&](ir::Program& p) { p.rules[gi].group->max = p.rules[gi].group->gap - 1; }},
+      {"group key", [&](ir::Program& p) { p.rules[gi].group->keys[0] = static_cast<ir::NodeId>(p.nodes.size() + 5); }},
+  };
+  for (const auto& [what, mutate] : bad) {
+    ir::Program p = c->program->clone();
+    mutate(p);
+    auto r = pack::load_pack(pack::write_pack(p, c->sm, o), {}, true);
+    ASSERT_FALSE(r) << what;
+    EXPECT_EQ(r.error().kind, PackErrorKind::Malformed) << what;
+    EXPECT_NE(r.error().message.find(what), std::string::npos) << r.error().message;
+  }
+}
+
 std::vector<std::string> run_alerts(const ir::Program& p) {
   rt::EngineOptions eo;
   eo.processing_time = 0;
@@ -267,8 +324,8 @@ TEST(Pack, UnsignedNeedsAllowUnsigned) {
 
 TEST(Pack, VersionArchitectureAndMagic) {
   const Built& b = shipped();
-  EXPECT_EQ(get_u32(b.signed_pack, 8), 5u);
-  for (uint32_t v : {0u, 1u, 2u, 3u, 4u, 6u, 0xFFFFFFFFu}) {
+  EXPECT_EQ(get_u32(b.signed_pack, 8), 6u);
+  for (uint32_t v : {0u, 1u, 2u, 3u, 4u, 5u, 7u, 0xFFFFFFFFu}) {
     std::string bad = b.signed_pack;
     put_u32(bad, 8, v);
     EXPECT_EQ(error_of(bad), PackErrorKind::UnsupportedVersion) << v;
@@ -573,7 +630,7 @@ TEST(PackCode, RoundTripBitcodeAndNative) {
   std::string bytes = code_pack(true);
   auto loaded = pack::load_pack(bytes, trusted(), false);
   ASSERT_TRUE(loaded) << loaded.error().message;
-  EXPECT_EQ(loaded->info.version, 5u);
+  EXPECT_EQ(loaded->info.version, pack::kFormatVersion);
   EXPECT_EQ(loaded->bitcode, fake_bitcode());
   ASSERT_TRUE(loaded->native);
   EXPECT_EQ(*loaded->native, fake_native());
@@ -868,9 +925,9 @@ TEST(PackCode, SignatureCoversCodeSections) {
 
 TEST(PackCode, VersionOneIsRefused) {
   // Packs of older readers (version 1: no code sections; version 2: no JSON-document fields in the IR; version 3:
-  // no `cased` flag; version 4: no computed severities) are refused with the version error, even when their digest
-  // and signature are otherwise in order.
-  for (uint32_t old_version : {1u, 2u, 3u, 4u}) {
+  // no `cased` flag; version 4: no computed severities; version 5: no group scope) are refused with the version
+  // error, even when their digest and signature are otherwise in order.
+  for (uint32_t old_version : {1u, 2u, 3u, 4u, 5u}) {
     std::string v1 = small().signed_pack;
     put_u32(v1, 8, old_version);
     std::string resealed = reseal(v1);
@@ -881,10 +938,10 @@ TEST(PackCode, VersionOneIsRefused) {
       EXPECT_NE(r.error().message.find("version " + std::to_string(old_version) + " is not supported"),
                 std::string::npos)
           << r.error().message;
-      EXPECT_NE(r.error().message.find("reads version 5"), std::string::npos) << r.error().message;
+      EXPECT_NE(r.error().message.find("reads version 6"), std::string::npos) << r.error().message;
     }
   }
-  EXPECT_EQ(pack::kFormatVersion, 5u);
+  EXPECT_EQ(pack::kFormatVersion, 6u);
 }
 
 TEST(PackCode, NativeUsableMatrix) {
