@@ -148,6 +148,7 @@ std::vector<RuleSummary> Compilation::rules() const {
         case ast::Scope::Event: s.scope = "event"; break;
         case ast::Scope::Session: s.scope = "session"; break;
         case ast::Scope::Chain: s.scope = "chain"; break;
+        case ast::Scope::Group: s.scope = "group"; break;
       }
       if (r->severity) s.severity = r->severity->value.text;
       if (r->sources) {

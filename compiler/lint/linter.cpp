@@ -1331,8 +1331,17 @@ class Linter {
       lint_predicate(written, fmt::format("the `when` of rule `{}`", r.id), false);
       check_distinct_bound(r.condition);
 
+      // A sequence without `within` spans the whole session or chain, which may last for days. A group's window
+      // is always bounded (`window D`, or `max M`), and `within` defaults to it: nothing to warn about.
+      bool unbounded = false;
+      switch (r.scope) {
+        case ir::Scope::Event:
+        case ir::Scope::Group: break;
+        case ir::Scope::Session:
+        case ir::Scope::Chain: unbounded = true; break;
+      }
       for (const ir::Sequence& seq : r.sequences) {
-        if (seq.within) continue;
+        if (seq.within || !unbounded) continue;
         Diagnostic& d = sink_.report(
             Code::BRD0808, seq.span.valid() ? seq.span : anchor,
             fmt::format("this sequence has no `within` bound: it may span the whole {}",

@@ -412,6 +412,19 @@ TEST(Lint, SequenceWithoutWithinIsReported) {
   EXPECT_EQ(lint_session("a -> not b")->count(Code::BRD0808), 1u);
 }
 
+// A group's window is always bounded (`window D` or `max M`): a sequence without `within` spans at most that.
+TEST(Lint, SequenceWithoutWithinInAGroupIsNotReported) {
+  for (const char* by : {"window 1h", "gap 10m max 1d"}) {
+    auto r = lint_text(std::string("rule r {") + kMeta + "  group by host, n " + by +
+                       " {\n    step a = kind == \"a\"\n    step b = kind == \"b\"\n    step all = true\n"
+                       "    when a -> b and all -> a and distinct(a.user) > 5000\n  }\n" + kTest + "}\n");
+    EXPECT_EQ(r->count(Code::BRD0808), 0u) << by << "\n" << r->codes();
+    // The other checks of a session rule's block apply: a step matching every event, the distinct bound.
+    EXPECT_EQ(r->count(Code::BRD0804), 1u) << by << "\n" << r->codes();
+    EXPECT_EQ(r->count(Code::BRD0810), 1u) << by << "\n" << r->codes();
+  }
+}
+
 TEST(Lint, SequenceWithWithinIsNotReported) {
   auto r = lint_session("a -> b within 10m");
   EXPECT_TRUE(r->diags.all().empty()) << r->codes();

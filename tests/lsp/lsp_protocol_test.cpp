@@ -433,6 +433,45 @@ TEST_F(LspTest, HoverShowsFieldsListsMacrosRulesAndCodes) {
   EXPECT_TRUE(hn["result"].is_null()) << hn.dump();
 }
 
+// A group rule: hover names its keys; completion in its block offers its steps but no `session` or `chain`
+// attributes (a group has none); a field read in a `group by` key is one of the field's references.
+TEST_F(LspTest, GroupRulesHoverCompletionAndReferences) {
+  initialize();
+  const std::string text = R"(rule acme.spray {
+  title "Sign-in failures for many user names from one address"
+  severity medium
+  source aws.cloudtrail
+  group by sourceIPAddress, recipientAccountId window 1h {
+    step fail = eventName == "ConsoleLogin"
+    when distinct(fail.userIdentity.userName) >= 10
+  }
+  message "{count(fail)}"
+}
+)";
+  std::string uri = uri_of(ws_ / "group.braid");
+  open(uri, text);
+  client_->diagnostics(uri);
+  json hr = result("textDocument/hover", pos_params(uri, 0, 8));
+  std::string md = hr["contents"]["value"];
+  EXPECT_NE(md.find("scope: group by `sourceIPAddress`, `recipientAccountId`"), std::string::npos) << md;
+  // Line 6, column 9: the start of `distinct`: a bare name in the block.
+  json c = result("textDocument/completion", pos_params(uri, 6, 9));
+  EXPECT_TRUE(labels(c).count("fail")) << c.dump();
+  EXPECT_TRUE(labels(c).count("distinct"));
+  EXPECT_FALSE(labels(c).count("session")) << c.dump();
+  EXPECT_FALSE(labels(c).count("chain")) << c.dump();
+  // A rule clause at the start of a line offers `group`.
+  json clause = result("textDocument/completion", pos_params(uri, 1, 2));
+  EXPECT_TRUE(labels(clause).count("group")) << clause.dump();
+  // References of `recipientAccountId` (line 4, column 30) include the key.
+  json refs = result("textDocument/references", {{"textDocument", {{"uri", uri}}},
+                                                 {"position", {{"line", 4}, {"character", 30}}},
+                                                 {"context", {{"includeDeclaration", false}}}});
+  bool key = false;
+  for (const json& r : refs) key = key || (r["uri"] == uri && r["range"]["start"]["line"] == 4);
+  EXPECT_TRUE(key) << refs.dump();
+}
+
 TEST_F(LspTest, DefinitionAndReferencesAcrossTheWorkspaceAndIntoTheStdlib) {
   initialize();
   std::string good = uri_of(ws_ / "good.braid");

@@ -46,6 +46,8 @@ void for_each_expr(const ast::Decl& decl, const ExprFn& f) {
   } else if (const auto* r = std::get_if<ast::RuleDecl>(&decl)) {
     walk_clause(r->when, f);
     if (r->scope_block) {
+      if (r->scope_block->group)
+        for (const ast::ExprPtr& k : r->scope_block->group->keys) walk(k.get(), f);
       for (const ast::Step& st : r->scope_block->steps) walk(st.pred.get(), f);
       walk_clause(r->scope_block->when, f);
     }

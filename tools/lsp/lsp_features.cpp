@@ -167,6 +167,7 @@ struct Context {
   std::vector<std::string> step_names;
   bool in_rule = false;
   bool in_scope_block = false;
+  bool in_group = false;  // a `group by` rule: no session or chain attributes
   bool in_test = false;
 };
 
@@ -183,6 +184,7 @@ Context context_at(const Workspace& ws, const Document& d, uint32_t off) {
       }
       if (r->scope_block) {
         c.in_scope_block = contains(r->scope_block->span, off);
+        c.in_group = r->scope_block->scope == ast::Scope::Group;
         for (const ast::Step& s : r->scope_block->steps) {
           c.steps.push_back(&s);
           c.step_names.push_back(s.label.text);
@@ -235,6 +237,9 @@ Context context_at(const Workspace& ws, const Document& d, uint32_t off) {
         if (n) c.step_names.emplace_back(rest.substr(0, n));
       } else if ((line.rfind("session {", 0) == 0 || line.rfind("chain {", 0) == 0) && ls < off) {
         c.in_scope_block = true;
+      } else if (line.rfind("group by ", 0) == 0 && ls < off) {
+        c.in_scope_block = true;
+        c.in_group = true;
       }
     }
     ls = le + 1;
@@ -261,7 +266,7 @@ const char* const kExprKeywords[] = {"and", "or", "not", "in", "is", "null", "tr
                                      "startswith", "endswith", "like", "matches", "any", "cidr", "within"};
 const char* const kRuleClauses[] = {"title", "description", "severity", "attack", "tags", "author", "references",
                                     "false_positives", "enabled", "source", "message", "suppress", "when", "session",
-                                    "chain", "test", "org_data"};
+                                    "chain", "group", "test", "org_data"};
 const char* const kSourceClauses[] = {"recognize", "time", "id", "identity", "credential", "ip", "account",
                                       "session", "lateness", "mints", "link", "fields"};
 const char* const kTopKeywords[] = {"rule", "source", "list", "macro", "type", "tune", "override"};
@@ -391,8 +396,8 @@ json Server::completion(const json& params) {
   add_fields({});
   for (const std::string& s : ctx.step_names) add(s, kVariable, "step", "", "1");
   if (ctx.in_rule) {
-    add("session", kStruct, "session attributes", "", "4");
-    if (ctx.in_scope_block) add("chain", kStruct, "chain attributes", "", "4");
+    if (!ctx.in_group) add("session", kStruct, "session attributes", "", "4");
+    if (ctx.in_scope_block && !ctx.in_group) add("chain", kStruct, "chain attributes", "", "4");
     for (std::string_view f : function_names()) add(std::string(f), kFunction, "function", "", "4");
   }
   add_globals("", true, true, false);
@@ -547,7 +552,20 @@ json Server::hover(const json& params) {
             if (a.when) md += " " + a.level.text + ",";
           md += " else " + r->severity->value.text + "\n";
         }
-        md += std::string("- scope: ") + (r->scope() == ast::Scope::Event ? "event" : r->scope() == ast::Scope::Session ? "session" : "chain") + "\n";
+        md += "- scope: ";
+        switch (r->scope()) {
+          case ast::Scope::Event: md += "event\n"; break;
+          case ast::Scope::Session: md += "session\n"; break;
+          case ast::Scope::Chain: md += "chain\n"; break;
+          case ast::Scope::Group: {
+            md += "group by";
+            const auto& g = r->scope_block->group;
+            for (size_t i = 0; g && i < g->keys.size(); ++i)
+              if (g->keys[i]) md += std::string(i ? ", " : " ") + "`" + std::string(ws_->sm().slice(g->keys[i]->span)) + "`";
+            md += "\n";
+            break;
+          }
+        }
         if (r->sources) {
           md += "- source:";
           for (const ast::Name& n : r->sources->value) md += " `" + n.text + "`";
