@@ -45,7 +45,7 @@ const snippets = readJson(((c.snippets || [])[0] || {}).path || 'missing');
 for (const [name, s] of Object.entries(snippets)) {
   check(s.prefix && Array.isArray(s.body) && s.body.length > 0, `snippet ${name} has a prefix and a body`);
 }
-for (const scope of ['Event rule', 'Session rule', 'Chain rule']) check(snippets[scope], `snippet: ${scope}`);
+for (const scope of ['Event rule', 'Session rule', 'Chain rule', 'Group rule']) check(snippets[scope], `snippet: ${scope}`);
 const props = ((c.configuration || {}).properties) || {};
 check(props['braid.path'] && props['braid.path'].default === 'braid', 'setting braid.path (default braid)');
 // Exact versions, and the lockfile agrees with them.
