@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Tuning without forking (docs/language.md, section 22), end to end through the CLI:
+# Tuning without forking (docs/language.md, section 23), end to end through the CLI:
 #   - vendor/ (rules, an org_data list) alone and with site/ (override list =, +=; tune by id and by glob: severity,
 #     exceptions in event and session scope, one that is null and so does not suppress, enabled false) give the expected alerts, on the JIT and on the
 #     interpreter alike, and a pack built from both (signed with the site's key) gives the same alerts again;

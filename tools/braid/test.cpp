@@ -313,7 +313,7 @@ std::string result_json(const Result& r) {
 int run_test(const TestOptions& o) {
   std::vector<std::string> paths = default_rule_paths(o.paths, "test");
   // A rule's tests describe the rule as its author wrote it: the user's tunings (checked all the same) would make a
-  // shipped rule's tests fail for the very changes they were made for (docs/language.md, 22.5).
+  // shipped rule's tests fail for the very changes they were made for (docs/language.md, 23.5).
   DriverOptions dopts;
   dopts.apply_tuning = false;
   auto c = compile(paths, dopts);
