@@ -141,6 +141,25 @@ std::string render_alert_json(const Alert& a) {
   } else {
     o += "null";
   }
+  if (a.group) {  // (group-scope alerts only: other alerts keep their members as they were)
+    const auto& g = *a.group;
+    o += ",\"group\":{\"id\":";
+    json_string(o, g.id);
+    o += ",\"key\":{";
+    for (size_t i = 0; i < g.key.size(); ++i) {
+      if (i) o += ',';
+      json_string(o, g.key[i].first);
+      o += ':';
+      o += g.key[i].second;
+    }
+    o += "},\"start\":";
+    json_string(o, format_time_rfc3339(g.start));
+    o += ",\"end\":";
+    json_string(o, format_time_rfc3339(g.end));
+    o += ",\"events\":";
+    o += std::to_string(g.events);
+    o += '}';
+  }
   o += ",\"chain\":[";
   for (size_t i = 0; i < a.chain.size(); ++i) {
     const auto& h = a.chain[i];

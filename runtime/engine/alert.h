@@ -38,6 +38,15 @@ struct AlertSession {
   uint64_t events = 0;                     // events in the session when the alert was decided
 };
 
+// The group of a group-scope rule's alert (docs/language.md, "Group scope").
+struct AlertGroup {
+  std::string id;                                       // 16 hex digits: a hash of rule, source, key and start
+  std::vector<std::pair<std::string, std::string>> key;  // each `group by` key as written, and its value (JSON text)
+  int64_t start = 0;                                    // ns: the group's first event
+  int64_t end = 0;                                      // ns: its latest event when the alert was decided
+  uint64_t events = 0;                                  // its events (that matched a step) by then
+};
+
 // One hop of the chain path, from the root down to the alert's session.
 struct ChainHop {
   std::string session_id;
@@ -77,6 +86,7 @@ struct Alert {
   std::optional<std::string> event_id;  // the deciding event's id (nullopt when decided by a window or at close)
   std::string source;                   // the source of the deciding event (of the alert's session otherwise)
   std::optional<AlertSession> session;  // nullopt: event-scope alert on an event without identity, or late event
+  std::optional<AlertGroup> group;      // group-scope rules only (they have no session or chain)
   std::vector<ChainHop> chain;          // root first, the alert's session last; for chain rules, the path to the
                                         // deciding session (or to the deepest session, at close); session rules and
                                         // event rules: the path to the event's session (a single hop for roots)

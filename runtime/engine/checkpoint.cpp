@@ -29,7 +29,9 @@ constexpr std::string_view kMagic = "BRAIDSTATE";
 //    options digest no longer names the rules. Format 4 is still read, with the rules it was taken with.
 // 6: the partial-match and chain-record caps: what they dropped (sequences, step cells, the evicted-key filters)
 //    and their counters. Formats 4 and 5 are still read: nothing had been dropped.
-constexpr uint32_t kFormatVersion = 6;
+// 7: the open groups of group-scope rules (oldest first, with their rule states), their deadlines, and the group
+//    counters. Formats 4 to 6 are still read: they had no groups.
+constexpr uint32_t kFormatVersion = 7;
 constexpr uint32_t kOldestFormat = 4;
 
 class Writer {
@@ -1057,6 +1059,65 @@ struct StateCodec {
     c.orphaned = r.version >= 6 ? r.b() : false;
   }
 
+  // --- groups -----------------------------------------------------------------------------------------------
+
+  static void put(Writer& w, const Group& g) {
+    w.u64(g.ref);
+    w.u64(g.rule);
+    w.u64(g.source);
+    w.u64(g.uid);
+    w.str(g.id_view());
+    w.i64(g.start);
+    w.i64(g.last);
+    w.u64(g.events);
+    w.i64(g.close_due);
+    w.u64(g.close_order);
+    w.str(g.key);
+    w.b(g.evicted);
+    RuleStates one{{0, g.state}};
+    put(w, one);
+  }
+  // A saved group, restored under its rule's and source's new indices (and a new Ref, recorded in `refs`); a group
+  // of a rule that does not keep its state (a reload that changed or removed it) is read and dropped.
+  static void get(Reader& r, Impl& m, const Carry& k, std::unordered_map<Ref, Ref>& refs) {
+    Ref saved = r.u64();
+    uint32_t rule = r.index(std::max<size_t>(k.rule.size(), 1), "group rule");
+    uint32_t source = r.index(std::max<size_t>(k.source.size(), 1), "group source");
+    if (rule >= k.rule.size() || source >= k.source.size()) r.fail("group of a rule or source not in the checkpoint");
+    const uint32_t ri = k.rule[rule], s = k.source[source];
+    Group g;
+    g.uid = r.u64();
+    std::string_view id = r.str();
+    if (id.size() != sizeof g.id) r.fail("bad group id");
+    std::memcpy(g.id, id.data(), sizeof g.id);
+    g.start = r.i64();
+    g.last = r.i64();
+    g.events = r.u64();
+    g.close_due = r.i64();
+    g.close_order = r.u64();
+    g.key.assign(r.str());
+    g.evicted = r.b();
+    const bool keep = ri != ir::kNone && m.rules[ri].grouped;
+    if (ri != ir::kNone && !keep) r.fail("a group of a rule that is not a group rule");
+    RuleStates one;
+    std::vector<uint32_t> to{keep ? 0u : ir::kNone};
+    get(r, m, one, 1, to, [&](uint32_t) { return ri; });
+    if (!keep) return;
+    if (one.size() != 1) r.fail("a group without its rule state");
+    if (refs.count(saved)) r.fail("a group twice in the checkpoint");
+    Ref ref = m.groups.acquire();
+    Group& x = m.groups.at(ref);
+    g.ref = ref;
+    g.rule = ri;
+    g.source = s;
+    g.state = one[0].second;
+    g.key_hash = Impl::group_key_hash(ri, s, g.key);
+    x = std::move(g);
+    m.group_index.insert(x.key_hash, ref);
+    m.group_append(x);
+    refs[saved] = ref;
+  }
+
   // --- stats ------------------------------------------------------------------------------------------------
 
   static void put(Writer& w, const EngineStats& s) {
@@ -1064,7 +1125,8 @@ struct StateCodec {
                        s.no_identity, s.sessions_opened, s.sessions_closed, s.chains, s.chain_links, s.chain_max_depth,
                        s.mints_recorded, s.mints_evicted, s.chains_retired, s.link_parents_recorded,
                        s.link_parents_evicted, s.alerts, s.suppressed, s.quarantined, s.sessions_evicted,
-                       s.released_early, s.chain_records_evicted, s.partial_matches_dropped})
+                       s.released_early, s.chain_records_evicted, s.partial_matches_dropped, s.groups_opened,
+                       s.groups_closed, s.groups_evicted, s.no_group_key})
       w.u64(v);
     w.u64(s.sources.size());
     for (const SourceStats& x : s.sources)
@@ -1085,6 +1147,8 @@ struct StateCodec {
       *v = r.u64();
     if (r.version >= 6)
       for (uint64_t* v : {&s.chain_records_evicted, &s.partial_matches_dropped}) *v = r.u64();
+    if (r.version >= 7)
+      for (uint64_t* v : {&s.groups_opened, &s.groups_closed, &s.groups_evicted, &s.no_group_key}) *v = r.u64();
     if (r.count() != k.source.size()) r.fail("stats of another number of sources");
     for (uint32_t src : k.source) {
       SourceStats& x = s.sources[src];
@@ -1264,6 +1328,9 @@ std::string Engine::save_state(std::string_view program_id) const {
   m.sessions.for_each_live([&](const Session& se) { StateCodec::put(w, se); });
   StateCodec::put_shape(w, m.chains);
   m.chains.for_each_live([&](const Chain& c) { StateCodec::put(w, c); });
+  // The open groups, oldest first, each with the Ref its deadlines name (a restored group gets a new one).
+  w.u64(m.groups.live());
+  for (Ref x = m.group_oldest; x != kNoRef; x = m.groups.at(x).newer) StateCodec::put(w, m.groups.at(x));
   // The open sessions in LRU order (the cap evicts from the front).
   std::vector<Ref> lru;
   for (Ref x = m.lru_head; x != kNoRef; x = m.sessions.at(x).lru_next) lru.push_back(x);
@@ -1368,6 +1435,11 @@ void Engine::load_state(std::string_view bytes, std::string_view program_id, Car
   m.notime_warnings = r.u64();
   for (uint32_t slot : StateCodec::get_shape(r, m.sessions)) StateCodec::get(r, m, m.sessions.at(slot), k);
   for (uint32_t slot : StateCodec::get_shape(r, m.chains)) StateCodec::get(r, m, m.chains.at(slot), k);
+  std::unordered_map<Ref, Ref> group_ref;  // saved Ref -> restored one (deadlines)
+  if (r.version >= 7) {
+    size_t ng = r.count(8);
+    for (size_t i = 0; i < ng; ++i) StateCodec::get(r, m, k, group_ref);
+  }
   // References between sessions and chains must point at live objects (deadlines and expiry queues may be stale:
   // the engine checks their generations when they come due).
   auto live_session = [&](Ref x) { return x == kNoRef || m.sessions.get(x); };
@@ -1420,13 +1492,21 @@ void Engine::load_state(std::string_view bytes, std::string_view program_id, Car
       d.time = r.i64();
       d.order = r.u64();
       uint8_t kind = r.u8();
-      if (kind > static_cast<uint8_t>(DeadlineKind::ChainSeq)) r.fail("bad deadline kind");
+      if (kind > static_cast<uint8_t>(DeadlineKind::GroupSeq)) r.fail("bad deadline kind");
       d.kind = static_cast<DeadlineKind>(kind);
       d.target = r.u64();
       d.rule = r.index(std::max<size_t>(k.rule.size(), 1), "deadline rule");
-      if (d.kind != DeadlineKind::SessionClose) {  // a rule's window: dropped with the rule's state
+      if (d.kind != DeadlineKind::SessionClose) {  // a rule's window or group: dropped with the rule's state
         d.rule = k.rule[d.rule];
         if (d.rule == ir::kNone) continue;
+      }
+      if (d.kind == DeadlineKind::GroupClose || d.kind == DeadlineKind::GroupSeq) {
+        auto it = group_ref.find(d.target);
+        if (it == group_ref.end()) {
+          if (d.kind == DeadlineKind::GroupClose) r.fail("a group's close deadline names no group");
+          continue;  // (a window of a group that closed since: stale, as the engine would have found it)
+        }
+        d.target = it->second;
       }
       sr.deadlines.push(d);
     }

@@ -258,6 +258,7 @@ void Engine::Impl::setup() {
     rr.window_decidable = r.firing == ir::Firing::AtClose && has_absence && r.condition != ir::kNoNode &&
                           mono_with_absence(r, r.condition, true);
     rr.eager = r.firing == ir::Firing::Monotone || rr.window_decidable;
+    rr.grouped = r.scope == ir::Scope::Group;
     rr.step_aggs.resize(r.steps.size());
     for (size_t a = 0; a < r.aggregates.size(); ++a) {
       const auto& g = r.aggregates[a];
@@ -327,9 +328,12 @@ void Engine::Impl::setup() {
     for (uint32_t s : r.sources) {
       if (s >= sources.size()) continue;
       auto& sr = sources[s];
-      if (r.scope == ir::Scope::Event) sr.event_rules.push_back(ri);
-      else if (r.scope == ir::Scope::Session) sr.session_rules.push_back(ri);
-      else sr.chain_rules.push_back(ri);
+      switch (r.scope) {
+        case ir::Scope::Event: sr.event_rules.push_back(ri); break;
+        case ir::Scope::Session: sr.session_rules.push_back(ri); break;
+        case ir::Scope::Chain: sr.chain_rules.push_back(ri); break;
+        case ir::Scope::Group: sr.group_rules.push_back(ri); break;
+      }
     }
   }
   // Per source: each session rule's position, and the step classes of its session rules.
@@ -389,7 +393,10 @@ void Engine::Impl::setup() {
     for (const ir::Predicate& pr : plan.sources[s].predicates) {
       uint32_t ri = rt_of[pr.rule];
       PredTarget tg{ri, pr.step};
-      if (ri != ir::kNone && pr.step != ir::kNone) {
+      if (ri != ir::kNone && pr.step != ir::kNone && rules[ri].grouped) {
+        tg.hit = rules[ri].hit_base + pr.step;  // (no step class or group: feed_groups handles them)
+        tg.grouped = true;
+      } else if (ri != ir::kNone && pr.step != ir::kNone) {
         tg.hit = rules[ri].hit_base + pr.step;
         auto [group, fresh] = equal.intern(pr.node);
         tg.group = group;
@@ -479,6 +486,7 @@ const EngineStats& Engine::stats() const {
   // Batches prepared by workers bring their type mismatches along; the engine thread's own are read here.
   m.stats.type_mismatches = m.worker_mismatches + m.own_preparer->mismatches();
   m.stats.sessions_live = m.sessions.live();
+  m.stats.groups_live = m.groups.live();
   m.stats.worker_nanos.resize(m.opt.threads > 1 ? m.opt.threads : 0);
   for (size_t i = 0; i < m.stats.worker_nanos.size(); ++i)
     m.stats.worker_nanos[i] = m.worker_busy ? m.worker_busy[i].load(std::memory_order_relaxed) : 0;

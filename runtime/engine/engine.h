@@ -142,6 +142,10 @@ struct EngineOptions {
   // closed early (evicted): its at-close rules decide then, and those alerts, and later ones of its chain's chain
   // rules, are marked `degraded`. Counted in stats. 0: no cap.
   uint64_t max_open_sessions = 2000000;
+  // Open groups of group-scope rules kept at most, all rules together (docs/operations.md, "Caps"). At the cap, the
+  // group opened earliest is closed early: its at-close conditions decide on what it has, and its alerts are marked
+  // `degraded`. Counted in stats (groups_evicted). 0: no cap.
+  uint64_t max_open_groups = 1000000;
   uint32_t jump_confirm = 4;
 
   // Events held for reordering per source at most (docs/operations.md, "Caps"). A source holds the events of its
@@ -227,6 +231,10 @@ struct EngineStats {
   uint64_t mints_recorded = 0, mints_evicted = 0;  // evicted: expired after the retention
   uint64_t chain_records_evicted = 0;    // mint and link records evicted at EngineOptions::max_chain_records
   uint64_t partial_matches_dropped = 0;  // sequence starts dropped at EngineOptions::max_partial_matches
+  // Group-scope rules (docs/language.md, "Group scope"): groups opened and closed (all rules), closed early by
+  // EngineOptions::max_open_groups (included in groups_closed), and events that matched a group rule's step but
+  // whose key had a null part (they join no group of that rule). groups_live: open now (filled in by stats()).
+  uint64_t groups_opened = 0, groups_closed = 0, groups_evicted = 0, no_group_key = 0, groups_live = 0;
   uint64_t sessions_live = 0;    // sessions in memory (open, or closed but still part of a live chain)
   uint64_t chains_live = 0;      // chains in memory
   uint64_t chains_retired = 0;   // chains dropped from memory: no open session and no live mint/link record

@@ -80,12 +80,12 @@ class ReorderBuffer {
   std::vector<Entry> heap_;
 };
 
-enum class DeadlineKind : uint8_t { SessionClose, SessionSeq, ChainSeq };
+enum class DeadlineKind : uint8_t { SessionClose, SessionSeq, ChainSeq, GroupClose, GroupSeq };
 struct Deadline {
   int64_t time;
   uint64_t order;
   DeadlineKind kind;
-  Ref target;     // session or chain
+  Ref target;     // session, chain or group
   uint32_t rule;  // index into Impl::rules
   bool operator>(const Deadline& o) const { return time != o.time ? time > o.time : order > o.order; }
 };
@@ -107,6 +107,7 @@ struct RuleRt {
                                   // state: the condition cannot hold before a step matched, whatever attributes say
   bool eager = false;         // evaluate after each touching event (Monotone, or absence-decidable AtClose)
   bool window_decidable = false;  // AtClose, but monotone once its absence sequences are decided
+  bool grouped = false;           // a group-scope rule (its state lives in its groups: Impl::groups)
   std::vector<std::vector<uint32_t>> step_aggs;  // step -> aggregates it feeds (chain rules; session rules share
                                                  // theirs through step classes)
   std::vector<uint32_t> seq_conjuncts;           // sequences that are conjuncts of the condition's top-level
@@ -169,6 +170,7 @@ struct PredTarget {
   uint32_t step = ir::kNone;
   uint32_t hit = ir::kNone;   // the step's entry in Impl::step_hits
   uint32_t group = ir::kNone; // steps: its group of equal step predicates in the source (StepGroup)
+  bool grouped = false;       // a step of a group-scope rule (handled by feed_groups, with or without session)
 };
 
 // The step predicates of one source with the same expression (ir::same_expr), across session and chain rules:
@@ -187,7 +189,7 @@ struct SourceRt {
   std::vector<PreparedEvent*> ahead;  // events far ahead of max_seen, held until confirmed or refuted (time jumps)
   ReorderBuffer buffer;
   std::priority_queue<Deadline, std::vector<Deadline>, std::greater<>> deadlines;
-  std::vector<uint32_t> event_rules, session_rules, chain_rules;  // indices into Impl::rules
+  std::vector<uint32_t> event_rules, session_rules, chain_rules, group_rules;  // indices into Impl::rules
   // Rules an event (a close) must visit even when none of its steps matched: their condition reads attributes
   // (which every event changes), or holds on a pristine state. Indices into Impl::rules, ascending.
   std::vector<uint32_t> attr_session_rules, attr_chain_rules, close_session_rules;
@@ -246,6 +248,12 @@ struct Engine::Impl {
   SlotPool<Chain> chains;
   OpenIndex open_index;
   RecordTable mints;  // minted credential -> record
+  // Groups of group-scope rules: open ones only (a closed group is released), indexed by (rule, source, key),
+  // listed oldest first for the cap (EngineOptions::max_open_groups).
+  SlotPool<Group> groups;
+  OpenIndex group_index;
+  Ref group_oldest = kNoRef, group_newest = kNoRef;
+  std::vector<uint32_t> group_touched;  // group rules a step of which the current event matched (scratch)
   EvictedKeys evicted_keys;  // keys of records evicted at max_chain_records (record_key_hash)
   std::vector<ChainInfo> retired_chains;  // summaries of the largest retired chains (chains())
   uint64_t next_uid = 0;
@@ -297,6 +305,10 @@ struct Engine::Impl {
       free_cells(se);
     });
     chains.for_each_live([&](Chain& c) { free_states(c.rules); });
+    groups.for_each_live([&](Group& g) {
+      if (g.state) rules[g.rule].pool.emplace_back(g.state);
+      g.state = nullptr;
+    });
   }
 
   // engine.cpp: setup
@@ -355,6 +367,15 @@ struct Engine::Impl {
   // The hash a record's key is remembered by in evicted_keys: table 0 is mints, table 1 + i links[i].parents.
   static uint64_t record_key_hash(uint64_t key_hash, size_t table) { return key_hash ^ (table * 0x9e3779b97f4a7c15ULL); }
   void maybe_retire(Chain& c);
+  // groups.cpp
+  void feed_groups(uint32_t s);           // the current event through the group rules whose steps it matched
+  Group* open_group(uint32_t ri, uint32_t s, uint64_t h);  // a new group of key_buf, at the cap closing the oldest
+  void close_group(Group& g, int64_t now);  // decides at-close conditions, releases it
+  void group_unlink(Group& g);
+  void group_append(Group& g);
+  static uint64_t group_key_hash(uint32_t rule, uint32_t source, std::string_view key) {
+    return fast_hash(key) ^ ((uint64_t{rule} << 32 | source) * 0x9e3779b97f4a7c15ULL);
+  }
   void retire(Chain& c);
 
   // rules.cpp
@@ -377,7 +398,7 @@ struct Engine::Impl {
   const StepState& step_state(const RuleState& st, const Session* se, uint32_t step) const;
   const AggState& agg_state(const RuleState& st, const Session* se, uint32_t agg) const;
   void reset_state(RuleState& st, const RuleRt& rr) const;
-  void feed(RuleRt& rr, RuleState& st, Session* se, Chain* ch, uint32_t rule_index);
+  void feed(RuleRt& rr, RuleState& st, Session* se, Chain* ch, uint32_t rule_index, Group* gr = nullptr);
   // The first stage of a sequence, kept by its first step's cell (RuleRt::seq_head_step): the latest time that
   // step matched before this event (kNever: never) and, for a sequence with a trailing absence, the times of its
   // earlier matches (ascending, at most distinct_bound). nullptr: the rule keeps it in ss.stages[0].
@@ -428,7 +449,7 @@ struct Engine::Impl {
 
   // fire.cpp
   void fire(uint32_t rule_index, RuleState* st, Session* se, Chain* ch, const char* decided, int64_t when,
-            bool on_event);
+            bool on_event, const Group* gr = nullptr);
 
   // A source clause of source s on `slots`: native code when the matcher compiled it, else the interpreter.
   Value clause(uint32_t s, ir::NodeId id, const Value* slots) {

@@ -84,7 +84,7 @@ void Engine::Impl::keep_raw(StepState& ss) {
 }
 
 void Engine::Impl::fire(uint32_t ri, RuleState* st, Session* se, Chain* ch, const char* decided, int64_t when,
-                        bool on_event) {
+                        bool on_event, const Group* gr) {
   RuleRt& rr = rules[ri];
   const ir::Rule& r = *rr.r;
   if (st) st->fired = true;
@@ -156,7 +156,28 @@ void Engine::Impl::fire(uint32_t ri, RuleState* st, Session* se, Chain* ch, cons
   }
   a.decided = decided;
   if (on_event) a.event_id = std::string(cur.id);
-  a.source = on_event ? p.sources[cur.source].name : (se ? p.sources[se->source].name : std::string());
+  a.source = on_event ? p.sources[cur.source].name
+             : se       ? p.sources[se->source].name
+             : gr       ? p.sources[gr->source].name
+                        : std::string();
+  if (gr) {
+    AlertGroup ag;
+    ag.id = std::string(gr->id_view());
+    // The key's parts as the rule wrote them, with their values (decoded from the group's key).
+    const ir::GroupBy& gb = *r.group;
+    std::string_view rest = gr->key;
+    for (size_t i = 0; i < gb.key_text.size(); ++i) {
+      Value kv;
+      if (!decode_scalar(rest, kv)) break;
+      std::string json;
+      render_json(kv, json);
+      ag.key.emplace_back(gb.key_text[i], std::move(json));
+    }
+    ag.start = gr->start;
+    ag.end = gr->last;
+    ag.events = gr->events;
+    a.group = std::move(ag);
+  }
   if (se) {
     AlertSession s;
     s.id = std::string(se->id_view());
@@ -184,8 +205,10 @@ void Engine::Impl::fire(uint32_t ri, RuleState* st, Session* se, Chain* ch, cons
   }
   {
     const Session* root = ch ? sessions.get(ch->root) : nullptr;
-    a.id = alert_id(a.rule, root ? root->id_view() : std::string_view(), a.session ? a.session->id : std::string(),
-                    a.decided, a.event_id ? &*a.event_id : nullptr, a.event_time);
+    // (A group's id takes the session's place: two groups of a rule deciding at the same time differ by it.)
+    a.id = alert_id(a.rule, root ? root->id_view() : std::string_view(),
+                    a.session ? a.session->id : a.group ? a.group->id : std::string(), a.decided,
+                    a.event_id ? &*a.event_id : nullptr, a.event_time);
   }
   if (st) {
     for (size_t i = 0; i < r.steps.size(); ++i) {
@@ -203,7 +226,9 @@ void Engine::Impl::fire(uint32_t ri, RuleState* st, Session* se, Chain* ch, cons
     std::string raw;
     if (r.scope == ir::Scope::Event && on_event && raw_text(raw)) a.event = std::move(raw);
   }
-  a.degraded = r.scope == ir::Scope::Session ? (se && se->evicted) : r.scope == ir::Scope::Chain && ch && ch->degraded;
+  a.degraded = r.scope == ir::Scope::Session ? (se && se->evicted)
+               : r.scope == ir::Scope::Chain ? (ch && ch->degraded)
+               : r.scope == ir::Scope::Group && gr && gr->evicted;
   if (st)
     for (const SeqState& q : st->seqs) a.degraded = a.degraded || q.dropped;  // lost starts at the partial-match cap
   // Whatever the scope, an alert whose chain may have lost its beginning to the chain-record cap says so.

@@ -23,7 +23,7 @@ void Engine::Impl::done_with(PreparedEvent& e) {
   if (--b->held == 0 && b->consumed) recycle(b);
 }
 
-// Handles every deadline of source s strictly before `now`: session closes and absence windows.
+// Handles every deadline of source s strictly before `now`: session and group closes, and absence windows.
 //
 // A session has one close deadline in the heap, not one per event: when it comes due and the session was
 // extended meanwhile, it goes back in at the new due time with the tie-break order of the session's latest event,
@@ -46,7 +46,29 @@ void Engine::Impl::expire(uint32_t s, int64_t now) {
       close_session(*se, d.time);
       continue;
     }
+    if (d.kind == DeadlineKind::GroupClose) {  // re-pushed when extended, as a session's close
+      Group* g = groups.get(d.target);
+      if (!g) continue;
+      if (g->close_due != d.time || g->close_order != d.order) {
+        sr.deadlines.push(Deadline{g->close_due, g->close_order, DeadlineKind::GroupClose, g->ref, g->rule});
+        continue;
+      }
+      close_group(*g, d.time);
+      continue;
+    }
     RuleRt& rr = rules[d.rule];
+    if (d.kind == DeadlineKind::GroupSeq) {
+      Group* g = groups.get(d.target);
+      if (!g || g->rule != d.rule || g->state->fired) continue;
+      if (decide_seqs(*rr.r, *g->state, d.time + 1, false) && rr.window_decidable) {
+        View v;
+        v.e = this, v.r = rr.r, v.st = g->state;
+        EvalContext ctx{nullptr, nullptr, &v};
+        ++stats.rules[rr.stat].evaluations;
+        if (in.test(rr.r->condition, ctx)) fire(d.rule, g->state, nullptr, nullptr, "window", d.time, false, g);
+      }
+      continue;
+    }
     RuleState* st = nullptr;
     Session* se = nullptr;
     Chain* ch = nullptr;

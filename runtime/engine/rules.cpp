@@ -108,18 +108,27 @@ void Engine::Impl::process_dense(uint32_t s, const PreparedEvent& ev, bool late)
   ++sr.released;
   View sv;
   sv.e = this, sv.se = se;
-  uint32_t nm = match_predicates(s, ev, &sv, se != nullptr);
+  // (Group rules' steps hold without a session too; late events join no group.)
+  uint32_t nm = match_predicates(s, ev, &sv, se != nullptr || (!late && !sr.group_rules.empty()));
   for (uint32_t i = 0; i < nm; ++i) {
     const PredTarget& tg = sr.preds[match_ids[i]];
     if (tg.rule == ir::kNone) continue;
     if (tg.step == ir::kNone) {
       fire(tg.rule, nullptr, se, nullptr, "event", t, true);
+    } else if (tg.grouped) {
+      if (late) continue;
+      step_hits[tg.hit] = 1;
+      if (!(rule_flags[tg.rule] & kTouched)) group_touched.push_back(tg.rule);
+      rule_flags[tg.rule] |= kTouched;
     } else if (se && !sr.group_hit[tg.group]) {
       sr.group_hit[tg.group] = 1;
       sr.hit_groups.push_back(tg.group);
     }
   }
-  if (!se) return;
+  if (!se) {
+    feed_groups(s);
+    return;
+  }
   // Each matched group once: its class's cell, and the members whose rules must be visited.
   for (uint32_t g : sr.hit_groups) {
     const StepGroup& grp = sr.groups[g];
@@ -215,6 +224,7 @@ void Engine::Impl::process_dense(uint32_t s, const PreparedEvent& ev, bool late)
     rule_flags[ri] = 0;
   }
   touched.clear();
+  feed_groups(s);
 
   record_mints(s, *se);
 }
@@ -474,7 +484,7 @@ bool Engine::Impl::pristine_holds(RuleRt& rr, const Session* se, const Chain* ch
 // Steps, aggregates, sequences
 
 // Steps, aggregates and sequences of one rule for the current event; then eager rules evaluate their condition.
-void Engine::Impl::feed(RuleRt& rr, RuleState& st, Session* se, Chain* ch, uint32_t ri) {
+void Engine::Impl::feed(RuleRt& rr, RuleState& st, Session* se, Chain* ch, uint32_t ri, Group* gr) {
   const ir::Rule& r = *rr.r;
   View sv;
   sv.e = this, sv.se = se, sv.ch = ch;
@@ -543,7 +553,8 @@ void Engine::Impl::feed(RuleRt& rr, RuleState& st, Session* se, Chain* ch, uint3
       if (st.seqs[q].pending != kNever && st.seqs[q].pending != pending && r.sequences[q].within) {
         // Wake up when the absence window of the pending match ends.
         Deadline d{sat_add(st.seqs[q].pending, *r.sequences[q].within), deadline_order++,
-                   ch ? DeadlineKind::ChainSeq : DeadlineKind::SessionSeq, ch ? se->chain : se->ref, ri};
+                   gr ? DeadlineKind::GroupSeq : ch ? DeadlineKind::ChainSeq : DeadlineKind::SessionSeq,
+                   gr ? gr->ref : ch ? se->chain : se->ref, ri};
         sources[cur.source].deadlines.push(d);
       }
     }
@@ -552,7 +563,7 @@ void Engine::Impl::feed(RuleRt& rr, RuleState& st, Session* se, Chain* ch, uint3
   View v;
   v.e = this, v.r = &r, v.st = &st, v.se = se, v.ch = ch;
   EvalContext cctx{nullptr, nullptr, &v};
-  if (in.test(r.condition, cctx)) fire(ri, &st, se, ch, "event", cur.time, true);
+  if (in.test(r.condition, cctx)) fire(ri, &st, se, ch, "event", cur.time, true, gr);
 }
 
 // The sequence automaton (see docs/language.md, Runtime semantics). Events arrive in event-time order.

@@ -11,13 +11,6 @@ namespace braid::rt {
 
 namespace {
 
-void hex16(uint64_t h, char out[16]) {
-  static const char digits[] = "0123456789abcdef";
-  for (int i = 15; i >= 0; --i) {
-    out[i] = digits[h & 15];
-    h >>= 4;
-  }
-}
 
 }  // namespace
 

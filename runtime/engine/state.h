@@ -101,6 +101,15 @@ using PrefixCells = std::vector<std::pair<uint32_t, PrefixCell>>;  // (prefix, c
 // ---------------------------------------------------------------------------------------------------------------
 // Sessions and chains
 
+// 16 lowercase hex digits of h (session and group ids).
+inline void hex16(uint64_t h, char out[16]) {
+  static const char digits[] = "0123456789abcdef";
+  for (int i = 15; i >= 0; --i) {
+    out[i] = digits[h & 15];
+    h >>= 4;
+  }
+}
+
 // The open-session index key of (source position, identity, credential): its bytes in `buf`, and their hash
 // (Session::key_hash). Sessions of a source with a credential are keyed by both, others by the identity alone.
 inline uint64_t session_key(std::string& buf, uint32_t source, std::string_view identity, bool has_cred,
@@ -171,6 +180,28 @@ struct Chain {
   bool degraded = false;             // a session of it was evicted: chain decisions are marked degraded
   bool orphaned = false;             // its root may have lost its parent's record to max_chain_records: every
                                      // alert that carries it is marked degraded (its path is cut short)
+};
+
+// One group of a group-scope rule (ir::GroupBy, docs/language.md "Group scope"): the step-matching events of one
+// source with equal key values, in one window. Its rule state is the rule's own (steps, aggregates, sequences),
+// taken from the rule's pool when the group opens and given back when it closes: a closed group leaves nothing.
+struct Group {
+  Ref ref = kNoRef;
+  uint64_t uid = 0;            // creation order
+  char id[16] = {};            // 16 hex digits of a hash of rule, source, key and start
+  uint32_t rule = 0;           // index into Impl::rules
+  uint32_t source = 0;
+  int64_t start = 0, last = 0;
+  uint64_t events = 0;         // step-matching events in the group
+  uint64_t key_hash = 0;       // Impl::group_index key: hash of (rule, source, key)
+  int64_t close_due = kNever;  // min(last + gap, start + max)
+  uint64_t close_order = 0;    // tie-break of that deadline (as Session::close_order)
+  std::string key;             // the key values, encoded (value_codec), one after the other
+  RuleState* state = nullptr;  // owned while the group is open
+  Ref older = kNoRef, newer = kNoRef;  // open groups in the order they opened: the cap closes the oldest
+  bool evicted = false;        // closed early by EngineOptions::max_open_groups: its decisions are degraded
+
+  std::string_view id_view() const { return std::string_view(id, sizeof id); }
 };
 
 // A pool of objects addressed by Ref. Objects are never moved (pointers stay valid while they are live) and are

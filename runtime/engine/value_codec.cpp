@@ -1,3 +1,4 @@
+#include <cstring>
 #include "engine/value_codec.h"
 
 namespace braid::rt {
@@ -45,6 +46,34 @@ void encode(const Value& v, std::string& out) {
       for (uint32_t i = 0; i < v.len; ++i) encode(v.items[i], out);
       break;
     }
+  }
+}
+
+bool decode_scalar(std::string_view& in, Value& out) {
+  if (in.empty()) return false;
+  char tag = in[0];
+  auto fixed = [&](auto& x) {
+    if (in.size() < 1 + sizeof x) return false;
+    std::memcpy(&x, in.data() + 1, sizeof x);
+    in.remove_prefix(1 + sizeof x);
+    return true;
+  };
+  switch (tag) {
+    case 'N': out = Value::null(); in.remove_prefix(1); return true;
+    case 'T': case 'F': out = Value::boolean(tag == 'T'); in.remove_prefix(1); return true;
+    case 'I': { int64_t i; if (!fixed(i)) return false; out = Value::integer(i); return true; }
+    case 'D': { double d; if (!fixed(d)) return false; out = Value::floating(d); return true; }
+    case 't': { int64_t i; if (!fixed(i)) return false; out = Value::time(i); return true; }
+    case 'd': { int64_t i; if (!fixed(i)) return false; out = Value::duration(i); return true; }
+    case 'S': case 'J': {
+      uint32_t n;
+      if (!fixed(n) || in.size() < n) return false;
+      out = Value::string(std::string_view(in.data(), n));
+      if (tag == 'J') out.tag = Tag::Json;
+      in.remove_prefix(n);
+      return true;
+    }
+    default: return false;
   }
 }
 

@@ -68,6 +68,9 @@ struct StringHash {
 // A canonical byte encoding of a value. Equal values, equal encodings; strings and numbers never collide (tag byte
 // first). Ints and floats with equal numeric value share an encoding.
 void encode(const Value& v, std::string& out);
+// Reads back one encoded scalar (not a list) from the front of `in`, advancing it; strings point into `in`'s bytes.
+// False when the bytes are not a scalar's encoding.
+bool decode_scalar(std::string_view& in, Value& out);
 
 // A deep copy of a Value into owned storage (strings and list items). Reassigning keeps the capacity, so a reused
 // Owned does not allocate once it has held a value as large.

@@ -173,6 +173,18 @@ std::string render_metrics(const MetricsInfo& info, const MetricsSnapshot& s) {
            "degraded.");
   w.sample(e.partial_matches_dropped);
 
+  // Groups of group-scope rules.
+  w.family("braid_groups_opened_total", "counter", "Groups of group-scope rules opened.");
+  w.sample(e.groups_opened);
+  w.family("braid_groups_open", "gauge", "Groups of group-scope rules open now.");
+  w.sample(e.groups_live);
+  w.family("braid_group_evictions_total", "counter",
+           "Open groups closed early at the open-group cap (--max-open-groups); their decisions are degraded.");
+  w.sample(e.groups_evicted);
+  w.family("braid_group_key_null_total", "counter",
+           "Events that matched a group rule's step with a null part in its key (they join no group).");
+  w.sample(e.no_group_key);
+
   // Rules.
   w.family("braid_rules", "gauge", "Rules running.");
   w.sample(uint64_t{e.rules.size()});

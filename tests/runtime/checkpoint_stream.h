@@ -29,7 +29,14 @@ inline std::string checkpoint_rules_text() {
                      "{chain.root.identity} {chain.identities}") +
                 rule("c.link", "chain", "step sso = kind == \"sso\"\n step act = kind == \"act\"\n"
                                         " when sso -> act within 1h", "{chain.root.identity}", "", "t.idp, t.src") +
-                rule("c.chain_close", "chain", "step m = kind == \"mint\"\n step b = kind == \"b\"\n when m and not b");
+                rule("c.chain_close", "chain", "step m = kind == \"mint\"\n step b = kind == \"b\"\n when m and not b") +
+                // Group rules: a group spans users, and its windows and absences end by the watermark.
+                rule("c.group", "group by ip window 10m", "step x = kind == \"x\" or kind == \"a\"\n"
+                                                          " when distinct(x.user) >= 2", "{distinct(x.user)} {first(x).ip}") +
+                rule("c.group_close", "group by kind gap 3m max 20m", "step any = kind != \"sso\"\n"
+                                                                     " when count(any) < 4", "{count(any)}") +
+                rule("c.group_absent", "group by ip window 30m",
+                     "step a = kind == \"a\"\n step b = kind == \"b\"\n when a -> not b within 5m", "{first(a).user}");
 }
 inline std::unique_ptr<Built> checkpoint_rules() { return build({checkpoint_rules_text()}); }
 

@@ -493,6 +493,10 @@ int run(int argc, char** argv) {
                    "Open sessions kept at most; at the cap the least recently used one is closed early and its "
                    "alerts are marked degraded (default 2000000; 0: no cap)")
       ->type_name("N");
+  runc->add_option("--max-open-groups", run_opts.max_open_groups,
+                   "Open groups of group-scope rules kept at most, all rules together; at the cap the oldest is closed "
+                   "early and its alerts are marked degraded (default 1000000; 0: no cap; docs/operations.md, Caps)")
+      ->type_name("N");
   runc->add_option("--max-held-events", run_opts.max_held_events,
                    "Events held for reordering per source at most; beyond it the oldest is released early and the "
                    "source's watermark moves up to it (default 1000000; 0: no cap; docs/operations.md, Caps)")

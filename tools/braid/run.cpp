@@ -110,6 +110,10 @@ std::string stats_text(const rt::EngineStats& s, const Totals& t, const std::vec
     o += fmt::format("chain record cap   {} mint and link records evicted\n", s.chain_records_evicted);
   if (s.partial_matches_dropped)
     o += fmt::format("partial-match cap  {} sequence starts dropped\n", s.partial_matches_dropped);
+  if (s.groups_opened || s.no_group_key)
+    o += fmt::format("groups             {} opened, {} closed ({} evicted at the open-group cap), {} open; {} events "
+                     "with a null key part\n",
+                     s.groups_opened, s.groups_closed, s.groups_evicted, s.groups_live, s.no_group_key);
   o += fmt::format("in memory          {} sessions, {} chains ({} chains retired)\n", s.sessions_live, s.chains_live,
                    s.chains_retired);
   if (!s.worker_nanos.empty()) {
@@ -173,6 +177,9 @@ std::string stats_json(const rt::EngineStats& s, const Totals& t, const std::vec
                    s.partial_matches_dropped);
   o += fmt::format(",\"sessions_live\":{},\"chains_live\":{},\"chains_retired\":{}", s.sessions_live,
                    s.chains_live, s.chains_retired);
+  o += fmt::format(",\"groups_opened\":{},\"groups_closed\":{},\"groups_evicted\":{},\"groups_live\":{},"
+                   "\"no_group_key\":{}",
+                   s.groups_opened, s.groups_closed, s.groups_evicted, s.groups_live, s.no_group_key);
   o += fmt::format(",\"threads\":{},\"worker_seconds\":[", std::max<size_t>(1, s.worker_nanos.size()));
   for (size_t i = 0; i < s.worker_nanos.size(); ++i)
     o += fmt::format("{}{:.6f}", i ? "," : "", static_cast<double>(s.worker_nanos[i]) / 1e9);
@@ -557,6 +564,7 @@ int run_run(const RunOptions& o) {
     eo.max_open_sessions = o.max_open_sessions;
     eo.max_held_events = o.max_held_events;
     eo.max_chain_records = o.max_chain_records;
+    eo.max_open_groups = o.max_open_groups;
     eo.max_partial_matches = o.max_partial_matches;
     eo.max_time_jump = max_time_jump;
     if (o.distinct_bound) eo.distinct_bound = *o.distinct_bound;

@@ -71,6 +71,7 @@ struct RunOptions {
   uint64_t max_open_sessions = 2000000;  // --max-open-sessions: the cap (0: none)
   std::string max_time_jump = "24h";  // --max-time-jump: how far one event may move its source's clock (0: no bound)
   uint64_t max_held_events = 1000000;  // --max-held-events: events held for reordering per source (0: no cap)
+  uint64_t max_open_groups = 1000000;    // --max-open-groups: groups of group-scope rules (0: no cap)
   uint64_t max_chain_records = 2000000;  // --max-chain-records: mint and link records, all together (0: no cap)
   uint32_t max_partial_matches = 4096;   // --max-partial-matches: sequence starts per stage, rule and session
   std::string source_silence = "0";  // --source-silence: warn when a source delivers nothing for this long (0: off)
