@@ -12,7 +12,10 @@
 //     region the aws.cloudtrail source does not recognise it. Nothing else in the event is changed;
 //   - Panther threshold detections alert after `threshold` matching events; their unit tests check one event.
 //     The event is therefore fed `threshold` times (distinct eventIDs, same time), so a session-scope Braid rule
-//     with count(...) >= threshold fires exactly when Panther's rule() would have matched every copy.
+//     with count(...) >= threshold fires exactly when Panther's rule() would have matched every copy. A mapping
+//     may name a field to vary (a third column, `vary=userIdentity.userName`): each copy then gets its own value
+//     of it (the test's value with "-copyK" appended), for detections whose threshold counts distinct values of
+//     it (password spraying: distinct user names), where identical copies would be one value.
 // The test fails when agreement on the tests without mocks (of mapped detections) is under 97%, and then prints
 // the per-rule table.
 #include <gtest/gtest.h>
@@ -48,15 +51,24 @@ std::string read_all(const fs::path& p) {
   return ss.str();
 }
 
-std::map<std::string, std::string> read_map(const fs::path& p) {
-  std::map<std::string, std::string> m;
+struct Mapping {
+  std::string braid_id;
+  std::string vary;  // a dotted path each threshold copy gets its own value of ("": none)
+};
+
+std::map<std::string, Mapping> read_map(const fs::path& p) {
+  std::map<std::string, Mapping> m;
   std::ifstream in(p);
   std::string line;
   while (std::getline(in, line)) {
     if (line.empty() || line[0] == '#') continue;
     auto tab = line.find('\t');
     if (tab == std::string::npos) continue;
-    m[line.substr(0, tab)] = line.substr(tab + 1);
+    Mapping& x = m[line.substr(0, tab)];
+    std::string rest = line.substr(tab + 1);
+    auto tab2 = rest.find('\t');
+    x.braid_id = rest.substr(0, tab2);
+    if (tab2 != std::string::npos && rest.compare(tab2 + 1, 5, "vary=") == 0) x.vary = rest.substr(tab2 + 6);
   }
   return m;
 }
@@ -65,6 +77,19 @@ json::Value* member(json::Value& obj, std::string_view key) {
   for (auto& [k, v] : obj.members)
     if (k == key) return &v;
   return nullptr;
+}
+
+// The string at a dotted path of an object (nullptr when a step is missing or not an object).
+json::Value* at_path(json::Value& obj, std::string_view path) {
+  json::Value* cur = &obj;
+  while (cur) {
+    auto dot = path.find('.');
+    std::string_view head = path.substr(0, dot);
+    cur = cur->kind == json::Value::Kind::Object ? member(*cur, head) : nullptr;
+    if (dot == std::string_view::npos) break;
+    path.remove_prefix(dot + 1);
+  }
+  return cur;
 }
 
 void set_string(json::Value& obj, const std::string& key, const std::string& value) {
@@ -128,7 +153,8 @@ TEST(Panther, AgreementOnTestsWithoutMocks) {
       unmapped_tests += static_cast<int>(tests->items.size());
       continue;
     }
-    const std::string& braid_id = it->second;
+    const std::string& braid_id = it->second.braid_id;
+    const std::string& vary = it->second.vary;
     ASSERT_NE(std::find(known.begin(), known.end(), braid_id), known.end())
         << panther_id << " is mapped to " << braid_id << ", which is not a rule in rules/";
     RuleTally& rt = tally[panther_id];
@@ -162,9 +188,14 @@ TEST(Panther, AgreementOnTestsWithoutMocks) {
       braid::rt::Engine engine(*comp->program, opts);
       int alerts = 0;
       engine.set_sink([&](const braid::rt::Alert&) { ++alerts; });
+      json::Value* varied = vary.empty() ? nullptr : at_path(event, vary);
+      const std::string varied_base =
+          varied && varied->kind == json::Value::Kind::String ? varied->text : std::string();
       for (int k = 0; k < threshold; ++k) {
         if (event.kind == json::Value::Kind::Object && threshold > 1)
           set_string(event, "eventID", base_id + "-copy" + std::to_string(k));
+        if (varied && varied->kind == json::Value::Kind::String && threshold > 1)
+          varied->text = varied_base + "-copy" + std::to_string(k);
         engine.process_json(json::print(event), file.filename().string(), 0);
       }
       engine.finish();
