@@ -169,7 +169,8 @@ TEST(Checkpoint, ResumingAnywhereGivesTheAlertsOfOneRun) {
     for (const Alert& a : whole.alerts) rules_fired.insert(a.rule + "/" + a.decided);
     ASSERT_GE(rules_fired.size(), 6u) << ::testing::PrintToString(rules_fired);
     ASSERT_TRUE(rules_fired.count("c.chain/event") || rules_fired.count("c.chain_close/close"));
-    for (const char* must : {"c.absent/window", "c.close/close"})
+    for (const char* must : {"c.absent/window", "c.close/close", "c.group/event", "c.group_close/close",
+                             "c.group_absent/window"})
       ASSERT_TRUE(rules_fired.count(must)) << "the stream must exercise " << must << ": "
                                            << ::testing::PrintToString(rules_fired);
     size_t largest = 0;
