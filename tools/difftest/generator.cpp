@@ -563,7 +563,6 @@ class RuleBuilder {
   Strs decls_;
   StepBank* bank_ = nullptr;
   bool json_ = false;  // also paths into JSON documents in strings (json(...), any(...), all(...))
-  bool group_ = false;  // building a group-scope rule: no session or chain attributes anywhere
   int nlists_ = 0, nmacros_ = 0;
 };
 
@@ -889,7 +888,6 @@ std::string RuleBuilder::agg_atom(const std::vector<Step>& steps, bool chain) {
     case 10: return sequence(steps);
     case 11:
       if (chain) return "chain.root.identity contains " + quote(r_.chance(500) ? "alice" : "bob");
-      if (group_) return "count(" + st.label + ") >= " + std::to_string(r_.range(1, 4));
       return session_attr_pred();
     case 12: {
       static const Strs c = {"chain.depth >= 1", "chain.depth >= 2", "chain.identities >= 2", "chain.accounts >= 2",
@@ -935,7 +933,7 @@ std::string RuleBuilder::severity_clause(const std::string& level, const Src& sr
   return out + "    else " + level + "\n  }\n";
 }
 
-// scope: 0 event, 1 session, 2 chain, 3 group. Interpolations are escaped for the template (quotes inside braces).
+// scope: 0 event, 1 session, 2 chain. Interpolations are escaped for the template (quotes inside braces).
 std::string RuleBuilder::message(const std::vector<const Src*>& srcs, const std::vector<Step>& steps, int scope) {
   Strs parts;
   size_t n = 1 + r_.below(3);
@@ -962,10 +960,7 @@ std::string RuleBuilder::message(const std::vector<const Src*>& srcs, const std:
       std::string pn;
       std::string v = step_value(st, t, pn);
       switch (r_.below(9)) {
-        case 0:
-          if (scope == 3) parts.push_back("{count(" + st.label + ")}");
-          else parts.push_back("{session.identity} in {session.duration}");
-          break;
+        case 0: parts.push_back("{session.identity} in {session.duration}"); break;
         case 1: parts.push_back("{count(" + st.label + ")}"); break;
         case 2: parts.push_back("{distinct(" + st.label + "." + v + ")}"); break;
         case 3: parts.push_back("{first(" + st.label + ")." + v + "}"); break;
@@ -977,15 +972,11 @@ std::string RuleBuilder::message(const std::vector<const Src*>& srcs, const std:
           else
             parts.push_back("{distinct(" + st.label + "." + v + ")}");
           break;
-        case 7:
-          if (scope == 3) parts.push_back("{first(" + st.label + ")." + v + "} .. {last(" + st.label + ")." + v + "}");
-          else parts.push_back("{session.source_ips} ips, {session.events} events");
-          break;
+        case 7: parts.push_back("{session.source_ips} ips, {session.events} events"); break;
         default:
-          parts.push_back(scope == 2   ? "{chain.root.identity} depth {chain.depth} ids {chain.identities} accts "
-                                         "{chain.accounts}"
-                          : scope == 3 ? "{count(" + st.label + ")}"
-                                       : "{session.credential}");
+          parts.push_back(scope == 2 ? "{chain.root.identity} depth {chain.depth} ids {chain.identities} accts "
+                                       "{chain.accounts}"
+                                     : "{session.credential}");
       }
     }
   }
@@ -1003,12 +994,8 @@ std::string RuleBuilder::build() {
   unsigned scope = static_cast<unsigned>(r_.below(100));
   scope = scope < 45 ? 0 : (scope < 78 ? 1 : 2);
 
-  // With --edition2, some session and chain rules become group rules (one source: keys are its fields).
-  group_ = json_ && scope != 0 && r_.chance(250);
-  if (group_) scope = 3;
-
   std::vector<const Src*> rule_srcs = {&src};
-  if (scope != 0 && scope != 3 && src.name != "github.audit" && r_.chance(250)) rule_srcs = {&srcs[1], &srcs[0]};
+  if (scope != 0 && src.name != "github.audit" && r_.chance(250)) rule_srcs = {&srcs[1], &srcs[0]};
 
   std::string body;
   std::vector<Step> steps;
@@ -1029,31 +1016,13 @@ std::string RuleBuilder::build() {
       }
       if (pred.empty()) {
         size_t before = decls_.size();
-        pred = discriminated(*st.src, 1, !group_ && r_.chance(150));
+        pred = discriminated(*st.src, 1, r_.chance(150));
         if (bank_ && decls_.size() == before) bank_->steps.emplace_back(st.src->name, pred);
       }
       block += "    step " + st.label + " = " + pred + "\n";
     }
     block += "    when " + scope_when(steps, scope == 2, 2) + "\n";
-    std::string head = scope == 1 ? "  session {\n" : "  chain {\n";
-    if (scope == 3) {
-      // One or two scalar fields of the source (not lists, not objects), and a tumbling or session window.
-      head = "  group by ";
-      size_t nk = 1 + r_.below(2);
-      for (size_t i = 0; i < nk; ++i) {
-        const Field* f = nullptr;
-        while (!f || f->type == T::Obj) f = &pick_field(src, false);
-        head += (i ? ", " : "") + f->path;
-      }
-      if (r_.chance(500)) {
-        head += " window " + duration();
-      } else {
-        static const Strs gaps = {"1m", "5m", "30m"}, maxes = {"30m", "2h", "1d"};
-        head += " gap " + r_.pick(gaps) + " max " + r_.pick(maxes);
-      }
-      head += " {\n";
-    }
-    body = head + block + "  }\n";
+    body = std::string(scope == 1 ? "  session {\n" : "  chain {\n") + block + "  }\n";
   }
 
   std::string srcs_text;
@@ -1073,7 +1042,7 @@ std::string RuleBuilder::build() {
       for (size_t i = 0; i < nk; ++i) {
         if (scope == 0) keys.push_back(pick_field(src, true).path);
         else if (scope == 2 && r_.chance(500)) keys.push_back("chain.root.identity");
-        else if (scope != 3 && r_.chance(500)) keys.push_back("session.identity");
+        else if (r_.chance(500)) keys.push_back("session.identity");
         else {
           T t;
           std::string pn;
