@@ -1364,6 +1364,23 @@ class Linter {
         }
       }
     }
+    // BRD0817: a `group by` key on a `nocase` field groups exactly: "Alice" and "alice" are two groups.
+    if (r.group) {
+      for (size_t i = 0; i < r.group->keys.size(); ++i) {
+        std::optional<FieldId> f = direct_field(r.group->keys[i]);
+        if (!f || !field_nocase(*f)) continue;
+        const Node& k = node(r.group->keys[i]);
+        const std::string& text = i < r.group->key_text.size() ? r.group->key_text[i] : field_text(*f);
+        Diagnostic& d = sink_.report(
+            Code::BRD0817, k.span.valid() ? k.span : anchor,
+            fmt::format("group key `{}` is declared `nocase`, but group keys compare exactly: values that differ only "
+                        "in case open separate groups",
+                        text));
+        d.help = fmt::format("group by `lower({})`", text);
+        if (k.span.valid() && !k.has(ir::kFlagFromMacro)) d.fix = FixIt{k.span, fmt::format("lower({})", text)};
+      }
+    }
+
     // A computed severity's conditions: the same checks as a condition of the same context (constants, repeats;
     // missing fields and case in event scope, where they read event fields).
     for (const ir::SeverityArm& a : r.severity_arms) {

@@ -133,7 +133,8 @@ TEST(Lint, CleanRuleHasNoFindings) {
 
 TEST(Lint, EveryLintCodeIsAWarningExceptCostly) {
   for (Code c : {Code::BRD0801, Code::BRD0802, Code::BRD0803, Code::BRD0804, Code::BRD0805, Code::BRD0806,
-                 Code::BRD0807, Code::BRD0808, Code::BRD0809, Code::BRD0810, Code::BRD0812, Code::BRD0813}) {
+                 Code::BRD0807, Code::BRD0808, Code::BRD0809, Code::BRD0810, Code::BRD0812, Code::BRD0813,
+                 Code::BRD0817}) {
     EXPECT_EQ(code_info(c).severity, Severity::Warning) << code_info(c).id;
     EXPECT_FALSE(code_info(c).text.empty());
     EXPECT_NE(code_info(c).text.find("```braid"), std::string_view::npos) << code_info(c).id;
@@ -425,6 +426,23 @@ TEST(Lint, SequenceWithoutWithinInAGroupIsNotReported) {
   }
 }
 
+// BRD0817: a group key on a `nocase` field splits its groups by case.
+TEST(Lint, GroupKeyOnNocaseFieldIsReported) {
+  auto r = lint_text(std::string("rule r {") + kMeta + "  group by kind, host window 1h {\n    step a = kind == \"a\"\n"
+                     "    when count(a) > 3\n  }\n" + kTest + "}\n");
+  auto ds = r->of(Code::BRD0817);
+  ASSERT_EQ(ds.size(), 1u) << r->codes();
+  EXPECT_EQ(ds[0]->span.begin, r->at("host window"));
+  EXPECT_EQ(ds[0]->help, "group by `lower(host)`");
+  ASSERT_TRUE(ds[0]->fix);
+  EXPECT_EQ(ds[0]->fix->replacement, "lower(host)");
+  EXPECT_EQ(r->diags.all().size(), 1u) << r->codes();
+  // Lower-cased, or a field that is not `nocase`: nothing to say.
+  auto ok = lint_text(std::string("rule r {") + kMeta + "  group by kind, lower(host) window 1h {\n"
+                      "    step a = kind == \"a\"\n    when count(a) > 3\n  }\n" + kTest + "}\n");
+  EXPECT_TRUE(ok->diags.all().empty()) << ok->codes();
+}
+
 TEST(Lint, SequenceWithWithinIsNotReported) {
   auto r = lint_session("a -> b within 10m");
   EXPECT_TRUE(r->diags.all().empty()) << r->codes();
@@ -675,7 +693,7 @@ TEST(Lint, GoldenInputsTriggerExactlyTheirCode) {
     EXPECT_EQ(r->diags.all()[0].code, codes[i].code) << id << ":\n" << r->codes();
     ++cases;
   }
-  EXPECT_EQ(cases, 16u);
+  EXPECT_EQ(cases, 17u);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
