@@ -156,7 +156,7 @@ TEST(Pack, RoundTripSemanticsSuite) {
 // re-serialised bytes cover the spans), and the validator refuses a group rule without its `group by`, a `group by`
 // on another scope, an empty or mismatched key list, a bad window and a key node out of range.
 TEST(Pack, RoundTripGroupRules) {
-  auto c = compile_clean({kSrc + "/tests/semantics/sources.braid", kSrc + "/tests/semantics/groups.braid.pending"});
+  auto c = compile_clean({kSrc + "/tests/semantics/sources.braid", kSrc + "/tests/semantics/groups.braid"});
   ASSERT_TRUE(c->program);
   expect_round_trip(*c);
   pack::PackOptions o;
