@@ -384,8 +384,8 @@ struct StepBank {
 
 class RuleBuilder {
  public:
-  RuleBuilder(Rng& r, std::string id, StepBank* bank = nullptr, bool json_docs = false)
-      : r_(r), id_(std::move(id)), bank_(bank), json_(json_docs) {}
+  RuleBuilder(Rng& r, std::string id, StepBank* bank = nullptr, bool json_docs = false, bool groups = false)
+      : r_(r), id_(std::move(id)), bank_(bank), json_(json_docs), groups_(groups) {}
 
   std::string build();
 
@@ -557,12 +557,15 @@ class RuleBuilder {
   std::string sequence(const std::vector<Step>& steps);
   std::string message(const std::vector<const Src*>& srcs, const std::vector<Step>& steps, int scope);
   std::string step_value(const Step& st, T& type, std::string& pool_name);
+  std::string group_head(const Src& s);
 
   Rng& r_;
   std::string id_;
   Strs decls_;
   StepBank* bank_ = nullptr;
   bool json_ = false;  // also paths into JSON documents in strings (json(...), any(...), all(...))
+  bool groups_ = false;  // also `group by` rules (scope 3)
+  bool no_attrs_ = false;  // building a group rule: no session.* or chain.* anywhere
   int nlists_ = 0, nmacros_ = 0;
 };
 
@@ -888,6 +891,7 @@ std::string RuleBuilder::agg_atom(const std::vector<Step>& steps, bool chain) {
     case 10: return sequence(steps);
     case 11:
       if (chain) return "chain.root.identity contains " + quote(r_.chance(500) ? "alice" : "bob");
+      if (no_attrs_) return "count(" + st.label + ") >= " + std::to_string(r_.range(1, 4));
       return session_attr_pred();
     case 12: {
       static const Strs c = {"chain.depth >= 1", "chain.depth >= 2", "chain.identities >= 2", "chain.accounts >= 2",
@@ -933,7 +937,7 @@ std::string RuleBuilder::severity_clause(const std::string& level, const Src& sr
   return out + "    else " + level + "\n  }\n";
 }
 
-// scope: 0 event, 1 session, 2 chain. Interpolations are escaped for the template (quotes inside braces).
+// scope: 0 event, 1 session, 2 chain, 3 group. Interpolations are escaped for the template (quotes inside braces).
 std::string RuleBuilder::message(const std::vector<const Src*>& srcs, const std::vector<Step>& steps, int scope) {
   Strs parts;
   size_t n = 1 + r_.below(3);
@@ -960,7 +964,10 @@ std::string RuleBuilder::message(const std::vector<const Src*>& srcs, const std:
       std::string pn;
       std::string v = step_value(st, t, pn);
       switch (r_.below(9)) {
-        case 0: parts.push_back("{session.identity} in {session.duration}"); break;
+        case 0:
+          if (no_attrs_) parts.push_back("{count(" + st.label + ")} of {last(" + st.label + ")." + v + "}");
+          else parts.push_back("{session.identity} in {session.duration}");
+          break;
         case 1: parts.push_back("{count(" + st.label + ")}"); break;
         case 2: parts.push_back("{distinct(" + st.label + "." + v + ")}"); break;
         case 3: parts.push_back("{first(" + st.label + ")." + v + "}"); break;
@@ -972,17 +979,46 @@ std::string RuleBuilder::message(const std::vector<const Src*>& srcs, const std:
           else
             parts.push_back("{distinct(" + st.label + "." + v + ")}");
           break;
-        case 7: parts.push_back("{session.source_ips} ips, {session.events} events"); break;
+        case 7:
+          if (no_attrs_) parts.push_back("{count(" + st.label + ")} events");
+          else parts.push_back("{session.source_ips} ips, {session.events} events");
+          break;
         default:
-          parts.push_back(scope == 2 ? "{chain.root.identity} depth {chain.depth} ids {chain.identities} accts "
-                                       "{chain.accounts}"
-                                     : "{session.credential}");
+          parts.push_back(scope == 3 ? "{first(" + st.label + ")." + v + "}"
+                          : scope == 2 ? "{chain.root.identity} depth {chain.depth} ids {chain.identities} accts "
+                                         "{chain.accounts}"
+                                       : "{session.credential}");
       }
     }
   }
   std::string m = "difftest \\{" + id_ + "\\}:";
   for (const auto& p : parts) m += " " + p;
   return "\"" + m + "\"";
+}
+
+// `  group by K1[, K2] window D {` or `... gap G max M {`: one or two distinct scalar fields of the source (a string
+// sometimes lower-cased), the key values drawn from the same pools as the events' so that groups form.
+std::string RuleBuilder::group_head(const Src& s) {
+  Strs keys;
+  size_t n = 1 + r_.below(2);
+  for (int tries = 0; keys.size() < n && tries < 20; ++tries) {
+    const Field& f = pick_field(s, false);
+    if (f.type == T::Obj) continue;
+    std::string k = f.type == T::Str && r_.chance(200) ? "lower(" + f.path + ")" : f.path;
+    if (std::find(keys.begin(), keys.end(), k) == keys.end()) keys.push_back(k);
+  }
+  if (keys.empty()) keys.push_back(s.disc);
+  std::string out = "  group by ";
+  for (size_t i = 0; i < keys.size(); ++i) out += (i ? ", " : "") + keys[i];
+  static const Strs windows = {"1m", "5m", "10m", "30m", "1h", "2h", "1d"};
+  if (r_.chance(500)) {
+    out += " window " + r_.pick(windows);
+  } else {
+    size_t g = r_.below(windows.size());
+    size_t m = g + r_.below(windows.size() - g);  // max >= gap
+    out += " gap " + windows[g] + " max " + windows[m];
+  }
+  return out + " {\n";
 }
 
 std::string RuleBuilder::build() {
@@ -993,9 +1029,12 @@ std::string RuleBuilder::build() {
   const Src& src = sk < 60 ? srcs[0] : (sk < 85 ? srcs[1] : srcs[2]);
   unsigned scope = static_cast<unsigned>(r_.below(100));
   scope = scope < 45 ? 0 : (scope < 78 ? 1 : 2);
+  // --groups: a quarter of the rules group by keys of their source (drawn only then: other seeds keep their bytes).
+  if (groups_ && r_.chance(250)) scope = 3;
+  no_attrs_ = scope == 3;
 
   std::vector<const Src*> rule_srcs = {&src};
-  if (scope != 0 && src.name != "github.audit" && r_.chance(250)) rule_srcs = {&srcs[1], &srcs[0]};
+  if (scope != 0 && scope != 3 && src.name != "github.audit" && r_.chance(250)) rule_srcs = {&srcs[1], &srcs[0]};
 
   std::string body;
   std::vector<Step> steps;
@@ -1008,7 +1047,7 @@ std::string RuleBuilder::build() {
       Step st{"s" + std::to_string(i), rule_srcs[r_.below(rule_srcs.size())]};
       steps.push_back(st);
       std::string pred;
-      if (bank_ && r_.chance(500)) {  // an earlier rule's step, when one on this source exists
+      if (bank_ && scope != 3 && r_.chance(500)) {  // an earlier rule's step, when one on this source exists
         std::vector<size_t> same_src;
         for (size_t k = 0; k < bank_->steps.size(); ++k)
           if (bank_->steps[k].first == st.src->name) same_src.push_back(k);
@@ -1016,13 +1055,14 @@ std::string RuleBuilder::build() {
       }
       if (pred.empty()) {
         size_t before = decls_.size();
-        pred = discriminated(*st.src, 1, r_.chance(150));
-        if (bank_ && decls_.size() == before) bank_->steps.emplace_back(st.src->name, pred);
+        bool attrs = scope != 3 && r_.chance(150);
+        pred = discriminated(*st.src, 1, attrs);
+        if (bank_ && scope != 3 && decls_.size() == before) bank_->steps.emplace_back(st.src->name, pred);
       }
       block += "    step " + st.label + " = " + pred + "\n";
     }
     block += "    when " + scope_when(steps, scope == 2, 2) + "\n";
-    body = std::string(scope == 1 ? "  session {\n" : "  chain {\n") + block + "  }\n";
+    body = std::string(scope == 1 ? "  session {\n" : scope == 2 ? "  chain {\n" : group_head(src)) + block + "  }\n";
   }
 
   std::string srcs_text;
@@ -1042,7 +1082,7 @@ std::string RuleBuilder::build() {
       for (size_t i = 0; i < nk; ++i) {
         if (scope == 0) keys.push_back(pick_field(src, true).path);
         else if (scope == 2 && r_.chance(500)) keys.push_back("chain.root.identity");
-        else if (r_.chance(500)) keys.push_back("session.identity");
+        else if (scope != 3 && r_.chance(500)) keys.push_back("session.identity");
         else {
           T t;
           std::string pn;
@@ -1500,13 +1540,14 @@ class EventBuilder {
 
 }  // namespace
 
-Case generate_case(uint64_t seed, uint64_t case_index, int rules, int events, bool shared_steps, bool edition2) {
+Case generate_case(uint64_t seed, uint64_t case_index, int rules, int events, bool shared_steps, bool edition2,
+                   bool groups) {
   Rng r(seed);
   Case c;
   StepBank bank;
   for (int i = 0; i < rules; ++i) {
     std::string id = "dt.c" + std::to_string(case_index) + ".r" + std::to_string(i);
-    RuleBuilder b(r, id, shared_steps ? &bank : nullptr, edition2);
+    RuleBuilder b(r, id, shared_steps ? &bank : nullptr, edition2, groups);
     c.rules.push_back({id, b.build()});
   }
   EventBuilder eb(r, case_index, edition2);

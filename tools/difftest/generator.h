@@ -63,7 +63,9 @@ struct Case {
 // edition2: the language's second-edition constructs too: AWS rules also read IAM policy documents held as JSON
 // text (`json(...)`, `any(...)`, `all(...)`) and join strings with `+`, and AWS events carry such documents (some
 // malformed). Off, a seed gives the bytes it always gave (the baseline's).
+// groups: a quarter of the rules are `group by` rules (keys of their source, `window D` or `gap G max M`, steps,
+// aggregates, sequences and absence, no session attributes). Off, a seed gives the bytes it always gave.
 Case generate_case(uint64_t case_seed, uint64_t case_index, int rules, int events, bool shared_steps = false,
-                   bool edition2 = false);
+                   bool edition2 = false, bool groups = false);
 
 }  // namespace braid::difftest
