@@ -1,6 +1,6 @@
 #include "ast/ast.h"
 
-#include <cstdio>
+#include "text/json_write.h"
 
 namespace braid::ast {
 
@@ -66,27 +66,7 @@ std::string name_spelling(std::string_view dotted) {
 
 namespace {
 
-void quote(std::string& out, const std::string& s) {
-  out += '"';
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20 || c == 0x7F) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  out += '"';
-}
+void quote(std::string& out, const std::string& s) { append_json_quoted(out, s); }
 
 const char* op_name(Op op) {
   switch (op) {

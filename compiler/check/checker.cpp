@@ -25,6 +25,8 @@
 #include <string>
 #include <tuple>
 
+#include "text/json_write.h"
+
 namespace braid {
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -222,29 +224,7 @@ std::optional<ir::AggKind> agg_kind(std::string_view n) { return ir::agg_kind_fr
 
 // Compact JSON text of a test's events or expected alerts.
 void json_text(const ast::Json& j, std::string& out) {
-  auto str = [&](const std::string& s) {
-    out += '"';
-    for (unsigned char ch : s) {
-      switch (ch) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\t': out += "\\t"; break;
-        case '\b': out += "\\b"; break;
-        case '\f': out += "\\f"; break;
-        default:
-          if (ch < 0x20) {
-            char buf[8];
-            std::snprintf(buf, sizeof buf, "\\u%04x", ch);
-            out += buf;
-          } else {
-            out += static_cast<char>(ch);
-          }
-      }
-    }
-    out += '"';
-  };
+  auto str = [&](const std::string& s) { append_json_quoted(out, s); };
   switch (j.kind) {
     case ast::Json::Kind::Null: out += "null"; break;
     case ast::Json::Kind::Bool: out += j.bool_value ? "true" : "false"; break;

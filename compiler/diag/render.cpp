@@ -13,62 +13,6 @@ namespace braid {
 namespace {
 
 // ---------------------------------------------------------------------------------------------------------------
-// UTF-8
-
-// Decodes one UTF-8 sequence at s[i]. Returns its length in bytes (>= 1) and sets `cp`; an invalid sequence
-// (bad lead byte, truncated, overlong, surrogate, > U+10FFFF) yields length 1 and cp = U+FFFD with `ok` false.
-size_t decode_utf8(std::string_view s, size_t i, uint32_t& cp, bool& ok) {
-  auto b = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
-  unsigned char c = b(i);
-  ok = true;
-  if (c < 0x80) {
-    cp = c;
-    return 1;
-  }
-  size_t len = 0;
-  uint32_t min = 0;
-  if (c >= 0xC2 && c <= 0xDF) {
-    len = 2, cp = c & 0x1F, min = 0x80;
-  } else if (c >= 0xE0 && c <= 0xEF) {
-    len = 3, cp = c & 0x0F, min = 0x800;
-  } else if (c >= 0xF0 && c <= 0xF4) {
-    len = 4, cp = c & 0x07, min = 0x10000;
-  }
-  if (len != 0 && i + len <= s.size()) {
-    bool good = true;
-    for (size_t k = 1; k < len; ++k) {
-      if ((b(i + k) & 0xC0) != 0x80) {
-        good = false;
-        break;
-      }
-      cp = (cp << 6) | (b(i + k) & 0x3F);
-    }
-    if (good && cp >= min && cp <= 0x10FFFF && !(cp >= 0xD800 && cp <= 0xDFFF)) return len;
-  }
-  ok = false;
-  cp = 0xFFFD;
-  return 1;
-}
-
-void append_utf8(std::string& out, uint32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-}
-
-// ---------------------------------------------------------------------------------------------------------------
 // Locations
 
 struct Loc {
@@ -318,56 +262,6 @@ void write_json_location(JsonWriter& w, const Loc& loc) {
 // ---------------------------------------------------------------------------------------------------------------
 // Public helpers
 
-std::string sanitize_utf8(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  size_t i = 0;
-  while (i < s.size()) {
-    uint32_t cp = 0;
-    bool ok = true;
-    size_t n = decode_utf8(s, i, cp, ok);
-    if (ok) out.append(s.substr(i, n)); else append_utf8(out, 0xFFFD);
-    i += n;
-  }
-  return out;
-}
-
-std::string json_quote(std::string_view s) {
-  std::string out;
-  out.reserve(s.size() + 2);
-  out += '"';
-  size_t i = 0;
-  while (i < s.size()) {
-    uint32_t cp = 0;
-    bool ok = true;
-    size_t n = decode_utf8(s, i, cp, ok);
-    if (!ok) {
-      out += "\\ufffd";
-    } else if (cp == '"') {
-      out += "\\\"";
-    } else if (cp == '\\') {
-      out += "\\\\";
-    } else if (cp == '\n') {
-      out += "\\n";
-    } else if (cp == '\r') {
-      out += "\\r";
-    } else if (cp == '\t') {
-      out += "\\t";
-    } else if (cp == '\b') {
-      out += "\\b";
-    } else if (cp == '\f') {
-      out += "\\f";
-    } else if (cp < 0x20 || cp == 0x7F) {
-      out += fmt::format("\\u{:04x}", cp);
-    } else {
-      out.append(s.substr(i, n));
-    }
-    i += n;
-  }
-  out += '"';
-  return out;
-}
-
 uint32_t utf16_column(std::string_view line, uint32_t byte_col) {
   size_t limit = std::min<size_t>(byte_col == 0 ? 0 : byte_col - 1, line.size());
   uint32_t units = 0;
@@ -396,84 +290,6 @@ std::string summary_text(size_t errors, size_t warnings, size_t notes) {
   add(warnings, "warning");
   add(notes, "note");
   return s;
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// JsonWriter
-
-void JsonWriter::newline(size_t depth) {
-  out_ += '\n';
-  out_.append(depth * 2, ' ');
-}
-
-void JsonWriter::before_value() {
-  if (after_key_) {
-    after_key_ = false;
-    return;
-  }
-  if (stack_.empty()) return;
-  if (stack_.back().count++ != 0) out_ += ',';
-  newline(stack_.size());
-}
-
-void JsonWriter::begin_object() {
-  before_value();
-  out_ += '{';
-  stack_.push_back({true, 0});
-}
-
-void JsonWriter::end_object() {
-  bool any = stack_.back().count != 0;
-  stack_.pop_back();
-  if (any) newline(stack_.size());
-  out_ += '}';
-  if (stack_.empty()) out_ += '\n';
-}
-
-void JsonWriter::begin_array() {
-  before_value();
-  out_ += '[';
-  stack_.push_back({false, 0});
-}
-
-void JsonWriter::end_array() {
-  bool any = stack_.back().count != 0;
-  stack_.pop_back();
-  if (any) newline(stack_.size());
-  out_ += ']';
-  if (stack_.empty()) out_ += '\n';
-}
-
-void JsonWriter::key(std::string_view k) {
-  before_value();
-  out_ += json_quote(k);
-  out_ += ": ";
-  after_key_ = true;
-}
-
-void JsonWriter::value(std::string_view s) {
-  before_value();
-  out_ += json_quote(s);
-}
-
-void JsonWriter::value(int64_t v) {
-  before_value();
-  out_ += std::to_string(v);
-}
-
-void JsonWriter::value(uint64_t v) {
-  before_value();
-  out_ += std::to_string(v);
-}
-
-void JsonWriter::value(bool v) {
-  before_value();
-  out_ += v ? "true" : "false";
-}
-
-void JsonWriter::null() {
-  before_value();
-  out_ += "null";
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -9,6 +9,8 @@
 
 #include "diag/diagnostic.h"
 #include "diag/source.h"
+#include "text/json_write.h"
+#include "text/utf8.h"
 
 namespace braid {
 
@@ -36,46 +38,10 @@ std::string summary_text(size_t errors, size_t warnings, size_t notes = 0);
 // ---------------------------------------------------------------------------------------------------------------
 // Helpers shared with the CLI (which writes JSON of its own, e.g. `braid check --list --format json`).
 
-// A JSON string literal, quotes included: control characters escaped, invalid UTF-8 replaced by U+FFFD.
-std::string json_quote(std::string_view s);
-
-// `s` with every invalid UTF-8 sequence replaced by U+FFFD.
-std::string sanitize_utf8(std::string_view s);
+// json_quote, JsonWriter (text/json_write.h) and sanitize_utf8 (text/utf8.h) come with this header.
 
 // 1-based column of byte `byte_col` (1-based) in `line`, counted in UTF-16 code units (SARIF's columnKind
 // "utf16CodeUnits"). Invalid bytes count as one unit each (they read as U+FFFD).
 uint32_t utf16_column(std::string_view line, uint32_t byte_col);
-
-// A minimal streaming JSON writer, pretty-printed with two-space indentation.
-class JsonWriter {
- public:
-  explicit JsonWriter(std::string& out) : out_(out) {}
-  void begin_object();
-  void end_object();
-  void begin_array();
-  void end_array();
-  void key(std::string_view k);
-  void value(std::string_view s);
-  void value(const char* s) { value(std::string_view(s)); }
-  void value(const std::string& s) { value(std::string_view(s)); }
-  void value(int64_t v);
-  void value(uint64_t v);
-  void value(int v) { value(static_cast<int64_t>(v)); }
-  void value(uint32_t v) { value(static_cast<uint64_t>(v)); }
-  void value(bool v);
-  void null();
-
- private:
-  void before_value();
-  void newline(size_t depth);
-
-  struct Level {
-    bool object;
-    size_t count;
-  };
-  std::string& out_;
-  std::vector<Level> stack_;
-  bool after_key_ = false;
-};
 
 }  // namespace braid

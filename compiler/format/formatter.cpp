@@ -20,37 +20,12 @@
 #include <variant>
 
 #include "format/doc.h"
+#include "text/json_write.h"
 
 namespace braid {
 
-std::string quote_string(std::string_view value) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(value.size() + 2);
-  out += '"';
-  for (char ch : value) {
-    auto c = static_cast<unsigned char>(ch);
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      default:
-        if (c < 0x20 || c == 0x7f) {
-          out += "\\u00";
-          out += kHex[c >> 4];
-          out += kHex[c & 0xF];
-        } else {
-          out += ch;
-        }
-    }
-  }
-  out += '"';
-  return out;
-}
+// Braid string literals take JSON's escapes, so they are quoted by the one escaper (text/json_write.h).
+std::string quote_string(std::string_view value) { return json_quote(value); }
 
 namespace {
 

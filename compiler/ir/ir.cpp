@@ -404,6 +404,8 @@ std::optional<Cidr> parse_cidr(std::string_view text) {
 
 namespace {
 
+// Not the JSON escaper (text/json_write.h) on purpose: checkpoints digest this text (runtime/engine/checkpoint.cpp),
+// so changing it would make restarts see unchanged rules as changed.
 std::string quote(std::string_view s) {
   std::string out = "\"";
   for (char c : s) {

@@ -17,6 +17,7 @@
 #include "BraidParser.h"
 #include "antlr4-runtime.h"
 #include "parser/parser_internal.h"
+#include "text/utf8.h"
 
 namespace braid {
 namespace parser_detail {
@@ -53,30 +54,11 @@ namespace {
 
 // Returns the offset of the first byte that is not valid UTF-8 (NUL counts as invalid), or npos.
 size_t find_invalid_utf8(std::string_view s) {
-  size_t i = 0;
-  const size_t n = s.size();
-  while (i < n) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    if (c == 0) return i;
-    if (c < 0x80) {
-      ++i;
-      continue;
-    }
-    size_t len;
-    uint32_t min;
-    if (c >= 0xC2 && c <= 0xDF) len = 2, min = 0x80;
-    else if (c >= 0xE0 && c <= 0xEF) len = 3, min = 0x800;
-    else if (c >= 0xF0 && c <= 0xF4) len = 4, min = 0x10000;
-    else return i;
-    if (i + len > n) return i;
-    uint32_t cp = c & (0xFF >> (len + 1));
-    for (size_t k = 1; k < len; ++k) {
-      unsigned char cc = static_cast<unsigned char>(s[i + k]);
-      if ((cc & 0xC0) != 0x80) return i;
-      cp = (cp << 6) | (cc & 0x3F);
-    }
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return i;
-    i += len;
+  for (size_t i = 0; i < s.size();) {
+    if (s[i] == '\0') return i;
+    size_t n = valid_utf8_length(s, i);
+    if (n == 0) return i;
+    i += n;
   }
   return std::string_view::npos;
 }

@@ -5,30 +5,14 @@
 
 #include "engine/value_codec.h"
 #include "input/convert.h"
+#include "text/json_write.h"
 
 namespace braid::rt {
 
 namespace {
 
-void json_string(std::string& out, std::string_view s) {
-  out += '"';
-  for (char ch : s) {
-    auto c = static_cast<unsigned char>(ch);
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      default:
-        if (c < 0x20) out += fmt::format("\\u{:04x}", c);
-        else out += ch;
-    }
-  }
-  out += '"';
-}
+// Escaped by the one rule of text/json_write.h: an alert line is valid JSON whatever bytes an event carried.
+void json_string(std::string& out, std::string_view s) { append_json_quoted(out, s); }
 
 void opt_string(std::string& out, const std::optional<std::string>& s) {
   if (s) json_string(out, *s);

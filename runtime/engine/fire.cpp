@@ -7,6 +7,7 @@
 
 #include "engine/engine_impl.h"
 #include "engine/raw_json.h"
+#include "text/json_write.h"
 
 namespace braid::rt {
 
@@ -17,20 +18,7 @@ namespace {
 void render_text(const Value& v, std::string& out);
 
 void render_json(const Value& v, std::string& out) {
-  auto quote = [&](std::string_view s) {
-    out += '"';
-    for (char ch : s) {
-      auto c = static_cast<unsigned char>(ch);
-      if (c == '"') out += "\\\"";
-      else if (c == '\\') out += "\\\\";
-      else if (c == '\n') out += "\\n";
-      else if (c == '\r') out += "\\r";
-      else if (c == '\t') out += "\\t";
-      else if (c < 0x20) out += fmt::format("\\u{:04x}", c);
-      else out += ch;
-    }
-    out += '"';
-  };
+  auto quote = [&](std::string_view s) { append_json_quoted(out, s); };
   switch (v.tag) {
     case Tag::Null: out += "null"; break;
     case Tag::Bool: out += v.b ? "true" : "false"; break;

@@ -3,31 +3,11 @@
 #include <cctype>
 #include <cstdint>
 
+#include "text/utf8.h"
+
 namespace braid::rt {
 
 namespace {
-
-// The length of the valid UTF-8 sequence at s[i] (1..4), or 0 when it is not one (overlong forms, surrogates and
-// code points beyond U+10FFFF are invalid).
-size_t utf8_len(std::string_view s, size_t i) {
-  auto c = static_cast<unsigned char>(s[i]);
-  if (c < 0x80) return 1;
-  size_t n;
-  uint32_t cp;
-  if ((c & 0xE0) == 0xC0) n = 2, cp = c & 0x1F;
-  else if ((c & 0xF0) == 0xE0) n = 3, cp = c & 0x0F;
-  else if ((c & 0xF8) == 0xF0) n = 4, cp = c & 0x07;
-  else return 0;
-  if (i + n > s.size()) return 0;
-  for (size_t k = 1; k < n; ++k) {
-    auto d = static_cast<unsigned char>(s[i + k]);
-    if ((d & 0xC0) != 0x80) return 0;
-    cp = (cp << 6) | (d & 0x3F);
-  }
-  static constexpr uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
-  if (cp < kMin[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
-  return n;
-}
 
 class Compactor {
  public:
@@ -103,7 +83,7 @@ class Compactor {
         }
         continue;
       }
-      size_t n = utf8_len(s_, i_);
+      size_t n = valid_utf8_length(s_, i_);
       if (n == 0) return false;
       i_ += n;
     }
@@ -174,42 +154,6 @@ bool compact_json(std::string_view text, std::string& out) {
   if (Compactor(text, out).document(false)) return true;
   out.resize(before);
   return false;
-}
-
-void quote_lossy(std::string_view s, std::string& out) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out += '"';
-  for (size_t i = 0; i < s.size();) {
-    auto c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x80) {
-      size_t n = utf8_len(s, i);
-      if (n == 0) {
-        out += "\xEF\xBF\xBD";  // U+FFFD for the invalid byte
-        ++i;
-      } else {
-        out.append(s.substr(i, n));
-        i += n;
-      }
-      continue;
-    }
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) {
-          out += "\\u00";
-          out += kHex[c >> 4];
-          out += kHex[c & 15];
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-    ++i;
-  }
-  out += '"';
 }
 
 }  // namespace braid::rt

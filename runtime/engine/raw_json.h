@@ -18,8 +18,6 @@ bool compact_json_object(std::string_view text, std::string& out);
 // The same for any one JSON value (`object` and list values of an event, rendered into an alert).
 bool compact_json(std::string_view text, std::string& out);
 
-// Appends `bytes` as a JSON string: quotes, escapes, and invalid UTF-8 sequences replaced by U+FFFD, so that any
-// record text quotes to valid JSON.
-void quote_lossy(std::string_view bytes, std::string& out);
+// Record text that is not strict JSON is quoted as a string with append_json_quoted (text/json_write.h).
 
 }  // namespace braid::rt

@@ -21,6 +21,8 @@
 #include <thread>
 #include <unordered_set>
 
+#include "text/json_write.h"
+
 namespace braid::host {
 
 namespace {
@@ -64,21 +66,6 @@ std::string excerpt(std::string_view body) {
   for (char c : body.substr(0, 200)) out += (c >= 0x20 && c < 0x7f) ? c : ' ';
   if (body.size() > 200) out += "...";
   return out;
-}
-
-std::string json_quote(std::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
 }
 
 std::string error_text(httplib::Error e) {

@@ -192,6 +192,33 @@ TEST(AlertSchema, ValidatorCatchesViolations) {
   EXPECT_EQ(errs.size(), 1u);
 }
 
+// An alert line is valid JSON whatever bytes the event carried (the one escaper, text/json_write.h). The reader
+// refuses a record that is not valid UTF-8, so such bytes can only reach an alert through the engine's API: an
+// event's text fed to it is refused as invalid, and an alert holding invalid bytes in the fields taken from events
+// renders them as U+FFFD.
+TEST(AlertFormat, InvalidUtf8StaysValidJson) {
+  auto b = build({std::string(kTestSources) + rule("t.ev", "event", "kind == \"x\"", "user {user} did {kind}")});
+  ASSERT_TRUE(b->prog);
+  Result bad = run(*b->prog, {ev(0, "al\xff\xfeice", "k", "\"kind\":\"x\"")});
+  EXPECT_EQ(bad.count("t.ev"), 0u);
+  EXPECT_EQ(bad.stats.malformed, 1u);
+
+  Result r = run(*b->prog, {ev(0, "alice", "k", "\"kind\":\"x\"")});
+  ASSERT_EQ(r.count("t.ev"), 1u);
+  Alert a = *r.first("t.ev");
+  a.message = "user al\xff\xfeice did \x01\x7f";
+  a.session->identity = "al\xC3";
+  a.session->credential = "\xED\xA0\x80";
+  a.steps.push_back(StepMatch{"s\xF8", 1, {}, {}});
+  std::string line = render_alert_json(a);
+  J v;
+  ASSERT_NO_THROW(v = testjson::Parser(line).parse_document()) << line;
+  EXPECT_EQ(v.at("message").str, "user al\xEF\xBF\xBD\xEF\xBF\xBDice did \x01\x7f");
+  EXPECT_EQ(v.at("session").at("identity").str, "al\xEF\xBF\xBD");
+  EXPECT_EQ(v.at("session").at("credential").str, "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");
+  EXPECT_NE(line.find("\"user al\\ufffd\\ufffdice did \\u0001\\u007f\""), std::string::npos) << line;
+}
+
 TEST(AlertFormat, TimesAndDurations) {
   EXPECT_EQ(format_duration(0), "0s");
   EXPECT_EQ(format_duration(int64_t{5400} * 1000000000), "1h30m");

@@ -6,6 +6,10 @@
 #include <cstdlib>
 #include <fmt/format.h>
 
+#include <nlohmann/json.hpp>
+
+#include "text/json_write.h"
+
 namespace braid::cli::json {
 
 const Value* Value::get(std::string_view key) const {
@@ -17,215 +21,101 @@ const Value* Value::get(std::string_view key) const {
 
 namespace {
 
-constexpr int kMaxDepth = 256;
+constexpr size_t kMaxDepth = 256;
 
-class Parser {
+// Builds a Value from nlohmann-json's SAX events: nlohmann is the tools' one JSON reader (docs/development.md,
+// JSON); this tree adds what its DOM lacks here, members in document order and numbers as written.
+class TreeBuilder {
  public:
-  explicit Parser(std::string_view s) : s_(s) {}
+  using Json = nlohmann::json;
 
-  bool document(Value& out) {
-    ws();
-    if (!value(out, 0)) return false;
-    ws();
-    if (i_ != s_.size()) return fail("trailing characters after the JSON value");
+  bool null() { return put(Value{}); }
+  bool boolean(bool b) {
+    Value v;
+    v.kind = Value::Kind::Bool;
+    v.boolean = b;
+    return put(std::move(v));
+  }
+  bool number_integer(Json::number_integer_t n) { return number(std::to_string(n)); }
+  bool number_unsigned(Json::number_unsigned_t n) { return number(std::to_string(n)); }
+  bool number_float(Json::number_float_t, const Json::string_t& text) { return number(text); }
+  bool string(Json::string_t& s) {
+    Value v;
+    v.kind = Value::Kind::String;
+    v.text = std::move(s);
+    return put(std::move(v));
+  }
+  bool binary(Json::binary_t&) { return false; }  // not produced by the JSON text parser
+  bool start_object(size_t) { return open(Value::Kind::Object); }
+  bool key(Json::string_t& k) {
+    key_ = std::move(k);
     return true;
   }
+  bool end_object() { return close(); }
+  bool start_array(size_t) { return open(Value::Kind::Array); }
+  bool end_array() { return close(); }
+  bool parse_error(size_t, const std::string&, const nlohmann::detail::exception& e) {
+    if (error_.empty()) {
+      // "[json.exception.parse_error.101] parse error at line 1, column 4: ..." without the library's id.
+      std::string_view what = e.what();
+      if (size_t close = what.find("] "); !what.empty() && what[0] == '[' && close != std::string_view::npos) {
+        what.remove_prefix(close + 2);
+      }
+      error_ = what;
+    }
+    return false;
+  }
+
+  Value& root() { return root_; }
   const std::string& error() const { return error_; }
 
  private:
-  bool fail(std::string_view what) {
-    if (error_.empty()) error_ = fmt::format("{} at offset {}", what, i_);
-    return false;
-  }
-  void ws() {
-    while (i_ < s_.size() && (s_[i_] == ' ' || s_[i_] == '\t' || s_[i_] == '\n' || s_[i_] == '\r')) ++i_;
-  }
-  bool lit(std::string_view word) {
-    if (s_.substr(i_, word.size()) != word) return fail("invalid literal");
-    i_ += word.size();
-    return true;
-  }
-  bool value(Value& v, int depth) {
-    if (depth > kMaxDepth) return fail("nesting too deep");
-    if (i_ >= s_.size()) return fail("unexpected end of input");
-    char c = s_[i_];
-    if (c == '{') return object(v, depth);
-    if (c == '[') return array(v, depth);
-    if (c == '"') {
-      v.kind = Value::Kind::String;
-      return string(v.text);
-    }
-    if (c == 't') {
-      v.kind = Value::Kind::Bool;
-      v.boolean = true;
-      return lit("true");
-    }
-    if (c == 'f') {
-      v.kind = Value::Kind::Bool;
-      v.boolean = false;
-      return lit("false");
-    }
-    if (c == 'n') {
-      v.kind = Value::Kind::Null;
-      return lit("null");
-    }
-    return number(v);
-  }
-  bool object(Value& v, int depth) {
-    v.kind = Value::Kind::Object;
-    ++i_;
-    ws();
-    if (i_ < s_.size() && s_[i_] == '}') {
-      ++i_;
-      return true;
-    }
-    for (;;) {
-      ws();
-      if (i_ >= s_.size() || s_[i_] != '"') return fail("expected a member name");
-      std::string key;
-      if (!string(key)) return false;
-      ws();
-      if (i_ >= s_.size() || s_[i_] != ':') return fail("expected ':'");
-      ++i_;
-      ws();
-      Value member;
-      if (!value(member, depth + 1)) return false;
-      v.members.emplace_back(std::move(key), std::move(member));
-      ws();
-      if (i_ < s_.size() && s_[i_] == ',') {
-        ++i_;
-        continue;
-      }
-      if (i_ < s_.size() && s_[i_] == '}') {
-        ++i_;
-        return true;
-      }
-      return fail("expected ',' or '}'");
-    }
-  }
-  bool array(Value& v, int depth) {
-    v.kind = Value::Kind::Array;
-    ++i_;
-    ws();
-    if (i_ < s_.size() && s_[i_] == ']') {
-      ++i_;
-      return true;
-    }
-    for (;;) {
-      ws();
-      Value item;
-      if (!value(item, depth + 1)) return false;
-      v.items.push_back(std::move(item));
-      ws();
-      if (i_ < s_.size() && s_[i_] == ',') {
-        ++i_;
-        continue;
-      }
-      if (i_ < s_.size() && s_[i_] == ']') {
-        ++i_;
-        return true;
-      }
-      return fail("expected ',' or ']'");
-    }
-  }
-  static void utf8(std::string& out, uint32_t cp) {
-    if (cp < 0x80) {
-      out += static_cast<char>(cp);
-    } else if (cp < 0x800) {
-      out += static_cast<char>(0xC0 | (cp >> 6));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else if (cp < 0x10000) {
-      out += static_cast<char>(0xE0 | (cp >> 12));
-      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else {
-      out += static_cast<char>(0xF0 | (cp >> 18));
-      out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    }
-  }
-  bool hex4(uint32_t& cp) {
-    if (i_ + 4 > s_.size()) return fail("truncated \\u escape");
-    cp = 0;
-    for (int k = 0; k < 4; ++k) {
-      char h = s_[i_++];
-      cp <<= 4;
-      if (h >= '0' && h <= '9') cp |= static_cast<uint32_t>(h - '0');
-      else if (h >= 'a' && h <= 'f') cp |= static_cast<uint32_t>(h - 'a' + 10);
-      else if (h >= 'A' && h <= 'F') cp |= static_cast<uint32_t>(h - 'A' + 10);
-      else return fail("invalid \\u escape");
-    }
-    return true;
-  }
-  bool string(std::string& out) {
-    ++i_;  // opening quote
-    for (;;) {
-      if (i_ >= s_.size()) return fail("unterminated string");
-      char c = s_[i_++];
-      if (c == '"') return true;
-      if (static_cast<unsigned char>(c) < 0x20) return fail("control character in a string");
-      if (c != '\\') {
-        out += c;
-        continue;
-      }
-      if (i_ >= s_.size()) return fail("unterminated string");
-      char e = s_[i_++];
-      switch (e) {
-        case '"': out += '"'; break;
-        case '\\': out += '\\'; break;
-        case '/': out += '/'; break;
-        case 'b': out += '\b'; break;
-        case 'f': out += '\f'; break;
-        case 'n': out += '\n'; break;
-        case 'r': out += '\r'; break;
-        case 't': out += '\t'; break;
-        case 'u': {
-          uint32_t cp = 0;
-          if (!hex4(cp)) return false;
-          if (cp >= 0xD800 && cp < 0xDC00 && s_.substr(i_, 2) == "\\u") {
-            size_t save = i_;
-            i_ += 2;
-            uint32_t lo = 0;
-            if (!hex4(lo)) return false;
-            if (lo >= 0xDC00 && lo < 0xE000) cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-            else i_ = save, cp = 0xFFFD;
-          } else if (cp >= 0xD800 && cp < 0xE000) {
-            cp = 0xFFFD;
-          }
-          utf8(out, cp);
-          break;
-        }
-        default: return fail("invalid escape");
-      }
-    }
-  }
-  bool number(Value& v) {
-    size_t start = i_;
-    if (i_ < s_.size() && s_[i_] == '-') ++i_;
-    size_t digits = i_;
-    while (i_ < s_.size() && s_[i_] >= '0' && s_[i_] <= '9') ++i_;
-    if (i_ == digits) return fail("invalid value");
-    if (i_ < s_.size() && s_[i_] == '.') {
-      ++i_;
-      size_t frac = i_;
-      while (i_ < s_.size() && s_[i_] >= '0' && s_[i_] <= '9') ++i_;
-      if (i_ == frac) return fail("invalid number");
-    }
-    if (i_ < s_.size() && (s_[i_] == 'e' || s_[i_] == 'E')) {
-      ++i_;
-      if (i_ < s_.size() && (s_[i_] == '+' || s_[i_] == '-')) ++i_;
-      size_t exp = i_;
-      while (i_ < s_.size() && s_[i_] >= '0' && s_[i_] <= '9') ++i_;
-      if (i_ == exp) return fail("invalid number");
-    }
+  bool number(std::string text) {
+    Value v;
     v.kind = Value::Kind::Number;
-    v.text = std::string(s_.substr(start, i_ - start));
+    v.text = std::move(text);
+    return put(std::move(v));
+  }
+  // Places a finished value: in the open container (after its key in an object), else as the root.
+  bool put(Value v) {
+    if (stack_.empty()) {
+      root_ = std::move(v);
+      return true;
+    }
+    Value& top = *stack_.back();
+    if (top.kind == Value::Kind::Object) top.members.emplace_back(std::move(key_), std::move(v));
+    else top.items.push_back(std::move(v));
+    return true;
+  }
+  bool open(Value::Kind kind) {
+    if (stack_.size() >= kMaxDepth) {
+      error_ = "nesting too deep";
+      return false;
+    }
+    Value v;
+    v.kind = kind;
+    Value* slot;
+    if (stack_.empty()) {
+      root_ = std::move(v);
+      slot = &root_;
+    } else if (Value& top = *stack_.back(); top.kind == Value::Kind::Object) {
+      top.members.emplace_back(std::move(key_), std::move(v));
+      slot = &top.members.back().second;
+    } else {
+      top.items.push_back(std::move(v));
+      slot = &top.items.back();
+    }
+    stack_.push_back(slot);  // stays valid: a container only grows while it is the innermost open one
+    return true;
+  }
+  bool close() {
+    stack_.pop_back();
     return true;
   }
 
-  std::string_view s_;
-  size_t i_ = 0;
+  Value root_;
+  std::vector<Value*> stack_;
+  std::string key_;
   std::string error_;
 };
 
@@ -315,56 +205,15 @@ void match_into(const Value& exp, const Value& act, const std::string& path, std
 }  // namespace
 
 std::optional<Value> parse(std::string_view text, std::string* error) {
-  Parser p(text);
-  Value v;
-  if (!p.document(v)) {
-    if (error) *error = p.error();
+  TreeBuilder b;
+  if (!nlohmann::json::sax_parse(text, &b, nlohmann::json::input_format_t::json, true)) {
+    if (error) *error = b.error().empty() ? "invalid JSON" : b.error();
     return std::nullopt;
   }
-  return v;
+  return std::move(b.root());
 }
 
-std::string quote(std::string_view s) {
-  std::string out = "\"";
-  for (size_t i = 0; i < s.size();) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    if (c < 0x80) {
-      switch (c) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\t': out += "\\t"; break;
-        default:
-          if (c < 0x20) out += fmt::format("\\u{:04x}", c);
-          else out += static_cast<char>(c);
-      }
-      ++i;
-      continue;
-    }
-    // Validate one UTF-8 sequence; invalid bytes become U+FFFD.
-    size_t len = c >= 0xF0 && c <= 0xF4 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 && c < 0xE0 ? 2 : 0;
-    bool ok = len != 0 && i + len <= s.size();
-    for (size_t k = 1; ok && k < len; ++k) ok = (static_cast<unsigned char>(s[i + k]) & 0xC0) == 0x80;
-    if (ok && len == 3) {
-      unsigned char c1 = static_cast<unsigned char>(s[i + 1]);
-      ok = !(c == 0xE0 && c1 < 0xA0) && !(c == 0xED && c1 >= 0xA0);
-    }
-    if (ok && len == 4) {
-      unsigned char c1 = static_cast<unsigned char>(s[i + 1]);
-      ok = !(c == 0xF0 && c1 < 0x90) && !(c == 0xF4 && c1 >= 0x90);
-    }
-    if (!ok) {
-      out += "\xEF\xBF\xBD";
-      ++i;
-      continue;
-    }
-    out.append(s.substr(i, len));
-    i += len;
-  }
-  out += '"';
-  return out;
-}
+std::string quote(std::string_view s) { return json_quote(s); }
 
 std::string print(const Value& v, int indent) {
   std::string out;

@@ -21,12 +21,13 @@ struct Value {
   const Value* get(std::string_view key) const;
 };
 
-// Parses one JSON document (RFC 8259; trailing whitespace allowed). nullopt and `error` set on failure.
+// Parses one JSON document (RFC 8259, with nlohmann-json: strict, UTF-8 checked; surrounding whitespace allowed;
+// nesting at most 256 deep). nullopt and `error` set on failure.
 std::optional<Value> parse(std::string_view text, std::string* error = nullptr);
 
 // JSON text. `indent` 0: compact on one line; otherwise pretty with that many spaces per level.
 std::string print(const Value& v, int indent = 0);
-// A JSON string literal for `s` (quotes, escapes; invalid UTF-8 bytes become U+FFFD).
+// A JSON string literal for `s`: json_quote (text/json_write.h).
 std::string quote(std::string_view s);
 
 // Numbers are equal when their values are (integers exactly, others as doubles).

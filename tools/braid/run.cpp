@@ -32,6 +32,7 @@
 #include "pack/pack.h"
 #include "run_webhook.h"
 #include "state_dir.h"
+#include "text/json_write.h"
 #include "verbs.h"
 
 namespace braid::cli {
@@ -233,16 +234,16 @@ void check_inputs(const std::vector<std::string>& inputs) {
 std::string bad_record_line(std::string_view kind, std::string_view input, uint64_t line, uint32_t element,
                             std::string_view reason, const std::string_view* record, uint64_t size) {
   std::string o = "{\"kind\":";
-  rt::quote_lossy(kind, o);
+  append_json_quoted(o, kind);
   o += ",\"input\":";
-  rt::quote_lossy(input, o);
+  append_json_quoted(o, input);
   o += fmt::format(",\"line\":{},\"element\":", line);
   o += element == rt::kNoElement ? std::string("null") : std::to_string(element);
   o += ",\"reason\":";
-  rt::quote_lossy(reason, o);
+  append_json_quoted(o, reason);
   if (record) {
     o += fmt::format(",\"size\":{},\"truncated\":{},\"record\":", size, record->size() < size ? "true" : "false");
-    rt::quote_lossy(*record, o);
+    append_json_quoted(o, *record);
   } else {
     o += ",\"size\":null,\"truncated\":false,\"record\":null";
   }

@@ -30,6 +30,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include "text/json_write.h"
+
 namespace {
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -134,22 +136,7 @@ bool parse_start(const std::string& s, int64_t& ms) {
 // ---------------------------------------------------------------------------------------------------------------
 // JSON objects, built member by member in a fixed order.
 
-std::string q(std::string_view s) {
-  std::string o = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') {
-      o += '\\';
-      o += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(c));
-      o += buf;
-    } else {
-      o += c;
-    }
-  }
-  return o + "\"";
-}
+std::string q(std::string_view s) { return braid::json_quote(s); }
 
 class J {
  public:

@@ -2,26 +2,18 @@
 
 #include <algorithm>
 
+#include "text/utf8.h"
+
 namespace braid::lsp {
 
 namespace {
 
 // Length of the UTF-8 sequence starting at `s[i]` (1 for an invalid byte) and its UTF-16 length.
 void utf8_step(std::string_view s, size_t i, size_t& bytes, uint32_t& units) {
-  auto b = static_cast<unsigned char>(s[i]);
-  size_t n = b < 0x80 ? 1 : (b >> 5) == 0x6 ? 2 : (b >> 4) == 0xE ? 3 : (b >> 3) == 0x1E ? 4 : 0;
-  if (n == 0 || i + n > s.size()) {
-    bytes = 1, units = 1;
-    return;
-  }
-  for (size_t k = 1; k < n; ++k) {
-    if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) {
-      bytes = 1, units = 1;
-      return;
-    }
-  }
-  bytes = n;
-  units = n == 4 ? 2 : 1;
+  uint32_t cp = 0;
+  bool ok = true;
+  bytes = decode_utf8(s, i, cp, ok);
+  units = cp >= 0x10000 ? 2 : 1;
 }
 
 int hex(char c) {

@@ -1,0 +1,133 @@
+#include "text/json_write.h"
+
+#include "text/utf8.h"
+
+namespace braid {
+
+void append_json_quoted(std::string& out, std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out += '"';
+  size_t i = 0, run = 0;  // s[run, i) is copied as is when something must be escaped or at the end
+  auto flush = [&] { out.append(s.substr(run, i - run)); };
+  while (i < s.size()) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c < 0x7F && c != '"' && c != '\\') {
+      ++i;
+      continue;
+    }
+    if (c >= 0x80) {
+      uint32_t cp = 0;
+      bool ok = true;
+      size_t n = decode_utf8(s, i, cp, ok);
+      if (ok) {
+        i += n;
+        continue;
+      }
+      flush();
+      out += "\\ufffd";
+      run = ++i;
+      continue;
+    }
+    flush();
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:  // the other control characters and DEL
+        out += "\\u00";
+        out += kHex[c >> 4];
+        out += kHex[c & 0xF];
+    }
+    run = ++i;
+  }
+  flush();
+  out += '"';
+}
+
+std::string json_quote(std::string_view s) {
+  std::string out;
+  out.reserve(s.size() + 2);
+  append_json_quoted(out, s);
+  return out;
+}
+
+void JsonWriter::newline(size_t depth) {
+  out_ += '\n';
+  out_.append(depth * 2, ' ');
+}
+
+void JsonWriter::before_value() {
+  if (after_key_) {
+    after_key_ = false;
+    return;
+  }
+  if (stack_.empty()) return;
+  if (stack_.back().count++ != 0) out_ += ',';
+  newline(stack_.size());
+}
+
+void JsonWriter::begin_object() {
+  before_value();
+  out_ += '{';
+  stack_.push_back({true, 0});
+}
+
+void JsonWriter::end_object() {
+  bool any = stack_.back().count != 0;
+  stack_.pop_back();
+  if (any) newline(stack_.size());
+  out_ += '}';
+  if (stack_.empty()) out_ += '\n';
+}
+
+void JsonWriter::begin_array() {
+  before_value();
+  out_ += '[';
+  stack_.push_back({false, 0});
+}
+
+void JsonWriter::end_array() {
+  bool any = stack_.back().count != 0;
+  stack_.pop_back();
+  if (any) newline(stack_.size());
+  out_ += ']';
+  if (stack_.empty()) out_ += '\n';
+}
+
+void JsonWriter::key(std::string_view k) {
+  before_value();
+  append_json_quoted(out_, k);
+  out_ += ": ";
+  after_key_ = true;
+}
+
+void JsonWriter::value(std::string_view s) {
+  before_value();
+  append_json_quoted(out_, s);
+}
+
+void JsonWriter::value(int64_t v) {
+  before_value();
+  out_ += std::to_string(v);
+}
+
+void JsonWriter::value(uint64_t v) {
+  before_value();
+  out_ += std::to_string(v);
+}
+
+void JsonWriter::value(bool v) {
+  before_value();
+  out_ += v ? "true" : "false";
+}
+
+void JsonWriter::null() {
+  before_value();
+  out_ += "null";
+}
+
+}  // namespace braid
