@@ -1,10 +1,13 @@
-// The runtime verbs of the CLI (`braid run`, `braid test`), implemented in run.cpp and test.cpp; main.cpp parses
-// the command line and calls them. Shared pieces of the CLI live here too.
+// The command line's shared pieces: the verb table (one file per verb in verbs/, registered in verb_table.cpp),
+// exit codes, output streams, the flags several verbs share, and compile_or_report. main.cpp builds the command
+// line from the table; `braid --help` and the tests of tests/cli derive the verb list from it.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -12,6 +15,10 @@
 namespace CLI {
 class App;
 }  // namespace CLI
+namespace braid {
+struct Compilation;
+struct DriverOptions;
+}  // namespace braid
 namespace braid::pack {
 struct LoadedPack;
 }  // namespace braid::pack
@@ -22,6 +29,9 @@ constexpr int kExitClean = 0;
 constexpr int kExitFindings = 1;
 constexpr int kExitUsage = 2;
 
+// The exit codes, the footer of `braid --help` and of each verb's help.
+extern const char* const kExitCodesHelp;
+
 // A usage problem found after parsing (e.g. a flag that does not apply): message + exit 2.
 struct UsageError {
   std::string message;
@@ -31,6 +41,75 @@ void out(std::string_view s);
 void err(std::string_view s);
 // Colour decision for a stream: --color always/never, or auto (a terminal, NO_COLOR unset, TERM not dumb).
 bool use_color(const std::string& mode, int fd);
+
+// The global flags, given before or after the verb.
+struct Globals {
+  std::string format = "text";  // --format text|json|sarif
+  std::string color = "auto";   // --color auto|always|never
+  bool format_given = false;
+};
+
+// ---------------------------------------------------------------------------------------------------------------
+// The verb table
+
+// What runs a verb once the command line is parsed.
+using VerbAction = std::function<int(const Globals&)>;
+
+struct Verb {
+  const char* name;
+  const char* summary;  // its line in `braid --help`
+  // Adds the verb's arguments and flags to `sub` (the subcommand, named and described from this entry, with the
+  // exit codes as its footer) and returns the action. The action owns the flags' storage.
+  VerbAction (*add)(CLI::App& sub);
+};
+
+// Every verb, in the order of `braid --help`.
+std::span<const Verb> verb_table();
+
+// One per file of verbs/ (the file is named after the verb).
+VerbAction add_check_verb(CLI::App& sub);
+VerbAction add_lint_verb(CLI::App& sub);
+VerbAction add_fmt_verb(CLI::App& sub);
+VerbAction add_explain_verb(CLI::App& sub);
+VerbAction add_run_verb(CLI::App& sub);
+VerbAction add_test_verb(CLI::App& sub);
+VerbAction add_doc_verb(CLI::App& sub);
+VerbAction add_keygen_verb(CLI::App& sub);
+VerbAction add_build_verb(CLI::App& sub);
+VerbAction add_inspect_verb(CLI::App& sub);
+VerbAction add_lsp_verb(CLI::App& sub);
+VerbAction add_import_verb(CLI::App& sub);
+
+// ---------------------------------------------------------------------------------------------------------------
+// Shared flags and steps
+
+// The engine flags of the verbs that run rules (run, test): --engine, --no-jit-cache, --distinct-bound.
+struct EngineFlags {
+  std::string engine = "jit";               // --engine: jit | interp
+  bool jit_cache = true;                    // --no-jit-cache clears it
+  std::optional<uint32_t> distinct_bound;   // --distinct-bound N: values kept per distinct()
+};
+void add_engine_flags(CLI::App& verb, EngineFlags& f);
+
+// Compiles the rules of a verb that goes on to use the program (run, test, doc, build): prints every diagnostic,
+// errors and warnings alike, on stderr, and on errors the verb's `refusal` line (when not empty). Returns the
+// compilation, or nullptr with `rc` set to the exit code to end with: kExitUsage for unreadable paths (or no rule
+// file), kExitFindings for errors in the rules.
+std::unique_ptr<Compilation> compile_or_report(const std::vector<std::string>& paths, const DriverOptions& opts,
+                                               const std::string& color, std::string_view refusal, int& rc);
+
+// Case-insensitive edit distance, for "did you mean" suggestions (unknown verbs, unknown codes).
+size_t edit_distance(std::string_view a, std::string_view b);
+
+// The rule paths of run and test: the given ones, else `rules` when that directory exists, else a UsageError.
+std::vector<std::string> default_rule_paths(const std::vector<std::string>& given, std::string_view verb);
+
+// ---------------------------------------------------------------------------------------------------------------
+// The verbs' options and entry points used across files
+
+// check and lint (verbs/check.cpp): the diagnostics on stdout in --format; --list prints the rules after a clean check.
+int run_check(const Globals& g, const std::vector<std::string>& paths, bool list, bool lint, bool strict,
+              bool costly);
 
 // `braid run --webhook*` (run_webhook.h; durations in the language's syntax).
 struct WebhookFlags {
@@ -57,11 +136,9 @@ struct RunOptions {
   WebhookFlags webhook;             // --webhook URL and its flags
   bool stats = false;
   std::string stats_format = "text";
-  std::optional<uint32_t> distinct_bound;
+  EngineFlags engine;               // --engine, --no-jit-cache, --distinct-bound
   std::string color = "auto";
   std::vector<std::string> inputs;
-  std::string engine = "jit";       // --engine: jit | interp
-  bool jit_cache = true;            // --no-jit-cache clears it
   uint32_t threads = 1;             // --threads: worker threads preparing events (1: none)
   std::string state;                // --state DIR: checkpoints and restarts (state_dir.h)
   std::string checkpoint_interval = "60s";  // --checkpoint-interval
@@ -80,17 +157,15 @@ struct RunOptions {
   uint32_t alert_events = 0;        // --alert-events N: raw events per step in alerts (0: off)
   std::string bad_records;          // --bad-records FILE: the quarantine file of bad records (NDJSON)
 };
-int run_run(const RunOptions& o);
+int run_run(const RunOptions& o);  // verbs/run.cpp
 
 struct TestOptions {
   std::vector<std::string> paths;   // empty: rules/ when it exists
   bool json = false;                // --format json
-  std::optional<uint32_t> distinct_bound;
+  EngineFlags engine;               // --engine, --no-jit-cache, --distinct-bound
   std::string color = "auto";
-  std::string engine = "jit";       // --engine: jit | interp
-  bool jit_cache = true;
 };
-int run_test(const TestOptions& o);
+int run_test(const TestOptions& o);  // verbs/test.cpp
 
 struct DocOptions {
   std::vector<std::string> paths;   // rule files or directories
@@ -100,24 +175,15 @@ struct DocOptions {
   std::string attack_layer;         // --attack-layer: also write the ATT&CK Navigator layer (JSON) there
   std::string color = "auto";
 };
-int run_doc(const DocOptions& o);  // doc.cpp
+int run_doc(const DocOptions& o);  // verbs/doc.cpp
 
 struct LspOptions {
   std::string stdlib_dir;           // --stdlib-dir: where the stdlib's files are written for editors to open
 };
-int run_lsp(const LspOptions& o);  // lsp.cpp: the language server on stdin/stdout
+int run_lsp(const LspOptions& o);  // verbs/lsp.cpp: the language server on stdin/stdout
 
-// The pack verbs (keygen, build, inspect) live in pack_verbs.cpp. main.cpp registers them on its app and, after
-// parsing, asks them to run; nullopt: none of them was given.
-struct PackVerbs;
-std::shared_ptr<PackVerbs> add_pack_verbs(CLI::App& app, const char* footer);
-std::optional<int> run_pack_verbs(const PackVerbs& v, const std::string& format, bool format_given,
-                                  const std::string& color);
 // `braid run --pack`: reads and verifies the pack against the trusted keys. A UsageError for unreadable files
-// (exit 2); nullptr after printing the reason when the pack is refused (exit 1).
+// (exit 2); nullptr after printing the reason when the pack is refused (exit 1). In pack_files.cpp.
 std::unique_ptr<pack::LoadedPack> load_pack_for_run(const RunOptions& o);
-
-// The rule paths of run and test: the given ones, else `rules` when that directory exists, else a UsageError.
-std::vector<std::string> default_rule_paths(const std::vector<std::string>& given, std::string_view verb);
 
 }  // namespace braid::cli

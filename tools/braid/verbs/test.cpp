@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
 #include "diag/render.h"
@@ -120,7 +121,7 @@ Result run_one(const ir::Program& prog, const SourceManager& sm, const ir::Rule&
   eo.only_rules = {rule.id};
   eo.include_disabled = true;
   eo.processing_time = 0;
-  if (o.distinct_bound) eo.distinct_bound = *o.distinct_bound;
+  if (o.engine.distinct_bound) eo.distinct_bound = *o.engine.distinct_bound;
   eo.on_warning = [&](const std::string& w) { r.warnings.push_back(w); };
   eo.matcher = pe.matcher();
   rt::Engine engine(prog, eo);
@@ -316,22 +317,13 @@ int run_test(const TestOptions& o) {
   // shipped rule's tests fail for the very changes they were made for (docs/language.md, 23.5).
   DriverOptions dopts;
   dopts.apply_tuning = false;
-  auto c = compile(paths, dopts);
-  RenderOptions ro;
-  ro.color = use_color(o.color, STDERR_FILENO);
-  ro.tool_version = BRAID_VERSION;
-  if (c->input_error) {
-    err(render_text(c->diags.all(), c->sm, ro));
-    return kExitUsage;
-  }
-  if (c->diags.error_count() != 0 || !c->program) {
-    err(render_text(c->diags.all(), c->sm, ro));
-    err("braid: not testing: the rules have errors (see `braid check`)\n");
-    return kExitFindings;
-  }
+  int rc = kExitClean;
+  auto c = compile_or_report(paths, dopts, o.color, "braid: not testing: the rules have errors (see `braid check`)\n",
+                             rc);
+  if (!c) return rc;
   const ir::Program& prog = *c->program;
   // One native compilation of the whole rule set serves every test (each gets its own matcher).
-  std::unique_ptr<PreparedEngine> prepared = prepare_engine(prog, nullptr, EngineChoice{o.engine, o.jit_cache});
+  std::unique_ptr<PreparedEngine> prepared = prepare_engine(prog, nullptr, EngineChoice{o.engine.engine, o.engine.jit_cache});
   if (!prepared) return kExitUsage;
 
   bool color = !o.json && use_color(o.color, STDOUT_FILENO);
@@ -404,6 +396,19 @@ int run_test(const TestOptions& o) {
     out(s);
   }
   return failed ? kExitFindings : kExitClean;
+}
+
+VerbAction add_test_verb(CLI::App& sub) {
+  auto o = std::make_shared<TestOptions>();
+  sub.add_option("paths", o->paths, "Rule files or directories (default: rules/ when it exists)")->type_name("PATH");
+  add_engine_flags(sub, o->engine);
+  sub.fallthrough();
+  return [o](const Globals& g) {
+    if (g.format_given && g.format == "sarif") throw UsageError{"test reports as text or JSON, not SARIF"};
+    o->json = g.format == "json";
+    o->color = g.color;
+    return run_test(*o);
+  };
 }
 
 }  // namespace braid::cli

@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
 #include "diag/render.h"
@@ -266,19 +267,10 @@ int run_doc(const DocOptions& o) {
     }
   }
 
-  auto c = compile(o.paths, DriverOptions{});
-  RenderOptions ro;
-  ro.color = use_color(o.color, STDERR_FILENO);
-  ro.tool_version = BRAID_VERSION;
-  if (c->input_error) {
-    err(render_text(c->diags.all(), c->sm, ro));
-    return kExitUsage;
-  }
-  if (c->diags.error_count() != 0 || !c->program) {
-    err(render_text(c->diags.all(), c->sm, ro));
-    err("braid: not documenting: the rules have errors (see `braid check`)\n");
-    return kExitFindings;
-  }
+  int rc = kExitClean;
+  auto c = compile_or_report(o.paths, DriverOptions{}, o.color,
+                             "braid: not documenting: the rules have errors (see `braid check`)\n", rc);
+  if (!c) return rc;
   const ir::Program& prog = *c->program;
 
   std::vector<Row> rows;
@@ -445,6 +437,27 @@ int run_doc(const DocOptions& o) {
   if (!write_text(o.output, d)) return kExitUsage;
   err(fmt::format("wrote {} ({} rules)\n", o.output, rows.size()));
   return kExitClean;
+}
+
+VerbAction add_doc_verb(CLI::App& sub) {
+  auto o = std::make_shared<DocOptions>();
+  sub.add_option("paths", o->paths, "Rule files or directories (searched recursively for *.braid)")
+      ->required()
+      ->type_name("PATH");
+  sub.add_option("--output,-o", o->output, "Write to FILE instead of stdout")->type_name("FILE");
+  sub.add_option("--benign", o->benign, "Alerts (NDJSON from `braid run`) over a benign stream: count them")
+      ->type_name("FILE");
+  sub.add_option("--benign-command", o->benign_command, "How the --benign file was made (quoted in the output)")
+      ->type_name("TEXT");
+  sub.add_option("--attack-layer", o->attack_layer,
+                 "Also write the ATT&CK coverage as a MITRE ATT&CK Navigator layer (JSON, layer format 4.5)")
+      ->type_name("FILE");
+  sub.fallthrough();
+  return [o](const Globals& g) {
+    if (g.format_given && g.format != "text") throw UsageError{"doc writes Markdown; --format does not apply"};
+    o->color = g.color;
+    return run_doc(*o);
+  };
 }
 
 }  // namespace braid::cli

@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
 #include "diag/render.h"
@@ -32,7 +33,6 @@
 #include "pack/pack.h"
 #include "run_webhook.h"
 #include "state_dir.h"
-#include "text/json_write.h"
 #include "verbs.h"
 
 namespace braid::cli {
@@ -330,19 +330,9 @@ int load_rules(const RunOptions& o, const std::vector<std::string>& rule_paths, 
     if (!rs.pack) return kExitFindings;
     rs.program = &rs.pack->program;
   } else {
-    rs.c = compile(rule_paths, DriverOptions{});
-    RenderOptions ro;
-    ro.color = use_color(o.color, STDERR_FILENO);
-    ro.tool_version = BRAID_VERSION;
-    if (rs.c->input_error) {
-      err(render_text(rs.c->diags.all(), rs.c->sm, ro));
-      return kExitUsage;
-    }
-    if (rs.c->diags.error_count() != 0 || !rs.c->program) {
-      err(render_text(rs.c->diags.all(), rs.c->sm, ro));
-      return kExitFindings;
-    }
-    if (!rs.c->diags.all().empty()) err(render_text(rs.c->diags.all(), rs.c->sm, ro));  // warnings: shown, not fatal
+    int rc = kExitClean;
+    rs.c = compile_or_report(rule_paths, DriverOptions{}, o.color, "", rc);
+    if (!rs.c) return rc;
     rs.program = rs.c->program.get();
   }
   rs.id = ProgramDigest::of(ir::dump(*rs.program));
@@ -372,14 +362,6 @@ std::string carry_text(std::string_view head, const rt::CarryReport& r) {
 }
 
 }  // namespace
-
-std::vector<std::string> default_rule_paths(const std::vector<std::string>& given, std::string_view verb) {
-  if (!given.empty()) return given;
-  std::error_code ec;
-  if (std::filesystem::is_directory("rules", ec)) return {"rules"};
-  throw UsageError{fmt::format("no rules given and no `rules/` directory here: use `braid {} {}PATH`", verb,
-                               verb == "run" ? "--rules " : "")};
-}
 
 int run_run(const RunOptions& o) {
   if (!o.pack.empty() && !o.rules.empty()) throw UsageError{"--pack and --rules exclude each other"};
@@ -526,7 +508,7 @@ int run_run(const RunOptions& o) {
 
   // --webhook: delivery starts now (with --state, the last run's undelivered alerts first).
   std::unique_ptr<host::WebhookSink> webhook = start_webhook(std::move(webhook_opts), o.state, &g_stop_signal);
-  const EngineChoice engine_choice{o.engine, o.jit_cache};
+  const EngineChoice engine_choice{o.engine.engine, o.engine.jit_cache};
   rules->prepared = prepare_engine(*rules->program, rules->pack.get(), engine_choice);
   if (!rules->prepared) return kExitUsage;
 
@@ -568,7 +550,7 @@ int run_run(const RunOptions& o) {
     eo.max_open_groups = o.max_open_groups;
     eo.max_partial_matches = o.max_partial_matches;
     eo.max_time_jump = max_time_jump;
-    if (o.distinct_bound) eo.distinct_bound = *o.distinct_bound;
+    if (o.engine.distinct_bound) eo.distinct_bound = *o.engine.distinct_bound;
     eo.alert_events = o.alert_events;
     if (bad_to_file) {
       eo.on_bad_record = [&](const rt::BadRecord& b) {
@@ -658,7 +640,7 @@ int run_run(const RunOptions& o) {
   if (!o.metrics_addr.empty()) {
     host::MetricsInfo info;
     info.version = BRAID_VERSION;
-    info.engine = o.engine;
+    info.engine = o.engine.engine;
     for (const ir::Rule& r : rules->program->rules) info.severities[r.id] = std::string(ir::severity_name(r.meta.severity));
     info.start_time = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
     if (webhook) info.webhook = [&webhook] { return webhook->stats(); };
@@ -895,6 +877,113 @@ int run_run(const RunOptions& o) {
   }
   if (!webhook_ok) return kExitUndelivered;
   return kExitClean;
+}
+
+VerbAction add_run_verb(CLI::App& sub) {
+  auto o = std::make_shared<RunOptions>();
+  sub.add_option("inputs", o->inputs,
+                 "Event inputs: NDJSON or CloudTrail files, .gz, directories (recursively), - for stdin")
+      ->required()
+      ->type_name("INPUT");
+  // One path per --rules (repeatable), so that `--rules rules events.ndjson` leaves the input positional.
+  sub.add_option("--rules", o->rules,
+                 "A rule file or directory; repeat for more (default: rules/ when it exists)")
+      ->type_name("PATH")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
+      ->allow_extra_args(false);
+  sub.add_option("--pack", o->pack, "Run a rule pack (from `braid build`) instead of --rules")->type_name("FILE");
+  sub.add_option("--trusted-keys", o->trusted_keys, "Public key files (KEYFILE.pub) a --pack may be signed by")
+      ->type_name("FILE")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
+      ->allow_extra_args(false);
+  sub.add_flag("--allow-unsigned", o->allow_unsigned, "Also run an unsigned --pack");
+  sub.add_flag("--include-disabled", o->include_disabled,
+               "Also run the rules marked `enabled false` (to backtest them)");
+  sub.add_option("--output,-o", o->output, "Write the alerts to FILE instead of stdout")->type_name("FILE");
+  sub.add_flag("--stats", o->stats, "Print statistics on stderr at the end (and time the rules)");
+  sub.add_option("--stats-format", o->stats_format, "Statistics as text or json")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->type_name("FORMAT");
+  add_engine_flags(sub, o->engine);  // --distinct-bound, --engine, --no-jit-cache
+  sub.add_option("--threads,-j", o->threads,
+                 "Threads that read and prepare events (default 1: one thread does everything); the alerts are "
+                 "the same for every N")
+      ->check(CLI::Range(1u, 256u))
+      ->type_name("N");
+  sub.add_option("--state", o->state,
+                 "Keep the engine's state in DIR: checkpoints, and a restart resumes where the last one was "
+                 "taken (docs/operations.md)")
+      ->type_name("DIR");
+  sub.add_option("--checkpoint-interval", o->checkpoint_interval,
+                 "With --state: how often to take a checkpoint (default 60s; also at the end and on SIGTERM)")
+      ->type_name("DURATION");
+  sub.add_option("--max-open-sessions", o->max_open_sessions,
+                 "Open sessions kept at most; at the cap the least recently used one is closed early and its "
+                 "alerts are marked degraded (default 2000000; 0: no cap)")
+      ->type_name("N");
+  sub.add_option("--max-open-groups", o->max_open_groups,
+                 "Open groups of group-scope rules kept at most, all rules together; at the cap the oldest is closed "
+                 "early and its alerts are marked degraded (default 1000000; 0: no cap; docs/operations.md, Caps)")
+      ->type_name("N");
+  sub.add_option("--max-held-events", o->max_held_events,
+                 "Events held for reordering per source at most; beyond it the oldest is released early and the "
+                 "source's watermark moves up to it (default 1000000; 0: no cap; docs/operations.md, Caps)")
+      ->type_name("N");
+  sub.add_option("--max-chain-records", o->max_chain_records,
+                 "Mint and link records kept at most, all together; at the cap the oldest is evicted, and alerts whose "
+                 "chain lost its parent to it are marked degraded (default 2000000; 0: no cap; docs/operations.md, "
+                 "Caps)")
+      ->type_name("N");
+  sub.add_option("--max-partial-matches", o->max_partial_matches,
+                 "Starts of partial matches a sequence keeps per stage, rule and session or chain; beyond it the "
+                 "oldest are dropped and the rule's decisions marked degraded (default 4096; docs/operations.md, "
+                 "Caps)")
+      ->check(CLI::Range(1u, 1000000u))
+      ->type_name("N");
+  sub.add_option("--max-time-jump", o->max_time_jump,
+                 "How far past its source's newest event one event may move the source's clock before the next "
+                 "events confirm it (default 24h; 0 turns the bound off; docs/operations.md, Time jumps)")
+      ->type_name("DURATION");
+  sub.add_option("--metrics-addr", o->metrics_addr,
+                 "Serve Prometheus metrics on http://HOST:PORT/metrics and a health check on /healthz; HOST must "
+                 "be a loopback address (127.0.0.1, [::1]); PORT 0 picks a free one (docs/operations.md, Metrics)")
+      ->type_name("HOST:PORT");
+  sub.add_flag("--metrics-allow-remote", o->metrics_allow_remote,
+               "Allow a --metrics-addr that is not a loopback address (the endpoint has no authentication)");
+  sub.add_flag("--close-at-end", o->close_at_end,
+               "With --state: close every session and window at the end of the input instead of keeping them "
+               "open for the next run");
+  sub.add_flag("--follow,-f", o->follow,
+               "At the end of the inputs, wait for more, like `tail -F`: lines appended to files, new files in "
+               "directories (a CloudTrail tree in time order), rotated files; stop with SIGTERM or SIGINT "
+               "(docs/operations.md, Following)");
+  sub.add_option("--poll-interval", o->poll_interval,
+                 "With --follow: how often to look for new input (default 1s)")
+      ->type_name("DURATION");
+  sub.add_option("--source-silence", o->source_silence,
+                 "Warn on stderr when a source that was delivering events has delivered none for DURATION of wall "
+                 "time (for example 1h; default 0: off); the metrics show it either way")
+      ->type_name("DURATION");
+  sub.add_option("--alert-events", o->alert_events,
+                 "Embed the raw triggering events in each alert: per step the JSON objects of its first N matching "
+                 "events (`events`), and an event rule's event (`event`); at most 100 (default 0: off; "
+                 "docs/alerts.md, Raw events)")
+      ->type_name("N");
+  sub.add_option("--bad-records", o->bad_records,
+                 "Write every malformed, unrouted or time-less record to FILE, one JSON line each with its input, "
+                 "line and reason (docs/operations.md, Bad records)")
+      ->type_name("FILE");
+  add_webhook_flags(sub, o->webhook);
+  sub.fallthrough();
+  CLI::Option* stats_format = sub.get_option("--stats-format");
+  return [o, stats_format](const Globals& g) {
+    if (g.format_given) throw UsageError{"--format does not apply to run: alerts are NDJSON (see --stats-format)"};
+    if (stats_format->count() != 0) o->stats = true;
+    o->color = g.color;
+    return run_run(*o);
+  };
 }
 
 }  // namespace braid::cli
