@@ -89,7 +89,9 @@ TEST_F(Verbs, EveryVerbFileIsInTheHelpAndTheDocs) {
   }
   // A file of verbs/ is one verb, registered in the table; a verb of the table has its file.
   for (const std::string& f : files) EXPECT_TRUE(verbs.count(f)) << "verbs/" << f << ".cpp is not in the verb table";
-  for (const std::string& v : verbs) EXPECT_TRUE(files.count(v)) << "verb " << v << " has no file verbs/" << v << ".cpp";
+  for (const std::string& v : verbs) {
+    EXPECT_TRUE(files.count(v)) << "verb " << v << " has no file verbs/" << v << ".cpp";
+  }
 
   // docs/cli.md's verb table names each verb, and each has its own help.
   std::string doc = slurp(fs::path(BRAID_SOURCE_DIR) / "docs/cli.md");
@@ -104,6 +106,45 @@ TEST_F(Verbs, EveryVerbFileIsInTheHelpAndTheDocs) {
   Output bad = braid("nosuchverb", dir_);
   EXPECT_EQ(bad.status, 2);
   for (const std::string& v : verbs) EXPECT_NE(bad.err.find(v), std::string::npos) << v << " in: " << bad.err;
+}
+
+// `braid completion bash` completes the verbs of the table and each verb's flags.
+TEST_F(Verbs, BashCompletionDerivesFromTheTable) {
+  Output script = braid("completion bash", dir_);
+  ASSERT_EQ(script.status, 0) << script.err;
+  std::ofstream(dir_ / "braid.bash") << script.out;
+  // Completes `braid <TAB>`, `braid run --eng<TAB>` and `braid --color run --no<TAB>` in a real bash.
+  std::ofstream(dir_ / "probe.sh") << R"(set -e
+source ./braid.bash
+complete_words() { COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); COMPREPLY=(); _braid; echo "${COMPREPLY[*]}"; }
+complete_words braid ""
+complete_words braid run --eng
+complete_words braid --color never test --no
+complete_words braid --format ""
+)";
+  Output probe;
+  {
+    fs::path o = dir_ / "probe.out";
+    int st = std::system(("cd '" + dir_.string() + "' && bash probe.sh >probe.out 2>&1").c_str());
+    probe.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    probe.out = slurp(o);
+  }
+  ASSERT_EQ(probe.status, 0) << probe.out;
+  std::istringstream lines(probe.out);
+  std::string all_verbs, run_engine, test_no, formats;
+  std::getline(lines, all_verbs);
+  std::getline(lines, run_engine);
+  std::getline(lines, test_no);
+  std::getline(lines, formats);
+  Output help = braid("--help", dir_);
+  for (const std::string& v : help_verbs(help.out)) {
+    EXPECT_NE((" " + all_verbs + " ").find(" " + v + " "), std::string::npos) << v << " not completed: " << all_verbs;
+  }
+  EXPECT_EQ(run_engine, "--engine");
+  EXPECT_EQ(test_no, "--no-jit-cache");
+  EXPECT_EQ(formats, "text json sarif");
+  Output bad = braid("completion fish", dir_);
+  EXPECT_EQ(bad.status, 2);
 }
 
 // A rule set that checks with one warning (BRD0115) and whose one test passes.

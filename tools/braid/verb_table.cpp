@@ -1,5 +1,5 @@
 // The verb table: the one list of `braid`'s verbs. main.cpp registers each as a subcommand (so `braid --help` lists
-// them), names them in the unknown-verb message, and tests/cli checks that every file of verbs/ is in it and that
+// them), names them in the unknown-verb message, `braid completion` completes them, and tests/cli checks that every file of verbs/ is in it and that
 // docs/cli.md documents each. To add a verb: docs/development.md, "How to add a verb".
 #include "verbs.h"
 
@@ -20,6 +20,7 @@ constexpr Verb kVerbs[] = {
     {"keygen", "Make an Ed25519 key pair for signing rule packs", add_keygen_verb},
     {"build", "Compile rules (with the stdlib) into one rule pack file", add_build_verb},
     {"inspect", "Validate a rule pack and print its header, sections, sources and rules", add_inspect_verb},
+    {"completion", "Print a shell completion script for braid (bash)", add_completion_verb},
 };
 
 }  // namespace

@@ -1,6 +1,6 @@
 // The command line's shared pieces: the verb table (one file per verb in verbs/, registered in verb_table.cpp),
 // exit codes, output streams, the flags several verbs share, and compile_or_report. main.cpp builds the command
-// line from the table; `braid --help` and the tests of tests/cli derive the verb list from it.
+// line from the table; `braid --help`, `braid completion` and the tests of tests/cli derive the verb list from it.
 #pragma once
 
 #include <cstdint>
@@ -79,6 +79,7 @@ VerbAction add_build_verb(CLI::App& sub);
 VerbAction add_inspect_verb(CLI::App& sub);
 VerbAction add_lsp_verb(CLI::App& sub);
 VerbAction add_import_verb(CLI::App& sub);
+VerbAction add_completion_verb(CLI::App& sub);
 
 // ---------------------------------------------------------------------------------------------------------------
 // Shared flags and steps
