@@ -198,7 +198,9 @@ std::unique_ptr<Compilation> compile(const std::vector<std::string>& paths, cons
   }
 
   c->asts.reserve(c->sm.size());
-  for (FileId id = 0; id < c->sm.size(); ++id) c->asts.push_back(parse_file(c->sm, id, c->diags));
+  ParseOptions po;
+  po.skip_tests = opts.skip_tests;
+  for (FileId id = 0; id < c->sm.size(); ++id) c->asts.push_back(parse_file(c->sm, id, c->diags, po));
 
   // Checking a set of files with syntax errors only produces follow-on noise: report the syntax errors alone.
   if (opts.run_check && !c->input_error && !c->has_syntax_errors()) {

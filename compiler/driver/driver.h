@@ -55,6 +55,7 @@ struct DriverOptions {
   bool run_lint = false;   // lint after a clean check
   bool lint_costly = false;  // the linter also reports costly rules (BRD0811 notes)
   bool apply_tuning = true;  // false: `tune`/`override list` are checked but leave rules and lists as declared
+  bool skip_tests = false;   // leave rules' `test` blocks out unread (ParseOptions::skip_tests): `braid run`
 };
 
 // What `braid check --list` prints about one rule (taken from the source, so it works for any rule that parsed).

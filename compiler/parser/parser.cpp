@@ -45,9 +45,13 @@ OffsetMap::OffsetMap(std::string_view text, uint32_t base) : base_(base), size_(
 }
 
 uint32_t OffsetMap::byte(size_t cp) const {
-  if (ascii_) return base_ + static_cast<uint32_t>(std::min<size_t>(cp, size_));
-  if (cp >= starts_.size()) return base_ + size_;
-  return base_ + starts_[cp];
+  uint32_t b = ascii_ ? static_cast<uint32_t>(std::min<size_t>(cp, size_)) : cp >= starts_.size() ? size_ : starts_[cp];
+  if (!cuts_.empty()) {  // past a cut's stand-in byte: after the bytes cut there
+    auto it = std::lower_bound(cuts_.begin(), cuts_.end(), b,
+                               [](const std::pair<uint32_t, uint32_t>& c, uint32_t x) { return c.first < x; });
+    if (it != cuts_.begin()) b += std::prev(it)->second;
+  }
+  return base_ + b;
 }
 
 namespace {
@@ -458,6 +462,8 @@ Result run(const SourceManager& sm, FileId file, std::string_view text, uint32_t
   }
 
   OffsetMap map(text, base);
+  if (cfg.cuts)
+    for (const auto& [at, len] : *cfg.cuts) map.add_cut(at, len);
   Collector col(file, map, diags, cfg);
   const std::string_view source_text = file < sm.size() ? std::string_view(sm.file(file).text()) : std::string_view();
 
@@ -684,9 +690,122 @@ ast::File parse_file(const SourceManager& sm, FileId file, DiagnosticSink& diags
     return f;
   }
   parser_detail::RunConfig cfg;
+  if (opts.skip_tests) {
+    std::vector<std::pair<uint32_t, uint32_t>> cuts;
+    std::string lean = cut_test_blocks(text, cuts);
+    cfg.cuts = &cuts;
+    return std::move(parser_detail::run(sm, file, lean, 0, diags, opts, cfg, parser_detail::Entry::File).file);
+  }
   parser_detail::Result r =
       parser_detail::run(sm, file, text, 0, diags, opts, cfg, parser_detail::Entry::File);
   return std::move(r.file);
+}
+
+// A scan with the lexer's rules for what can hide a brace or the word `test`: strings ("..." with backslash
+// escapes, on one line), raw strings (r"..."), line and block comments. It tracks brace depth and which top-level
+// braces open a rule's body; on anything it cannot follow (an unterminated string or comment), it stops and blanks
+// only what it had fully matched before.
+std::string cut_test_blocks(std::string_view text, std::vector<std::pair<uint32_t, uint32_t>>& cuts) {
+  cuts.clear();
+  std::string out;
+  size_t copied = 0;  // text[0, copied) is in `out`
+  const size_t n = text.size();
+  size_t i = 0;
+  auto ident_char = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; };
+  // Skips whitespace and comments from i; false at an unterminated block comment.
+  auto skip_space = [&](size_t& p) {
+    for (;;) {
+      while (p < n && std::isspace(static_cast<unsigned char>(text[p]))) ++p;
+      if (p + 1 < n && text[p] == '/' && text[p + 1] == '/') {
+        while (p < n && text[p] != '\n') ++p;
+      } else if (p + 1 < n && text[p] == '/' && text[p + 1] == '*') {
+        size_t e = text.find("*/", p + 2);
+        if (e == std::string_view::npos) return false;
+        p = e + 2;
+      } else {
+        return true;
+      }
+    }
+  };
+  // Skips a string or raw string starting at p (its opening quote, or the `r` of r"); false when unterminated.
+  auto skip_string = [&](size_t& p) {
+    bool raw = text[p] == 'r';
+    p += raw ? 2 : 1;
+    while (p < n && text[p] != '"' && text[p] != '\n') {
+      if (!raw && text[p] == '\\' && p + 1 < n && text[p + 1] != '\n') ++p;
+      ++p;
+    }
+    if (p >= n || text[p] != '"') return false;
+    ++p;
+    return true;
+  };
+  int depth = 0;
+  bool rule_pending = false;  // `rule` seen at depth 0: its next `{` opens a rule body
+  int rule_depth = -1;        // depth inside the current rule's body (-1: not in a rule)
+  char prev = 0;              // the last significant character before the current token
+  while (i < n) {
+    if (!skip_space(i) || i >= n) break;
+    char c = text[i];
+    if (c == '"' || (c == 'r' && i + 1 < n && text[i + 1] == '"' && !(i > 0 && ident_char(text[i - 1])))) {
+      if (!skip_string(i)) break;
+      prev = '"';
+      continue;
+    }
+    if (std::isalpha(static_cast<unsigned char>(c)) || c == '_') {
+      size_t b = i;
+      while (i < n && ident_char(text[i])) ++i;
+      std::string_view word = text.substr(b, i - b);
+      if (depth == 0 && word == "rule") rule_pending = true;
+      if (word == "test" && depth == rule_depth && prev != '.') {
+        // `test "NAME" {` ... the matching `}`.
+        size_t p = i;
+        if (skip_space(p) && p < n && text[p] == '"' && skip_string(p) && skip_space(p) && p < n && text[p] == '{') {
+          int d = 0;
+          bool ok = false;
+          while (p < n) {
+            if (!skip_space(p) || p >= n) break;
+            char x = text[p];
+            if (x == '"' || (x == 'r' && p + 1 < n && text[p + 1] == '"' && !ident_char(text[p - 1]))) {
+              if (!skip_string(p)) break;
+              continue;
+            }
+            ++p;
+            if (x == '{') ++d;
+            if (x == '}' && --d == 0) {
+              ok = true;
+              break;
+            }
+          }
+          if (!ok) break;  // unbalanced: parse the rest as it is
+          if (out.empty()) out.reserve(text.size());
+          out.append(text.substr(copied, b - copied));
+          cuts.emplace_back(static_cast<uint32_t>(out.size()), static_cast<uint32_t>(p - b - 1));
+          out += ' ';
+          copied = p;
+          i = p;
+          prev = '}';
+          continue;
+        }
+      }
+      prev = 'a';
+      continue;
+    }
+    if (c == '{') {
+      ++depth;
+      if (rule_pending && depth == 1) {
+        rule_depth = 1;
+        rule_pending = false;
+      }
+    } else if (c == '}') {
+      if (depth == rule_depth) rule_depth = -1;
+      if (depth > 0) --depth;
+    }
+    prev = c;
+    ++i;
+  }
+  if (cuts.empty()) return std::string(text);
+  out.append(text.substr(copied));
+  return out;
 }
 
 ast::ExprPtr parse_expression(const SourceManager& sm, Span base, DiagnosticSink& diags, const ParseOptions& opts) {

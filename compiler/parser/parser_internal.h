@@ -20,11 +20,19 @@ class OffsetMap {
   OffsetMap(std::string_view text, uint32_t base);
   // Byte offset in the file of code point `cp` (clamped to the end of the text).
   uint32_t byte(size_t cp) const;
-  uint32_t end() const { return base_ + size_; }
+  uint32_t end() const { return base_ + size_ + cut_total_; }
+  // The lexed text had pieces of the file cut out (ParseOptions::skip_tests): at text byte `at` (a one-byte
+  // stand-in for the piece), `len` more file bytes. Offsets past `at` move on by the lengths cut before them.
+  void add_cut(uint32_t at, uint32_t len) {
+    cut_total_ += len;
+    cuts_.push_back({at, cut_total_});
+  }
 
  private:
   uint32_t base_;
   uint32_t size_;
+  uint32_t cut_total_ = 0;
+  std::vector<std::pair<uint32_t, uint32_t>> cuts_;  // (text byte, total cut up to and including it), ascending
   bool ascii_ = true;
   std::vector<uint32_t> starts_;  // only when !ascii_: byte offset (relative) of each code point, plus the end
 };
@@ -33,6 +41,8 @@ class OffsetMap {
 struct RunConfig {
   Code syntax_code = Code::BRD0001;  // BRD0010 inside message templates
   bool report_escapes = true;        // false inside templates: the enclosing string reported them already
+  // Pieces of the file left out of the text (ParseOptions::skip_tests): (offset in the text, bytes cut there).
+  const std::vector<std::pair<uint32_t, uint32_t>>* cuts = nullptr;
 };
 
 struct BuildContext {

@@ -331,7 +331,9 @@ int load_rules(const RunOptions& o, const std::vector<std::string>& rule_paths, 
     rs.program = &rs.pack->program;
   } else {
     int rc = kExitClean;
-    rs.c = compile_or_report(rule_paths, DriverOptions{}, o.color, "", rc);
+    DriverOptions dopt;
+    dopt.skip_tests = true;  // a run never reads them; they are most of what start-up would parse
+    rs.c = compile_or_report(rule_paths, dopt, o.color, "", rc);
     if (!rs.c) return rc;
     rs.program = rs.c->program.get();
   }
