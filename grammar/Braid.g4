@@ -212,6 +212,7 @@ postfix     : primary pathSeg* ;
 primary     : literal                                                  # primLiteral
             | listLiteral                                              # primList
             | '(' expr ')'                                             # primParen
+            | '(' expr (',' expr)+ ')'                                 # primTuple
             | name '(' (expr (',' expr)*)? ')'                         # primCall
             | ident                                                    # primIdent
             ;

@@ -212,6 +212,11 @@ void dump_to(std::string& out, const Expr& e) {
       children(out, e);
       out += ')';
       return;
+    case ExprKind::Tuple:
+      out += "(tuple";
+      children(out, e);
+      out += ')';
+      return;
     case ExprKind::Sequence:
       out += "(seq";
       for (const SeqItem& s : e.seq) {

@@ -86,6 +86,7 @@ enum class ExprKind : uint8_t {
   And,        // children: two or more operands, flattened
   Or,         // children: two or more operands, flattened
   Sequence,   // seq: a -> b -> not c [within d]
+  Tuple,      // (children[0], children[1], ...): two or more; a list element, or the left of `in` / `like any`
 };
 
 enum class Op : uint8_t {

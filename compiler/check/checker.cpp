@@ -105,16 +105,19 @@ struct Val {
 
 // A compile-time constant (list elements, regex patterns).
 struct ConstVal {
-  Kind kind = Kind::Error;  // String, Int, Float, Duration, Bool
+  Kind kind = Kind::Error;  // String, Int, Float, Duration, Bool; List for a tuple (its parts in `parts`)
   std::string s;
   int64_t i = 0;
   double f = 0;
+  std::vector<ConstVal> parts;  // a tuple `("ci-*", "Describe*")`: its constants
   Span span;
 };
 
 struct ListVal {
   std::vector<ConstVal> elems;
-  Kind elem = Kind::String;
+  Kind elem = Kind::String;  // List: a list of tuples of `arity` parts, of kinds `part_kinds`
+  uint32_t arity = 0;
+  std::vector<Kind> part_kinds;
   bool ok = true;
   Span span;
 };
@@ -421,6 +424,12 @@ class Checker : CheckerState {
   Val compare(const ast::Expr& e, Ctx& c);
   Val strop(const ast::Expr& e, Ctx& c);
   Val in(const ast::Expr& e, Ctx& c);
+  // The exact-membership set of `x in elems` (an ip canonicalised, strings folded for `in~`, ints widened for a
+  // float list; x may get a ToFloat); nullopt after reporting that they do not go together.
+  std::optional<ir::ConstSet> member_set(Val& x, const std::vector<ConstVal>& elems, Kind le, const ast::Expr& e,
+                                         const Span& lhs_span, Ctx& c);
+  // `(a, b) in L` and `(a, b) like any L` over a list of tuples: Or over the tuples of And over their parts.
+  Val tuple_match(const ast::Expr& e, Ctx& c);
   Val in_cidr(const ast::Expr& e, Ctx& c);
   Val sequence(const ast::Expr& e, Ctx& c);
   Val step_agg(ir::AggKind kind, uint32_t step, const std::vector<ast::PathSeg>& segs, Span span, Ctx& c);
@@ -655,6 +664,14 @@ std::optional<ConstVal> Checker::const_of(const ast::Expr& e0, const Env* env, i
       }
       return std::nullopt;
     }
+    case ast::ExprKind::Tuple:
+      for (const auto& ch : e->children) {
+        auto part = const_of(*ch, env, depth + 1);
+        if (!part || part->kind == Kind::List) return std::nullopt;
+        v.parts.push_back(std::move(*part));
+      }
+      v.kind = Kind::List;
+      return v;
     default: return std::nullopt;
   }
 }
@@ -670,8 +687,50 @@ std::optional<ListVal> Checker::list_of(const ast::Expr& e0, Ctx& c, int depth) 
     for (const auto& ch : e->children) {
       auto v = const_of(*ch, env);
       if (!v) {
-        err(Code::BRD0210, ch->span, "list elements must be constants (strings, numbers, durations or booleans)", &c);
+        err(Code::BRD0210, ch->span,
+            ch->kind == ast::ExprKind::Tuple
+                ? "the parts of a tuple in a list must be constants (strings, numbers, durations or booleans)"
+                : "list elements must be constants (strings, numbers, durations or booleans)",
+            &c);
         lv.ok = false;
+        continue;
+      }
+      // A list of tuples (an allow-list of pairs): every element a tuple of the same length, each part of one kind.
+      if (v->kind == Kind::List || lv.arity > 0) {
+        if (!have_kind && v->kind == Kind::List) {
+          lv.elem = Kind::List;
+          lv.arity = static_cast<uint32_t>(v->parts.size());
+          for (const auto& part : v->parts) lv.part_kinds.push_back(part.kind);
+          have_kind = true;
+        } else if (v->kind != Kind::List || v->parts.size() != lv.arity || lv.elem != Kind::List) {
+          err(Code::BRD0211, ch->span,
+              lv.elem == Kind::List ? "every element of a list of tuples must be a tuple of " +
+                                          std::to_string(lv.arity) + " values"
+                                    : "a tuple in a list of " + tn(T(lv.elem)),
+              &c);
+          lv.ok = false;
+          continue;
+        } else {
+          bool same = true;
+          for (size_t k = 0; k < lv.arity; ++k) {
+            Kind a = lv.part_kinds[k], b = v->parts[k].kind;
+            if (a == b) continue;
+            if ((a == Kind::Int || a == Kind::Float) && (b == Kind::Int || b == Kind::Float)) {
+              lv.part_kinds[k] = Kind::Float;
+              continue;
+            }
+            err(Code::BRD0211, v->parts[k].span,
+                "part " + std::to_string(k + 1) + " of this tuple is " + tn(T(b)) +
+                    "; in the list's first tuple it is " + tn(T(a)),
+                &c);
+            same = false;
+          }
+          if (!same) {
+            lv.ok = false;
+            continue;
+          }
+        }
+        lv.elems.push_back(*v);
         continue;
       }
       if (!have_kind) {
@@ -693,6 +752,10 @@ std::optional<ListVal> Checker::list_of(const ast::Expr& e0, Ctx& c, int depth) 
     if (lv.elem == Kind::Float)
       for (auto& v : lv.elems)
         if (v.kind == Kind::Int) v.kind = Kind::Float, v.f = static_cast<double>(v.i);
+    for (size_t k = 0; k < lv.arity; ++k)
+      if (lv.part_kinds[k] == Kind::Float)
+        for (auto& v : lv.elems)
+          if (v.parts[k].kind == Kind::Int) v.parts[k].kind = Kind::Float, v.parts[k].f = static_cast<double>(v.parts[k].i);
     return lv;
   }
   if (e->kind == ast::ExprKind::Path && e->children.empty()) {
@@ -1024,7 +1087,9 @@ Val Checker::expr(const ast::Expr& e, Ctx& c) {
     case ast::ExprKind::Literal: v = literal(e, c); break;
     case ast::ExprKind::List: {
       auto lv = list_of(e, c);
-      if (lv && lv->ok) {
+      if (lv && lv->ok && lv->arity > 0) {
+        err(Code::BRD0417, e.span, "a list of tuples is not a value: use it on the right of `in` or `like any`", &c);
+      } else if (lv && lv->ok) {
         ir::ConstSet s;
         s.elem = lv->elem;
         for (const auto& x : lv->elems) {
@@ -1081,6 +1146,10 @@ Val Checker::expr(const ast::Expr& e, Ctx& c) {
       break;
     }
     case ast::ExprKind::Sequence: v = sequence(e, c); break;
+    case ast::ExprKind::Tuple:
+      err(Code::BRD0417, e.span,
+          "a tuple can only be a list element or the left side of `in` or `like any` with a list of tuples", &c);
+      break;
   }
   c.list_mode = lm;
   return v;
@@ -1251,6 +1320,11 @@ Val Checker::path_segs(const ast::Expr& e, const std::vector<ast::PathSeg>& segs
       if (find_list(name)) {
         auto lv = list_of(e, c);
         if (!lv) return Val{};
+        if (lv->arity > 0) {
+          err(Code::BRD0417, full, "`" + name + "` is a list of tuples, not a value: use it on the right of `in` or `like any`",
+              &c);
+          return Val{};
+        }
         ir::ConstSet s;
         s.elem = lv->elem;
         for (const auto& x : lv->elems) {
@@ -2203,6 +2277,7 @@ Val Checker::compare(const ast::Expr& e, Ctx& c) {
 
 Val Checker::strop(const ast::Expr& e, Ctx& c) {
   if (e.children.size() != 2) return Val{};
+  if (e.any_of && e.op == ast::Op::Like && e.children[0]->kind == ast::ExprKind::Tuple) return tuple_match(e, c);
   const char* name = "contains";
   Op op = Op::Contains, any_op = Op::ContainsAny;
   switch (e.op) {
@@ -2228,8 +2303,10 @@ Val Checker::strop(const ast::Expr& e, Ctx& c) {
     auto lv = list_of(*e.children[1], c);
     if (!s.ok() || !lv || !lv->ok) return close_any(c, mark, Val{}, e.span);
     if (lv->elem != Kind::String && !lv->elems.empty()) {
-      err(Code::BRD0205, e.children[1]->span,
-          "`" + opname + " any` takes a list of strings, but this is a list of " + tn(T(lv->elem)), &c);
+      err(lv->arity ? Code::BRD0417 : Code::BRD0205, e.children[1]->span,
+          lv->arity ? "this is a list of tuples: only `like any` matches a tuple `(a, b)` against it"
+                    : "`" + opname + " any` takes a list of strings, but this is a list of " + tn(T(lv->elem)),
+          &c);
       return close_any(c, mark, Val{}, e.span);
     }
     flags = cased_flags(e, flags | operand_flags(s, Val{}));
@@ -2283,63 +2360,139 @@ Val Checker::strop(const ast::Expr& e, Ctx& c) {
 
 Val Checker::in(const ast::Expr& e, Ctx& c) {
   if (e.children.size() != 2) return Val{};
+  if (e.children[0]->kind == ast::ExprKind::Tuple) return tuple_match(e, c);
   size_t mark = c.pending.size();
   Val x = expr(*e.children[0], c);
   auto lv = list_of(*e.children[1], c);
   if (!x.ok() || !lv || !lv->ok) return close_any(c, mark, Val{}, e.span);
+  if (lv->arity > 0 && !lv->elems.empty()) {
+    err(Code::BRD0417, e.children[0]->span,
+        "this is a list of tuples of " + std::to_string(lv->arity) + " values: the left side must be a tuple of " +
+            std::to_string(lv->arity) + " values, `(a, b) in L`",
+        &c);
+    return close_any(c, mark, Val{}, e.span);
+  }
+  auto set = member_set(x, lv->elems, lv->elems.empty() ? x.type.kind : lv->elem, e, e.children[0]->span, c);
+  if (!set) return close_any(c, mark, Val{}, e.span);
+  Val r;
+  r.type = T(Kind::Bool);
+  uint8_t flags = cased_flags(e, operand_flags(x, Val{}) | (e.nocase ? ir::kFlagNoCase : 0));
+  r.node = mk_node(c, Op::InSet, r.type, e.span, {x.node}, P.intern_set(std::move(*set)), flags);
+  r = close_any(c, mark, r, e.span);
+  return e.negated ? wrap_not(c, r, e.span, true) : r;
+}
+
+std::optional<ir::ConstSet> Checker::member_set(Val& x, const std::vector<ConstVal>& elems, Kind le,
+                                                const ast::Expr& e, const Span& lhs_span, Ctx& c) {
   const char* opname = e.nocase ? "in~" : "in";
   ir::ConstSet set;
   set.nocase = e.nocase;
   Kind k = x.type.kind;
-  Kind le = lv->elems.empty() ? k : lv->elem;
   if (k == Kind::Object) k = le;
   bool ok = true;
-  if (e.nocase && !(stringish(k) && (le == Kind::String || lv->elems.empty()))) {
-    err(Code::BRD0205, e.span, std::string("`") + opname + "` compares strings, but the value is " + tn(x.type), &c);
-    return close_any(c, mark, Val{}, e.span);
+  if (e.nocase && !(stringish(k) && (le == Kind::String || elems.empty()))) {
+    err(Code::BRD0205, lhs_span, std::string("`") + opname + "` compares strings, but the value is " + tn(x.type), &c);
+    return std::nullopt;
   }
   if (k == Kind::Ip) {
     set.elem = Kind::Ip;
     if (le != Kind::String && le != Kind::Ip) ok = false;
-    for (const auto& v : lv->elems) {
+    for (const auto& v : elems) {
       if (v.kind != Kind::String) continue;
       auto canon = ir::canonical_ip(v.s);
       if (!canon) {
         err(Code::BRD0213, v.span, "`" + v.s + "` is not an IP address (use `in cidr` for networks)", &c);
-        return close_any(c, mark, Val{}, e.span);
+        return std::nullopt;
       }
       set.strings.push_back(*canon);
     }
   } else if (k == Kind::String) {
     set.elem = Kind::String;
     ok = le == Kind::String;
-    for (const auto& v : lv->elems) set.strings.push_back(e.nocase ? fold(v.s) : v.s);
+    for (const auto& v : elems) set.strings.push_back(e.nocase ? fold(v.s) : v.s);
   } else if (k == Kind::Int || k == Kind::Float) {
     ok = le == Kind::Int || le == Kind::Float;
     if (ok && (k == Kind::Float || le == Kind::Float)) {
       set.elem = Kind::Float;
-      for (const auto& v : lv->elems) set.floats.push_back(v.kind == Kind::Float ? v.f : static_cast<double>(v.i));
-      if (k == Kind::Int) x.node = mk_node(c, Op::ToFloat, T(Kind::Float), e.children[0]->span, {x.node});
+      for (const auto& v : elems) set.floats.push_back(v.kind == Kind::Float ? v.f : static_cast<double>(v.i));
+      if (k == Kind::Int) x.node = mk_node(c, Op::ToFloat, T(Kind::Float), lhs_span, {x.node});
     } else {
       set.elem = Kind::Int;
-      for (const auto& v : lv->elems) set.ints.push_back(v.i);
+      for (const auto& v : elems) set.ints.push_back(v.i);
     }
   } else if (k == Kind::Duration || k == Kind::Bool) {
     set.elem = k;
     ok = le == k;
-    for (const auto& v : lv->elems) set.ints.push_back(v.i);
+    for (const auto& v : elems) set.ints.push_back(v.i);
   } else {
     ok = false;
   }
   if (!ok) {
-    err(Code::BRD0201, e.span,
-        "cannot test " + tn(x.type) + " for membership in a list of " + tn(T(lv->elem)), &c);
+    err(Code::BRD0201, e.kind == ast::ExprKind::In && e.children[0]->kind != ast::ExprKind::Tuple ? e.span : lhs_span,
+        "cannot test " + tn(x.type) + " for membership in a list of " + tn(T(le)), &c);
+    return std::nullopt;
+  }
+  return set;
+}
+
+Val Checker::tuple_match(const ast::Expr& e, Ctx& c) {
+  const ast::Expr& lhs = *e.children[0];
+  const bool like = e.kind == ast::ExprKind::StringOp;
+  const std::string opname = like ? (e.nocase ? "like~ any" : "like any") : (e.nocase ? "in~" : "in");
+  size_t mark = c.pending.size();
+  std::vector<Val> xs;
+  bool ok = true;
+  for (const auto& part : lhs.children) {
+    size_t before = c.pending.size();
+    Val x = expr(*part, c);
+    if (c.pending.size() != before) {
+      err(Code::BRD0417, part->span,
+          "a part of a tuple is one value, not a `[*]` path (test the pairs of each element with any(...))", &c);
+      ok = false;
+    } else if (x.ok() && like && !stringish(x.type.kind)) {
+      err(Code::BRD0205, part->span, "`" + opname + "` matches strings, but this part is " + tn(x.type), &c);
+      ok = false;
+    }
+    if (!x.ok()) ok = false;
+    xs.push_back(x);
+  }
+  auto lv = list_of(*e.children[1], c);
+  if (!ok || !lv || !lv->ok) return close_any(c, mark, Val{}, e.span);
+  if (!lv->elems.empty() && lv->arity != xs.size()) {
+    err(Code::BRD0417, e.children[1]->span,
+        "the left side is a tuple of " + std::to_string(xs.size()) + " values, but " +
+            (lv->arity == 0 ? "this is a list of " + tn(T(lv->elem))
+                            : "this list's tuples have " + std::to_string(lv->arity)),
+        &c);
     return close_any(c, mark, Val{}, e.span);
   }
   Val r;
   r.type = T(Kind::Bool);
-  uint8_t flags = cased_flags(e, operand_flags(x, Val{}) | (e.nocase ? ir::kFlagNoCase : 0));
-  r.node = mk_node(c, Op::InSet, r.type, e.span, {x.node}, P.intern_set(std::move(set)), flags);
+  std::vector<NodeId> alts;
+  for (const ConstVal& t : lv->elems) {
+    std::vector<NodeId> conj;
+    for (size_t k = 0; k < xs.size(); ++k) {
+      const ConstVal& part = t.parts[k];
+      uint8_t flags = cased_flags(e, operand_flags(xs[k], Val{}) | (e.nocase ? ir::kFlagNoCase : 0));
+      if (like) {
+        if (part.kind != Kind::String) {
+          err(Code::BRD0205, part.span, "`" + opname + "` matches strings, but this part is " + tn(T(part.kind)), &c);
+          return close_any(c, mark, Val{}, e.span);
+        }
+        NodeId pat = mk_node(c, Op::String, T(Kind::String), part.span, {}, P.intern_string(part.s));
+        conj.push_back(mk_node(c, Op::Like, r.type, e.span, {xs[k].node, pat}, 0, flags));
+      } else {
+        Val xk = xs[k];
+        auto set = member_set(xk, {part}, part.kind, e, lhs.children[k]->span, c);
+        if (!set) return close_any(c, mark, Val{}, e.span);
+        conj.push_back(mk_node(c, Op::InSet, r.type, e.span, {xk.node}, P.intern_set(std::move(*set)), flags));
+      }
+    }
+    alts.push_back(conj.size() == 1 ? conj[0] : mk_node_v(c, Op::And, r.type, e.span, conj));
+  }
+  if (alts.empty()) r.node = mk_node(c, Op::Bool, r.type, e.span, {}, 0);
+  else if (alts.size() == 1) r.node = alts[0];
+  else r.node = mk_node_v(c, Op::Or, r.type, e.span, alts);
   r = close_any(c, mark, r, e.span);
   return e.negated ? wrap_not(c, r, e.span, true) : r;
 }
@@ -2814,6 +2967,21 @@ void Checker::apply_overrides(size_t from) {
       auto v = list_of(*o.value, c);
       if (!v || !v->ok || !l.value.ok) continue;
       auto numeric = [](Kind k) { return k == Kind::Int || k == Kind::Float; };
+      bool parts_differ = v->arity != l.value.arity;
+      for (size_t k = 0; !parts_differ && k < v->arity; ++k)
+        parts_differ = v->part_kinds[k] != l.value.part_kinds[k] &&
+                       !(numeric(v->part_kinds[k]) && numeric(l.value.part_kinds[k]));
+      if (!v->elems.empty() && !l.value.elems.empty() && v->arity > 0 && parts_differ) {
+        auto d = mk(Code::BRD0413, o.value->span,
+                    "list `" + o.name.text + "` holds " +
+                        (l.value.arity ? "tuples of " + std::to_string(l.value.arity) + " values"
+                                       : tn(T(l.value.elem)) + " values") +
+                        "; this override gives tuples of " + std::to_string(v->arity) + " values" +
+                        (v->arity == l.value.arity ? " whose parts have other types" : ""));
+        d.related.push_back({l.decl->name.span, "the list is declared here"});
+        emit(std::move(d));
+        continue;
+      }
       if (!v->elems.empty() && !l.value.elems.empty() && v->elem != l.value.elem &&
           !(numeric(v->elem) && numeric(l.value.elem))) {
         auto d = mk(Code::BRD0413, o.value->span,
@@ -2829,6 +2997,10 @@ void Checker::apply_overrides(size_t from) {
       if (!opts_.apply_tuning) continue;
       Kind elem = l.value.elems.empty() ? v->elem : l.value.elem;
       if (numeric(elem) && numeric(v->elem) && (elem == Kind::Float || v->elem == Kind::Float)) elem = Kind::Float;
+      if (l.value.elems.empty() || !o.append) {  // (a tuple list's shape comes with its first elements)
+        l.value.arity = v->arity;
+        l.value.part_kinds = v->part_kinds;
+      }
       if (o.append) l.value.elems.insert(l.value.elems.end(), v->elems.begin(), v->elems.end());
       else l.value.elems = v->elems;
       l.value.elem = elem;

@@ -80,6 +80,7 @@ int prec_of(const ast::Expr& e) {
     case K::Path: return e.children.empty() ? kPrimary : kPostfix;
     case K::Literal:
     case K::List:
+    case K::Tuple:
     case K::Call: return kPrimary;
   }
   return kPrimary;
@@ -424,6 +425,11 @@ class Formatter {
         }
         return p.doc();
       }
+      case K::Tuple:
+        return bracketed(
+            "(", ")", e.children.size(), [&](size_t i) { return e.children[i] ? e.children[i]->span.begin : 0u; },
+            [&](size_t i) { return expr(e.children[i]); }, close_of(e.span, ')'), /*spaced=*/false,
+            /*trailing_comma=*/false, /*force_break=*/false);
       case K::Call:
         return bracketed(
             ast::name_spelling(e.callee.text) + "(", ")", e.children.size(),

@@ -1224,6 +1224,15 @@ ast::ExprPtr AstBuilder::primary(P::PrimaryContext* ctx) {
     inner->span = ctx_span(ctx);  // the parentheses included
     return inner;
   }
+  if (auto* tu = as<P::PrimTupleContext>(ctx)) {
+    auto e = make(ast::ExprKind::Tuple, ctx_span(ctx));
+    for (auto* a : tu->expr()) {
+      auto part = expr_or_null(a);
+      if (!part) return nullptr;
+      e->children.push_back(std::move(part));
+    }
+    return e;
+  }
   if (auto* ca = as<P::PrimCallContext>(ctx)) {
     auto e = make(ast::ExprKind::Call, ctx_span(ctx));
     e->callee = name(ca->name());
