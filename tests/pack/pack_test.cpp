@@ -177,8 +177,11 @@ TEST(Pack, RoundTripGroupRules) {
   EXPECT_EQ(burst->group->max, int64_t{3600} * 1000000000);
   EXPECT_EQ(ir::dump_expr(loaded->program, seq->group->keys[1]), "$name");
   EXPECT_EQ(c->sm.slice(spray->group->span), "group by acct window 1h");
-  for (const pack::RuleInfo& ri : loaded->info.rules)
-    if (ri.id == "sem.group.spray") EXPECT_EQ(ri.scope, ir::Scope::Group);
+  for (const pack::RuleInfo& ri : loaded->info.rules) {
+    if (ri.id == "sem.group.spray") {
+      EXPECT_EQ(ri.scope, ir::Scope::Group);
+    }
+  }
 
   auto index_of = [&](std::string_view id) {
     for (size_t i = 0; i < c->program->rules.size(); ++i)
