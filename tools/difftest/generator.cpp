@@ -460,6 +460,23 @@ class RuleBuilder {
     }
   }
 
+  // A glob derived from v, so that it can match: some characters become `?`, some runs `*`, the rest escaped.
+  std::string glob(const std::string& v) {
+    std::string g;
+    auto cs = char_starts(v);
+    for (size_t i = 0; i + 1 < cs.size(); ++i) {
+      std::string ch = v.substr(cs[i], cs[i + 1] - cs[i]);
+      unsigned k = static_cast<unsigned>(r_.below(10));
+      if (k == 0) g += "?";
+      else if (k == 1) {
+        g += "*";
+        i += r_.below(3);
+      } else g += glob_escape(ch);
+    }
+    if (r_.chance(200)) g = "*" + g;
+    return g;
+  }
+
   // A string operator and a constant derived from a pool value, so that it can hit.
   std::string strop_rhs(const std::string& pool_name, std::string& op) {
     static const Strs ops = {"contains", "startswith", "endswith", "like", "matches"};
@@ -469,21 +486,8 @@ class RuleBuilder {
     if (op == "contains") rhs = quote(substring(r_, v));
     else if (op == "startswith") rhs = quote(prefix(r_, v));
     else if (op == "endswith") rhs = quote(suffix(r_, v));
-    else if (op == "like") {
-      std::string g;
-      auto cs = char_starts(v);
-      for (size_t i = 0; i + 1 < cs.size(); ++i) {
-        std::string ch = v.substr(cs[i], cs[i + 1] - cs[i]);
-        unsigned k = static_cast<unsigned>(r_.below(10));
-        if (k == 0) g += "?";
-        else if (k == 1) {
-          g += "*";
-          i += r_.below(3);
-        } else g += glob_escape(ch);
-      }
-      if (r_.chance(200)) g = "*" + g;
-      rhs = quote(g);
-    } else {  // matches: a raw-string RE2 pattern
+    else if (op == "like") rhs = quote(glob(v));
+    else {  // matches: a raw-string RE2 pattern
       std::string re;
       switch (r_.below(5)) {
         case 0: re = "^" + regex_escape(prefix(r_, v)); break;
@@ -549,6 +553,7 @@ class RuleBuilder {
   std::string macro_use(const Src& s);
   std::string int_expr(const std::string& f);
   std::string json_atom();
+  std::string tuple_atom(const Src& s);
   std::string concat_atom();
   std::string session_attr_pred();
   std::string agg_atom(const std::vector<Step>& steps, bool chain);
@@ -663,6 +668,7 @@ std::string RuleBuilder::session_attr_pred() {
 std::string RuleBuilder::atom(const Src& s, bool session_attrs) {
   if (session_attrs && r_.chance(70)) return session_attr_pred();
   if (json_ && s.name == "aws.cloudtrail" && r_.chance(150)) return r_.chance(700) ? json_atom() : concat_atom();
+  if (json_ && r_.chance(80)) return tuple_atom(s);
   if (r_.chance(50)) return macro_use(s);
   const Field& f = pick_field(s, true);
   switch (f.type) {
@@ -749,6 +755,47 @@ std::string RuleBuilder::json_atom() {
              str_const("aws.resourceArn");
     default: return "len(" + doc + ".Statement[*].Action[*]) " + cmp_any() + " " + std::to_string(r_.range(0, 4));
   }
+}
+
+// --edition2: a tuple of two (sometimes three) scalar string fields against an allow-list of tuples (docs/language.md
+// 6.1, 7.5): `like any` / `like~ any` with globs, or exact `in` / `in~` / `not in` / `not in~`, sometimes `cased`
+// or under `not (...)`. Parts come from the fields' pools, so tuples match sometimes; the source's discriminator is
+// often a part, since the dispatch index may use a constant part of the Or-of-And lowering.
+std::string RuleBuilder::tuple_atom(const Src& s) {
+  std::vector<const Field*> c;
+  const Field* disc = nullptr;
+  for (const auto& f : s.fields) {
+    if (f.type != T::Str || f.multi) continue;
+    c.push_back(&f);
+    if (f.path == s.disc) disc = &f;
+  }
+  const size_t arity = r_.chance(250) ? 3 : 2;
+  std::vector<const Field*> parts;
+  for (size_t k = 0; k < arity; ++k) parts.push_back(c[r_.below(c.size())]);  // a field twice is fine
+  if (disc && r_.chance(400)) parts[r_.below(arity)] = disc;
+  static const Strs ops = {"like any", "like~ any", "in", "in~", "not in", "not in~"};
+  const std::string op = r_.pick(ops);
+  const bool like = op.rfind("like", 0) == 0;
+  Strs items;
+  const size_t n = 1 + r_.below(4);
+  for (size_t i = 0; i < n; ++i) {
+    std::string t = "(";
+    for (size_t k = 0; k < arity; ++k) {
+      std::string v = str_value(parts[k]->pool);
+      t += (k ? ", " : "") + quote(like ? (r_.chance(150) ? std::string("*") : glob(v)) : v);
+    }
+    items.push_back(t + ")");
+  }
+  std::string lhs = "(";
+  for (size_t k = 0; k < arity; ++k) lhs += (k ? ", " : "") + parts[k]->path;
+  lhs += ")";
+  // `cased` follows the operator (before `any`): `like cased any`, `in cased`, `not in cased`.
+  std::string op_text = op;
+  if (op.find('~') == std::string::npos && r_.chance(150))
+    op_text = like ? "like cased any" : op + " cased";
+  std::string a = lhs + " " + op_text + " " + maybe_named(items);
+  if (op.rfind("not", 0) != 0 && r_.chance(300)) a = "not (" + a + ")";
+  return a;
 }
 
 // A predicate on strings joined with `+` (null when an operand is null): built patterns, joined keys, objects.

@@ -61,7 +61,8 @@ struct Case {
 // shared_steps: session and chain rules often reuse a step predicate of an earlier rule of the case (the engine
 // shares the state of equal steps across rules; see --isolate). Off, a seed gives the bytes it always gave.
 // edition2: the language's second-edition constructs too: AWS rules also read IAM policy documents held as JSON
-// text (`json(...)`, `any(...)`, `all(...)`) and join strings with `+`, and AWS events carry such documents (some
+// text (`json(...)`, `any(...)`, `all(...)`) and join strings with `+`, rules match tuples of fields against
+// allow-lists of tuples (`(a, b) like any L`, `(a, b) in L`), and AWS events carry such documents (some
 // malformed). Off, a seed gives the bytes it always gave (the baseline's).
 // groups: a quarter of the rules are `group by` rules (keys of their source, `window D` or `gap G max M`, steps,
 // aggregates, sequences and absence, no session attributes). Off, a seed gives the bytes it always gave.
