@@ -1099,7 +1099,13 @@ struct StateCodec {
     g.evicted = r.b();
     const bool keep = ri != ir::kNone && m.rules[ri].grouped;
     if (ri != ir::kNone && !keep) r.fail("a group of a rule that is not a group rule");
+    // The state is the temporary's until the group takes it: a StateError thrown before gives it back to its pool.
     RuleStates one;
+    struct GiveBack {
+      Impl& m;
+      RuleStates& s;
+      ~GiveBack() { m.free_states(s); }
+    } give_back{m, one};
     std::vector<uint32_t> to{keep ? 0u : ir::kNone};
     get(r, m, one, 1, to, [&](uint32_t) { return ri; });
     if (!keep) return;
@@ -1111,6 +1117,7 @@ struct StateCodec {
     g.rule = ri;
     g.source = s;
     g.state = one[0].second;
+    one.clear();  // the group owns it now
     g.key_hash = Impl::group_key_hash(ri, s, g.key);
     x = std::move(g);
     m.group_index.insert(x.key_hash, ref);
