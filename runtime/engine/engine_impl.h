@@ -14,6 +14,7 @@
 #pragma once
 
 #include <algorithm>
+#include <chrono>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -37,6 +38,12 @@
 #include "ir/match_plan.h"
 
 namespace braid::rt {
+
+// Nanoseconds since t0 (EngineOptions::rule_timing).
+inline uint64_t since(std::chrono::steady_clock::time_point t0) {
+  return static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count());
+}
 
 // A source's held events (PreparedEvents, owned by their batches), released in (time, arrival) order. Most
 // arrive in time order: those go to a FIFO ring (O(1)); only an event older than the newest one held goes to a

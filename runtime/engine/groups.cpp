@@ -3,6 +3,8 @@
 // event; `gap G max M`: a session window). Each open group holds the rule's own state; a group closes by its
 // source's watermark (a GroupClose deadline) or at the cap on open groups, decides its at-close conditions, and is
 // released. Nothing of a closed group stays in memory.
+#include <chrono>
+
 #include "engine/engine_impl.h"
 
 namespace braid::rt {
@@ -53,7 +55,12 @@ void Engine::Impl::feed_groups(uint32_t s) {
         g->close_order = deadline_order++;
         if (first) sr.deadlines.push(Deadline{due, g->close_order, DeadlineKind::GroupClose, g->ref, ri});
       }
-      if (!g->state->fired) feed(rr, *g->state, nullptr, nullptr, ri, g);
+      if (!g->state->fired) {
+        // Timed as session and chain rules are (--stats: a rule's time is its state updates and decisions).
+        auto t0 = opt.rule_timing ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
+        feed(rr, *g->state, nullptr, nullptr, ri, g);
+        if (opt.rule_timing) stats.rules[rr.stat].nanos += since(t0);
+      }
     }
     std::fill_n(step_hits.begin() + rr.hit_base, rr.r->steps.size(), 0);
     rule_flags[ri] = 0;

@@ -10,11 +10,6 @@ namespace braid::rt {
 
 namespace {
 
-uint64_t since(std::chrono::steady_clock::time_point t0) {
-  return static_cast<uint64_t>(
-      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count());
-}
-
 // The last value a session added to a distinct set, kept as its encoding (`seen` false: none yet).
 bool same_value(const Value& v, const std::string& last, std::string& enc) {
   enc.clear();

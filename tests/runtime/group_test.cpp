@@ -52,6 +52,12 @@ TEST(GroupScope, CountsAcrossIdentitiesAndEventsWithoutOne) {
   EXPECT_EQ(a.steps[0].count, 3u);
   EXPECT_EQ(r.stats.groups_opened, 2u);
   EXPECT_EQ(r.stats.groups_closed, 2u);
+  // With rule timing (--stats), a group rule's state updates are timed like any stateful rule's.
+  EngineOptions timed;
+  timed.rule_timing = true;
+  Result t = run(*b->prog, evs, timed);
+  ASSERT_EQ(t.stats.rules.size(), 1u);
+  EXPECT_GT(t.stats.rules[0].nanos, 0u);
   EXPECT_EQ(r.stats.no_identity, 6u);
   std::string json = render_alert_json(a);
   EXPECT_NE(json.find("\"group\":{\"id\":\"" + a.group->id + "\",\"key\":{\"ip\":\"10.0.0.1\"},\"start\":"),
