@@ -36,56 +36,7 @@ std::string type_name(Type t) {
 }
 
 std::string_view op_name(Op op) {
-  switch (op) {
-    case Op::Null: return "null";
-    case Op::Bool: return "bool";
-    case Op::Int: return "int";
-    case Op::Float: return "float";
-    case Op::String: return "str";
-    case Op::Duration: return "dur";
-    case Op::Set: return "set";
-    case Op::Field: return "field";
-    case Op::Attr: return "attr";
-    case Op::Agg: return "agg";
-    case Op::Elem: return "elem";
-    case Op::Not: return "not";
-    case Op::And: return "and";
-    case Op::Or: return "or";
-    case Op::Eq: return "eq";
-    case Op::Lt: return "lt";
-    case Op::Le: return "le";
-    case Op::Gt: return "gt";
-    case Op::Ge: return "ge";
-    case Op::Neg: return "neg";
-    case Op::Add: return "add";
-    case Op::Sub: return "sub";
-    case Op::Mul: return "mul";
-    case Op::Div: return "div";
-    case Op::Mod: return "mod";
-    case Op::ToFloat: return "to_float";
-    case Op::Contains: return "contains";
-    case Op::StartsWith: return "startswith";
-    case Op::EndsWith: return "endswith";
-    case Op::Like: return "like";
-    case Op::Matches: return "matches";
-    case Op::ContainsAny: return "contains_any";
-    case Op::StartsWithAny: return "startswith_any";
-    case Op::EndsWithAny: return "endswith_any";
-    case Op::LikeAny: return "like_any";
-    case Op::InSet: return "in_set";
-    case Op::InCidr: return "in_cidr";
-    case Op::Exists: return "exists";
-    case Op::Lower: return "lower";
-    case Op::Upper: return "upper";
-    case Op::Len: return "len";
-    case Op::Coalesce: return "coalesce";
-    case Op::Replace: return "replace";
-    case Op::AnyElem: return "any_elem";
-    case Op::Seq: return "seq";
-    case Op::Concat: return "concat";
-    case Op::ListAt: return "list_at";
-  }
-  return "?";
+  return static_cast<size_t>(op) < kOpCount ? op_info(op).name : std::string_view("?");
 }
 
 std::string_view attribute_name(Attribute a) {

@@ -81,69 +81,84 @@ std::string type_name(Type t);       // "string", "list<string>", ...
 // ---------------------------------------------------------------------------------------------------------------
 // Expression nodes
 
-enum class Op : uint8_t {
-  // Constants. Result type as noted; no operands.
-  Null,        // null
-  Bool,        // imm = 0 / 1
-  Int,         // imm = the value
-  Float,       // imm = the IEEE-754 bits of the double (use Node::float_value())
-  String,      // imm = StrId into Program::strings
-  Duration,    // imm = nanoseconds
-  Set,         // a constant list used as a value (e.g. len([..])): imm = SetId; type list<elem>
+// The operators, their per-op comments and their facts are in ops.def (one row per op); everything below is
+// derived from it.
 
-  // Loads
-  Field,       // imm = FieldId (Program::fields). Event context. The runtime reads it through the current source:
-               //   slot = sources[s].slot_of(field). A path with `[*]` loads a list of all matching values.
-  Attr,        // imm = Attribute (session.* / chain.*)
-  Agg,         // imm = index into the rule's aggregate table (Rule::aggregates). Session/chain context.
-  Elem,        // the current element of the enclosing AnyElem whose imm (binding) equals this imm
-
-  // Logic. Result bool.
-  Not,         // [x]
-  And,         // [x, y, ...] (two or more; short-circuit, left to right)
-  Or,          // [x, y, ...]
-
-  // Comparisons [lhs, rhs]. Result bool. kFlagNoCase for ==~ (strings, case-folded). Operands have equal types
-  // after promotion (int -> float is explicit via ToFloat); string operands may also be ip or object.
-  Eq, Lt, Le, Gt, Ge,
-
-  // Arithmetic. Result as typed (int, float, time, duration).
-  Neg,         // [x]
-  Add, Sub, Mul, Div, Mod,  // [a, b]; integer division by zero gives null
-  ToFloat,     // [x]: int -> float
-
-  // String operators [subject, pattern] (subject string/ip/object, pattern string). kFlagNoCase for `op~`.
-  Contains, StartsWith, EndsWith,
-  Like,        // whole-string glob: `*` any run, `?` one character
-  Matches,     // [subject]; imm = RegexId (unanchored RE2 search; the regex carries its case flag)
-  // `x op any L`: [subject]; imm = SetId (a string set; folded to lower case when kFlagNoCase).
-  // `matches any L` is lowered to Or(Matches, ...), one regex per element.
-  ContainsAny, StartsWithAny, EndsWithAny, LikeAny,
-
-  InSet,       // [x]; imm = SetId. kFlagNoCase: the set is case-folded and x is folded before lookup.
-  InCidr,      // [x]; imm = CidrSetId. x is ip or string (parsed at run time; unparsable -> false)
-  Exists,      // [x]: x is present and not null. `x is null` is Not(Exists(x)).
-
-  // Builtins
-  Lower, Upper,  // [s] -> string
-  Len,           // [s or list] -> int
-  Coalesce,      // [a, b, ...] -> the first non-null operand
-  Replace,       // [s, replacement]; imm = RegexId; replaces every match (RE2::GlobalReplace) -> string
-
-  // `[*]` quantification: [list, body]; imm = binding = nesting depth (0 for the outermost AnyElem of a
-  // predicate, 1 for one nested in its body, ...), so an interpreter can keep the current elements in a small
-  // array indexed by binding. True iff body is true for at least one element of list (Elem nodes with the same
-  // binding read the current element). False for an empty or null list. `p[*].q != x` is Not(AnyElem(Eq)).
-  AnyElem,
-
-  Seq,         // imm = index into Rule::sequences. Result bool. Session/chain context.
-
-  Concat,      // [a, b] -> string: a's bytes then b's; null unless both are strings at run time (SQL's null rule)
-  ListAt,      // [list]; imm = index, from the end when negative (first: 0, last: -1). Null when out of range or
-               //   not a list. Lists never hold nulls (the extractor leaves them out), so first is the first non-null.
+// What Node::imm holds, per op (ops.def).
+enum class ImmKind : uint8_t {
+  None,       // unused
+  Bool,       // 0 or 1
+  Int,        // any int64 (a literal, nanoseconds, a list position)
+  FloatBits,  // the IEEE-754 bits of a double
+  Str,        // StrId
+  Set,        // SetId
+  Field,      // FieldId
+  Attribute,  // an Attribute
+  Agg,        // index into the reading rule's Rule::aggregates
+  Seq,        // index into the reading rule's Rule::sequences
+  Binding,    // AnyElem nesting depth (< kMaxBinding)
+  Regex,      // RegexId
+  CidrSet,    // CidrSetId
 };
 
-std::string_view op_name(Op op);  // "eq", "contains_any", ...
+// The result type of an op (ops.def). Bool, Int, Float and String are fixed kinds, which ir::validate checks.
+enum class ResultRule : uint8_t {
+  Bool, Int, Float, String,
+  Literal,     // the constant's own type
+  Declared,    // the declared type of what it loads (slot, attribute, aggregate, list element)
+  Arithmetic,  // by the operand types: int, float, time, duration
+  Common,      // the operands' common type (coalesce)
+  Element,     // the list operand's element type
+};
+
+// Op flags (ops.def). Classifications derived code needs; a new op states them in its row.
+inline constexpr uint8_t kOpComparison = 1u << 0;  // Eq, Lt, Le, Gt, Ge: [lhs, rhs]
+inline constexpr uint8_t kOpPattern = 1u << 1;     // a string operator with one pattern (contains, ..., matches)
+inline constexpr uint8_t kOpPatternSet = 1u << 2;  // `op any L`: a string operator with a set of patterns
+inline constexpr uint8_t kOpTest = 1u << 3;        // a test of values: false when an operand is null, so a
+                                                   //   missing field makes it silently false (lint BRD0801)
+inline constexpr uint8_t kOpNullIn = 1u << 4;      // null when an operand is null (the linter follows missing
+                                                   //   fields through it)
+inline constexpr uint8_t kOpConst = 1u << 5;       // a constant: no operands, the same value everywhere
+
+inline constexpr uint32_t kVariadic = UINT32_MAX;  // OpInfo::max_ops of a variadic op
+inline constexpr int64_t kMaxBinding = 64;         // AnyElem nesting depth limit (ImmKind::Binding)
+
+enum class Op : uint8_t {
+#define BRAID_OP(Name, name, written, min_ops, max_ops, imm, result, flags) Name,
+#include "ir/ops.def"
+#undef BRAID_OP
+};
+
+inline constexpr size_t kOpCount = 0
+#define BRAID_OP(Name, name, written, min_ops, max_ops, imm, result, flags) +1
+#include "ir/ops.def"
+#undef BRAID_OP
+    ;
+
+struct OpInfo {
+  Op op;
+  std::string_view name;     // op_name
+  std::string_view written;  // as spelled in Braid, for diagnostics; "" when it has no single spelling
+  uint32_t min_ops, max_ops; // operand count: exactly min (== max) or at least min (max == kVariadic)
+  ImmKind imm;
+  ResultRule result;
+  uint8_t flags;             // kOp* bits
+};
+
+inline constexpr OpInfo kOps[] = {
+#define BRAID_OP(Name, name, written, min_ops, max_ops, imm, result, flags) \
+  {Op::Name, name, written, min_ops, max_ops, ImmKind::imm, ResultRule::result, flags},
+#include "ir/ops.def"
+#undef BRAID_OP
+};
+static_assert(sizeof(kOps) / sizeof(kOps[0]) == kOpCount);
+
+// The row of an op; `op` must be a valid Op (op < kOpCount), as every Op of a loaded or checked program is.
+constexpr const OpInfo& op_info(Op op) { return kOps[static_cast<size_t>(op)]; }
+constexpr bool op_is(Op op, uint8_t flag) { return (op_info(op).flags & flag) != 0; }
+
+std::string_view op_name(Op op);  // "eq", "contains_any", ...; "?" for a value outside the enum
 
 // Node flags.
 inline constexpr uint8_t kFlagNoCase = 1u << 0;          // case-insensitive operator (`==~`, `contains~`, `in~`)

@@ -553,66 +553,9 @@ void init_sodium() {
 // ---------------------------------------------------------------------------------------------------------------
 // The sections, read and validated
 
-constexpr ir::Op kLastOp = ir::Op::ListAt;
 constexpr ir::Kind kLastKind = ir::Kind::Object;
 constexpr uint8_t kKnownNodeFlags = 0x3F;
 constexpr int kMaxSchemaDepth = 64;
-constexpr int64_t kMaxBinding = 64;
-
-// Operand count rules per op: exactly n (min == max) or at least min (max == UINT32_MAX).
-std::pair<uint32_t, uint32_t> arity(ir::Op op) {
-  using ir::Op;
-  switch (op) {
-    case Op::Null:
-    case Op::Bool:
-    case Op::Int:
-    case Op::Float:
-    case Op::String:
-    case Op::Duration:
-    case Op::Set:
-    case Op::Field:
-    case Op::Attr:
-    case Op::Agg:
-    case Op::Elem:
-    case Op::Seq: return {0, 0};
-    case Op::Not:
-    case Op::Neg:
-    case Op::ToFloat:
-    case Op::Matches:
-    case Op::ContainsAny:
-    case Op::StartsWithAny:
-    case Op::EndsWithAny:
-    case Op::LikeAny:
-    case Op::InSet:
-    case Op::InCidr:
-    case Op::Exists:
-    case Op::Lower:
-    case Op::Upper:
-    case Op::ListAt:
-    case Op::Len: return {1, 1};
-    case Op::And:
-    case Op::Or: return {2, UINT32_MAX};
-    case Op::Coalesce: return {1, UINT32_MAX};
-    case Op::Eq:
-    case Op::Lt:
-    case Op::Le:
-    case Op::Gt:
-    case Op::Ge:
-    case Op::Add:
-    case Op::Concat:
-    case Op::Sub:
-    case Op::Mul:
-    case Op::Div:
-    case Op::Mod:
-    case Op::Contains:
-    case Op::StartsWith:
-    case Op::EndsWith:
-    case Op::Like:
-    case Op::Replace:
-    case Op::AnyElem: return {2, 2};
-  }
-  return {0, 0};
-}
 
 struct Decoder {
   const SourceManager& sm;
@@ -659,7 +602,7 @@ struct Decoder {
   void ir_section(Reader& r, ir::Program& p) const {
     p.nodes.resize(r.count(32));
     for (ir::Node& n : p.nodes) {
-      n.op = r.enum_(kLastOp, "op");
+      n.op = r.enum_(static_cast<ir::Op>(ir::kOpCount - 1), "op");
       n.flags = r.u8();
       if ((n.flags & ~kKnownNodeFlags) != 0) r.bad("unknown node flags " + std::to_string(n.flags));
       n.type = type(r);
@@ -907,37 +850,35 @@ class Validator {
     const ir::Node& n = p_.nodes[id];
     std::string where = "node " + std::to_string(id) + " (" + std::string(ir::op_name(n.op)) + ")";
     if (static_cast<uint64_t>(n.ops_begin) + n.ops_count > p_.operands.size()) bad(where + ": operands out of range");
-    auto [lo, hi] = arity(n.op);
-    if (n.ops_count < lo || n.ops_count > hi) bad(where + ": " + std::to_string(n.ops_count) + " operands");
+    const ir::OpInfo& info = ir::op_info(n.op);
+    if (n.ops_count < info.min_ops || n.ops_count > info.max_ops)
+      bad(where + ": " + std::to_string(n.ops_count) + " operands");
     for (uint32_t i = 0; i < n.ops_count; ++i) {
       ir::NodeId o = p_.operands[n.ops_begin + i];
       // Operands precede their users in the arena (the checker builds bottom up): no cycles, bounded depth.
       if (o >= id) bad(where + ": operand " + std::to_string(o) + " does not precede it");
     }
-    using ir::Op;
-    switch (n.op) {
-      case Op::Bool:
+    using ir::ImmKind;
+    switch (info.imm) {
+      case ImmKind::None:
+      case ImmKind::Int:
+      case ImmKind::FloatBits: break;
+      case ImmKind::Bool:
         if (n.imm != 0 && n.imm != 1) bad(where + ": a boolean of " + std::to_string(n.imm));
         break;
-      case Op::String: in_table(n.imm, p_.strings.size(), where, "string"); break;
-      case Op::Set:
-      case Op::ContainsAny:
-      case Op::StartsWithAny:
-      case Op::EndsWithAny:
-      case Op::LikeAny:
-      case Op::InSet: in_table(n.imm, p_.sets.size(), where, "set"); break;
-      case Op::Field: in_table(n.imm, p_.fields.size(), where, "field"); break;
-      case Op::Attr: in_table(n.imm, static_cast<size_t>(ir::Attribute::ChainAccounts) + 1, where, "attribute"); break;
-      case Op::Matches:
-      case Op::Replace: in_table(n.imm, p_.regexes.size(), where, "regex"); break;
-      case Op::InCidr: in_table(n.imm, p_.cidr_sets.size(), where, "cidr set"); break;
-      case Op::Elem:
-      case Op::AnyElem: in_table(n.imm, kMaxBinding, where, "binding"); break;
-      case Op::Agg:
-      case Op::Seq:  // checked per rule, against that rule's tables
+      case ImmKind::Str: in_table(n.imm, p_.strings.size(), where, "string"); break;
+      case ImmKind::Set: in_table(n.imm, p_.sets.size(), where, "set"); break;
+      case ImmKind::Field: in_table(n.imm, p_.fields.size(), where, "field"); break;
+      case ImmKind::Attribute:
+        in_table(n.imm, static_cast<size_t>(ir::Attribute::ChainAccounts) + 1, where, "attribute");
+        break;
+      case ImmKind::Regex: in_table(n.imm, p_.regexes.size(), where, "regex"); break;
+      case ImmKind::CidrSet: in_table(n.imm, p_.cidr_sets.size(), where, "cidr set"); break;
+      case ImmKind::Binding: in_table(n.imm, ir::kMaxBinding, where, "binding"); break;
+      case ImmKind::Agg:
+      case ImmKind::Seq:  // checked per rule, against that rule's tables
         in_table(n.imm, UINT32_MAX, where, "index");
         break;
-      default: break;
     }
   }
 

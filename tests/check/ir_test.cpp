@@ -1,6 +1,8 @@
 // Unit tests of compiler/ir: interning, addresses, dumps. Independent of the parser and the checker.
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "check/checker.h"
 #include "ir/ir.h"
 
@@ -113,6 +115,33 @@ TEST(IrDump, NodesAndNames) {
   EXPECT_EQ(type_name(Type::list(Kind::String)), "list<string>");
   EXPECT_EQ(attribute_name(Attribute::ChainRootIdentity), "chain.root.identity");
   EXPECT_EQ(attribute_type(Attribute::SessionDuration), Type::of(Kind::Duration));
+}
+
+// The op table (ops.def): the enum, op_name and the facts derive from one row per op. Names are what dumps and
+// packs show, and dumps are digested into checkpoints, so they must not change.
+TEST(IrOps, TableMatchesTheEnumAndKeepsItsNames) {
+  ASSERT_EQ(kOpCount, static_cast<size_t>(Op::ListAt) + 1);
+  std::set<std::string_view> names;
+  for (size_t i = 0; i < kOpCount; ++i) {
+    const OpInfo& o = kOps[i];
+    EXPECT_EQ(static_cast<size_t>(o.op), i);
+    EXPECT_TRUE(names.insert(o.name).second) << o.name;
+    EXPECT_LE(o.min_ops, o.max_ops) << o.name;
+    EXPECT_EQ(op_name(o.op), o.name);
+  }
+  EXPECT_EQ(op_name(Op::String), "str");
+  EXPECT_EQ(op_name(Op::Duration), "dur");
+  EXPECT_EQ(op_name(Op::ContainsAny), "contains_any");
+  EXPECT_EQ(op_name(Op::AnyElem), "any_elem");
+  EXPECT_EQ(op_name(Op::ListAt), "list_at");
+  EXPECT_EQ(op_name(static_cast<Op>(kOpCount)), "?");
+  EXPECT_EQ(op_info(Op::And).min_ops, 2u);
+  EXPECT_EQ(op_info(Op::And).max_ops, kVariadic);
+  EXPECT_EQ(op_info(Op::Coalesce).min_ops, 1u);
+  EXPECT_EQ(op_info(Op::Matches).max_ops, 1u);
+  EXPECT_EQ(op_info(Op::InCidr).imm, ImmKind::CidrSet);
+  EXPECT_TRUE(op_is(Op::Ge, kOpComparison));
+  EXPECT_FALSE(op_is(Op::Concat, kOpNullIn));
 }
 
 TEST(Suggest, EditDistance) {
