@@ -8,6 +8,8 @@
 #include <map>
 #include <stdexcept>
 
+#include "ir/validate.h"
+
 namespace braid::pack {
 
 namespace {
@@ -144,10 +146,11 @@ class Reader {
     std::memcpy(out, d_.data() + pos_, n);
     pos_ += n;
   }
+  // An IR enum stored as one byte; ir::is_valid knows each enum's values.
   template <class E>
-  E enum_(E last, const char* what) {
+  E enum_(const char* what) {
     uint8_t v = u8();
-    if (v > static_cast<uint8_t>(last)) bad(std::string("invalid ") + what + " " + std::to_string(v));
+    if (!ir::is_valid(static_cast<E>(v))) bad(std::string("invalid ") + what + " " + std::to_string(v));
     return static_cast<E>(v);
   }
   // The next n bytes, as a view into the section.
@@ -553,7 +556,6 @@ void init_sodium() {
 // ---------------------------------------------------------------------------------------------------------------
 // The sections, read and validated
 
-constexpr ir::Kind kLastKind = ir::Kind::Object;
 constexpr uint8_t kKnownNodeFlags = 0x3F;
 constexpr int kMaxSchemaDepth = 64;
 
@@ -575,14 +577,14 @@ struct Decoder {
   }
   static ir::Type type(Reader& r) {
     ir::Type t;
-    t.kind = r.enum_(kLastKind, "type kind");
-    t.elem = r.enum_(kLastKind, "type element kind");
+    t.kind = r.enum_<ir::Kind>("type kind");
+    t.elem = r.enum_<ir::Kind>("type element kind");
     return t;
   }
   void schema(Reader& r, ir::SchemaType& t, int depth) const {
     if (depth > kMaxSchemaDepth) r.bad("the schema nests deeper than " + std::to_string(kMaxSchemaDepth));
-    t.shape = r.enum_(ir::SchemaType::Shape::Object, "schema shape");
-    t.scalar = r.enum_(kLastKind, "schema scalar kind");
+    t.shape = r.enum_<ir::SchemaType::Shape>("schema shape");
+    t.scalar = r.enum_<ir::Kind>("schema scalar kind");
     if (r.boolean()) {
       t.elem = std::make_unique<ir::SchemaType>();
       schema(r, *t.elem, depth + 1);
@@ -602,7 +604,7 @@ struct Decoder {
   void ir_section(Reader& r, ir::Program& p) const {
     p.nodes.resize(r.count(32));
     for (ir::Node& n : p.nodes) {
-      n.op = r.enum_(static_cast<ir::Op>(ir::kOpCount - 1), "op");
+      n.op = r.enum_<ir::Op>("op");
       n.flags = r.u8();
       if ((n.flags & ~kKnownNodeFlags) != 0) r.bad("unknown node flags " + std::to_string(n.flags));
       n.type = type(r);
@@ -616,7 +618,7 @@ struct Decoder {
     p.strings = r.strs();
     p.sets.resize(r.count(2 + 12));
     for (ir::ConstSet& s : p.sets) {
-      s.elem = r.enum_(kLastKind, "set element kind");
+      s.elem = r.enum_<ir::Kind>("set element kind");
       s.nocase = r.boolean();
       s.strings = r.strs();
       s.ints.resize(r.count(8));
@@ -643,7 +645,7 @@ struct Decoder {
     for (ir::FieldPath& f : p.fields) {
       f.segs.resize(r.count(1 + 4 + 8));
       for (ir::PathSeg& s : f.segs) {
-        s.kind = r.enum_(ir::PathSeg::Kind::Any, "path segment kind");
+        s.kind = r.enum_<ir::PathSeg::Kind>("path segment kind");
         s.name = r.str();
         s.index = r.i64();
       }
@@ -696,13 +698,13 @@ struct Decoder {
       x.meta.title = r.str();
       x.meta.description = r.str();
       x.meta.author = r.str();
-      x.meta.severity = r.enum_(ir::Severity::Critical, "severity");
+      x.meta.severity = r.enum_<ir::Severity>("severity");
       x.meta.attack = r.strs();
       x.meta.tags = r.strs();
       x.meta.references = r.strs();
       x.meta.false_positives = r.strs();
       x.meta.enabled = r.boolean();
-      x.scope = r.enum_(ir::Scope::Group, "scope");
+      x.scope = r.enum_<ir::Scope>("scope");
       x.sources.resize(r.count(4));
       for (uint32_t& s : x.sources) s = r.u32();
       x.steps.resize(r.count(4 + 4 + 12));
@@ -724,7 +726,7 @@ struct Decoder {
       x.condition = r.u32();
       x.aggregates.resize(r.count(1 + 12 + 2 + 12));
       for (ir::Aggregate& a : x.aggregates) {
-        a.kind = r.enum_(ir::AggKind::Last, "aggregate kind");
+        a.kind = r.enum_<ir::AggKind>("aggregate kind");
         a.step = r.u32();
         a.value = r.u32();
         a.field = r.u32();
@@ -746,7 +748,7 @@ struct Decoder {
           r.bad("a sequence without `within` has a window");
         s.span = span(r);
       }
-      x.firing = r.enum_(ir::Firing::AtClose, "firing");
+      x.firing = r.enum_<ir::Firing>("firing");
       x.firing_reason = span(r);
       x.message_raw = r.str();
       x.message.resize(r.count(8));
@@ -764,7 +766,7 @@ struct Decoder {
       }
       x.severity_arms.resize(r.count(1 + 4 + 12));
       for (ir::SeverityArm& a : x.severity_arms) {
-        a.level = r.enum_(ir::Severity::Critical, "severity");
+        a.level = r.enum_<ir::Severity>("severity");
         a.when = r.u32();
         a.span = span(r);
       }
@@ -777,7 +779,7 @@ struct Decoder {
           e.file = r.str();
           e.span = span(r);
         }
-        t.expect = r.enum_(ir::TestCase::Expect::Alerts, "test expectation");
+        t.expect = r.enum_<ir::TestCase::Expect>("test expectation");
         t.count = r.i64();
         t.alerts_json = r.str();
         t.span = span(r);
@@ -793,7 +795,7 @@ struct Decoder {
     for (ir::ListInfo& l : p.lists) {
       l.name = r.str();
       l.span = span(r);
-      l.elem = r.enum_(kLastKind, "list element kind");
+      l.elem = r.enum_<ir::Kind>("list element kind");
       uint64_t size = r.u64();
       if (size > SIZE_MAX) r.bad("a list size is too large");
       l.size = static_cast<size_t>(size);
@@ -808,164 +810,6 @@ struct Decoder {
     }
     if (!r.at_end()) r.bad("trailing bytes after the last table");
   }
-};
-
-// Cross-table validation of a decoded program: every id within its table, every node's operands well formed.
-class Validator {
- public:
-  explicit Validator(const ir::Program& p) : p_(p) {}
-
-  void run() {
-    for (size_t i = 0; i < p_.nodes.size(); ++i) node(static_cast<ir::NodeId>(i));
-    for (size_t i = 0; i < p_.sets.size(); ++i) {
-      const ir::ConstSet& s = p_.sets[i];
-      int used = !s.strings.empty() + !s.ints.empty() + !s.floats.empty();
-      if (used > 1) bad("set " + std::to_string(i) + " uses more than one value vector");
-    }
-    for (size_t i = 0; i < p_.cidr_sets.size(); ++i) {
-      for (const ir::Cidr& c : p_.cidr_sets[i].cidrs) {
-        if (c.prefix > (c.v6 ? 128 : 32))
-          bad("cidr set " + std::to_string(i) + " has a prefix of " + std::to_string(c.prefix));
-      }
-    }
-    for (size_t i = 0; i < p_.sources.size(); ++i) source(p_.sources[i], "source " + std::to_string(i));
-    for (size_t i = 0; i < p_.rules.size(); ++i) rule(p_.rules[i], "rule " + std::to_string(i));
-  }
-
- private:
-  [[noreturn]] static void bad(const std::string& what) { malformed("ir section: " + what); }
-
-  void ref(ir::NodeId id, const std::string& where, bool optional = true) const {
-    if (id == ir::kNoNode && optional) return;
-    if (id >= p_.nodes.size())
-      bad(where + " refers to node " + std::to_string(id) + " of " + std::to_string(p_.nodes.size()));
-  }
-  void in_table(int64_t imm, size_t size, const std::string& where, const char* table) const {
-    if (imm < 0 || static_cast<uint64_t>(imm) >= size) {
-      bad(where + " refers to " + table + " " + std::to_string(imm) + " of " + std::to_string(size));
-    }
-  }
-
-  void node(ir::NodeId id) const {
-    const ir::Node& n = p_.nodes[id];
-    std::string where = "node " + std::to_string(id) + " (" + std::string(ir::op_name(n.op)) + ")";
-    if (static_cast<uint64_t>(n.ops_begin) + n.ops_count > p_.operands.size()) bad(where + ": operands out of range");
-    const ir::OpInfo& info = ir::op_info(n.op);
-    if (n.ops_count < info.min_ops || n.ops_count > info.max_ops)
-      bad(where + ": " + std::to_string(n.ops_count) + " operands");
-    for (uint32_t i = 0; i < n.ops_count; ++i) {
-      ir::NodeId o = p_.operands[n.ops_begin + i];
-      // Operands precede their users in the arena (the checker builds bottom up): no cycles, bounded depth.
-      if (o >= id) bad(where + ": operand " + std::to_string(o) + " does not precede it");
-    }
-    using ir::ImmKind;
-    switch (info.imm) {
-      case ImmKind::None:
-      case ImmKind::Int:
-      case ImmKind::FloatBits: break;
-      case ImmKind::Bool:
-        if (n.imm != 0 && n.imm != 1) bad(where + ": a boolean of " + std::to_string(n.imm));
-        break;
-      case ImmKind::Str: in_table(n.imm, p_.strings.size(), where, "string"); break;
-      case ImmKind::Set: in_table(n.imm, p_.sets.size(), where, "set"); break;
-      case ImmKind::Field: in_table(n.imm, p_.fields.size(), where, "field"); break;
-      case ImmKind::Attribute:
-        in_table(n.imm, static_cast<size_t>(ir::Attribute::ChainAccounts) + 1, where, "attribute");
-        break;
-      case ImmKind::Regex: in_table(n.imm, p_.regexes.size(), where, "regex"); break;
-      case ImmKind::CidrSet: in_table(n.imm, p_.cidr_sets.size(), where, "cidr set"); break;
-      case ImmKind::Binding: in_table(n.imm, ir::kMaxBinding, where, "binding"); break;
-      case ImmKind::Agg:
-      case ImmKind::Seq:  // checked per rule, against that rule's tables
-        in_table(n.imm, UINT32_MAX, where, "index");
-        break;
-    }
-  }
-
-  void source(const ir::Source& s, const std::string& where) const {
-    for (ir::NodeId id : {s.recognize, s.time, s.id, s.identity, s.credential, s.ip, s.account}) ref(id, where);
-    for (const ir::Mint& m : s.mints) {
-      ref(m.credential, where + " mint", false);
-      ref(m.when, where + " mint");
-    }
-    for (const ir::Link& l : s.links) {
-      if (l.target >= p_.sources.size()) bad(where + " links to source " + std::to_string(l.target));
-      for (ir::NodeId id : {l.parent_when, l.parent_key, l.child_when, l.child_key}) ref(id, where + " link");
-    }
-    for (const ir::Slot& sl : s.slots) {
-      if (sl.field >= p_.fields.size()) {
-        bad(where + " has a slot for field " + std::to_string(sl.field));
-        continue;
-      }
-      // A path into a JSON string: its base is an event path this source reads (the preparer parses it).
-      ir::FieldId base = p_.fields[sl.field].json_base;
-      if (base != ir::kNone && (base >= p_.fields.size() || p_.fields[base].in_json() || s.slot_of(base) == ir::kNone))
-        bad(where + " reads field " + std::to_string(sl.field) + " from an invalid JSON base field");
-    }
-    // One slot per field, each indexed by its field (as the checker builds them): the engine converts an event's
-    // slots from the fields it has, by this index.
-    if (s.slot_index.size() != s.slots.size()) bad(where + " has " + std::to_string(s.slots.size()) +
-                                                   " slots but " + std::to_string(s.slot_index.size()) +
-                                                   " slot index entries (one slot per field)");
-    for (const auto& [field, index] : s.slot_index) {
-      if (field >= p_.fields.size() || index >= s.slots.size() || s.slots[index].field != field)
-        bad(where + " has an invalid slot index entry");
-    }
-  }
-
-  void rule(const ir::Rule& r, const std::string& where) const {
-    for (uint32_t s : r.sources) {
-      if (s >= p_.sources.size()) bad(where + " reads source " + std::to_string(s));
-    }
-    std::vector<ir::NodeId> roots;
-    auto root = [&](ir::NodeId id, const std::string& what, bool optional) {
-      ref(id, where + " " + what, optional);
-      if (id != ir::kNoNode) roots.push_back(id);
-    };
-    for (const ir::Step& s : r.steps) root(s.pred, "step", true);
-    // A group rule has its `group by` (keys, a positive gap, max >= gap); no other rule has one.
-    if ((r.scope == ir::Scope::Group) != r.group.has_value())
-      bad(where + (r.group ? " has a `group by` but is not a group rule" : " is a group rule without `group by`"));
-    if (r.group) {
-      const ir::GroupBy& g = *r.group;
-      if (g.keys.empty() || g.keys.size() != g.key_text.size())
-        bad(where + " has " + std::to_string(g.keys.size()) + " group keys and " + std::to_string(g.key_text.size()) +
-            " key texts");
-      if (g.gap <= 0 || g.max < g.gap) bad(where + " has an invalid group window");
-      for (ir::NodeId k : g.keys) root(k, "group key", false);
-    }
-    root(r.condition, "condition", true);
-    for (const ir::Aggregate& a : r.aggregates) {
-      if (a.step != ir::kNone && a.step >= r.steps.size()) bad(where + " aggregates step " + std::to_string(a.step));
-      if (a.field != ir::kNone && a.field >= p_.fields.size())
-        bad(where + " aggregates field " + std::to_string(a.field));
-      root(a.value, "aggregate", true);
-    }
-    for (const ir::Sequence& s : r.sequences) {
-      for (const ir::SeqItem& it : s.items) {
-        if (it.step >= r.steps.size()) bad(where + " sequences step " + std::to_string(it.step));
-      }
-    }
-    for (const ir::MessagePart& m : r.message) root(m.expr, "message", true);
-    if (r.suppress) {
-      for (ir::NodeId k : r.suppress->keys) root(k, "suppress key", false);
-    }
-    for (const ir::SeverityArm& a : r.severity_arms) root(a.when, "severity condition", false);
-    // Agg and Seq nodes index the tables of the rule that reads them.
-    std::vector<bool> seen(p_.nodes.size());
-    while (!roots.empty()) {
-      ir::NodeId id = roots.back();
-      roots.pop_back();
-      if (seen[id]) continue;
-      seen[id] = true;
-      const ir::Node& n = p_.nodes[id];
-      if (n.op == ir::Op::Agg) in_table(n.imm, r.aggregates.size(), where, "aggregate");
-      if (n.op == ir::Op::Seq) in_table(n.imm, r.sequences.size(), where, "sequence");
-      for (uint32_t i = 0; i < n.ops_count; ++i) roots.push_back(p_.operands[n.ops_begin + i]);
-    }
-  }
-
-  const ir::Program& p_;
 };
 
 std::string fixed_text(std::string_view b, size_t at, size_t n) {
@@ -1100,8 +944,8 @@ LoadedPack load(std::string_view b, std::span<const PublicKey> trusted, bool all
     for (RuleInfo& ri : info.rules) {
       ri.id = r.str();
       ri.title = r.str();
-      ri.scope = r.enum_(ir::Scope::Group, "scope");
-      ri.severity = r.enum_(ir::Severity::Critical, "severity");
+      ri.scope = r.enum_<ir::Scope>("scope");
+      ri.severity = r.enum_<ir::Severity>("severity");
       ri.enabled = r.boolean();
       ri.file = r.u32();
       ri.line = r.u32();
@@ -1141,7 +985,8 @@ LoadedPack load(std::string_view b, std::span<const PublicKey> trusted, bool all
     n.object = std::string(object);
     out.native = std::move(n);
   }
-  Validator(out.program).run();
+  // The IR's structure (operands, ids against their tables, rule references): ir/validate.h.
+  if (std::string problem = ir::validate(out.program); !problem.empty()) malformed("ir section: " + problem);
   if (info.rules.size() != out.program.rules.size()) malformed("the meta and ir sections list different rules");
   for (size_t i = 0; i < info.rules.size(); ++i) {
     const ir::Rule& r = out.program.rules[i];

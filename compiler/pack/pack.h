@@ -11,9 +11,10 @@
 // does not link LLVM); the reader checks their framing and magic only. Before using the native object, a loader
 // asks native_usable() (same CPU, LLVM version and features); otherwise it JITs the bitcode.
 //
-// The reader validates everything (bounds of every offset, size and count, enum ranges, node operands and every
-// id against its table, spans against the source map, the digest, the signature, the version and the target
-// architecture) before it returns anything: a pack is either loaded whole or rejected with one PackError.
+// The reader validates everything (bounds of every offset, size and count, enum ranges, spans against the source
+// map, the digest, the signature, the version and the target architecture, and through ir::validate
+// (ir/validate.h) node operands and every id against its table) before it returns anything: a pack is either
+// loaded whole or rejected with one PackError.
 // What it does NOT re-verify is typing (that each node's operands have the types its op expects): that is the
 // checker's job, and the signature is what vouches for a pack's author.
 #pragma once

@@ -1,10 +1,12 @@
 // Unit tests of compiler/ir: interning, addresses, dumps. Independent of the parser and the checker.
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <set>
 
 #include "check/checker.h"
 #include "ir/ir.h"
+#include "ir/validate.h"
 
 namespace braid::ir {
 namespace {
@@ -142,6 +144,112 @@ TEST(IrOps, TableMatchesTheEnumAndKeepsItsNames) {
   EXPECT_EQ(op_info(Op::InCidr).imm, ImmKind::CidrSet);
   EXPECT_TRUE(op_is(Op::Ge, kOpComparison));
   EXPECT_FALSE(op_is(Op::Concat, kOpNullIn));
+}
+
+// ir::validate (ir/validate.h): the structural checks every loaded pack passes, each failure naming its node or
+// rule.
+Program small_program() {
+  Program p;
+  Node f;
+  f.op = Op::Field;
+  f.type = Type::of(Kind::String);
+  f.imm = p.intern_field({{PathSeg::Kind::Field, "eventName", 0}});
+  NodeId field = p.add_node(f);
+  Node c;
+  c.op = Op::String;
+  c.type = Type::of(Kind::String);
+  c.imm = p.intern_string("GetObject");
+  NodeId cst = p.add_node(c);
+  Node eq;
+  eq.op = Op::Eq;
+  eq.type = Type::of(Kind::Bool);
+  NodeId ops[] = {field, cst};
+  NodeId cond = p.add_node(eq, ops);
+  Rule r;
+  r.id = "t.rule";
+  r.condition = cond;
+  p.rules.push_back(std::move(r));
+  return p;
+}
+
+std::string validate_with(const std::function<void(Program&)>& change) {
+  Program p = small_program();
+  change(p);
+  return validate(p);
+}
+
+TEST(IrValidate, AcceptsAWellFormedProgram) { EXPECT_EQ(validate(small_program()), ""); }
+
+TEST(IrValidate, RejectsAWrongOperandCount) {
+  EXPECT_EQ(validate_with([](Program& p) { p.nodes[2].ops_count = 1; }), "node 2 (eq): 1 operands");
+  std::string e = validate_with([](Program& p) {
+    Node a;
+    a.op = Op::And;
+    a.type = Type::of(Kind::Bool);
+    NodeId one[] = {2};
+    p.add_node(a, one);  // `and` takes two or more
+  });
+  EXPECT_EQ(e, "node 3 (and): 1 operands");
+}
+
+TEST(IrValidate, RejectsOperandsOutOfRangeOrAfterTheirUser) {
+  EXPECT_EQ(validate_with([](Program& p) { p.nodes[2].ops_begin = 1; }), "node 2 (eq): operands out of range");
+  EXPECT_EQ(validate_with([](Program& p) { p.operands[1] = 2; }), "node 2 (eq): operand 2 does not precede it");
+}
+
+TEST(IrValidate, RejectsImmediatesOutsideTheirTables) {
+  EXPECT_EQ(validate_with([](Program& p) { p.nodes[1].imm = 7; }), "node 1 (str) refers to string 7 of 1");
+  EXPECT_EQ(validate_with([](Program& p) { p.nodes[0].imm = -1; }), "node 0 (field) refers to field -1 of 1");
+  EXPECT_EQ(validate_with([](Program& p) {
+              p.nodes[0].op = Op::Attr;
+              p.nodes[0].imm = 99;
+            }),
+            "node 0 (attr): no attribute 99");
+  EXPECT_EQ(validate_with([](Program& p) {
+              p.nodes[1].op = Op::Bool;
+              p.nodes[1].type = Type::of(Kind::Bool);
+              p.nodes[1].imm = 2;
+            }),
+            "node 1 (bool): a boolean of 2");
+  // Agg and Seq index the tables of the rule that reads them.
+  EXPECT_EQ(validate_with([](Program& p) {
+              p.nodes[0].op = Op::Agg;
+              p.nodes[0].imm = 3;
+            }),
+            "rule 0 (t.rule): node 0 (agg) refers to aggregate 3 of 0");
+}
+
+TEST(IrValidate, RejectsAFixedResultKindOfAnotherType) {
+  EXPECT_EQ(validate_with([](Program& p) { p.nodes[2].type = Type::of(Kind::Int); }),
+            "node 2 (eq): its type is int, not bool");
+}
+
+TEST(IrValidate, RejectsBadRuleAndSourceReferences) {
+  EXPECT_EQ(validate_with([](Program& p) { p.rules[0].condition = 9; }),
+            "rule 0 (t.rule) condition refers to node 9 of 3");
+  EXPECT_EQ(validate_with([](Program& p) { p.rules[0].scope = Scope::Group; }),
+            "rule 0 (t.rule) is a group rule without `group by`");
+  EXPECT_EQ(validate_with([](Program& p) {
+              Source s;
+              s.name = "t.src";
+              s.slots.push_back(Slot{0, Type::of(Kind::String), false, false, {}});
+              p.sources.push_back(std::move(s));
+            }),
+            "source 0 (t.src) has 1 slots but 0 slot index entries (one slot per field)");
+}
+
+TEST(IrValidate, EnumValues) {
+  EXPECT_TRUE(is_valid(Kind::Object));
+  EXPECT_FALSE(is_valid(static_cast<Kind>(200)));
+  EXPECT_TRUE(is_valid(Op::ListAt));
+  EXPECT_FALSE(is_valid(static_cast<Op>(kOpCount)));
+  EXPECT_TRUE(is_valid(Attribute::ChainAccounts));
+  EXPECT_FALSE(is_valid(static_cast<Attribute>(static_cast<int>(Attribute::ChainAccounts) + 1)));
+  EXPECT_TRUE(is_valid(Scope::Group));
+  EXPECT_FALSE(is_valid(static_cast<Scope>(static_cast<int>(Scope::Group) + 1)));
+  EXPECT_FALSE(is_valid(static_cast<AggKind>(kAggKindCount)));
+  EXPECT_FALSE(is_valid(static_cast<PathSeg::Kind>(3)));
+  EXPECT_FALSE(is_valid(static_cast<TestCase::Expect>(4)));
 }
 
 TEST(Suggest, EditDistance) {
