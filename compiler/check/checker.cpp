@@ -1669,7 +1669,9 @@ Val Checker::step_agg(ir::AggKind kind, uint32_t step, const std::vector<ast::Pa
         }
         a.type = t;
         break;
-      default: a.type = t; break;
+      case ir::AggKind::Count:  // no value: handled above
+      case ir::AggKind::First:
+      case ir::AggKind::Last: a.type = t; break;
     }
   }
   // Equal (kind, step, field) share one entry.
@@ -3221,8 +3223,15 @@ void Checker::classify(ir::Rule& r) {
           case ir::Attribute::ChainDepth:
           case ir::Attribute::ChainIdentities:
           case ir::Attribute::ChainAccounts: return Trend::Grows;
-          default: return Trend::Stable;
+          case ir::Attribute::SessionId:
+          case ir::Attribute::SessionIdentity:
+          case ir::Attribute::SessionCredential:
+          case ir::Attribute::SessionStart:
+          case ir::Attribute::ChainRootIdentity:
+          case ir::Attribute::ChainRootCredential:
+          case ir::Attribute::ChainRootStart: return Trend::Stable;
         }
+        return Trend::Other;
       case Op::Agg: {
         const auto& a = r.aggregates[static_cast<size_t>(n.imm)];
         switch (a.kind) {
@@ -3232,11 +3241,18 @@ void Checker::classify(ir::Rule& r) {
           case ir::AggKind::Min: return Trend::Shrinks;
           // The first matching event is fixed once it exists.
           case ir::AggKind::First: return known.count(a.step) ? Trend::Stable : Trend::StableOnceSet;
-          default: return Trend::Other;
+          case ir::AggKind::Sum:
+          case ir::AggKind::Last: return Trend::Other;
         }
+        return Trend::Other;
       }
       case Op::ToFloat: return trend(P.op(n, 0), known);
-      default: {
+      case Op::Field: case Op::Elem: case Op::Not: case Op::And: case Op::Or: case Op::Eq: case Op::Lt: case Op::Le:
+      case Op::Gt: case Op::Ge: case Op::Neg: case Op::Add: case Op::Sub: case Op::Mul: case Op::Div: case Op::Mod:
+      case Op::Contains: case Op::StartsWith: case Op::EndsWith: case Op::Like: case Op::Matches:
+      case Op::ContainsAny: case Op::StartsWithAny: case Op::EndsWithAny: case Op::LikeAny: case Op::InSet:
+      case Op::InCidr: case Op::Exists: case Op::Lower: case Op::Upper: case Op::Len: case Op::Coalesce:
+      case Op::Replace: case Op::AnyElem: case Op::Seq: case Op::Concat: case Op::ListAt: {
         // Functions of constants and stable values are stable.
         bool once = false;
         if (n.ops_count == 0) return Trend::Other;
@@ -3248,6 +3264,7 @@ void Checker::classify(ir::Rule& r) {
         return once ? Trend::StableOnceSet : Trend::Stable;
       }
     }
+    return Trend::Other;
   };
   // Steps that must have matched when `id` is true (for monotone positive parts only).
   std::function<void(NodeId, Known&)> guaranteed = [&](NodeId id, Known& out) {
@@ -3318,13 +3335,19 @@ void Checker::classify(ir::Rule& r) {
         if (var == Trend::Shrinks && ((pos && down) || (!pos && up))) return true;
         return fail();
       }
-      default: {
+      case Op::Null: case Op::Int: case Op::Float: case Op::String: case Op::Duration: case Op::Set: case Op::Field:
+      case Op::Attr: case Op::Agg: case Op::Elem: case Op::Neg: case Op::Add: case Op::Sub: case Op::Mul:
+      case Op::Div: case Op::Mod: case Op::ToFloat: case Op::Contains: case Op::StartsWith: case Op::EndsWith:
+      case Op::Like: case Op::Matches: case Op::ContainsAny: case Op::StartsWithAny: case Op::EndsWithAny:
+      case Op::LikeAny: case Op::InSet: case Op::InCidr: case Op::Exists: case Op::Lower: case Op::Upper:
+      case Op::Len: case Op::Coalesce: case Op::Replace: case Op::AnyElem: case Op::Concat: case Op::ListAt: {
         Trend t = trend(id, known);
         if (t == Trend::Const || t == Trend::Stable) return true;
         if (t == Trend::StableOnceSet && pos) return true;
         return fail();
       }
     }
+    return fail();
   };
   bool m = mono(r.condition, true, Known{});
   r.firing = m ? ir::Firing::Monotone : ir::Firing::AtClose;

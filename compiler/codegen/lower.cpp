@@ -395,9 +395,12 @@ class Lowerer {
       case Op::ContainsAny: case Op::StartsWithAny: case Op::EndsWithAny: case Op::LikeAny: case Op::InSet:
       case Op::InCidr: case Op::Exists: case Op::AnyElem:
         return from_bool(lower_bool(id));
-      default:
+      case Op::Set: case Op::Attr: case Op::Agg: case Op::Neg: case Op::Add: case Op::Sub: case Op::Mul:
+      case Op::Div: case Op::Mod: case Op::ToFloat: case Op::Lower: case Op::Upper: case Op::Len: case Op::Replace:
+      case Op::Seq:
         return fallback(id);
     }
+    return fallback(id);
   }
 
   // A condition: true iff the value is Bool true.
@@ -489,11 +492,15 @@ class Lowerer {
         return B.CreateICmpNE(v.tag, B.getInt8(BRAID_TAG_NULL));
       }
       case Op::AnyElem: return any_elem(n);
-      default: {
+      case Op::Null: case Op::Int: case Op::Float: case Op::String: case Op::Duration: case Op::Set: case Op::Field:
+      case Op::Attr: case Op::Agg: case Op::Elem: case Op::Neg: case Op::Add: case Op::Sub: case Op::Mul:
+      case Op::Div: case Op::Mod: case Op::ToFloat: case Op::Lower: case Op::Upper: case Op::Len: case Op::Coalesce:
+      case Op::Replace: case Op::Seq: case Op::Concat: case Op::ListAt: {
         LV v = lower_value(id);
         return B.CreateAnd(is_tag(v, BRAID_TAG_BOOL), B.CreateICmpNE(B.CreateTrunc(v.bits, i8), B.getInt8(0)));
       }
     }
+    return B.getInt1(false);
   }
 
   static bool int_like(Kind k) { return k == Kind::Int || k == Kind::Time || k == Kind::Duration; }

@@ -410,7 +410,13 @@ void dump_node(const Program& p, NodeId id, std::string& out) {
     case Op::Agg: out += "@" + std::to_string(n.imm); return;
     case Op::Elem: out += "%" + std::to_string(n.imm); return;
     case Op::Seq: out += "(seq " + std::to_string(n.imm) + ")"; return;
-    default: break;
+    case Op::Not: case Op::And: case Op::Or: case Op::Eq: case Op::Lt: case Op::Le: case Op::Gt: case Op::Ge:
+    case Op::Neg: case Op::Add: case Op::Sub: case Op::Mul: case Op::Div: case Op::Mod: case Op::ToFloat:
+    case Op::Contains: case Op::StartsWith: case Op::EndsWith: case Op::Like: case Op::Matches: case Op::ContainsAny:
+    case Op::StartsWithAny: case Op::EndsWithAny: case Op::LikeAny: case Op::InSet: case Op::InCidr: case Op::Exists:
+    case Op::Lower: case Op::Upper: case Op::Len: case Op::Coalesce: case Op::Replace: case Op::AnyElem:
+    case Op::Concat: case Op::ListAt:
+      break;
   }
   out += "(";
   out += op_name(n.op);
@@ -436,7 +442,13 @@ void dump_node(const Program& p, NodeId id, std::string& out) {
       break;
     }
     case Op::AnyElem: out += " %" + std::to_string(n.imm); break;
-    default: break;
+    case Op::Null: case Op::Bool: case Op::Int: case Op::Float: case Op::String: case Op::Duration: case Op::Set:
+    case Op::Field: case Op::Attr: case Op::Agg: case Op::Elem: case Op::Not: case Op::And: case Op::Or: case Op::Eq:
+    case Op::Lt: case Op::Le: case Op::Gt: case Op::Ge: case Op::Neg: case Op::Add: case Op::Sub: case Op::Mul:
+    case Op::Div: case Op::Mod: case Op::ToFloat: case Op::Contains: case Op::StartsWith: case Op::EndsWith:
+    case Op::Like: case Op::Exists: case Op::Lower: case Op::Upper: case Op::Len: case Op::Coalesce: case Op::Seq:
+    case Op::Concat: case Op::ListAt:
+      break;
   }
   for (NodeId o : p.ops(n)) {
     out += " ";

@@ -74,9 +74,16 @@ std::optional<Values> req(const Program& p, NodeId id, FieldId f) {
       v.erase(std::unique(v.begin(), v.end()), v.end());
       return v;
     }
-    default:
+    case Op::Null: case Op::Int: case Op::Float: case Op::String: case Op::Duration: case Op::Set: case Op::Field:
+    case Op::Attr: case Op::Agg: case Op::Elem: case Op::Not: case Op::Lt: case Op::Le: case Op::Gt: case Op::Ge:
+    case Op::Neg: case Op::Add: case Op::Sub: case Op::Mul: case Op::Div: case Op::Mod: case Op::ToFloat:
+    case Op::Contains: case Op::StartsWith: case Op::EndsWith: case Op::Like: case Op::Matches: case Op::ContainsAny:
+    case Op::StartsWithAny: case Op::EndsWithAny: case Op::LikeAny: case Op::InCidr: case Op::Exists: case Op::Lower:
+    case Op::Upper: case Op::Len: case Op::Coalesce: case Op::Replace: case Op::AnyElem: case Op::Seq:
+    case Op::Concat: case Op::ListAt:
       return std::nullopt;
   }
+  return std::nullopt;
 }
 
 // Fields compared with string constants anywhere in the expression: the candidates for an index.

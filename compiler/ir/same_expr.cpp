@@ -24,34 +24,39 @@ uint64_t text_hash(std::string_view s) {
 bool in_table(int64_t imm, size_t size) { return imm >= 0 && static_cast<uint64_t>(imm) < size; }
 
 bool same_imm(const Program& p, const Node& a, const Node& b) {
-  switch (a.op) {
-    case Op::String:
+  switch (op_info(a.op).imm) {
+    case ImmKind::Str:
       if (!in_table(a.imm, p.strings.size()) || !in_table(b.imm, p.strings.size())) return false;
       return p.strings[static_cast<size_t>(a.imm)] == p.strings[static_cast<size_t>(b.imm)];
-    case Op::Matches:
-    case Op::Replace: {
+    case ImmKind::Regex: {
       if (!in_table(a.imm, p.regexes.size()) || !in_table(b.imm, p.regexes.size())) return false;
       const Regex& x = p.regexes[static_cast<size_t>(a.imm)];
       const Regex& y = p.regexes[static_cast<size_t>(b.imm)];
       return x.pattern == y.pattern && x.nocase == y.nocase;
     }
-    default: return a.imm == b.imm;  // sets, fields and cidr sets are interned: equal ids for equal contents
+    // Sets, fields and cidr sets are interned: equal ids for equal contents.
+    case ImmKind::None: case ImmKind::Bool: case ImmKind::Int: case ImmKind::FloatBits: case ImmKind::Set:
+    case ImmKind::Field: case ImmKind::Attribute: case ImmKind::Agg: case ImmKind::Seq: case ImmKind::Binding:
+    case ImmKind::CidrSet: return a.imm == b.imm;
   }
+  return false;
 }
 
 uint64_t imm_hash(const Program& p, const Node& n) {
-  switch (n.op) {
-    case Op::String:
+  switch (op_info(n.op).imm) {
+    case ImmKind::Str:
       return in_table(n.imm, p.strings.size()) ? text_hash(p.strings[static_cast<size_t>(n.imm)])
                                                : static_cast<uint64_t>(n.imm);
-    case Op::Matches:
-    case Op::Replace: {
+    case ImmKind::Regex: {
       if (!in_table(n.imm, p.regexes.size())) return static_cast<uint64_t>(n.imm);
       const Regex& x = p.regexes[static_cast<size_t>(n.imm)];
       return mix(text_hash(x.pattern), x.nocase);
     }
-    default: return static_cast<uint64_t>(n.imm);
+    case ImmKind::None: case ImmKind::Bool: case ImmKind::Int: case ImmKind::FloatBits: case ImmKind::Set:
+    case ImmKind::Field: case ImmKind::Attribute: case ImmKind::Agg: case ImmKind::Seq: case ImmKind::Binding:
+    case ImmKind::CidrSet: return static_cast<uint64_t>(n.imm);
   }
+  return static_cast<uint64_t>(n.imm);
 }
 
 }  // namespace

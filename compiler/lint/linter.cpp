@@ -82,43 +82,15 @@ Tri fold_equal(std::string_view a, std::string_view b) {
   return Tri::Unknown;
 }
 
-bool is_comparison(Op op) { return op == Op::Eq || op == Op::Lt || op == Op::Le || op == Op::Gt || op == Op::Ge; }
-
-bool is_string_op(Op op) {
-  return op == Op::Contains || op == Op::StartsWith || op == Op::EndsWith || op == Op::Like || op == Op::Matches;
-}
-
-bool is_any_op(Op op) {
-  return op == Op::ContainsAny || op == Op::StartsWithAny || op == Op::EndsWithAny || op == Op::LikeAny;
-}
-
+// Classifications from the op table (compiler/ir/ops.def).
+bool is_comparison(Op op) { return ir::op_is(op, ir::kOpComparison); }
+bool is_any_op(Op op) { return ir::op_is(op, ir::kOpPatternSet); }
 // A predicate that is false when one of its (non-constant) operands is null.
-bool is_atom(Op op) {
-  return is_comparison(op) || is_string_op(op) || is_any_op(op) || op == Op::InSet || op == Op::InCidr;
-}
-
+bool is_atom(Op op) { return ir::op_is(op, ir::kOpTest); }
 // Operators whose result is null when an operand is null (coalesce excepted, on purpose).
-bool null_propagating(Op op) {
-  switch (op) {
-    case Op::Lower: case Op::Upper: case Op::Len: case Op::Replace: case Op::Neg: case Op::ToFloat:
-    case Op::Add: case Op::Sub: case Op::Mul: case Op::Div: case Op::Mod:
-      return true;
-    default:
-      return false;
-  }
-}
-
-std::string_view op_word(Op op) {
-  switch (op) {
-    case Op::Eq: return "==";
-    case Op::Contains: case Op::ContainsAny: return "contains";
-    case Op::StartsWith: case Op::StartsWithAny: return "startswith";
-    case Op::EndsWith: case Op::EndsWithAny: return "endswith";
-    case Op::Like: case Op::LikeAny: return "like";
-    case Op::InSet: return "in";
-    default: return "";
-  }
-}
+bool null_propagating(Op op) { return ir::op_is(op, ir::kOpNullIn); }
+// How the operator is written (`==`, `contains`, `in`, ...), for messages.
+std::string_view op_word(Op op) { return ir::op_info(op).written; }
 
 // A folded constant value.
 struct Value {
@@ -440,7 +412,13 @@ class Linter {
         check_missing(opnd(n, 0), !positive, guards);
         return;
       }
-      default:
+      case Op::Null: case Op::Bool: case Op::Int: case Op::Float: case Op::String: case Op::Duration: case Op::Set:
+      case Op::Field: case Op::Attr: case Op::Agg: case Op::Elem: case Op::Eq: case Op::Lt: case Op::Le: case Op::Gt:
+      case Op::Ge: case Op::Neg: case Op::Add: case Op::Sub: case Op::Mul: case Op::Div: case Op::Mod:
+      case Op::ToFloat: case Op::Contains: case Op::StartsWith: case Op::EndsWith: case Op::Like: case Op::Matches:
+      case Op::ContainsAny: case Op::StartsWithAny: case Op::EndsWithAny: case Op::LikeAny: case Op::InSet:
+      case Op::InCidr: case Op::Exists: case Op::Lower: case Op::Upper: case Op::Len: case Op::Coalesce:
+      case Op::Replace: case Op::AnyElem: case Op::Seq: case Op::Concat: case Op::ListAt:
         return;  // atoms have no boolean sub-positions worth visiting (AnyElem bodies are atoms)
     }
   }
@@ -689,9 +667,15 @@ class Linter {
         x->s = n.op == Op::Lower ? ascii_lower(x->s) : ascii_upper(x->s);
         return x;
       }
-      default:
+      case Op::Set: case Op::Field: case Op::Attr: case Op::Agg: case Op::Elem: case Op::Not: case Op::And:
+      case Op::Or: case Op::Eq: case Op::Lt: case Op::Le: case Op::Gt: case Op::Ge: case Op::Add: case Op::Sub:
+      case Op::Mul: case Op::Div: case Op::Mod: case Op::Contains: case Op::StartsWith: case Op::EndsWith:
+      case Op::Like: case Op::Matches: case Op::ContainsAny: case Op::StartsWithAny: case Op::EndsWithAny:
+      case Op::LikeAny: case Op::InSet: case Op::InCidr: case Op::Exists: case Op::Len: case Op::Coalesce:
+      case Op::Replace: case Op::AnyElem: case Op::Seq: case Op::Concat: case Op::ListAt:
         return std::nullopt;
     }
+    return std::nullopt;
   }
 
   static Tri compare_values(Op op, const Value& a, const Value& b, bool nocase) {
@@ -703,8 +687,16 @@ class Linter {
         case Op::Le: return tri(x <= y);
         case Op::Gt: return tri(x > y);
         case Op::Ge: return tri(x >= y);
-        default: return Tri::Unknown;
+        case Op::Null: case Op::Bool: case Op::Int: case Op::Float: case Op::String: case Op::Duration: case Op::Set:
+        case Op::Field: case Op::Attr: case Op::Agg: case Op::Elem: case Op::Not: case Op::And: case Op::Or:
+        case Op::Neg: case Op::Add: case Op::Sub: case Op::Mul: case Op::Div: case Op::Mod: case Op::ToFloat:
+        case Op::Contains: case Op::StartsWith: case Op::EndsWith: case Op::Like: case Op::Matches:
+        case Op::ContainsAny: case Op::StartsWithAny: case Op::EndsWithAny: case Op::LikeAny: case Op::InSet:
+        case Op::InCidr: case Op::Exists: case Op::Lower: case Op::Upper: case Op::Len: case Op::Coalesce:
+        case Op::Replace: case Op::AnyElem: case Op::Seq: case Op::Concat: case Op::ListAt:
+          return Tri::Unknown;
       }
+      return Tri::Unknown;
     };
     if ((a.k == Value::K::Int || a.k == Value::K::Bool) && a.k == b.k) return order(a.i, b.i);
     if (a.k == Value::K::Float && b.k == Value::K::Float) {
@@ -749,8 +741,16 @@ class Linter {
       case Op::Le: return Op::Ge;
       case Op::Gt: return Op::Lt;
       case Op::Ge: return Op::Le;
-      default: return op;
+      case Op::Null: case Op::Bool: case Op::Int: case Op::Float: case Op::String: case Op::Duration: case Op::Set:
+      case Op::Field: case Op::Attr: case Op::Agg: case Op::Elem: case Op::Not: case Op::And: case Op::Or:
+      case Op::Eq: case Op::Neg: case Op::Add: case Op::Sub: case Op::Mul: case Op::Div: case Op::Mod:
+      case Op::ToFloat: case Op::Contains: case Op::StartsWith: case Op::EndsWith: case Op::Like: case Op::Matches:
+      case Op::ContainsAny: case Op::StartsWithAny: case Op::EndsWithAny: case Op::LikeAny: case Op::InSet:
+      case Op::InCidr: case Op::Exists: case Op::Lower: case Op::Upper: case Op::Len: case Op::Coalesce:
+      case Op::Replace: case Op::AnyElem: case Op::Seq: case Op::Concat: case Op::ListAt:
+        return op;
     }
+    return op;
   }
 
   // `x op c` with x >= 0 (possibly null).
@@ -764,7 +764,14 @@ class Linter {
       case Op::Le: case Op::Eq: if (v < 0) return Tri::False; break;
       case Op::Ge: if (v <= 0 && !nullable) return Tri::True; break;
       case Op::Gt: if (v < 0 && !nullable) return Tri::True; break;
-      default: break;
+      case Op::Null: case Op::Bool: case Op::Int: case Op::Float: case Op::String: case Op::Duration: case Op::Set:
+      case Op::Field: case Op::Attr: case Op::Agg: case Op::Elem: case Op::Not: case Op::And: case Op::Or:
+      case Op::Neg: case Op::Add: case Op::Sub: case Op::Mul: case Op::Div: case Op::Mod: case Op::ToFloat:
+      case Op::Contains: case Op::StartsWith: case Op::EndsWith: case Op::Like: case Op::Matches:
+      case Op::ContainsAny: case Op::StartsWithAny: case Op::EndsWithAny: case Op::LikeAny: case Op::InSet:
+      case Op::InCidr: case Op::Exists: case Op::Lower: case Op::Upper: case Op::Len: case Op::Coalesce:
+      case Op::Replace: case Op::AnyElem: case Op::Seq: case Op::Concat: case Op::ListAt:
+        break;
     }
     return Tri::Unknown;
   }
@@ -865,7 +872,14 @@ class Linter {
           if (c->i == kMax) { k.lo = 1; k.hi = 0; } else { k.lo = c->i + 1; }
           break;
         case Op::Ge: k.lo = c->i; break;
-        default: return std::nullopt;
+        case Op::Null: case Op::Bool: case Op::Int: case Op::Float: case Op::String: case Op::Duration: case Op::Set:
+        case Op::Field: case Op::Attr: case Op::Agg: case Op::Elem: case Op::Not: case Op::And: case Op::Or:
+        case Op::Eq: case Op::Neg: case Op::Add: case Op::Sub: case Op::Mul: case Op::Div: case Op::Mod:
+        case Op::ToFloat: case Op::Contains: case Op::StartsWith: case Op::EndsWith: case Op::Like: case Op::Matches:
+        case Op::ContainsAny: case Op::StartsWithAny: case Op::EndsWithAny: case Op::LikeAny: case Op::InSet:
+        case Op::InCidr: case Op::Exists: case Op::Lower: case Op::Upper: case Op::Len: case Op::Coalesce:
+        case Op::Replace: case Op::AnyElem: case Op::Seq: case Op::Concat: case Op::ListAt:
+          return std::nullopt;
       }
       return k;
     }
@@ -1077,9 +1091,14 @@ class Linter {
         if (!x) return Tri::Unknown;
         return tri(x->k != Value::K::Null);
       }
-      default:
+      case Op::Null: case Op::Int: case Op::Float: case Op::String: case Op::Duration: case Op::Set: case Op::Field:
+      case Op::Attr: case Op::Agg: case Op::Elem: case Op::Neg: case Op::Add: case Op::Sub: case Op::Mul:
+      case Op::Div: case Op::Mod: case Op::ToFloat: case Op::Matches: case Op::InCidr: case Op::Lower:
+      case Op::Upper: case Op::Len: case Op::Coalesce: case Op::Replace: case Op::AnyElem: case Op::Seq:
+      case Op::Concat: case Op::ListAt:
         return Tri::Unknown;
     }
+    return Tri::Unknown;
   }
 
   // Reports the largest constant boolean sub-conditions of `id`.
@@ -1246,7 +1265,11 @@ class Linter {
           out.insert("string operators (`startswith`, `contains`, `like`, `matches`, ...) are not indexed, only "
                      "exact equality");
         return;
-      default:
+      case Op::Null: case Op::Bool: case Op::Int: case Op::Float: case Op::String: case Op::Duration: case Op::Set:
+      case Op::Field: case Op::Attr: case Op::Agg: case Op::Elem: case Op::Lt: case Op::Le: case Op::Gt: case Op::Ge:
+      case Op::Neg: case Op::Add: case Op::Sub: case Op::Mul: case Op::Div: case Op::Mod: case Op::ToFloat:
+      case Op::InCidr: case Op::Exists: case Op::Lower: case Op::Upper: case Op::Len: case Op::Coalesce:
+      case Op::Replace: case Op::Seq: case Op::Concat: case Op::ListAt:
         return;
     }
   }

@@ -41,7 +41,8 @@ bool Engine::Impl::mono_with_absence(const ir::Rule& r, NodeId id, bool pos) con
       switch (static_cast<A>(m.imm)) {
         case A::SessionEvents: case A::SessionSourceIps: case A::SessionDuration: case A::SessionEnd:
         case A::ChainDepth: case A::ChainIdentities: case A::ChainAccounts: return 1;
-        default: return 0;
+        case A::SessionId: case A::SessionIdentity: case A::SessionCredential: case A::SessionStart:
+        case A::ChainRootIdentity: case A::ChainRootCredential: case A::ChainRootStart: return 0;
       }
     }
     return 0;
@@ -72,8 +73,16 @@ bool Engine::Impl::mono_with_absence(const ir::Rule& r, NodeId id, bool pos) con
       if (t == -1) return pos != up;
       return false;
     }
-    default: return is_static(id);
+    case Op::Null: case Op::Bool: case Op::Int: case Op::Float: case Op::String: case Op::Duration: case Op::Set:
+    case Op::Field: case Op::Attr: case Op::Agg: case Op::Elem: case Op::Eq: case Op::Neg: case Op::Add:
+    case Op::Sub: case Op::Mul: case Op::Div: case Op::Mod: case Op::ToFloat: case Op::Contains: case Op::StartsWith:
+    case Op::EndsWith: case Op::Like: case Op::Matches: case Op::ContainsAny: case Op::StartsWithAny:
+    case Op::EndsWithAny: case Op::LikeAny: case Op::InSet: case Op::InCidr: case Op::Exists: case Op::Lower:
+    case Op::Upper: case Op::Len: case Op::Coalesce: case Op::Replace: case Op::AnyElem: case Op::Concat:
+    case Op::ListAt:
+      return is_static(id);
   }
+  return is_static(id);
 }
 
 // The text of each interpolation as written, recovered from the unescaped template by matching the literal

@@ -347,7 +347,14 @@ Value arith(Op op, const Value& a, const Value& b) {
       case Op::Div:
         if (a.tag == Tag::Duration && is_numeric(b)) return scale_duration(a.i, b, true);
         return Value::null();
-      default: return Value::null();
+      case Op::Null: case Op::Bool: case Op::Int: case Op::Float: case Op::String: case Op::Duration: case Op::Set:
+      case Op::Field: case Op::Attr: case Op::Agg: case Op::Elem: case Op::Not: case Op::And: case Op::Or:
+      case Op::Eq: case Op::Lt: case Op::Le: case Op::Gt: case Op::Ge: case Op::Neg: case Op::Mod: case Op::ToFloat:
+      case Op::Contains: case Op::StartsWith: case Op::EndsWith: case Op::Like: case Op::Matches:
+      case Op::ContainsAny: case Op::StartsWithAny: case Op::EndsWithAny: case Op::LikeAny: case Op::InSet:
+      case Op::InCidr: case Op::Exists: case Op::Lower: case Op::Upper: case Op::Len: case Op::Coalesce:
+      case Op::Replace: case Op::AnyElem: case Op::Seq: case Op::Concat: case Op::ListAt:
+        return Value::null();
     }
   }
   if (!is_numeric(a) || !is_numeric(b)) return Value::null();
@@ -363,7 +370,14 @@ Value arith(Op op, const Value& a, const Value& b) {
       case Op::Mod:
         if (b.i == 0 || (a.i == INT64_MIN && b.i == -1)) return Value::null();
         return Value::integer(a.i % b.i);
-      default: return Value::null();
+      case Op::Null: case Op::Bool: case Op::Int: case Op::Float: case Op::String: case Op::Duration: case Op::Set:
+      case Op::Field: case Op::Attr: case Op::Agg: case Op::Elem: case Op::Not: case Op::And: case Op::Or:
+      case Op::Eq: case Op::Lt: case Op::Le: case Op::Gt: case Op::Ge: case Op::Neg: case Op::ToFloat:
+      case Op::Contains: case Op::StartsWith: case Op::EndsWith: case Op::Like: case Op::Matches:
+      case Op::ContainsAny: case Op::StartsWithAny: case Op::EndsWithAny: case Op::LikeAny: case Op::InSet:
+      case Op::InCidr: case Op::Exists: case Op::Lower: case Op::Upper: case Op::Len: case Op::Coalesce:
+      case Op::Replace: case Op::AnyElem: case Op::Seq: case Op::Concat: case Op::ListAt:
+        return Value::null();
     }
   }
   double x = as_double(a), y = as_double(b);
@@ -373,8 +387,16 @@ Value arith(Op op, const Value& a, const Value& b) {
     case Op::Mul: return float_result(x * y);
     case Op::Div: return y == 0 ? Value::null() : float_result(x / y);
     case Op::Mod: return y == 0 ? Value::null() : float_result(std::fmod(x, y));
-    default: return Value::null();
+    case Op::Null: case Op::Bool: case Op::Int: case Op::Float: case Op::String: case Op::Duration: case Op::Set:
+    case Op::Field: case Op::Attr: case Op::Agg: case Op::Elem: case Op::Not: case Op::And: case Op::Or: case Op::Eq:
+    case Op::Lt: case Op::Le: case Op::Gt: case Op::Ge: case Op::Neg: case Op::ToFloat: case Op::Contains:
+    case Op::StartsWith: case Op::EndsWith: case Op::Like: case Op::Matches: case Op::ContainsAny:
+    case Op::StartsWithAny: case Op::EndsWithAny: case Op::LikeAny: case Op::InSet: case Op::InCidr: case Op::Exists:
+    case Op::Lower: case Op::Upper: case Op::Len: case Op::Coalesce: case Op::Replace: case Op::AnyElem:
+    case Op::Seq: case Op::Concat: case Op::ListAt:
+      return Value::null();
   }
+  return Value::null();
 }
 
 bool set_has_string(const std::vector<std::string>& v, std::string_view s) {
@@ -452,8 +474,17 @@ Value Interpreter::eval(NodeId id, const EvalContext& ctx) {
         case Op::Lt: return Value::boolean(*c < 0);
         case Op::Le: return Value::boolean(*c <= 0);
         case Op::Gt: return Value::boolean(*c > 0);
-        default: return Value::boolean(*c >= 0);
+        case Op::Ge: return Value::boolean(*c >= 0);
+        case Op::Null: case Op::Bool: case Op::Int: case Op::Float: case Op::String: case Op::Duration: case Op::Set:
+        case Op::Field: case Op::Attr: case Op::Agg: case Op::Elem: case Op::Not: case Op::And: case Op::Or:
+        case Op::Neg: case Op::Add: case Op::Sub: case Op::Mul: case Op::Div: case Op::Mod: case Op::ToFloat:
+        case Op::Contains: case Op::StartsWith: case Op::EndsWith: case Op::Like: case Op::Matches:
+        case Op::ContainsAny: case Op::StartsWithAny: case Op::EndsWithAny: case Op::LikeAny: case Op::InSet:
+        case Op::InCidr: case Op::Exists: case Op::Lower: case Op::Upper: case Op::Len: case Op::Coalesce:
+        case Op::Replace: case Op::AnyElem: case Op::Seq: case Op::Concat: case Op::ListAt:
+          return Value::boolean(false);
       }
+      return Value::boolean(false);
     }
 
     case Op::Neg: {
@@ -580,8 +611,17 @@ bool Interpreter::string_op(Op op, std::string_view s, std::string_view pat, boo
     case Op::Contains: return contains(s, pat, nocase);
     case Op::StartsWith: return starts_with(s, pat, nocase);
     case Op::EndsWith: return ends_with(s, pat, nocase);
-    default: return glob_match(s, pat, nocase);
+    case Op::Like: return glob_match(s, pat, nocase);
+    case Op::Null: case Op::Bool: case Op::Int: case Op::Float: case Op::String: case Op::Duration: case Op::Set:
+    case Op::Field: case Op::Attr: case Op::Agg: case Op::Elem: case Op::Not: case Op::And: case Op::Or: case Op::Eq:
+    case Op::Lt: case Op::Le: case Op::Gt: case Op::Ge: case Op::Neg: case Op::Add: case Op::Sub: case Op::Mul:
+    case Op::Div: case Op::Mod: case Op::ToFloat: case Op::Matches: case Op::ContainsAny: case Op::StartsWithAny:
+    case Op::EndsWithAny: case Op::LikeAny: case Op::InSet: case Op::InCidr: case Op::Exists: case Op::Lower:
+    case Op::Upper: case Op::Len: case Op::Coalesce: case Op::Replace: case Op::AnyElem: case Op::Seq:
+    case Op::Concat: case Op::ListAt:
+      return false;
   }
+  return false;
 }
 
 bool Interpreter::matches(uint32_t rid, bool nocase, std::string_view s) const {

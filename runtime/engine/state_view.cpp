@@ -23,7 +23,8 @@ Value View::attr(ir::Attribute a) const {
     case A::SessionDuration: return se ? Value::duration(se->last - se->start) : Value::null();
     case A::SessionEvents: return se ? Value::integer(static_cast<int64_t>(se->events)) : Value::null();
     case A::SessionSourceIps: return se ? Value::integer(se->ips.count()) : Value::null();
-    default: break;
+    case A::ChainDepth: case A::ChainRootIdentity: case A::ChainRootCredential: case A::ChainRootStart:
+    case A::ChainIdentities: case A::ChainAccounts: break;  // below
   }
   if (!ch || !e) return Value::null();
   const Session* root = e->session(ch->root);
@@ -35,8 +36,10 @@ Value View::attr(ir::Attribute a) const {
     case A::ChainRootStart: return Value::time(root->start);
     case A::ChainIdentities: return Value::integer(ch->identities.count());
     case A::ChainAccounts: return Value::integer(ch->accounts.count());
-    default: return Value::null();
+    case A::SessionId: case A::SessionIdentity: case A::SessionCredential: case A::SessionStart: case A::SessionEnd:
+    case A::SessionDuration: case A::SessionEvents: case A::SessionSourceIps: return Value::null();  // above
   }
+  return Value::null();
 }
 
 }  // namespace braid::rt
