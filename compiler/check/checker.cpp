@@ -11,6 +11,7 @@
 // is checked with an Env binding each parameter to the argument's AST (checked in the caller's Env), so the
 // body's names resolve at the use site, as the brief requires.
 #include "check/checker.h"
+#include "check/builtins.h"
 
 #include <re2/re2.h>
 
@@ -222,8 +223,14 @@ constexpr AttrDef kAttrs[] = {
     {"chain.accounts", ir::Attribute::ChainAccounts},
 };
 
-const char* const kBuiltins[] = {"exists", "lower", "upper", "len", "coalesce", "replace", "json", "any", "all"};
-std::optional<ir::AggKind> agg_kind(std::string_view n) { return ir::agg_kind_from_name(n); }
+// The builtins' names as BRD0107 suggests them and completion offers them: first and last are listed with the
+// aggregates (they are suggested only where aggregates are).
+std::vector<std::string_view> builtin_names() {
+  std::vector<std::string_view> out;
+  for (const BuiltinInfo& b : kBuiltinTable)
+    if (!ir::agg_kind_from_name(b.name)) out.push_back(b.name);
+  return out;
+}
 
 // Compact JSON text of a test's events or expected alerts.
 void json_text(const ast::Json& j, std::string& out) {
@@ -415,9 +422,24 @@ class Checker : CheckerState {
   Val path_segs(const ast::Expr& e, const std::vector<ast::PathSeg>& segs, Ctx& c);
   Val field(const std::string& head, Span head_span, const std::vector<ast::PathSeg>& segs, Span span, Ctx& c,
             const JsonBase* json = nullptr);
-  Val json_call(const ast::Expr& e, const std::vector<ast::PathSeg>* segs, Ctx& c);
   Val quantifier(const ast::Expr& e, const std::vector<ast::PathSeg>* segs, Ctx& c);
   Val call(const ast::Expr& e, const std::vector<ast::PathSeg>* segs, Ctx& c);
+  // ---- builtins (builtins.def): each row's typing function, and the dispatch table in the order of its rows.
+  using BuiltinCheck = Val (Checker::*)(const BuiltinInfo&, const ast::Expr&, const std::vector<ast::PathSeg>*,
+                                        Ctx&);
+  static const BuiltinCheck kBuiltinChecks[kBuiltinCount];
+  // Reports BRD0206 with the row's message when `e` has the wrong number of arguments for `b`.
+  bool builtin_arity(const BuiltinInfo& b, const ast::Expr& e, Ctx& c);
+  Val builtin_exists(const BuiltinInfo& b, const ast::Expr& e, const std::vector<ast::PathSeg>* segs, Ctx& c);
+  Val builtin_case(const BuiltinInfo& b, const ast::Expr& e, const std::vector<ast::PathSeg>* segs, Ctx& c);
+  Val builtin_len(const BuiltinInfo& b, const ast::Expr& e, const std::vector<ast::PathSeg>* segs, Ctx& c);
+  Val builtin_coalesce(const BuiltinInfo& b, const ast::Expr& e, const std::vector<ast::PathSeg>* segs, Ctx& c);
+  Val builtin_replace(const BuiltinInfo& b, const ast::Expr& e, const std::vector<ast::PathSeg>* segs, Ctx& c);
+  Val builtin_json(const BuiltinInfo& b, const ast::Expr& e, const std::vector<ast::PathSeg>* segs, Ctx& c);
+  Val builtin_quantifier(const BuiltinInfo& b, const ast::Expr& e, const std::vector<ast::PathSeg>* segs, Ctx& c);
+  Val builtin_list_end(const BuiltinInfo& b, const ast::Expr& e, const std::vector<ast::PathSeg>* segs, Ctx& c);
+  // A string-typed argument of a builtin (BRD0206 otherwise).
+  Val builtin_str_arg(const BuiltinInfo& b, const ast::Expr& e, size_t i, Ctx& c);
   Val aggregate(ir::AggKind kind, const ast::Expr& e, const std::vector<ast::PathSeg>* segs, Ctx& c);
   Val expand(const MacroSym& m, const std::vector<const ast::Expr*>& args, Span use, Ctx& c);
   Val arith(const ast::Expr& e, Ctx& c);
@@ -1193,10 +1215,8 @@ Val Checker::path_segs(const ast::Expr& e, const std::vector<ast::PathSeg>& segs
   // A path on a base expression: first(step).f / last(step).f, or a parenthesised expression.
   if (!e.children.empty()) {
     const ast::Expr& base = *e.children[0];
-    if (base.kind == ast::ExprKind::Call &&
-        (base.callee.text == "first" || base.callee.text == "last" || base.callee.text == "json") &&
-        !find_macro(base.callee.text))
-      return call(base, &segs, c);
+    const BuiltinInfo* b = base.kind == ast::ExprKind::Call ? find_builtin(base.callee.text) : nullptr;
+    if (b && b->form == BuiltinForm::SpecialPath && !find_macro(base.callee.text)) return call(base, &segs, c);
     if (segs.empty()) return expr(base, c);
     if (base.kind == ast::ExprKind::Path) {  // ((a.b)).c
       std::vector<ast::PathSeg> all = base.segs;
@@ -1806,13 +1826,163 @@ Val Checker::expand(const MacroSym& m, const std::vector<const ast::Expr*>& args
   return v;
 }
 
+// `name(...)`: a builtin (builtins.def), an aggregate (ir::kAggKinds), or a macro.
 Val Checker::call(const ast::Expr& e, const std::vector<ast::PathSeg>* segs, Ctx& c) {
   const std::string& name = e.callee.text;
   Span sp = e.span;
   auto nargs = e.children.size();
+  const MacroSym* macro = find_macro(name);
+  const BuiltinInfo* b = find_builtin(name);
+  if (b && b->form != BuiltinForm::Function && !macro) return (this->*kBuiltinChecks[static_cast<size_t>(b->id)])(*b, e, segs, c);
+  if (auto ak = ir::agg_kind_from_name(name); ak && !macro) return aggregate(*ak, e, segs, c);
+  if (segs && !segs->empty()) {
+    err(Code::BRD0307, segs->front().span, "fields can only be read from `first(step)` or `last(step)`", &c);
+    return Val{};
+  }
+  if (b && b->form == BuiltinForm::Function) {
+    if (!builtin_arity(*b, e, c)) return Val{};
+    return (this->*kBuiltinChecks[static_cast<size_t>(b->id)])(*b, e, segs, c);
+  }
+  if (macro) {
+    if (macro->decl->params.size() != nargs) {
+      err(Code::BRD0105, sp,
+          "macro `" + name + "` takes " + std::to_string(macro->decl->params.size()) + " argument(s), but " +
+              std::to_string(nargs) + " were given",
+          &c);
+      return Val{};
+    }
+    std::vector<const ast::Expr*> args;
+    for (const auto& ch : e.children) args.push_back(ch.get());
+    return expand(*macro, args, sp, c);
+  }
+  std::vector<std::string> cands;
+  for (std::string_view n : builtin_names()) cands.emplace_back(n);
+  if (c.session_ctx)
+    for (const ir::AggKindInfo& a : ir::kAggKinds) cands.emplace_back(a.name);
+  for (const auto& [n, g] : globals_)
+    if (g.kind == GlobalSym::Kind::Macro) cands.push_back(n);
+  err_suggest(Code::BRD0107, e.callee.span, "unknown function `" + name + "`", name, cands, &c, true);
+  return Val{};
+}
 
-  // first(list) / last(list): an element of a list; first(step) / last(step) stay the aggregates.
-  if ((name == "first" || name == "last") && !find_macro(name) && e.children.size() == 1) {
+// ---------------------------------------------------------------------------------------------------------------
+// Builtins: the typing functions of builtins.def's rows.
+
+const Checker::BuiltinCheck Checker::kBuiltinChecks[kBuiltinCount] = {
+#define BRAID_BUILTIN(Id, name, form, min, max, check, ...) &Checker::check,
+#include "check/builtins.def"
+#undef BRAID_BUILTIN
+};
+
+bool Checker::builtin_arity(const BuiltinInfo& b, const ast::Expr& e, Ctx& c) {
+  if (b.takes(e.children.size())) return true;
+  err(Code::BRD0206, e.span, std::string(b.arity_error), &c);
+  return false;
+}
+
+Val Checker::builtin_str_arg(const BuiltinInfo& b, const ast::Expr& e, size_t i, Ctx& c) {
+  Val v = expr(*e.children[i], c);
+  if (!v.ok()) return v;
+  if (!stringish(v.type.kind)) {
+    err(Code::BRD0206, e.children[i]->span,
+        "`" + std::string(b.name) + "` takes a string, but this is " + tn(v.type), &c);
+    return Val{};
+  }
+  return v;
+}
+
+Val Checker::builtin_exists(const BuiltinInfo&, const ast::Expr& e, const std::vector<ast::PathSeg>*, Ctx& c) {
+  Span sp = e.span;
+  size_t mark = c.pending.size();
+  Val x = expr(*e.children[0], c);
+  if (!x.ok()) return close_any(c, mark, Val{}, sp);
+  Val r;
+  r.type = T(Kind::Bool);
+  r.node = mk_node(c, Op::Exists, r.type, sp, {x.node});
+  return close_any(c, mark, r, sp);
+}
+
+// lower(s), upper(s): the row's op.
+Val Checker::builtin_case(const BuiltinInfo& b, const ast::Expr& e, const std::vector<ast::PathSeg>*, Ctx& c) {
+  Val x = builtin_str_arg(b, e, 0, c);
+  if (!x.ok()) return x;
+  Val r;
+  r.type = T(Kind::String);
+  r.field = x.field;
+  r.optional = x.optional;
+  r.node = mk_node(c, b.ops[0], r.type, e.span, {x.node});
+  return r;
+}
+
+Val Checker::builtin_len(const BuiltinInfo&, const ast::Expr& e, const std::vector<ast::PathSeg>*, Ctx& c) {
+  Val x = expr(*e.children[0], c);
+  if (!x.ok()) return x;
+  if (!(stringish(x.type.kind) || x.type.kind == Kind::List)) {
+    err(Code::BRD0206, e.children[0]->span, "`len` takes a string or a list, but this is " + tn(x.type), &c);
+    return Val{};
+  }
+  Val r;
+  r.type = T(Kind::Int);
+  r.node = mk_node(c, Op::Len, r.type, e.span, {x.node});
+  return r;
+}
+
+Val Checker::builtin_coalesce(const BuiltinInfo&, const ast::Expr& e, const std::vector<ast::PathSeg>*, Ctx& c) {
+  std::vector<Val> vs;
+  for (const auto& ch : e.children) {
+    Val x = expr(*ch, c);
+    if (!x.ok()) return Val{};
+    vs.push_back(x);
+  }
+  Type t = T(Kind::Null);
+  for (size_t i = 0; i < vs.size(); ++i) {
+    Type u = vs[i].type;
+    if (u.kind == Kind::Null || u == t) continue;
+    if (t.kind == Kind::Null) t = u;
+    else if (t.is_numeric() && u.is_numeric()) t = T(Kind::Float);
+    else if (t.kind == Kind::Object || u.kind == Kind::Object) t = T(Kind::Object);
+    else if (stringish(t.kind) && stringish(u.kind)) t = T(Kind::String);
+    else {
+      err(Code::BRD0206, e.children[i]->span,
+          "`coalesce` arguments must have compatible types: " + tn(t) + " and " + tn(u), &c);
+      return Val{};
+    }
+  }
+  std::vector<NodeId> ops;
+  for (auto& x : vs) {
+    if (t.kind == Kind::Float && x.type.kind == Kind::Int)
+      x.node = mk_node(c, Op::ToFloat, T(Kind::Float), P.node(x.node).span, {x.node});
+    ops.push_back(x.node);
+  }
+  Val r;
+  r.type = t;
+  r.node = mk_node_v(c, Op::Coalesce, t, e.span, ops);
+  return r;
+}
+
+Val Checker::builtin_replace(const BuiltinInfo& b, const ast::Expr& e, const std::vector<ast::PathSeg>*, Ctx& c) {
+  Val s = builtin_str_arg(b, e, 0, c);
+  auto pat = const_of(*e.children[1], c.env);
+  std::optional<ir::RegexId> rid;
+  if (!pat || pat->kind != Kind::String)
+    err(Code::BRD0217, e.children[1]->span, "the regex of `replace` must be a constant string", &c);
+  else
+    rid = regex(*pat, false, c);
+  Val repl = builtin_str_arg(b, e, 2, c);
+  if (!s.ok() || !rid || !repl.ok()) return Val{};
+  Val r;
+  r.type = T(Kind::String);
+  r.node = mk_node(c, Op::Replace, r.type, e.span, {s.node, repl.node}, *rid);
+  return r;
+}
+
+// first(list) / last(list): an element of a list. first(step) / last(step), and any other argument count, are
+// the aggregates.
+Val Checker::builtin_list_end(const BuiltinInfo& b, const ast::Expr& e, const std::vector<ast::PathSeg>* segs,
+                              Ctx& c) {
+  const std::string& name = e.callee.text;
+  bool is_first = b.id == Builtin::First;
+  if (e.children.size() == 1) {
     const ast::Expr* arg = e.children[0].get();
     const Env* aenv = c.env;
     arg = deparam(arg, aenv);
@@ -1834,147 +2004,31 @@ Val Checker::call(const ast::Expr& e, const std::vector<ast::PathSeg>* segs, Ctx
       Val r;
       Kind ek = l.type.elem;
       r.type = (ek == Kind::List || ek == Kind::Error) ? T(Kind::Object) : T(ek);
-      r.node = mk_node(c, Op::ListAt, r.type, sp, {l.node}, name == "first" ? 0 : -1);
+      r.node = mk_node(c, Op::ListAt, r.type, e.span, {l.node}, is_first ? 0 : -1);
       return r;
     }
   }
-  if (auto ak = agg_kind(name); ak && !find_macro(name)) return aggregate(*ak, e, segs, c);
-  if (name == "json" && !find_macro(name)) return json_call(e, segs, c);
-  if ((name == "any" || name == "all") && !find_macro(name)) return quantifier(e, segs, c);
+  return aggregate(is_first ? ir::AggKind::First : ir::AggKind::Last, e, segs, c);
+}
+
+// any(cond) / all(cond): the arguments are checked here, in this order, and Checker::quantifier builds the IR.
+Val Checker::builtin_quantifier(const BuiltinInfo& b, const ast::Expr& e, const std::vector<ast::PathSeg>* segs,
+                                Ctx& c) {
   if (segs && !segs->empty()) {
-    err(Code::BRD0307, segs->front().span, "fields can only be read from `first(step)` or `last(step)`", &c);
+    err(Code::BRD0307, segs->front().span, "`" + std::string(b.name) + "(...)` is a condition; it has no fields", &c);
     return Val{};
   }
-
-  auto bad_args = [&](const std::string& msg) {
-    err(Code::BRD0206, sp, msg, &c);
-    return Val{};
-  };
-  auto str_arg = [&](size_t i, const char* fn) -> Val {
-    Val v = expr(*e.children[i], c);
-    if (!v.ok()) return v;
-    if (!stringish(v.type.kind)) {
-      err(Code::BRD0206, e.children[i]->span,
-          std::string("`") + fn + "` takes a string, but this is " + tn(v.type), &c);
-      return Val{};
-    }
-    return v;
-  };
-
-  if (name == "exists") {
-    if (nargs != 1) return bad_args("`exists` takes one argument");
-    size_t mark = c.pending.size();
-    Val x = expr(*e.children[0], c);
-    if (!x.ok()) return close_any(c, mark, Val{}, sp);
-    Val r;
-    r.type = T(Kind::Bool);
-    r.node = mk_node(c, Op::Exists, r.type, sp, {x.node});
-    return close_any(c, mark, r, sp);
-  }
-  if (name == "lower" || name == "upper") {
-    if (nargs != 1) return bad_args("`" + name + "` takes one argument");
-    Val x = str_arg(0, name.c_str());
-    if (!x.ok()) return x;
-    Val r;
-    r.type = T(Kind::String);
-    r.field = x.field;
-    r.optional = x.optional;
-    r.node = mk_node(c, name == "lower" ? Op::Lower : Op::Upper, r.type, sp, {x.node});
-    return r;
-  }
-  if (name == "len") {
-    if (nargs != 1) return bad_args("`len` takes one argument");
-    Val x = expr(*e.children[0], c);
-    if (!x.ok()) return x;
-    if (!(stringish(x.type.kind) || x.type.kind == Kind::List)) {
-      err(Code::BRD0206, e.children[0]->span, "`len` takes a string or a list, but this is " + tn(x.type), &c);
-      return Val{};
-    }
-    Val r;
-    r.type = T(Kind::Int);
-    r.node = mk_node(c, Op::Len, r.type, sp, {x.node});
-    return r;
-  }
-  if (name == "coalesce") {
-    if (nargs < 1) return bad_args("`coalesce` takes one or more arguments");
-    std::vector<Val> vs;
-    for (const auto& ch : e.children) {
-      Val x = expr(*ch, c);
-      if (!x.ok()) return Val{};
-      vs.push_back(x);
-    }
-    Type t = T(Kind::Null);
-    for (size_t i = 0; i < vs.size(); ++i) {
-      Type u = vs[i].type;
-      if (u.kind == Kind::Null || u == t) continue;
-      if (t.kind == Kind::Null) t = u;
-      else if (t.is_numeric() && u.is_numeric()) t = T(Kind::Float);
-      else if (t.kind == Kind::Object || u.kind == Kind::Object) t = T(Kind::Object);
-      else if (stringish(t.kind) && stringish(u.kind)) t = T(Kind::String);
-      else {
-        err(Code::BRD0206, e.children[i]->span,
-            "`coalesce` arguments must have compatible types: " + tn(t) + " and " + tn(u), &c);
-        return Val{};
-      }
-    }
-    std::vector<NodeId> ops;
-    for (auto& x : vs) {
-      if (t.kind == Kind::Float && x.type.kind == Kind::Int)
-        x.node = mk_node(c, Op::ToFloat, T(Kind::Float), P.node(x.node).span, {x.node});
-      ops.push_back(x.node);
-    }
-    Val r;
-    r.type = t;
-    r.node = mk_node_v(c, Op::Coalesce, t, sp, ops);
-    return r;
-  }
-  if (name == "replace") {
-    if (nargs != 3) return bad_args("`replace` takes three arguments: `replace(s, r\"regex\", \"replacement\")`");
-    Val s = str_arg(0, "replace");
-    auto pat = const_of(*e.children[1], c.env);
-    std::optional<ir::RegexId> rid;
-    if (!pat || pat->kind != Kind::String)
-      err(Code::BRD0217, e.children[1]->span, "the regex of `replace` must be a constant string", &c);
-    else
-      rid = regex(*pat, false, c);
-    Val repl = str_arg(2, "replace");
-    if (!s.ok() || !rid || !repl.ok()) return Val{};
-    Val r;
-    r.type = T(Kind::String);
-    r.node = mk_node(c, Op::Replace, r.type, sp, {s.node, repl.node}, *rid);
-    return r;
-  }
-  if (const MacroSym* m = find_macro(name)) {
-    if (m->decl->params.size() != nargs) {
-      err(Code::BRD0105, sp,
-          "macro `" + name + "` takes " + std::to_string(m->decl->params.size()) + " argument(s), but " +
-              std::to_string(nargs) + " were given",
-          &c);
-      return Val{};
-    }
-    std::vector<const ast::Expr*> args;
-    for (const auto& ch : e.children) args.push_back(ch.get());
-    return expand(*m, args, sp, c);
-  }
-  std::vector<std::string> cands(std::begin(kBuiltins), std::end(kBuiltins));
-  if (c.session_ctx)
-    for (const ir::AggKindInfo& a : ir::kAggKinds) cands.emplace_back(a.name);
-  for (const auto& [n, g] : globals_)
-    if (g.kind == GlobalSym::Kind::Macro) cands.push_back(n);
-  err_suggest(Code::BRD0107, e.callee.span, "unknown function `" + name + "`", name, cands, &c, true);
-  return Val{};
+  if (!builtin_arity(b, e, c)) return Val{};
+  return quantifier(e, segs, c);
 }
 
 // `json(field, type).path`: a path into the JSON document held by a string field, typed by a declared `type`
 // (without one, free-form: every value is `object`). The preparer parses the document once per event (runtime:
 // engine/prepare.cpp); the path is an ordinary field load afterwards, in both engines.
-Val Checker::json_call(const ast::Expr& e, const std::vector<ast::PathSeg>* segs, Ctx& c) {
+Val Checker::builtin_json(const BuiltinInfo& info, const ast::Expr& e, const std::vector<ast::PathSeg>* segs,
+                          Ctx& c) {
   Span sp = e.span;
-  if (e.children.empty() || e.children.size() > 2) {
-    err(Code::BRD0206, sp, "`json` takes a string field and optionally a type: `json(requestParameters.policy, aws.iam_policy)`",
-        &c);
-    return Val{};
-  }
+  if (!builtin_arity(info, e, c)) return Val{};
   if (!segs || segs->empty()) {
     auto d = mk(Code::BRD0206, sp,
                 "`json(...)` is a document: read a path from it, such as `json(...).Statement[*].Effect`");
@@ -3363,11 +3417,14 @@ std::vector<std::string_view> attribute_names() {
 }
 
 std::vector<std::string_view> function_names() {
-  std::vector<std::string_view> out(std::begin(kBuiltins), std::end(kBuiltins));
-  for (std::string_view agg : {"count", "distinct", "sum", "min", "max", "first", "last"}) {
-    if (agg_kind(agg)) out.push_back(agg);
-  }
+  std::vector<std::string_view> out = builtin_names();
+  for (const ir::AggKindInfo& a : ir::kAggKinds) out.push_back(a.name);
   return out;
+}
+
+std::string_view function_signature(std::string_view name) {
+  const BuiltinInfo* b = find_builtin(name);
+  return b ? b->signature : std::string_view();
 }
 
 std::vector<std::string_view> severity_names() {

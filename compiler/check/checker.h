@@ -74,11 +74,14 @@ class CheckedBase {
 };
 
 // The names an editor offers for completion, as the checker knows them: the session and chain attributes
-// ("session.identity", "chain.root.start"), the builtin functions then the aggregates ("exists", "count"), and the
-// severities ("info" .. "critical").
+// ("session.identity", "chain.root.start"), the builtin functions (compiler/check/builtins.def) then the aggregates
+// (ir::kAggKinds; "exists", "count"), and the severities ("info" .. "critical").
 std::vector<std::string_view> attribute_names();
 std::vector<std::string_view> function_names();
 std::vector<std::string_view> severity_names();
+// A builtin function's signature as the language server shows it ("lower(s: string) -> string"; from
+// builtins.def), or empty for an aggregate or another name.
+std::string_view function_signature(std::string_view name);
 
 // The edit distance used for "did you mean" suggestions (Damerau-Levenshtein, optimal string alignment).
 size_t edit_distance(std::string_view a, std::string_view b);

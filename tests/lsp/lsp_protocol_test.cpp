@@ -334,6 +334,13 @@ TEST_F(LspTest, CompletionOfNestedFieldsListsMacrosAndKeywords) {
   for (const char* w : {"eventName", "acme.admin_arns", "aws.sts_minting_calls", "exists", "and", "session"}) {
     EXPECT_TRUE(l4.count(w)) << w;
   }
+  // Builtins show their signature (compiler/check/builtins.def), aggregates say what they are.
+  const json* lower = item(c4, "lower");
+  ASSERT_NE(lower, nullptr);
+  EXPECT_EQ((*lower)["detail"], "lower(s: string) -> string");
+  const json* count = item(c4, "count");
+  ASSERT_NE(count, nullptr);
+  EXPECT_EQ((*count)["detail"], "aggregate");
 }
 
 TEST_F(LspTest, CompletionOfStepsAttributesSeveritiesAttackAndClauses) {

@@ -398,7 +398,10 @@ json Server::completion(const json& params) {
   if (ctx.in_rule) {
     if (!ctx.in_group) add("session", kStruct, "session attributes", "", "4");
     if (ctx.in_scope_block && !ctx.in_group) add("chain", kStruct, "chain attributes", "", "4");
-    for (std::string_view f : function_names()) add(std::string(f), kFunction, "function", "", "4");
+    for (std::string_view f : function_names()) {
+      std::string_view sig = function_signature(f);  // a builtin's; an aggregate has none
+      add(std::string(f), kFunction, sig.empty() ? "aggregate" : std::string(sig), "", "4");
+    }
   }
   add_globals("", true, true, false);
   for (const char* k : kExprKeywords) add(k, kKeyword, "", "", "5");
