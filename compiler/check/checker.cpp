@@ -1613,7 +1613,11 @@ Val Checker::field(const std::string& head, Span head_span, const std::vector<as
       while (j < c.scoped->size() && (*c.scoped)[j].first != fid) ++j;
       if (j == c.scoped->size()) c.scoped->emplace_back(fid, load);
       v.type = elem;
-      v.node = mk_node(c, Op::Elem, elem, span, {}, scoped_elem(c.scoped_level, j));
+      // Provisional: quantifier() makes it an Elem of the path's own binding, or, when the path is tied to
+      // others, `ListAt(item, member)` with `item` (its operand, made first so that operands precede their
+      // nodes) the element of the zipped list.
+      NodeId item = mk_node(c, Op::Elem, Type::list(Kind::Object), span, {}, scoped_elem(c.scoped_level, j));
+      v.node = mk_node(c, Op::Elem, elem, span, {item}, scoped_elem(c.scoped_level, j));
       return v;
     }
     auto binding = static_cast<uint32_t>(c.pending.size());
@@ -2134,14 +2138,116 @@ Val Checker::quantifier(const ast::Expr& e, const std::vector<ast::PathSeg>* seg
         "the condition of `" + name + "` reads no `[*]` path: there is nothing to quantify over", &c);
     return Val{};
   }
-  if (base + static_cast<int64_t>(scoped.size()) > 48) {
+  // Paths that share a prefix up to a `[*]` read one element there: `p[*].x` and `p[*].y` are tied to the same
+  // element of `p`. Such a group reads one zipped field (ir::FieldPath::zip) whose items are the members' values
+  // in one element; a binding runs over it and each member is `ListAt(item, m)`. A lone path keeps its own
+  // binding over its (flattened) list. Each scoped path gets an access: a binding (an Elem) or an expression.
+  struct Access {
+    int64_t binding = -1;  // the path's own binding (relative to base), or -1 for a member:
+    int64_t item = -1;     //   the binding of the zipped list's item (relative to base)
+    int64_t member = -1;   //   and the member's index in it
+  };
+  std::vector<Access> access(scoped.size());
+  std::vector<NodeId> lists;  // each binding's list, outermost first (binding base + index)
+  auto segs_of = [&](size_t j) -> const std::vector<ir::PathSeg>& { return P.fields[scoped[j].first].segs; };
+  auto any_at_or_after = [&](size_t j, size_t from) {
+    const auto& sg = segs_of(j);
+    for (size_t q = from; q < sg.size(); ++q)
+      if (sg[q].kind == ir::PathSeg::Kind::Any) return q;
+    return sg.size();
+  };
+  // Partitions `js` by the path up to their next `[*]` at or after `from` (paths without one: alone), in order of
+  // first appearance.
+  auto partition = [&](const std::vector<size_t>& js, size_t from) {
+    std::vector<std::pair<size_t, std::vector<size_t>>> parts;  // (the [*]'s position or size, members)
+    for (size_t j : js) {
+      size_t q = any_at_or_after(j, from);
+      bool placed = false;
+      for (auto& [pq, members] : parts) {
+        size_t f = members.front();
+        if (q == segs_of(j).size() || pq == segs_of(f).size() || pq != q) continue;
+        if (P.fields[scoped[f].first].json_base != P.fields[scoped[j].first].json_base) continue;
+        if (!std::equal(segs_of(j).begin(), segs_of(j).begin() + static_cast<std::ptrdiff_t>(q) + 1,
+                        segs_of(f).begin()))
+          continue;
+        members.push_back(j);
+        placed = true;
+        break;
+      }
+      if (!placed) parts.push_back({q, {j}});
+    }
+    return parts;
+  };
+  // The zipped field over the elements at anchor length `len` of the paths `js`, read by binding `b` (relative).
+  std::function<ir::FieldId(const std::vector<size_t>&, size_t, int64_t)> zip_group =
+      [&](const std::vector<size_t>& js, size_t len, int64_t b_item) -> ir::FieldId {
+    auto item = [&] { return mk_node(c, Op::Elem, Type::list(Kind::Object), e.span, {}, base + b_item); };
+    std::vector<ir::PathSeg> anchor_segs(segs_of(js.front()).begin(),
+                                         segs_of(js.front()).begin() + static_cast<std::ptrdiff_t>(len));
+    ir::FieldId anchor = P.intern_sibling_field(scoped[js.front()].first, anchor_segs);
+    std::vector<ir::FieldId> members;
+    for (auto& [q, part] : partition(js, len)) {
+      auto m = static_cast<int64_t>(members.size());
+      size_t j = part.front();
+      if (part.size() == 1 && q == segs_of(j).size()) {  // one value per element
+        members.push_back(scoped[j].first);
+        access[j].item = b_item;
+        access[j].member = m;
+      } else if (part.size() == 1) {  // a list per element, quantified on its own
+        members.push_back(scoped[j].first);
+        access[j].binding = static_cast<int64_t>(lists.size());
+        lists.push_back(mk_node(c, Op::ListAt, P.nodes[scoped[j].second].type, e.span, {item()}, m));
+      } else {  // tied again further down
+        members.push_back(0);
+        auto b = static_cast<int64_t>(lists.size());
+        lists.push_back(ir::kNoNode);
+        members[static_cast<size_t>(m)] = zip_group(part, q + 1, b);
+        lists[static_cast<size_t>(b)] = mk_node(c, Op::ListAt, Type::list(Kind::List), e.span, {item()}, m);
+      }
+    }
+    return P.intern_zip_field(anchor, members);
+  };
+  std::vector<size_t> all_paths(scoped.size());
+  for (size_t j = 0; j < scoped.size(); ++j) all_paths[j] = j;
+  for (auto& [q, part] : partition(all_paths, 0)) {
+    size_t j = part.front();
+    if (part.size() == 1) {
+      access[j].binding = static_cast<int64_t>(lists.size());
+      lists.push_back(scoped[j].second);
+      continue;
+    }
+    auto b = static_cast<int64_t>(lists.size());
+    lists.push_back(ir::kNoNode);
+    ir::FieldId zid = zip_group(part, q + 1, b);
+    lists[static_cast<size_t>(b)] = mk_node(c, Op::Field, Type::list(Kind::List), e.span, {}, zid);
+    // The anchor and the zipped field are read by every source that reads the members.
+    ir::FieldId anchor = P.fields[zid].zip_anchor;
+    for (uint32_t si : c.sources) {
+      if (si == kNone) continue;
+      ir::Source& src = P.sources[si];
+      uint32_t member_slot = src.slot_of(scoped[j].first);
+      if (member_slot == kNone) continue;
+      for (ir::FieldId f : {anchor, zid}) {
+        if (src.slot_of(f) != kNone) continue;
+        ir::Slot slot;
+        slot.field = f;
+        slot.type = f == zid ? Type::list(Kind::List) : Type::list(Kind::Object);
+        slot.optional = true;
+        slot.first_use = src.slots[member_slot].first_use;
+        src.slot_index[f] = static_cast<uint32_t>(src.slots.size());
+        src.slots.push_back(slot);
+      }
+    }
+  }
+  if (base + static_cast<int64_t>(lists.size()) > 48) {
     err(Code::BRD0206, e.span, "too many `[*]` paths in one condition", &c);
     return Val{};
   }
-  // Binding numbers are nesting depths: this quantifier's paths take base .. base+k-1, and every binding opened
-  // inside the condition moves k deeper.
-  const auto k = static_cast<int64_t>(scoped.size());
+  // Binding numbers are nesting depths: this quantifier's bindings take base .. base+k-1, and every binding
+  // opened inside the condition moves k deeper.
+  const auto k = static_cast<int64_t>(lists.size());
   std::vector<NodeId> stack{body.node};
+  std::vector<std::pair<NodeId, size_t>> uses;  // this quantifier's Elem nodes and their scoped path
   std::set<NodeId> seen;
   while (!stack.empty()) {
     NodeId id = stack.back();
@@ -2149,16 +2255,31 @@ Val Checker::quantifier(const ast::Expr& e, const std::vector<ast::PathSeg>* seg
     if (!seen.insert(id).second) continue;
     ir::Node& n = P.nodes[id];
     if (n.op == Op::Elem || n.op == Op::AnyElem) {
-      if (n.imm >= scoped_elem(level, 0) && n.imm < scoped_elem(level, 100)) n.imm = base + (n.imm - scoped_elem(level, 0));
-      else if (n.imm < kScopedElem && n.imm >= base) n.imm += k;
+      if (n.imm >= scoped_elem(level, 0) && n.imm < scoped_elem(level, 100)) {
+        if (n.op == Op::Elem && n.ops_count == 1) uses.emplace_back(id, static_cast<size_t>(n.imm - scoped_elem(level, 0)));
+      } else if (n.imm < kScopedElem && n.imm >= base) {
+        n.imm += k;
+      }
     }
     for (NodeId o : P.ops(n)) stack.push_back(o);
+  }
+  for (auto [id, j] : uses) {
+    ir::Node& use = P.nodes[id];
+    ir::Node& item = P.nodes[P.op(use, 0)];
+    if (access[j].binding >= 0) {  // an Elem of the path's own binding (the item stays unused)
+      use.imm = item.imm = base + access[j].binding;
+      use.ops_count = 0;
+    } else {  // the member of the zipped list's current item
+      item.imm = base + access[j].item;
+      use.op = Op::ListAt;
+      use.imm = access[j].member;
+    }
   }
   Val r;
   r.type = T(Kind::Bool);
   NodeId inner = name == "all" ? mk_node(c, Op::Not, r.type, e.span, {body.node}) : body.node;
-  for (auto j = static_cast<int64_t>(scoped.size()) - 1; j >= 0; --j)
-    inner = mk_node(c, Op::AnyElem, r.type, e.span, {scoped[static_cast<size_t>(j)].second, inner}, base + j);
+  for (auto b = k - 1; b >= 0; --b)
+    inner = mk_node(c, Op::AnyElem, r.type, e.span, {lists[static_cast<size_t>(b)], inner}, base + b);
   r.node = name == "all" ? mk_node(c, Op::Not, r.type, e.span, {inner}) : inner;
   return r;
 }

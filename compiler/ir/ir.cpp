@@ -280,7 +280,7 @@ FieldId Program::intern_field(const std::vector<PathSeg>& segs) {
   auto it = field_index_.find(text);
   if (it != field_index_.end()) return it->second;
   auto id = static_cast<FieldId>(fields.size());
-  fields.push_back(FieldPath{segs, text});
+  fields.push_back(FieldPath{segs, text, UINT32_MAX, UINT32_MAX, {}});
   field_index_.emplace(text, id);
   return id;
 }
@@ -292,7 +292,42 @@ FieldId Program::intern_json_field(FieldId base, std::string_view type, const st
   auto it = field_index_.find(text);
   if (it != field_index_.end()) return it->second;
   auto id = static_cast<FieldId>(fields.size());
-  fields.push_back(FieldPath{segs, text, base});
+  fields.push_back(FieldPath{segs, text, base, UINT32_MAX, {}});
+  field_index_.emplace(text, id);
+  return id;
+}
+
+FieldId Program::intern_sibling_field(FieldId like, const std::vector<PathSeg>& segs) {
+  const FieldPath& f = fields[like];
+  if (!f.in_json()) return intern_field(segs);
+  // The document's part of the text: "json(base, type)" before the relative path.
+  std::string rel = path_text(f.segs);
+  size_t cut = f.text.size() - rel.size();
+  if (!f.segs.empty() && f.segs.front().kind == PathSeg::Kind::Field) --cut;  // the '.' before the path
+  std::string head = f.text.substr(0, cut);
+  std::string text = head;
+  std::string srel = path_text(segs);
+  if (!srel.empty()) text += (segs.front().kind == PathSeg::Kind::Field ? "." : "") + srel;
+  auto it = field_index_.find(text);
+  if (it != field_index_.end()) return it->second;
+  auto id = static_cast<FieldId>(fields.size());
+  fields.push_back(FieldPath{segs, text, f.json_base, UINT32_MAX, {}});
+  field_index_.emplace(text, id);
+  return id;
+}
+
+FieldId Program::intern_zip_field(FieldId anchor, const std::vector<FieldId>& members) {
+  std::string text = "zip(" + fields[anchor].text + ":";
+  for (size_t i = 0; i < members.size(); ++i) text += (i ? ", " : " ") + fields[members[i]].text;
+  text += ")";
+  auto it = field_index_.find(text);
+  if (it != field_index_.end()) return it->second;
+  auto id = static_cast<FieldId>(fields.size());
+  FieldPath f;
+  f.text = text;
+  f.zip_anchor = anchor;
+  f.zip = members;
+  fields.push_back(std::move(f));
   field_index_.emplace(text, id);
   return id;
 }
@@ -442,12 +477,13 @@ void dump_node(const Program& p, NodeId id, std::string& out) {
       break;
     }
     case Op::AnyElem: out += " %" + std::to_string(n.imm); break;
+    case Op::ListAt: out += " " + std::to_string(n.imm); break;
     case Op::Null: case Op::Bool: case Op::Int: case Op::Float: case Op::String: case Op::Duration: case Op::Set:
     case Op::Field: case Op::Attr: case Op::Agg: case Op::Elem: case Op::Not: case Op::And: case Op::Or: case Op::Eq:
     case Op::Lt: case Op::Le: case Op::Gt: case Op::Ge: case Op::Neg: case Op::Add: case Op::Sub: case Op::Mul:
     case Op::Div: case Op::Mod: case Op::ToFloat: case Op::Contains: case Op::StartsWith: case Op::EndsWith:
     case Op::Like: case Op::Exists: case Op::Lower: case Op::Upper: case Op::Len: case Op::Coalesce: case Op::Seq:
-    case Op::Concat: case Op::ListAt:
+    case Op::Concat:
       break;
   }
   for (NodeId o : p.ops(n)) {

@@ -258,8 +258,16 @@ struct FieldPath {
   // base and the type ("json(requestParameters.policyDocument, aws.iam_policy).Statement[*].Effect"), so that
   // one path read with two types gets two fields (two slots, each with its own declared type).
   FieldId json_base = UINT32_MAX;
+  // A zipped list, for `any()`/`all()` over several paths into one element (docs/language.md 9.1). `zip_anchor`
+  // is a list field whose path ends in `[*]` (the elements); `zip` holds the members: fields whose paths start
+  // with the anchor's (same document), or zipped fields whose anchors do. It loads one item per element: the
+  // list of the members' values read in that element (null when missing; a member with a further `[*]` reads a
+  // list, a zipped member a list of its own). `segs` is empty: the event extractor does not read it.
+  FieldId zip_anchor = UINT32_MAX;
+  std::vector<FieldId> zip;
   bool has_any() const;   // contains a [*] segment (loads a list)
   bool in_json() const { return json_base != UINT32_MAX; }
+  bool is_zip() const { return zip_anchor != UINT32_MAX; }
 };
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -578,6 +586,10 @@ struct Program {
   FieldId intern_field(const std::vector<PathSeg>& segs);
   // A path into the JSON document in field `base`'s string, read as `type` ("" for free-form `object`).
   FieldId intern_json_field(FieldId base, std::string_view type, const std::vector<PathSeg>& segs);
+  // The path `segs` in the same document as field `like` (the event, or `like`'s JSON document and type).
+  FieldId intern_sibling_field(FieldId like, const std::vector<PathSeg>& segs);
+  // A zipped list over `anchor`'s elements with these members (FieldPath::zip).
+  FieldId intern_zip_field(FieldId anchor, const std::vector<FieldId>& members);
 
  private:
   Program(const Program&) = default;

@@ -1,5 +1,6 @@
 #include "ir/validate.h"
 
+#include <algorithm>
 #include <vector>
 
 namespace braid::ir {
@@ -26,6 +27,7 @@ class Validator {
           bad("cidr set " + std::to_string(i) + " has a prefix of " + std::to_string(c.prefix));
       }
     }
+    for (size_t i = 0; i < p_.fields.size(); ++i) zip(i);
     for (size_t i = 0; i < p_.sources.size(); ++i)
       source(p_.sources[i], "source " + std::to_string(i) + " (" + p_.sources[i].name + ")");
     for (size_t i = 0; i < p_.rules.size(); ++i)
@@ -34,6 +36,33 @@ class Validator {
 
  private:
   [[noreturn]] static void bad(std::string what) { throw Invalid{std::move(what)}; }
+
+  // A zipped field (FieldPath::zip): an earlier anchor whose path ends in [*], earlier members whose paths (or
+  // whose anchors' paths) extend it in the same document. The preparer's ZipReader relies on all of it.
+  void zip(size_t i) const {
+    const FieldPath& f = p_.fields[i];
+    std::string where = "field " + std::to_string(i) + " (" + f.text + ")";
+    if (!f.is_zip()) {
+      if (!f.zip.empty()) bad(where + " has zip members but no anchor");
+      return;
+    }
+    auto anchor_ok = [&](FieldId a) {
+      return a < i && !p_.fields[a].is_zip() && !p_.fields[a].segs.empty() &&
+             p_.fields[a].segs.back().kind == PathSeg::Kind::Any;
+    };
+    if (!anchor_ok(f.zip_anchor) || !f.segs.empty() || f.in_json() || f.zip.empty())
+      bad(where + " is a malformed zipped field");
+    const FieldPath& a = p_.fields[f.zip_anchor];
+    for (FieldId m : f.zip) {
+      if (m >= i) bad(where + " has a zip member " + std::to_string(m) + " that is not an earlier field");
+      const FieldPath& mf = p_.fields[m];
+      const FieldPath& path = mf.is_zip() ? p_.fields[mf.zip_anchor] : mf;
+      bool prefix = path.json_base == a.json_base && path.segs.size() >= a.segs.size() &&
+                    std::equal(a.segs.begin(), a.segs.end(), path.segs.begin());
+      if (!prefix || (mf.is_zip() && path.segs.size() == a.segs.size()))
+        bad(where + " has a zip member " + std::to_string(m) + " outside its anchor's elements");
+    }
+  }
 
   void ref(NodeId id, const std::string& where, bool optional = true) const {
     if (id == kNoNode && optional) return;

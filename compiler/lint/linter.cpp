@@ -485,6 +485,12 @@ class Linter {
     if (n.op == Op::Elem && n.imm >= 0 && static_cast<size_t>(n.imm) < bindings_.size() &&
         bindings_[static_cast<size_t>(n.imm)].field != kNone)
       return bindings_[static_cast<size_t>(n.imm)].field;
+    // A member of one element of a zipped list (`any()` over several paths of one element).
+    if (n.op == Op::ListAt && n.ops_count == 1 && n.imm >= 0) {
+      std::optional<FieldId> zf = direct_field(opnd(n, 0));
+      if (zf && *zf < p_.fields.size() && static_cast<size_t>(n.imm) < p_.fields[*zf].zip.size())
+        return p_.fields[*zf].zip[static_cast<size_t>(n.imm)];
+    }
     return std::nullopt;
   }
 

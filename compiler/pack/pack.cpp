@@ -351,6 +351,9 @@ std::string write_ir(const ir::Program& p) {
     }
     w.str(f.text);
     w.u32(f.json_base);
+    w.u32(f.zip_anchor);
+    w.count(f.zip.size());
+    for (ir::FieldId m : f.zip) w.u32(m);
   }
   w.count(p.sources.size());
   for (const ir::Source& s : p.sources) {
@@ -641,7 +644,7 @@ struct Decoder {
         c.text = r.str();
       }
     }
-    p.fields.resize(r.count(12));
+    p.fields.resize(r.count(12 + 8));
     for (ir::FieldPath& f : p.fields) {
       f.segs.resize(r.count(1 + 4 + 8));
       for (ir::PathSeg& s : f.segs) {
@@ -651,6 +654,9 @@ struct Decoder {
       }
       f.text = r.str();
       f.json_base = r.u32();
+      f.zip_anchor = r.u32();
+      f.zip.resize(r.count(4));
+      for (ir::FieldId& m : f.zip) m = r.u32();
     }
     p.sources.resize(r.count(4 + 24 + 28 + 24));
     for (ir::Source& s : p.sources) {

@@ -35,9 +35,9 @@
 namespace braid::pack {
 
 inline constexpr char kMagic[8] = {'B', 'R', 'A', 'I', 'D', 'P', 'K', '\0'};
-inline constexpr uint32_t kFormatVersion = 6;  // 1: no bitcode or native sections; 2: no json() fields;
+inline constexpr uint32_t kFormatVersion = 7;  // 1: no bitcode or native sections; 2: no json() fields;
                                                // 3: no `cased` node flag; 4: no computed severities;
-                                               // 5: no group scope (Rule::group)
+                                               // 5: no group scope (Rule::group); 6: no zipped fields
 
 // Section kinds (docs/pack-format.md). Numbers are stable; a reader rejects kinds it does not know.
 enum class SectionKind : uint32_t {

@@ -51,7 +51,9 @@ size_t ptr_off(const void* p) { return static_cast<size_t>(reinterpret_cast<uint
 
 Preparer::Preparer(const ir::Program& program, const ir::MatchPlan& plan, std::shared_ptr<PredicateMatcher> matcher,
                    bool match_predicates)
-    : p_(program), plan_(plan), matcher_(std::move(matcher)), in_(program), ex_(program), conv_(program) {
+    : p_(program), plan_(plan), matcher_(std::move(matcher)), in_(program), ex_(program), conv_(program),
+      zips_(program) {
+  if (!zips_.empty()) zip_vals_.resize(p_.fields.size());
   size_t max_slots = 0;
   for (const auto& s : p_.sources) max_slots = std::max(max_slots, s.slots.size());
   conv_buf_.resize(max_slots + 1);
@@ -337,6 +339,16 @@ void Preparer::convert_routed(uint32_t s, std::span<const Value> fields) {
   for (uint32_t d : source_docs_[s])
     for (ir::FieldId f : json_docs_[d].fields) add(f, json_vals_[f]);
   for (ir::FieldId f : ex_.touched()) add(f, fields[f]);
+  for (ir::FieldId z : zips_.fields_of(s)) add(z, zip_vals_[z]);
+}
+
+void Preparer::read_zips(uint32_t s, std::span<const Value> fields) {
+  zips_.begin_event();
+  for (ir::FieldId z : zips_.fields_of(s)) {
+    ir::FieldId anchor = p_.fields[z].zip_anchor;
+    const Value& elements = p_.fields[anchor].in_json() ? json_vals_[anchor] : fields[anchor];
+    zip_vals_[z] = zips_.read(s, z, elements, conv_);
+  }
 }
 
 void Preparer::prepare(const Record* rec, std::string_view json, const Where& where) {
@@ -378,6 +390,7 @@ void Preparer::prepare(const Record* rec, std::string_view json, const Where& wh
   }
   const ir::Source& src = p_.sources[s];
   if (!source_docs_[s].empty()) read_json_docs(s, fields);
+  if (!zips_.fields_of(s).empty()) read_zips(s, fields);
   convert_routed(s, fields);
   e.source = s;
   auto clause = [&](NodeId id) {

@@ -20,6 +20,7 @@
 
 #include "engine/interp.h"
 #include "engine/matcher.h"
+#include "engine/zip_reader.h"
 #include "input/convert.h"
 #include "input/extract.h"
 #include "input/reader.h"
@@ -180,6 +181,8 @@ class Preparer {
   // The values of the paths into the JSON documents source `s` reads, into json_vals_ (docs/language.md, "JSON
   // inside strings"): each document is parsed once per event, however many rules read it.
   void read_json_docs(uint32_t s, std::span<const Value> fields);
+  // The zipped fields source `s` reads (any() over several paths of one element), into zip_vals_.
+  void read_zips(uint32_t s, std::span<const Value> fields);
 
   // A JSON document held by a string field, and the paths read from it. A path ending in `[*]` is extracted
   // without it, as a list (a single value becomes a list of one: IAM's "Action": "s3:*" or [...]).
@@ -221,6 +224,8 @@ class Preparer {
   std::vector<Value> json_vals_;                    // per program field: read_json_docs' values of the paths
   std::vector<Value> json_one_;                     // per program field: the item of a list of one
   uint64_t json_rejected_ = 0;
+  ZipReader zips_;
+  std::vector<Value> zip_vals_;  // per program field: read_zips' values
 };
 
 }  // namespace braid::rt

@@ -363,6 +363,35 @@ TEST(CheckIr, NestedAnyElementBindings) {
   EXPECT_EQ(r->cond("t.r"), "(any_elem %0 $resources[*].ARN (any_elem %1 $tags[*] (eq %0 %1)))");
 }
 
+TEST(CheckIr, AnyTiesPathsThroughOneElement) {
+  // Two paths through resources[*] read one element: a zipped list whose items hold both members.
+  auto r = event_rule(R"(any(resources[*].ARN == "x" and resources[*].type != "y"))");
+  EXPECT_CLEAN(r);
+  EXPECT_EQ(r->cond("t.r"), R"((any_elem %0 $zip(resources[*]: resources[*].ARN, resources[*].type) )"
+                            R"((and (eq (list_at 0 %0) "x") (not (eq (list_at 1 %0) "y")))))");
+  const ir::Source* s = r->prog->find_source("test.src");
+  const ir::FieldPath* zip = nullptr;
+  for (const auto& sl : s->slots) {
+    const ir::FieldPath& f = r->prog->fields[sl.field];
+    if (f.is_zip()) {
+      zip = &f;
+      EXPECT_EQ(sl.type, ir::Type::list(ir::Kind::List));
+    }
+  }
+  ASSERT_NE(zip, nullptr);
+  EXPECT_EQ(zip->text, "zip(resources[*]: resources[*].ARN, resources[*].type)");
+  EXPECT_EQ(r->prog->fields[zip->zip_anchor].text, "resources[*]");
+  EXPECT_NE(s->slot_of(zip->zip_anchor), ir::kNone);
+  // A path of its own keeps its own binding, nested inside the tied one; one path alone is not zipped.
+  auto r2 = event_rule(R"(any(resources[*].ARN == tags[*] and resources[*].type == "t"))");
+  EXPECT_CLEAN(r2);
+  EXPECT_EQ(r2->cond("t.r"), R"((any_elem %0 $zip(resources[*]: resources[*].ARN, resources[*].type) )"
+                             R"((any_elem %1 $tags[*] (and (eq (list_at 0 %0) %1) (eq (list_at 1 %0) "t")))))");
+  auto r3 = event_rule(R"(any(resources[*].ARN == "a" and resources[*].ARN != "b"))");
+  EXPECT_CLEAN(r3);
+  EXPECT_EQ(r3->cond("t.r"), R"((any_elem %0 $resources[*].ARN (and (eq %0 "a") (not (eq %0 "b")))))");
+}
+
 TEST(CheckIr, AnyElementAsListValue) {
   auto r = event_rule("true", "");
   auto r2 = check_src(R"(

@@ -327,8 +327,8 @@ TEST(Pack, UnsignedNeedsAllowUnsigned) {
 
 TEST(Pack, VersionArchitectureAndMagic) {
   const Built& b = shipped();
-  EXPECT_EQ(get_u32(b.signed_pack, 8), 6u);
-  for (uint32_t v : {0u, 1u, 2u, 3u, 4u, 5u, 7u, 0xFFFFFFFFu}) {
+  EXPECT_EQ(get_u32(b.signed_pack, 8), 7u);
+  for (uint32_t v : {0u, 1u, 2u, 3u, 4u, 5u, 6u, 8u, 0xFFFFFFFFu}) {
     std::string bad = b.signed_pack;
     put_u32(bad, 8, v);
     EXPECT_EQ(error_of(bad), PackErrorKind::UnsupportedVersion) << v;
@@ -404,6 +404,40 @@ TEST(Pack, ValidatorRejectsTwoSlotsForOneField) {
     ASSERT_FALSE(r) << variant;
     EXPECT_EQ(r.error().kind, PackErrorKind::Malformed) << variant;
     EXPECT_NE(r.error().message.find("slot index"), std::string::npos) << r.error().message;
+  }
+}
+
+// Zipped fields (`any()` over several paths of one element): the preparer reads each element of the anchor again
+// for the members, so a pack whose zip names a later member, an anchor that is not a `[*]` list, or a member
+// outside the anchor's elements is malformed.
+TEST(Pack, ValidatorRejectsMalformedZips) {
+  auto c = compile_clean({kSrc + "/tests/semantics/sources.braid", kSrc + "/tests/semantics/elements.braid"});
+  ASSERT_TRUE(c->program);
+  size_t zip = 0;
+  while (zip < c->program->fields.size() && !c->program->fields[zip].is_zip()) ++zip;
+  ASSERT_LT(zip, c->program->fields.size()) << "elements.braid reads no zipped field";
+  pack::PackOptions o;
+  o.compiler_version = "braid test";
+  ASSERT_TRUE(pack::load_pack(pack::write_pack(*c->program, c->sm, o), {}, true));
+  ir::FieldId outside = ir::kNone;  // a plain field that is not under the anchor
+  const auto& anchor = c->program->fields[c->program->fields[zip].zip_anchor].segs;
+  for (ir::FieldId f = 0; f < zip && outside == ir::kNone; ++f) {
+    const ir::FieldPath& fp = c->program->fields[f];
+    if (!fp.is_zip() && !fp.in_json() && (fp.segs.size() < anchor.size() || !std::equal(anchor.begin(), anchor.end(), fp.segs.begin())))
+      outside = f;
+  }
+  ASSERT_NE(outside, ir::kNone);
+  for (int variant = 0; variant < 4; ++variant) {
+    ir::Program p = c->program->clone();
+    ir::FieldPath& z = p.fields[zip];
+    if (variant == 0) z.zip[0] = static_cast<ir::FieldId>(zip);  // itself: not an earlier field
+    if (variant == 1) z.zip_anchor = outside;                    // not a `[*]` list
+    if (variant == 2) z.zip.back() = outside;                    // outside the anchor's elements
+    if (variant == 3) p.fields[outside].zip.push_back(outside);  // members without an anchor
+    auto r = pack::load_pack(pack::write_pack(p, c->sm, o), {}, true);
+    ASSERT_FALSE(r) << variant;
+    EXPECT_EQ(r.error().kind, PackErrorKind::Malformed) << variant;
+    EXPECT_NE(r.error().message.find("zip"), std::string::npos) << r.error().message;
   }
 }
 
@@ -928,9 +962,9 @@ TEST(PackCode, SignatureCoversCodeSections) {
 
 TEST(PackCode, VersionOneIsRefused) {
   // Packs of older readers (version 1: no code sections; version 2: no JSON-document fields in the IR; version 3:
-  // no `cased` flag; version 4: no computed severities; version 5: no group scope) are refused with the version
-  // error, even when their digest and signature are otherwise in order.
-  for (uint32_t old_version : {1u, 2u, 3u, 4u, 5u}) {
+  // no `cased` flag; version 4: no computed severities; version 5: no group scope; version 6: no zipped fields)
+  // are refused with the version error, even when their digest and signature are otherwise in order.
+  for (uint32_t old_version : {1u, 2u, 3u, 4u, 5u, 6u}) {
     std::string v1 = small().signed_pack;
     put_u32(v1, 8, old_version);
     std::string resealed = reseal(v1);
@@ -941,10 +975,10 @@ TEST(PackCode, VersionOneIsRefused) {
       EXPECT_NE(r.error().message.find("version " + std::to_string(old_version) + " is not supported"),
                 std::string::npos)
           << r.error().message;
-      EXPECT_NE(r.error().message.find("reads version 6"), std::string::npos) << r.error().message;
+      EXPECT_NE(r.error().message.find("reads version 7"), std::string::npos) << r.error().message;
     }
   }
-  EXPECT_EQ(pack::kFormatVersion, 6u);
+  EXPECT_EQ(pack::kFormatVersion, 7u);
 }
 
 TEST(PackCode, NativeUsableMatrix) {

@@ -729,7 +729,7 @@ std::string RuleBuilder::json_atom() {
   std::string doc = r_.chance(800) ? "json(" + base + ", aws.iam_policy)" : "json(" + base + ")";
   std::string p = doc + ".Statement[*].Principal.AWS[*]", a = doc + ".Statement[*].Action[*]";
   std::string op;
-  switch (r_.below(14)) {
+  switch (r_.below(17)) {
     case 0: return doc + ".Statement[*].Effect " + cmp_eq() + " " + quote(r_.chance(600) ? "Allow" : "Deny");
     case 1: return doc + ".Statement[0].Effect " + cmp_eq() + " " + quote(r_.chance(600) ? "Allow" : "allow");
     case 2: {
@@ -753,6 +753,18 @@ std::string RuleBuilder::json_atom() {
     case 12:
       return std::string(r_.chance(500) ? "first(" : "last(") + "resources[*].ARN) " + cmp_eq() + " " +
              str_const("aws.resourceArn");
+    case 13: {  // members of one statement (tied), one of them a list within it
+      std::string rhs = strop_rhs("aws.principal", op);
+      return "any(" + doc + ".Statement[*].Effect " + cmp_eq() + " " + quote(r_.chance(600) ? "Allow" : "Deny") +
+             " and " + p + " " + op + " " + rhs + (r_.chance(500) ? " and " + doc + ".Statement[*].Condition is null" : "") +
+             ")";
+    }
+    case 14:
+      return "all(" + doc + ".Statement[*].Effect != \"Allow\" or " + a + " startswith " + str_const("iam.prefix") + ")";
+    case 15:  // members of one element of the event's own list
+      return std::string(r_.chance(600) ? "any(" : "all(") + "resources[*].type " + cmp_eq() + " " +
+             str_const("aws.resourceType") + (r_.chance(500) ? " and " : " or ") + "resources[*].accountId " +
+             (r_.chance(500) ? "!=" : "==") + " recipientAccountId)";
     default: return "len(" + doc + ".Statement[*].Action[*]) " + cmp_any() + " " + std::to_string(r_.range(0, 4));
   }
 }
