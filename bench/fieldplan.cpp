@@ -227,7 +227,9 @@ bool load(Set& set, const std::string& source) {
     std::cerr << "fieldplan: no source " << source << "\n";
     return false;
   }
-  for (const auto& slot : src->slots) set.fields.push_back(p.fields[slot.field]);
+  // A zipped field (any() over several paths of one element) reads its anchor's path, which has a slot of its own.
+  for (const auto& slot : src->slots)
+    if (!p.fields[slot.field].is_zip()) set.fields.push_back(p.fields[slot.field]);
   set.rules = c->rules().size();
   set.program_fields = p.fields.size();
   return true;
