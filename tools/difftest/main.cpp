@@ -458,7 +458,8 @@ int main(int argc, char** argv) {
                "Generate rules that often reuse an earlier rule's step predicate (the engine shares their state)");
   app.add_flag("--edition2", o.edition2,
                "Also generate the language's second-edition constructs: AWS rules that read IAM policies held as JSON "
-               "text (json(...), any(...), all(...)) and join strings with +, and events that carry such policies");
+               "text (json(...), any(...), all(...), several paths of one element) and join strings with +, tune "
+               "blocks (severity, exceptions), and events that carry such policies");
   app.add_flag("--groups", o.groups,
                "Also generate `group by` rules (keys of the rule's source, `window D` or `gap G max M`, steps, "
                "aggregates, sequences and absence)");
