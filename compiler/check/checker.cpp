@@ -422,7 +422,8 @@ class Checker : CheckerState {
   Val path_segs(const ast::Expr& e, const std::vector<ast::PathSeg>& segs, Ctx& c);
   Val field(const std::string& head, Span head_span, const std::vector<ast::PathSeg>& segs, Span span, Ctx& c,
             const JsonBase* json = nullptr);
-  Val quantifier(const ast::Expr& e, const std::vector<ast::PathSeg>* segs, Ctx& c);
+  // any/all once builtin_quantifier has checked the call's form.
+  Val quantifier(const ast::Expr& e, Ctx& c);
   Val call(const ast::Expr& e, const std::vector<ast::PathSeg>* segs, Ctx& c);
   // ---- builtins (builtins.def): each row's typing function, and the dispatch table in the order of its rows.
   using BuiltinCheck = Val (Checker::*)(const BuiltinInfo&, const ast::Expr&, const std::vector<ast::PathSeg>*,
@@ -2023,7 +2024,7 @@ Val Checker::builtin_quantifier(const BuiltinInfo& b, const ast::Expr& e, const 
     return Val{};
   }
   if (!builtin_arity(b, e, c)) return Val{};
-  return quantifier(e, segs, c);
+  return quantifier(e, c);
 }
 
 // `json(field, type).path`: a path into the JSON document held by a string field, typed by a declared `type`
@@ -2105,19 +2106,8 @@ Val Checker::builtin_json(const BuiltinInfo& info, const ast::Expr& e, const std
 // element wherever the same path appears, also through macros); `any` holds when some choice of elements makes
 // `cond` true, `all` when every choice does (so `all` of an empty or missing list is true). Lowered to nested
 // AnyElem nodes, one per distinct path, around the condition (`all` as not-any-not).
-Val Checker::quantifier(const ast::Expr& e, const std::vector<ast::PathSeg>* segs, Ctx& c) {
+Val Checker::quantifier(const ast::Expr& e, Ctx& c) {
   const std::string& name = e.callee.text;
-  if (segs && !segs->empty()) {
-    err(Code::BRD0307, segs->front().span, "`" + name + "(...)` is a condition; it has no fields", &c);
-    return Val{};
-  }
-  if (e.children.size() != 1) {
-    err(Code::BRD0206, e.span,
-        "`" + name + "` takes one condition over `[*]` paths: `" + name +
-            "(target[*].type == \"User\" and target[*].id == actor.id)`",
-        &c);
-    return Val{};
-  }
   if (c.scoped_level >= 9) {
     err(Code::BRD0206, e.span, "`" + name + "` is nested too deeply", &c);
     return Val{};
