@@ -328,7 +328,8 @@ void Preparer::convert_routed(uint32_t s, std::span<const Value> fields) {
   auto add = [&](ir::FieldId f, const Value& from) {
     uint32_t slot = field_slot[f];
     if (slot == ir::kNone || slot_stamp_[slot] == stamp_) return;
-    slot_stamp_[slot] = stamp_;
+    slot_stamp_[slot] = stamp_;  // also for a null: a document's missing path is not read from the record's top
+    if (from.is_null()) return;  // a null converts to null and is never a mismatch
     Value v = conv_.convert_slot(s, slot, from);
     if (v.is_null()) return;
     conv_buf_[slot] = v;
@@ -347,7 +348,7 @@ void Preparer::read_zips(uint32_t s, std::span<const Value> fields) {
   for (ir::FieldId z : zips_.fields_of(s)) {
     ir::FieldId anchor = p_.fields[z].zip_anchor;
     const Value& elements = p_.fields[anchor].in_json() ? json_vals_[anchor] : fields[anchor];
-    zip_vals_[z] = zips_.read(s, z, elements, conv_);
+    zip_vals_[z] = elements.tag == Tag::List ? zips_.read(s, z, elements, conv_) : Value::null();
   }
 }
 
