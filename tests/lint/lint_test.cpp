@@ -36,6 +36,7 @@ source t {
     other?: string,
     hosts: [string] nocase,
     items?: [{ name?: string }],
+    peers?: [{ name: string nocase, kind?: string }],
     flag?: bool,
   }
 }
@@ -267,6 +268,17 @@ TEST(Lint, NocaseFieldOtherOperatorsAndFixes) {
     EXPECT_EQ(r->of(Code::BRD0803)[0]->fix->replacement, "contains~");
   }
   EXPECT_EQ(lint_when("hosts[*] == \"Web\"")->count(Code::BRD0803), 1u);
+}
+
+// A member of one element in any(...) (a zipped list's item) is still its field: BRD0803 and its fix-it apply.
+TEST(Lint, NocaseMemberOfOneElementInAny) {
+  auto r = lint_when("any(peers[*].name == \"Web01\" and peers[*].kind == \"host\")");
+  auto ds = r->of(Code::BRD0803);
+  ASSERT_EQ(ds.size(), 1u) << r->codes();
+  EXPECT_EQ(ds[0]->span.begin, r->at("peers[*].name =="));
+  ASSERT_TRUE(ds[0]->fix.has_value());
+  EXPECT_EQ(ds[0]->fix->replacement, "==~");
+  EXPECT_EQ(ds[0]->fix->span.begin, r->at("== \"Web01\""));
 }
 
 TEST(Lint, NocaseFieldNearMisses) {
