@@ -8,6 +8,9 @@
 //
 //   braid_bench_fieldplan [--source NAME] --list NAME=PATH[,PATH...]...
 //       prints, per set, the number of fields and their paths
+//   braid_bench_fieldplan [--source NAME] --plan NAME=PATH[,PATH...]...
+//       prints, per set, the source's match plan (ir/match_plan.h): its discriminator indexes, its prefilters
+//       (with their literals) and the predicates evaluated on every event
 //   braid_bench_fieldplan [--source NAME] -o FILE NAME=PATH[,PATH...]...
 //       writes C++ (included by bench/ceiling.cpp): per set, one hand-written-style simdjson On-Demand walk that
 //       reads exactly those paths and nothing else
@@ -29,6 +32,7 @@
 
 #include "driver/driver.h"
 #include "ir/ir.h"
+#include "ir/match_plan.h"
 
 namespace {
 
@@ -213,7 +217,38 @@ struct Set {
   std::vector<FieldPath> fields;
   size_t rules = 0;
   size_t program_fields = 0;  // every source's fields: what Braid's extractor walks
+  std::string plan;           // --plan: the source's match plan, as text
 };
+
+std::string describe_plan(const braid::ir::Program& p, uint32_t s) {
+  braid::ir::MatchPlan mp = braid::ir::build_match_plan(p);
+  const braid::ir::SourcePlan& sp = mp.sources[s];
+  std::ostringstream o;
+  auto pred = [&](uint32_t k) {
+    const braid::ir::Predicate& pr = sp.predicates[k];
+    const braid::ir::Rule& r = p.rules[pr.rule];
+    return pr.step == braid::ir::kNone ? r.id : r.id + "/" + r.steps[pr.step].label;
+  };
+  o << "  " << sp.predicates.size() << " predicates: " << (sp.predicates.size() - sp.always.size() - sp.never.size() -
+                                                           sp.prefiltered.size())
+    << " indexed, " << sp.prefiltered.size() << " prefiltered, " << sp.always.size() << " always, "
+    << sp.never.size() << " never\n";
+  for (const auto& ix : sp.indexes) {
+    size_t n = 0;
+    for (const auto& v : ix.by_value) n += v.size();
+    o << "  index " << p.fields[ix.field].text << ": " << ix.values.size() << " values, " << n << " entries\n";
+  }
+  for (const auto& pf : sp.prefilters) {
+    o << "  prefilter " << p.fields[pf.field].text << ": " << pf.literals.size() << " literals\n";
+    for (const auto& l : pf.literals) {
+      o << "    \"" << l.text << "\"" << (l.nocase ? " nocase" : "") << ":";
+      for (uint32_t k : l.predicates) o << " " << pred(k);
+      o << "\n";
+    }
+  }
+  for (uint32_t k : sp.always) o << "  always " << pred(k) << "\n";
+  return o.str();
+}
 
 bool load(Set& set, const std::string& source) {
   std::unique_ptr<braid::Compilation> c = braid::compile(set.paths);
@@ -232,6 +267,7 @@ bool load(Set& set, const std::string& source) {
     if (!p.fields[slot.field].is_zip()) set.fields.push_back(p.fields[slot.field]);
   set.rules = c->rules().size();
   set.program_fields = p.fields.size();
+  set.plan = describe_plan(p, static_cast<uint32_t>(src - p.sources.data()));
   return true;
 }
 
@@ -262,7 +298,7 @@ std::string emit(const std::vector<Set>& sets, const std::string& source) {
 }
 
 int usage() {
-  std::cerr << "usage: braid_bench_fieldplan [--source NAME] (--list | -o FILE) NAME=PATH[,PATH...]...\n";
+  std::cerr << "usage: braid_bench_fieldplan [--source NAME] (--list | --plan | -o FILE) NAME=PATH[,PATH...]...\n";
   return 2;
 }
 
@@ -270,13 +306,14 @@ int usage() {
 
 int main(int argc, char** argv) {
   std::string source = "aws.cloudtrail", out_path;
-  bool list = false;
+  bool list = false, plan = false;
   std::vector<Set> sets;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--source" && i + 1 < argc) source = argv[++i];
     else if (a == "-o" && i + 1 < argc) out_path = argv[++i];
     else if (a == "--list") list = true;
+    else if (a == "--plan") plan = true;
     else if (a.find('=') != std::string::npos && a[0] != '-') {
       Set s;
       s.name = a.substr(0, a.find('='));
@@ -292,9 +329,13 @@ int main(int argc, char** argv) {
       return usage();
     }
   }
-  if (sets.empty() || (!list && out_path.empty())) return usage();
+  if (sets.empty() || (!list && !plan && out_path.empty())) return usage();
   for (Set& s : sets)
     if (!load(s, source)) return 1;
+  if (plan) {
+    for (const Set& s : sets) std::cout << s.name << ": the match plan of " << source << "\n" << s.plan;
+    return 0;
+  }
   if (list) {
     for (const Set& s : sets) {
       std::cout << s.name << ": " << s.fields.size() << " fields of " << source << " (" << s.rules

@@ -3,10 +3,12 @@
  *
  * Entry points (one set per source s of the program, s = index into Program::sources):
  *
- *   uint32_t braid_dispatch_<s>(BraidFrame* frame, uint32_t* matched);
+ *   uint32_t braid_dispatch_<s>(BraidFrame* frame, uint32_t* matched, const uint64_t* prefiltered);
  *       Evaluates the predicates of source s (ir/match_plan.h numbering) that the discriminator index selects
  *       for the event in frame->slots, writes the ids of those that hold into `matched` (room for every
- *       predicate of the source; order unspecified) and returns how many.
+ *       predicate of the source; order unspecified) and returns how many. `prefiltered` is a bitset over the
+ *       source's predicate ids (bit id % 64 of word id / 64): a predicate of the plan's prefilters is evaluated
+ *       only when its bit is set, which the runtime does when the literal scan found one of its literals.
  *   uint8_t braid_recognize_<s>(BraidFrame* frame);
  *       The source's `recognize` clause (1: the event belongs to the source). Absent when it has none.
  *

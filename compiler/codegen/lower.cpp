@@ -116,9 +116,9 @@ class Lowerer {
     ++functions;
   }
 
-  // i32 @braid_dispatch_<s>(ptr frame, ptr matched)
+  // i32 @braid_dispatch_<s>(ptr frame, ptr matched, ptr prefiltered)
   void dispatch(uint32_t source, const ir::SourcePlan& sp, const std::vector<llvm::Function*>& preds) {
-    auto* fn = llvm::Function::Create(llvm::FunctionType::get(i32, {ptr, ptr}, false),
+    auto* fn = llvm::Function::Create(llvm::FunctionType::get(i32, {ptr, ptr, ptr}, false),
                                       llvm::Function::ExternalLinkage, "braid_dispatch_" + std::to_string(source), M);
     fn->addFnAttr(llvm::Attribute::NoUnwind);
     begin(fn, source);
@@ -144,6 +144,30 @@ class Lowerer {
       }
     };
     run(sp.always);
+    // Prefiltered predicates: evaluated only when the runtime's literal scan set their bit (helper_abi.h). Equal
+    // predicates share a function: one call when any of their bits is set.
+    llvm::Value* selected = fn->getArg(2);
+    std::vector<std::pair<llvm::Function*, std::vector<uint32_t>>> groups;
+    for (uint32_t id : sp.prefiltered) {
+      auto g = std::find_if(groups.begin(), groups.end(), [&](const auto& x) { return x.first == preds[id]; });
+      if (g == groups.end()) groups.push_back({preds[id], {id}});
+      else g->second.push_back(id);
+    }
+    for (const auto& [pred, ids] : groups) {
+      llvm::Value* any = nullptr;
+      for (uint32_t id : ids) {
+        llvm::Value* word = B.CreateLoad(i64, B.CreateGEP(i64, selected, {B.getInt32(id >> 6)}));
+        llvm::Value* bit = B.CreateICmpNE(B.CreateAnd(word, B.getInt64(uint64_t{1} << (id & 63))), B.getInt64(0));
+        any = any ? B.CreateOr(any, bit) : bit;
+      }
+      auto* eval = llvm::BasicBlock::Create(C, "pf_eval", fn);
+      auto* done = llvm::BasicBlock::Create(C, "pf_done", fn);
+      B.CreateCondBr(any, eval, done);
+      B.SetInsertPoint(eval);
+      run(ids);
+      B.CreateBr(done);
+      B.SetInsertPoint(done);
+    }
     for (const ir::DiscriminatorIndex& ix : sp.indexes) {
       LV v = load_slot(ix.slot);
       auto* done = llvm::BasicBlock::Create(C, "ix_done", fn);

@@ -1,6 +1,8 @@
 // The match plan (match_plan.h).
 #include "ir/match_plan.h"
 
+#include "ir/same_expr.h"
+
 #include <algorithm>
 #include <map>
 #include <set>
@@ -98,7 +100,157 @@ void candidate_fields(const Program& p, NodeId id, std::set<FieldId>& out) {
     for (NodeId c : p.ops(n)) candidate_fields(p, c, out);
 }
 
+// ---- Prefilter literals ----------------------------------------------------------------------------------
+
+using Literal = PrefilterLiteral;
+using Literals = std::vector<Literal>;
+
+bool literal_less(const Literal& a, const Literal& b) {
+  return a.text != b.text ? a.text < b.text : a.nocase < b.nocase;
+}
+bool literal_equal(const Literal& a, const Literal& b) { return a.text == b.text && a.nocase == b.nocase; }
+
+void normalize(Literals& v) {
+  std::sort(v.begin(), v.end(), literal_less);
+  v.erase(std::unique(v.begin(), v.end(), literal_equal), v.end());
+}
+
+bool nocase_node(const Node& n) { return n.has(kFlagNoCase) || n.has(kFlagNocaseField); }
+
+// The longest run of a glob (`*`, `?`, `\` escapes: interp.cpp's glob_match) that every match contains.
+std::string glob_run(std::string_view g) {
+  std::string best, cur;
+  for (size_t i = 0; i < g.size(); ++i) {
+    char c = g[i];
+    if (c == '*' || c == '?') {
+      if (cur.size() > best.size()) best = cur;
+      cur.clear();
+      continue;
+    }
+    if (c == '\\' && i + 1 < g.size()) c = g[++i];
+    cur.push_back(c);
+  }
+  return cur.size() > best.size() ? cur : best;
+}
+
+const std::string* string_constant(const Program& p, NodeId id) {
+  const Node& c = p.node(id);
+  if (c.op != Op::String || c.imm < 0 || static_cast<size_t>(c.imm) >= p.strings.size()) return nullptr;
+  return &p.strings[static_cast<size_t>(c.imm)];
+}
+
+// How selective a literal set is: its shortest literal (longer is rarer), then fewer literals.
+bool more_selective(const Literals& a, const Literals& b) {
+  auto shortest = [](const Literals& v) {
+    size_t m = SIZE_MAX;
+    for (const Literal& l : v) m = std::min(m, l.text.size());
+    return m;
+  };
+  size_t sa = shortest(a), sb = shortest(b);
+  return sa != sb ? sa > sb : a.size() < b.size();
+}
+
+std::optional<Literals> lits(const Program& p, NodeId id, FieldId f) {
+  if (id == kNoNode || id >= p.nodes.size()) return std::nullopt;
+  const Node& n = p.node(id);
+  const bool nocase = nocase_node(n);
+  auto one = [&](const std::string& text, bool nc) -> std::optional<Literals> {
+    if (text.empty()) return std::nullopt;  // the empty string is in every string: no selection
+    return Literals{Literal{text, nc, {}}};
+  };
+  auto from_set = [&](int64_t imm, bool glob) -> std::optional<Literals> {
+    if (imm < 0 || static_cast<size_t>(imm) >= p.sets.size()) return std::nullopt;
+    const ConstSet& s = p.sets[static_cast<size_t>(imm)];
+    if (s.elem != Kind::String || !s.ints.empty() || !s.floats.empty() || s.strings.empty()) return std::nullopt;
+    Literals v;
+    for (const std::string& e : s.strings) {
+      std::string t = glob ? glob_run(e) : e;
+      if (t.empty()) return std::nullopt;
+      v.push_back(Literal{std::move(t), nocase || s.nocase, {}});
+    }
+    normalize(v);
+    return v;
+  };
+  switch (n.op) {
+    case Op::And: {
+      std::optional<Literals> best;
+      for (NodeId c : p.ops(n)) {
+        auto v = lits(p, c, f);
+        if (v && (!best || more_selective(*v, *best))) best = std::move(v);
+      }
+      return best;
+    }
+    case Op::Or: {
+      Literals acc;
+      for (NodeId c : p.ops(n)) {
+        auto v = lits(p, c, f);
+        if (!v) return std::nullopt;
+        acc.insert(acc.end(), v->begin(), v->end());
+      }
+      normalize(acc);
+      return acc;
+    }
+    case Op::Eq: {
+      if (n.ops_count != 2) return std::nullopt;
+      NodeId a = p.op(n, 0), b = p.op(n, 1);
+      if (is_field(p, b, f)) std::swap(a, b);
+      if (!is_field(p, a, f)) return std::nullopt;
+      const std::string* c = string_constant(p, b);
+      // An ip-typed pair compares as addresses (two spellings of one address are equal): not bytewise.
+      if (!c || (p.node(a).type.kind == Kind::Ip && p.node(b).type.kind == Kind::Ip)) return std::nullopt;
+      return one(*c, nocase);
+    }
+    case Op::InSet:
+      if (n.ops_count != 1 || !is_field(p, p.op(n, 0), f)) return std::nullopt;
+      return from_set(n.imm, false);
+    case Op::Contains: case Op::StartsWith: case Op::EndsWith: case Op::Like: {
+      if (n.ops_count != 2 || !is_field(p, p.op(n, 0), f)) return std::nullopt;
+      const std::string* c = string_constant(p, p.op(n, 1));
+      if (!c) return std::nullopt;
+      return one(n.op == Op::Like ? glob_run(*c) : *c, nocase);
+    }
+    case Op::ContainsAny: case Op::StartsWithAny: case Op::EndsWithAny: case Op::LikeAny:
+      if (n.ops_count != 1 || !is_field(p, p.op(n, 0), f)) return std::nullopt;
+      return from_set(n.imm, n.op == Op::LikeAny);
+    case Op::Null: case Op::Bool: case Op::Int: case Op::Float: case Op::String: case Op::Duration: case Op::Set:
+    case Op::Field: case Op::Attr: case Op::Agg: case Op::Elem: case Op::Not: case Op::Lt: case Op::Le: case Op::Gt:
+    case Op::Ge: case Op::Neg: case Op::Add: case Op::Sub: case Op::Mul: case Op::Div: case Op::Mod:
+    case Op::ToFloat: case Op::Matches: case Op::InCidr: case Op::Exists: case Op::Lower: case Op::Upper:
+    case Op::Len: case Op::Coalesce: case Op::Replace: case Op::AnyElem: case Op::Seq: case Op::Concat:
+    case Op::ListAt:
+      return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+// Fields a string operator, comparison or `in` reads directly, under `and`/`or`: the prefilter's candidates.
+void literal_fields(const Program& p, NodeId id, std::set<FieldId>& out) {
+  if (id == kNoNode || id >= p.nodes.size()) return;
+  const Node& n = p.node(id);
+  switch (n.op) {
+    case Op::And: case Op::Or:
+      for (NodeId c : p.ops(n)) literal_fields(p, c, out);
+      return;
+    case Op::Eq: case Op::InSet: case Op::Contains: case Op::StartsWith: case Op::EndsWith: case Op::Like:
+    case Op::ContainsAny: case Op::StartsWithAny: case Op::EndsWithAny: case Op::LikeAny:
+      for (NodeId c : p.ops(n))
+        if (p.node(c).op == Op::Field) out.insert(static_cast<FieldId>(p.node(c).imm));
+      return;
+    case Op::Null: case Op::Bool: case Op::Int: case Op::Float: case Op::String: case Op::Duration: case Op::Set:
+    case Op::Field: case Op::Attr: case Op::Agg: case Op::Elem: case Op::Not: case Op::Lt: case Op::Le: case Op::Gt:
+    case Op::Ge: case Op::Neg: case Op::Add: case Op::Sub: case Op::Mul: case Op::Div: case Op::Mod:
+    case Op::ToFloat: case Op::Matches: case Op::InCidr: case Op::Exists: case Op::Lower: case Op::Upper:
+    case Op::Len: case Op::Coalesce: case Op::Replace: case Op::AnyElem: case Op::Seq: case Op::Concat:
+    case Op::ListAt:
+      return;
+  }
+}
+
 }  // namespace
+
+std::optional<std::vector<PrefilterLiteral>> required_literals(const Program& p, NodeId node, FieldId field) {
+  return lits(p, node, field);
+}
 
 std::optional<std::vector<std::string>> required_values(const Program& p, NodeId node, FieldId field) {
   return req(p, node, field);
@@ -183,8 +335,72 @@ MatchPlan build_match_plan(const Program& p) {
       }
       sp.indexes.push_back(std::move(ix));
     }
+
+    // Prefilters, greedily as above, over the predicates no index selects: the string field whose literals the
+    // most of them require first (ties: lowest field id).
+    sp.prefilter_of.assign(n, kNone);
+    auto open = [&](uint32_t i) { return sp.index_of[i] == kNone && sp.prefilter_of[i] == kNone && !never[i]; };
+    std::set<FieldId> lfields;
     for (uint32_t i = 0; i < n; ++i)
-      if (sp.index_of[i] == kNone) (never[i] ? sp.never : sp.always).push_back(i);
+      if (open(i)) literal_fields(p, sp.predicates[i].node, lfields);
+    std::map<FieldId, std::vector<std::optional<Literals>>> lreqs;
+    for (FieldId f : lfields) {
+      uint32_t slot = src.slot_of(f);
+      if (slot == kNone || f >= p.fields.size() || p.fields[f].has_any()) continue;
+      if (src.slots[slot].type.kind != Kind::String) continue;  // the runtime scans String values only
+      auto& v = lreqs[f];
+      v.reserve(n);
+      for (uint32_t i = 0; i < n; ++i) v.push_back(open(i) ? lits(p, sp.predicates[i].node, f) : std::nullopt);
+    }
+    // Distinct predicates (equal ones are evaluated once): a prefilter needs kMinPrefilterPredicates of them.
+    ExprClasses classes(p);
+    std::vector<uint32_t> class_of(n);
+    for (uint32_t i = 0; i < n; ++i) class_of[i] = classes.intern(sp.predicates[i].node).first;
+    std::vector<bool> has_literals(n, false);
+    for (const auto& [f, v] : lreqs)
+      for (uint32_t i = 0; i < n; ++i) has_literals[i] = has_literals[i] || v[i].has_value();
+    for (;;) {
+      FieldId best = kNone;
+      uint32_t best_count = 0;
+      for (const auto& [f, v] : lreqs) {
+        std::set<uint32_t> distinct;
+        for (uint32_t i = 0; i < n; ++i)
+          if (open(i) && v[i]) distinct.insert(class_of[i]);
+        auto c = static_cast<uint32_t>(distinct.size());
+        if (c > best_count) best = f, best_count = c;
+      }
+      if (best == kNone || best_count < kMinPrefilterPredicates) break;
+      const auto& v = lreqs[best];
+      PrefilterIndex pf;
+      pf.field = best;
+      pf.slot = src.slot_of(best);
+      auto pfno = static_cast<uint32_t>(sp.prefilters.size());
+      for (uint32_t i = 0; i < n; ++i) {
+        if (!open(i) || !v[i]) continue;
+        sp.prefilter_of[i] = pfno;
+        for (const Literal& l : *v[i]) pf.literals.push_back(Literal{l.text, l.nocase, {i}});
+      }
+      // Merge equal literals (their predicate lists were pushed in ascending order).
+      std::stable_sort(pf.literals.begin(), pf.literals.end(), literal_less);
+      Literals merged;
+      for (Literal& l : pf.literals) {
+        if (!merged.empty() && literal_equal(merged.back(), l)) {
+          if (merged.back().predicates.back() != l.predicates[0]) merged.back().predicates.push_back(l.predicates[0]);
+        } else {
+          merged.push_back(std::move(l));
+        }
+      }
+      pf.literals = std::move(merged);
+      sp.prefilters.push_back(std::move(pf));
+    }
+    for (uint32_t i = 0; i < n; ++i) {
+      if (sp.prefilter_of[i] != kNone) {
+        sp.prefiltered.push_back(i);
+      } else if (sp.index_of[i] == kNone) {
+        (never[i] ? sp.never : sp.always).push_back(i);
+        if (!never[i] && !has_literals[i]) sp.costly.push_back(i);
+      }
+    }
   }
   return plan;
 }

@@ -1205,8 +1205,9 @@ class Linter {
   }
 
   // ----------------------------------------------------------------------------------------------------------
-  // BRD0811: costly rules: predicates the match plan (ir/match_plan.h) cannot index, so every engine evaluates
-  // them on every event of the source. The plan is the single definition: the linter never guesses on its own.
+  // BRD0811: costly rules: predicates the match plan (ir/match_plan.h) can neither index nor prefilter, so every
+  // engine evaluates them on every event of the source (SourcePlan::costly). The plan is the single definition:
+  // the linter never guesses on its own.
 
   const ir::MatchPlan& plan() {
     if (!plan_) plan_ = ir::build_match_plan(p_);
@@ -1250,8 +1251,9 @@ class Linter {
       case Op::Eq: case Op::InSet:
         if (!field_and_constant()) return;
         if (n.has(ir::kFlagNoCase) || n.has(ir::kFlagNocaseField)) {
-          out.insert("case-insensitive comparisons (`==~`, `in~`, and any comparison with a `nocase` field) are not "
-                     "indexed: the index matches exact bytes");
+          out.insert("case-insensitive comparisons (`==~`, `in~`, and any comparison with a `nocase` field) select "
+                     "events through the literal prefilter only where every match needs them: not under `not`, and "
+                     "in each branch of an `or`");
         } else {
           for (NodeId c : p_.ops(n)) {
             if (!valid(c) || node(c).op != Op::Field) continue;
@@ -1266,10 +1268,16 @@ class Linter {
         }
         return;
       case Op::StartsWith: case Op::StartsWithAny: case Op::EndsWith: case Op::EndsWithAny: case Op::Contains:
-      case Op::ContainsAny: case Op::Like: case Op::LikeAny: case Op::Matches:
+      case Op::ContainsAny: case Op::Like: case Op::LikeAny:
         if (n.ops_count >= 1 && valid(p_.op(n, 0)) && node(p_.op(n, 0)).op == Op::Field)
-          out.insert("string operators (`startswith`, `contains`, `like`, `matches`, ...) are not indexed, only "
-                     "exact equality");
+          out.insert("string operators (`startswith`, `contains`, `like`, ...) select events through the literal "
+                     "prefilter only where every match needs them: not under `not`, in each branch of an `or`, on "
+                     "a string field without `[*]`, with a non-empty constant");
+        return;
+      case Op::Matches:
+        if (n.ops_count >= 1 && valid(p_.op(n, 0)) && node(p_.op(n, 0)).op == Op::Field)
+          out.insert("regular expressions (`matches`) select no events: add a string operator or comparison that "
+                     "every match needs (`contains` of a literal the regex requires)");
         return;
       case Op::Null: case Op::Bool: case Op::Int: case Op::Float: case Op::String: case Op::Duration: case Op::Set:
       case Op::Field: case Op::Attr: case Op::Agg: case Op::Elem: case Op::Lt: case Op::Le: case Op::Gt: case Op::Ge:
@@ -1289,7 +1297,7 @@ class Linter {
     for (uint32_t s : r.sources) {
       if (s >= mp.sources.size() || s >= p_.sources.size()) continue;
       const ir::SourcePlan& sp = mp.sources[s];
-      for (uint32_t k : sp.always) {
+      for (uint32_t k : sp.costly) {
         const ir::Predicate& pr = sp.predicates[k];
         if (pr.rule != rule_index) continue;
         costly[pr.step].push_back(p_.sources[s].name);
@@ -1319,12 +1327,13 @@ class Linter {
     Diagnostic& d = sink_.report(
         Code::BRD0811, anchor,
         fmt::format("rule `{}` is costly: {} {} evaluated on every event{}, because no string field is required to "
-                    "equal a constant",
+                    "equal a constant or to contain a literal",
                     r.id, parts, costly.size() == 1 ? "is" : "are", where));
     std::set<std::string> hints;
     for (const auto& [step, node_id] : nodes) costly_hints(node_id, hints);
     d.help = "select the events with exact string constants that every match must satisfy, such as "
-             "`eventName == \"...\"` or `eventName in [...]` (in each branch of an `or`)";
+             "`eventName == \"...\"` or `eventName in [...]` (in each branch of an `or`), or with literals they "
+             "must contain (`userAgent contains \"...\"`)";
     for (const std::string& h : hints) d.help += "; " + h;
   }
 

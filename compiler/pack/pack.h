@@ -35,9 +35,10 @@
 namespace braid::pack {
 
 inline constexpr char kMagic[8] = {'B', 'R', 'A', 'I', 'D', 'P', 'K', '\0'};
-inline constexpr uint32_t kFormatVersion = 7;  // 1: no bitcode or native sections; 2: no json() fields;
+inline constexpr uint32_t kFormatVersion = 8;  // 1: no bitcode or native sections; 2: no json() fields;
                                                // 3: no `cased` node flag; 4: no computed severities;
-                                               // 5: no group scope (Rule::group); 6: no zipped fields
+                                               // 5: no group scope (Rule::group); 6: no zipped fields;
+                                               // 7: dispatch functions without the prefilter bitset
 
 // Section kinds (docs/pack-format.md). Numbers are stable; a reader rejects kinds it does not know.
 enum class SectionKind : uint32_t {

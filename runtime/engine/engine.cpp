@@ -499,6 +499,11 @@ const EngineStats& Engine::stats() const {
   }
   // Batches prepared by workers bring their type mismatches along; the engine thread's own are read here.
   m.stats.type_mismatches = m.worker_mismatches + m.own_preparer->mismatches();
+  MatcherCounters mc = m.worker_matcher;
+  if (m.opt.matcher) mc += m.opt.matcher->counters();  // the engine thread's (its preparer shares it)
+  m.stats.prefilter_scans = mc.prefilter_scans;
+  m.stats.prefilter_literals = mc.prefilter_literals;
+  m.stats.prefilter_selected = mc.prefilter_selected;
   m.stats.sessions_live = m.sessions.live();
   m.stats.groups_live = m.groups.live();
   m.stats.worker_nanos.resize(m.opt.threads > 1 ? m.opt.threads : 0);

@@ -241,6 +241,9 @@ struct EngineStats {
   std::vector<uint64_t> worker_nanos;  // threads > 1: time each worker spent preparing batches
   uint64_t wait_nanos = 0;             // threads > 1: time the engine's thread waited for a prepared batch
   uint64_t link_parents_recorded = 0, link_parents_evicted = 0;
+  // The JIT's multi-pattern prefilter (docs/jit.md, "The prefilter"), since the engine started (not checkpointed):
+  // field values scanned, literals found, and predicates those literals selected for evaluation.
+  uint64_t prefilter_scans = 0, prefilter_literals = 0, prefilter_selected = 0;
   uint64_t alerts = 0, suppressed = 0;
   std::vector<SourceStats> sources;  // in program order
   std::vector<RuleStats> rules;      // the rules that run, in program order

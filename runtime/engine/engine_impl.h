@@ -290,6 +290,7 @@ struct Engine::Impl {
   uint64_t arrival = 0, deadline_order = 0;
   uint64_t event_serial = 0;  // events through process_event (StepCell::at)
   uint64_t worker_mismatches = 0;  // type mismatches of the batches workers prepared
+  MatcherCounters worker_matcher;  // matcher counters of the batches workers prepared
   std::string scratch, key_buf, id_buf;
   uint64_t late_warnings = 0, malformed_warnings = 0, notime_warnings = 0, unrouted_warnings = 0;
 

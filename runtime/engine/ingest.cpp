@@ -173,6 +173,7 @@ void Engine::Impl::admit(Batch& b) {
     b.input = nullptr;
   }
   worker_mismatches += b.type_mismatches;
+  worker_matcher += b.matcher;
   for (PreparedEvent& e : b.events) admit_one(e);
   b.consumed = true;
   if (b.held == 0) recycle(&b);

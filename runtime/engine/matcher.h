@@ -12,6 +12,23 @@
 
 namespace braid::rt {
 
+// What a matcher's multi-pattern prefilter did (runtime/jit/prefilter.h), cumulative; zero for matchers without.
+struct MatcherCounters {
+  uint64_t prefilter_scans = 0;     // field values scanned
+  uint64_t prefilter_literals = 0;  // literals found
+  uint64_t prefilter_selected = 0;  // predicates selected by a found literal (then evaluated exactly)
+  MatcherCounters& operator+=(const MatcherCounters& o) {
+    prefilter_scans += o.prefilter_scans;
+    prefilter_literals += o.prefilter_literals;
+    prefilter_selected += o.prefilter_selected;
+    return *this;
+  }
+  MatcherCounters operator-(const MatcherCounters& o) const {
+    return {prefilter_scans - o.prefilter_scans, prefilter_literals - o.prefilter_literals,
+            prefilter_selected - o.prefilter_selected};
+  }
+};
+
 class PredicateMatcher {
  public:
   virtual ~PredicateMatcher() = default;
@@ -25,6 +42,8 @@ class PredicateMatcher {
   // A source clause (ir::clause_expressions: time, identity, a mint's key...) on the given slots. False when this
   // matcher does not compile it (the caller evaluates it with the interpreter).
   virtual bool eval(Interpreter& in, uint32_t source, ir::NodeId node, const Value* slots, Value& out) = 0;
+  // Counters since the matcher was made (read by the thread that uses it).
+  virtual MatcherCounters counters() const { return {}; }
 };
 
 }  // namespace braid::rt

@@ -207,6 +207,11 @@ void Preparer::finish(Batch& b, bool count_mismatches) {
   if (count_mismatches) {
     b.type_mismatches = mismatches() - mismatches_seen_;
     mismatches_seen_ = mismatches();
+    if (matcher_) {
+      MatcherCounters now = matcher_->counters();
+      b.matcher = now - matcher_seen_;
+      matcher_seen_ = now;
+    }
   }
   // Offsets become pointers now that the buffers have their final size.
   for (Value& v : b.values) {

@@ -122,6 +122,7 @@ struct Batch {
   std::vector<uint32_t> matches;
   std::vector<uint32_t> slot_ids;  // PreparedEvent::sparse_slots
   uint64_t type_mismatches = 0;  // counted by this batch's conversion
+  MatcherCounters matcher;       // the worker's matcher counters during this batch
   // Consumption.
   uint32_t held = 0;      // events of this batch still in a reorder buffer
   bool consumed = false;  // the ordered half has taken every event
@@ -136,6 +137,7 @@ struct Batch {
     matches.clear();
     slot_ids.clear();
     type_mismatches = 0;
+    matcher = {};
     held = 0;
     consumed = false;
     ready.store(false, std::memory_order_relaxed);
@@ -219,6 +221,7 @@ class Preparer {
   std::string_view cur_raw_;  // the record's text (the caller's buffer), until emit()
   bool keep_events_ = false, keep_bad_ = false;
   uint64_t mismatches_seen_ = 0;
+  MatcherCounters matcher_seen_;
   std::vector<JsonDoc> json_docs_;
   std::vector<std::vector<uint32_t>> source_docs_;  // per source: the documents its slots read
   std::vector<Value> json_vals_;                    // per program field: read_json_docs' values of the paths

@@ -213,6 +213,14 @@ std::string render_metrics(const MetricsInfo& info, const MetricsSnapshot& s) {
   w.family("braid_engine_wait_seconds_total", "counter", "Time the engine's thread waited for prepared events.");
   w.sample(static_cast<double>(e.wait_nanos) / 1e9);
 
+  // The JIT's prefilter.
+  w.family("braid_prefilter_scans_total", "counter", "Field values the multi-pattern prefilter scanned.");
+  w.sample(e.prefilter_scans);
+  w.family("braid_prefilter_literals_total", "counter", "Literals the prefilter found.");
+  w.sample(e.prefilter_literals);
+  w.family("braid_prefilter_selected_total", "counter", "Predicates a found literal selected for evaluation.");
+  w.sample(e.prefilter_selected);
+
   // Checkpoints (--state).
   if (s.checkpoints) {
     w.family("braid_checkpoints_total", "counter", "Checkpoints taken by this process.");

@@ -220,13 +220,14 @@ struct JitProgram::Impl {
   const ir::Program* program = nullptr;
   ir::MatchPlan plan;
   std::unique_ptr<llvm::orc::LLJIT> jit;
-  using DispatchFn = uint32_t (*)(BraidFrame*, uint32_t*);
+  using DispatchFn = uint32_t (*)(BraidFrame*, uint32_t*, const uint64_t*);
   using RecognizeFn = uint8_t (*)(BraidFrame*);
   using ExprFn = void (*)(BraidFrame*, BraidValue*);
   std::unordered_map<uint64_t, ExprFn> exprs;  // (source << 32 | node) -> compiled source clause
   std::vector<DispatchFn> dispatch;
   std::vector<RecognizeFn> recognize;
   std::vector<std::vector<uint32_t>> field_slot;  // per source: FieldId -> slot
+  std::unique_ptr<Prefilter> prefilter;           // the plan's literal prefilters (prefilter.h)
   JitStats stats;
 };
 
@@ -243,6 +244,11 @@ std::unique_ptr<JitProgram> JitProgram::load(const ir::Program& program, std::st
   Impl& m = *jp->impl_;
   m.program = &program;
   m.plan = ir::build_match_plan(program);
+  auto tp = std::chrono::steady_clock::now();
+  m.prefilter = Prefilter::build(m.plan);
+  m.stats.prefilter_ms = ms_since(tp);
+  m.stats.prefilter_databases = m.prefilter->databases();
+  m.stats.prefilter_warning = m.prefilter->warning();
   m.stats.bitcode_bytes = bitcode.size();
   m.stats.cpu = host_cpu();
   m.stats.features = host_features();
@@ -366,12 +372,17 @@ namespace {
 
 class JitMatcher final : public PredicateMatcher {
  public:
-  explicit JitMatcher(const JitProgram::Impl& m) : m_(m) { frame_.runtime = &ctx_; }
+  explicit JitMatcher(const JitProgram::Impl& m) : m_(m), scanner_(*m.prefilter) { frame_.runtime = &ctx_; }
 
   uint32_t match(Interpreter& in, uint32_t source, const Value* slots, const StateView* state,
                  uint32_t* out) override {
     prepare(in, source, slots, state);
-    return m_.dispatch[source](&frame_, out);
+    return m_.dispatch[source](&frame_, out, m_.prefilter->scan(scanner_, source, slots));
+  }
+
+  MatcherCounters counters() const override {
+    const PrefilterCounters& c = scanner_.counters();
+    return {c.scans, c.literals, c.selected};
   }
 
   bool eval(Interpreter& in, uint32_t source, ir::NodeId node, const Value* slots, Value& out) override {
@@ -398,6 +409,7 @@ class JitMatcher final : public PredicateMatcher {
   }
 
   const JitProgram::Impl& m_;
+  Prefilter::Scanner scanner_;
   JitContext ctx_;
   BraidFrame frame_{};
 };

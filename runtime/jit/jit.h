@@ -24,6 +24,7 @@
 #include "engine/matcher.h"
 #include "ir/ir.h"
 #include "ir/match_plan.h"
+#include "jit/prefilter.h"
 
 namespace braid::rt {
 
@@ -49,6 +50,9 @@ struct JitStats {
   uint64_t bitcode_bytes = 0, object_bytes = 0;
   std::string cpu, features, cache_file;
   std::string cache_warning;  // why the cache was not used, if it was wanted, or that a damaged entry was replaced
+  double prefilter_ms = 0;          // building the prefilter's vectorscan databases
+  uint64_t prefilter_databases = 0;
+  std::string prefilter_warning;    // why the prefilter selects every predicate somewhere (prefilter.h), or ""
 };
 std::string_view object_source_name(JitStats::ObjectSource s);  // "codegen", "cache", "pack"
 

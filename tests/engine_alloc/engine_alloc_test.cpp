@@ -132,7 +132,9 @@ struct Compiled {
 Compiled& shipped() {
   static Compiled c = [] {
     Compiled x;
-    x.comp = compile({std::string(BRAID_SOURCE_DIR) + "/rules"});
+    // The shipped rules, and rules that give CloudTrail's `userAgent` a literal prefilter (prefilter.braid).
+    x.comp = compile({std::string(BRAID_SOURCE_DIR) + "/rules",
+                      std::string(BRAID_SOURCE_DIR) + "/tests/engine_alloc/prefilter.braid"});
     if (!x.comp->program) return x;
     codegen::CodegenResult cg = codegen::lower_program(*x.comp->program);
     if (!cg.ok()) return x;
@@ -149,7 +151,7 @@ struct Count {
   uint64_t allocs = 0, alerts_warm = 0, alerts_measured = 0, events = 0;
   // What happened in the counted window (so that a pass means the bookkeeping really ran there).
   uint64_t sessions_opened = 0, sessions_closed = 0, mints = 0, mints_evicted = 0, chains_retired = 0,
-           chain_links = 0, state_evaluations = 0;
+           chain_links = 0, state_evaluations = 0, prefilter_scans = 0;
 };
 
 uint64_t state_evaluations(const EngineStats& st, const ir::Program& p) {
@@ -188,6 +190,7 @@ Count run(const Stream& s, bool use_jit, uint32_t alert_events = 0) {
   n.chains_retired = st1.chains_retired - st0.chains_retired;
   n.chain_links = st1.chain_links - st0.chain_links;
   n.state_evaluations = state_evaluations(st1, *c.comp->program) - ev0;
+  n.prefilter_scans = st1.prefilter_scans - st0.prefilter_scans;
   n.alerts_measured = alerts - n.alerts_warm;
   n.events = s.measured.size();
   e.finish();
@@ -208,6 +211,9 @@ TEST_P(EngineAllocations, NoneForEventsThatMatchNoRule) {
   Count n = run(quiet_stream(), GetParam());
   ASSERT_EQ(n.alerts_measured, 0u) << "the quiet stream must not raise alerts (alerts allocate)";
   EXPECT_EQ(n.sessions_closed, 1u);  // the 12 h maximum passes once in the counted window
+  if (GetParam()) {
+    EXPECT_GE(n.prefilter_scans, n.events);  // every event's userAgent was scanned
+  }
   EXPECT_EQ(n.allocs, 0u) << n.allocs << " allocations over " << n.events << " warm events";
 }
 

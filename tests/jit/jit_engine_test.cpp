@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -33,7 +34,8 @@ std::string event_json(const std::string& id, double minute, const std::string& 
 }
 
 // Runs the table through both engines; returns the interpreter's hits for callers that check more.
-Fired check_table(const std::vector<Case>& cases, const std::string& extra_rules = "") {
+Fired check_table(const std::vector<Case>& cases, const std::string& extra_rules = "",
+                  rt::EngineStats* native_stats = nullptr) {
   std::string rules = extra_rules;
   for (size_t c = 0; c < cases.size(); ++c) rules += event_rule("j.c" + std::to_string(c), cases[c].cond);
   auto b = build_rules(rules);
@@ -48,6 +50,7 @@ Fired check_table(const std::vector<Case>& cases, const std::string& extra_rules
                                   cases[c].rows[r].fields));
   Fired interp = run_engine(*b->prog, events, nullptr);
   Fired native = run_engine(*b->prog, events, jit->make_matcher());
+  if (native_stats) *native_stats = native.stats;
   EXPECT_EQ(interp.stats.type_mismatches, native.stats.type_mismatches);
   // Every disagreement, over all rules and all events.
   for (const auto& h : interp.hits)
@@ -128,6 +131,64 @@ TEST(JitEngine, StringSetDecisionTree) {
     cases.push_back(std::move(c));
   }
   check_table(cases);
+}
+
+// The literal prefilter (runtime/jit/prefilter.h): rules that need a literal in `s` are evaluated by the JIT
+// only when a vectorscan scan finds it. Never a missed match: every probe is checked against the interpreter
+// (which has no prefilter) and against the language, case folding, non-ASCII bytes, empty and missing values,
+// and non-strings included.
+TEST(JitEngine, PrefilteredStringOperators) {
+  const std::vector<std::string> probes = {
+      "",  "alpha", "ALPHA", "xxalphaxx", "alph", "prefix-z", "PREFIX-z", "z-prefix-", "file.EXE", "file.exe",
+      "file.exe.bak", "Gamma", "gAmMa", "gamma ray", "abc-d-ef", "abcdef", "ab*cd", "\xc3\xa9t\xc3\xa9",
+      "\xc3\x89T\xc3\x89", "needle\xe2\x82\xac", "haystack NEEDLE", "one", "two", "ONE", "three"};
+  struct Op {
+    std::string cond;
+    std::function<bool(const std::string&)> holds;  // on a string value of `s`
+  };
+  auto lower = [](std::string s) {
+    for (char& c : s) c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
+    return s;
+  };
+  auto has = [](const std::string& s, const std::string& x) { return s.find(x) != std::string::npos; };
+  const std::vector<Op> ops = {
+      {"s contains \"alpha\"", [&](const std::string& s) { return has(s, "alpha"); }},
+      {"s startswith \"prefix-\"", [&](const std::string& s) { return s.rfind("prefix-", 0) == 0; }},
+      {"s endswith~ \".exe\"",
+       [&](const std::string& s) { return s.size() >= 4 && lower(s.substr(s.size() - 4)) == ".exe"; }},
+      {"s ==~ \"GAMMA\"", [&](const std::string& s) { return lower(s) == "gamma"; }},
+      {"s like \"abc*d*ef\"",
+       [&](const std::string& s) { return s.rfind("abc", 0) == 0 && s.size() >= 6 && has(s.substr(3, s.size() - 5), "d") &&
+                                          s.substr(s.size() - 2) == "ef"; }},
+      {"s contains~ any [\"needle\", \"\xc3\xa9t\"]",
+       [&](const std::string& s) { return has(lower(s), "needle") || has(lower(s), "\xc3\xa9t"); }},
+      {"s in~ [\"one\", \"two\"] and s != \"two\"", [&](const std::string& s) { return lower(s) == "one"; }},
+      {"s contains \"alpha\" or s == \"three\"", [&](const std::string& s) { return has(s, "alpha") || s == "three"; }},
+  };
+  std::vector<Case> cases;
+  for (const Op& op : ops) {
+    Case c{op.cond, {}};
+    for (const std::string& v : probes) c.rows.push_back({"\"s\":" + quote(v), op.holds(v)});
+    c.rows.push_back({"", false});                // missing
+    c.rows.push_back({"\"s\":null", false});
+    c.rows.push_back({"\"s\":42", false});        // not a string (read as null)
+    c.rows.push_back({"\"s2\":\"alpha\"", false});  // the literal in another field
+    cases.push_back(std::move(c));
+  }
+  // The plan must really prefilter these (else this test checks nothing new).
+  std::string rules;
+  for (size_t c = 0; c < cases.size(); ++c) rules += event_rule("j.c" + std::to_string(c), cases[c].cond);
+  auto b = build_rules(rules);
+  ASSERT_TRUE(b->prog);
+  ir::MatchPlan plan = ir::build_match_plan(*b->prog);
+  const ir::SourcePlan& sp = plan.sources[b->prog->source_index("j.src")];
+  ASSERT_EQ(sp.prefilters.size(), 1u);
+  EXPECT_EQ(sp.prefiltered.size(), ops.size());
+  rt::EngineStats st;
+  check_table(cases, "", &st);
+  EXPECT_GT(st.prefilter_scans, 0u);
+  EXPECT_GT(st.prefilter_literals, 0u);
+  EXPECT_LT(st.prefilter_selected, st.prefilter_scans * ops.size()) << "the scan selected every predicate";
 }
 
 TEST(JitEngine, StringDispatchManyEqualityRules) {

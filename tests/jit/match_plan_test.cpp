@@ -71,13 +71,29 @@ Strings required(const std::string& cond, const std::string& field) {
   return v ? *v : Strings{"<none>"};
 }
 
-// Every predicate is either in exactly one index or in `always`, and index_of agrees with the lists.
+// Every predicate is in exactly one index, one prefilter, `always` or `never`; index_of and prefilter_of agree with
+// the lists, and `costly` is part of `always`.
 void expect_consistent(const ir::MatchPlan& plan) {
   for (const ir::SourcePlan& sp : plan.sources) {
     ASSERT_EQ(sp.index_of.size(), sp.predicates.size());
+    ASSERT_EQ(sp.prefilter_of.size(), sp.predicates.size());
     for (uint32_t k = 0; k < sp.predicates.size(); ++k) {
       auto in_always = std::count(sp.always.begin(), sp.always.end(), k);
       auto in_never = std::count(sp.never.begin(), sp.never.end(), k);
+      auto in_pre = std::count(sp.prefiltered.begin(), sp.prefiltered.end(), k);
+      EXPECT_EQ(in_pre, sp.prefilter_of[k] == ir::kNone ? 0 : 1) << k;
+      if (std::count(sp.costly.begin(), sp.costly.end(), k)) {
+        EXPECT_EQ(in_always, 1) << k;
+      }
+      if (sp.prefilter_of[k] != ir::kNone) {
+        EXPECT_EQ(sp.index_of[k], ir::kNone) << k;
+        ASSERT_LT(sp.prefilter_of[k], sp.prefilters.size());
+        size_t listed = 0;
+        for (const auto& l : sp.prefilters[sp.prefilter_of[k]].literals)
+          listed += static_cast<size_t>(std::count(l.predicates.begin(), l.predicates.end(), k));
+        EXPECT_GE(listed, 1u) << "prefiltered predicate " << k << " under no literal";
+        continue;
+      }
       EXPECT_EQ(in_always + in_never, sp.index_of[k] == ir::kNone ? 1 : 0) << k;
       if (sp.index_of[k] == ir::kNone) continue;
       ASSERT_LT(sp.index_of[k], sp.indexes.size());
@@ -347,6 +363,109 @@ TEST(MatchPlan, NumberingIsProgramOrderPerSource) {
   auto again = plan_of(rules);
   ASSERT_TRUE(again.b->prog);
   EXPECT_TRUE(same(p.plan, again.plan));
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Prefilter literals (required_literals) and prefilters
+
+std::string show(const std::optional<std::vector<ir::PrefilterLiteral>>& v) {
+  if (!v) return "<none>";
+  std::string o;
+  for (const auto& l : *v) o += (o.empty() ? "" : " ") + l.text + (l.nocase ? "~" : "");
+  return o;
+}
+
+std::string literals(const std::string& cond, const std::string& field) {
+  auto b = build_rules(event_rule("j.r", cond));
+  if (!b->prog) return "<no program>";
+  const ir::Program& p = *b->prog;
+  return show(ir::required_literals(p, p.rules.back().condition, field_id(p, field, false)));
+}
+
+TEST(MatchPlan, LiteralsEveryMatchNeeds) {
+  EXPECT_EQ(literals("s contains \"ab\"", "s"), "ab");
+  EXPECT_EQ(literals("s startswith \"pre\"", "s"), "pre");
+  EXPECT_EQ(literals("s endswith \".com\"", "s"), ".com");
+  EXPECT_EQ(literals("s like \"a*bcd?e\"", "s"), "bcd");       // the longest run without wildcards
+  EXPECT_EQ(literals("s like \"*x\\\\*yz*\"", "s"), "x*yz");       // an escaped star is a literal star
+  EXPECT_EQ(literals("s == \"a\"", "s"), "a");                   // exact equality implies containment
+  EXPECT_EQ(literals("s in [\"b\", \"a\"]", "s"), "a b");
+  EXPECT_EQ(literals("s ==~ \"Ab\"", "s"), "Ab~");                // case-insensitive: folded by the scan
+  EXPECT_EQ(literals("s contains~ \"Ab\"", "s"), "Ab~");
+  EXPECT_EQ(literals("s in~ [\"A\", \"b\"]", "s"), "a~ b~");          // (a case-insensitive set is stored folded)
+  EXPECT_EQ(literals("nc == \"a\"", "nc"), "a~");                 // a `nocase` field
+  EXPECT_EQ(literals("nc == cased \"a\"", "nc"), "a");            // ... unless written `cased`
+  EXPECT_EQ(literals("s contains any [\"x\", \"yy\"]", "s"), "x yy");
+  EXPECT_EQ(literals("s like any [\"*ab*\", \"c?d\"]", "s"), "ab c");
+  EXPECT_EQ(literals("s contains \"a\" or s == \"b\"", "s"), "a b");
+  EXPECT_EQ(literals("s contains \"a\" and s contains \"long\"", "s"), "long");  // the most selective conjunct
+  EXPECT_EQ(literals("s contains \"a\" and i > 1", "s"), "a");
+  // Nothing every match needs.
+  EXPECT_EQ(literals("s contains \"a\" or i > 1", "s"), "<none>");
+  EXPECT_EQ(literals("s contains \"a\" or s2 contains \"b\"", "s"), "<none>");
+  EXPECT_EQ(literals("not (s contains \"a\")", "s"), "<none>");
+  EXPECT_EQ(literals("s contains \"\"", "s"), "<none>");
+  EXPECT_EQ(literals("s == \"\"", "s"), "<none>");
+  EXPECT_EQ(literals("s like \"*?*\"", "s"), "<none>");
+  EXPECT_EQ(literals("s contains any [\"a\", \"\"]", "s"), "<none>");
+  EXPECT_EQ(literals("s matches r\"abc\"", "s"), "<none>");
+  EXPECT_EQ(literals("s contains s2", "s"), "<none>");
+  EXPECT_EQ(literals("\"abc\" contains s", "s"), "<none>");
+  EXPECT_EQ(literals("lower(s) contains \"a\"", "s"), "<none>");
+  EXPECT_EQ(literals("s contains \"a\"", "s2"), "<none>");
+}
+
+TEST(MatchPlan, PrefilterNeedsEnoughDistinctPredicates) {
+  // Three distinct literal predicates on `s` (and a fourth equal to one of them): below kMinPrefilterPredicates,
+  // so they are evaluated on every event, but are not costly.
+  static_assert(ir::kMinPrefilterPredicates == 4, "the rule counts below assume 4");
+  std::string three = event_rule("j.a", "s contains \"alpha\"") + event_rule("j.b", "s startswith \"beta\"") +
+                      event_rule("j.c", "s ==~ \"Gamma\" and i > 1") +
+                      event_rule("j.a2", "s contains \"alpha\"");
+  auto p = plan_of(three + event_rule("j.num", "i > 5"));
+  ASSERT_TRUE(p.b->prog);
+  expect_consistent(p.plan);
+  EXPECT_TRUE(p.src().prefilters.empty());
+  EXPECT_EQ(p.src().always.size(), 5u);
+  EXPECT_EQ(p.src().costly, Ids{p.pred("j.num")});
+
+  // A fourth distinct one makes a prefilter on `s`: one literal table for all of them.
+  auto q = plan_of(three + event_rule("j.d", "s endswith \"delta\" or s like \"*eps*\"") +
+                   event_rule("j.idx", "s == \"exact\" and s contains \"x\"") + event_rule("j.num", "i > 5"));
+  ASSERT_TRUE(q.b->prog);
+  expect_consistent(q.plan);
+  const auto& sp = q.src();
+  ASSERT_EQ(sp.prefilters.size(), 1u);
+  const auto& pf = sp.prefilters[0];
+  EXPECT_EQ(pf.field, field_id(*q.b->prog, "s"));
+  EXPECT_EQ(pf.slot, q.b->prog->sources[0].slot_of(pf.field));
+  std::vector<std::string> got;
+  for (const auto& l : pf.literals) {
+    std::string ids;
+    for (uint32_t k : l.predicates) ids += " " + q.b->prog->rules[sp.predicates[k].rule].id;
+    got.push_back(l.text + (l.nocase ? "~" : "") + ":" + ids);
+  }
+  EXPECT_EQ(got, (Strings{"Gamma~: j.c", "alpha: j.a j.a2", "beta: j.b", "delta: j.d", "eps: j.d"}));
+  EXPECT_EQ(sp.prefiltered, (Ids{q.pred("j.a"), q.pred("j.b"), q.pred("j.c"), q.pred("j.a2"), q.pred("j.d")}));
+  // The exact value still selects j.idx through the index; `always` keeps the rest.
+  EXPECT_EQ(sp.index_of[q.pred("j.idx")], 0u);
+  EXPECT_EQ(sp.always, Ids{q.pred("j.num")});
+  EXPECT_EQ(sp.costly, Ids{q.pred("j.num")});
+  EXPECT_TRUE(q.src("j.alt").prefilters.empty());
+}
+
+TEST(MatchPlan, PrefilterOnlyOnPlainStringFields) {
+  // `[*]` paths, objects and ip fields are not scanned; neither is a field the source does not read.
+  std::string rules;
+  for (int i = 0; i < 5; ++i) {
+    std::string n = std::to_string(i);
+    rules += event_rule("j.t" + n, "tags[*] contains \"t" + n + "\"") +
+             event_rule("j.o" + n, "o contains \"o" + n + "\"");
+  }
+  auto p = plan_of(rules);
+  ASSERT_TRUE(p.b->prog);
+  expect_consistent(p.plan);
+  EXPECT_TRUE(p.src().prefilters.empty());
 }
 
 TEST(MatchPlan, DisabledRulesArePlannedToo) {

@@ -561,8 +561,8 @@ TEST(Lint, DiscriminatedRuleIsNotCostly) {
   EXPECT_EQ(lint_session("count(a) > 1 and count(b) > 1", "", o)->count(Code::BRD0811), 0u);
 }
 
-// The linter agrees with the match plan (ir/match_plan.h): what the plan cannot index is costly, even when a
-// field is compared with a constant.
+// The linter agrees with the match plan (ir/match_plan.h): what the plan can neither index nor prefilter (no
+// exact value and no literal is required) is costly, even when a field is compared with a constant.
 TEST(Lint, CostlyMeansNotIndexedByTheMatchPlan) {
   LintOptions o;
   o.costly = true;
@@ -570,29 +570,41 @@ TEST(Lint, CostlyMeansNotIndexedByTheMatchPlan) {
     auto r = lint_when(cond, o);
     return r->count(Code::BRD0811) == 1;
   };
-  EXPECT_TRUE(costly("kind startswith \"a\" or kind == \"b\""));  // a prefix is not an exact value
-  EXPECT_TRUE(costly("kind startswith \"a\""));
-  EXPECT_TRUE(costly("kind startswith any [\"a\", \"b\"]"));
+  // A literal every match needs is enough (the prefilter, or a string operator per event when few rules have one).
+  EXPECT_FALSE(costly("kind startswith \"a\" or kind == \"b\""));
+  EXPECT_FALSE(costly("kind startswith \"a\""));
+  EXPECT_FALSE(costly("kind startswith any [\"a\", \"b\"]"));
+  EXPECT_FALSE(costly("kind like \"*abc*\" and n > 1"));
+  EXPECT_FALSE(costly("kind ==~ \"a\""));                              // case-insensitive
+  EXPECT_FALSE(costly("kind in~ [\"a\", \"b\"]"));
+  EXPECT_FALSE(costly("host == \"web01\""));                            // a `nocase` field
+  EXPECT_TRUE(costly("kind startswith \"a\" or n > 1"));             // a branch without a literal
+  EXPECT_TRUE(costly("not (kind contains \"a\")"));
+  EXPECT_TRUE(costly("kind contains \"\""));                          // the empty string is in every string
+  EXPECT_TRUE(costly("kind like \"*\""));
+  EXPECT_TRUE(costly("kind matches r\"^a+\""));
   EXPECT_TRUE(costly("n == 5"));                                        // integers are not indexed
   EXPECT_TRUE(costly("n in [1, 2]"));
   EXPECT_TRUE(costly("kind == \"a\" or code == \"b\""));             // two fields: neither is required
   EXPECT_TRUE(costly("kind != \"a\""));
   EXPECT_TRUE(costly("not (kind in [\"a\"])"));
-  EXPECT_TRUE(costly("kind ==~ \"a\""));                               // case-insensitive
-  EXPECT_TRUE(costly("kind in~ [\"a\", \"b\"]"));
-  EXPECT_TRUE(costly("host == \"web01\""));                             // a `nocase` field
   EXPECT_TRUE(costly("items[*].name == \"x\""));                        // a `[*]` path
   EXPECT_FALSE(costly("kind ==~ \"a\" and kind == \"b\""));
 
-  auto nc = lint_when("host == \"web01\" and n > 1", o);
+  auto nc = lint_when("not (host == \"web01\") and n > 1", o);
   ASSERT_EQ(nc->count(Code::BRD0811), 1u) << nc->codes();
   EXPECT_NE(nc->of(Code::BRD0811)[0]->help.find("case-insensitive comparisons"), std::string::npos)
       << nc->of(Code::BRD0811)[0]->help;
-  auto ci = lint_when("kind ==~ \"a\"", o);
+  auto ci = lint_when("kind ==~ \"a\" or n > 1", o);
+  ASSERT_EQ(ci->count(Code::BRD0811), 1u) << ci->codes();
   EXPECT_NE(ci->of(Code::BRD0811)[0]->help.find("`nocase`"), std::string::npos) << ci->codes();
-  auto sw = lint_when("kind startswith \"a\"", o);
-  EXPECT_NE(sw->of(Code::BRD0811)[0]->help.find("not indexed, only exact equality"), std::string::npos)
+  auto sw = lint_when("not (kind startswith \"a\")", o);
+  EXPECT_NE(sw->of(Code::BRD0811)[0]->help.find("not under `not`"), std::string::npos)
       << sw->of(Code::BRD0811)[0]->help;
+  auto re = lint_when("kind matches r\"^a+\"", o);
+  EXPECT_NE(re->of(Code::BRD0811)[0]->help.find("regular expressions (`matches`) select no events"),
+            std::string::npos)
+      << re->of(Code::BRD0811)[0]->help;
   auto num = lint_when("n == 5", o);
   EXPECT_NE(num->of(Code::BRD0811)[0]->help.find("only string fields are indexed, not int fields"),
             std::string::npos)

@@ -201,7 +201,7 @@ TEST_F(PackCli, InspectShowsCodeSections) {
 
   Result r = braid("inspect " + p("code.braidpack"));
   ASSERT_EQ(r.code, 0) << show(r);
-  EXPECT_NE(r.out.find("format     version 7"), std::string::npos) << show(r);
+  EXPECT_NE(r.out.find("format     version 8"), std::string::npos) << show(r);
   EXPECT_NE(r.out.find("target     " + std::string(arch) + " (cpu znver3)"), std::string::npos) << show(r);
   EXPECT_NE(r.out.find("llvm-bitcode"), std::string::npos) << show(r);
   EXPECT_NE(r.out.find("native-object"), std::string::npos) << show(r);
@@ -213,7 +213,7 @@ TEST_F(PackCli, InspectShowsCodeSections) {
 
   r = braid("inspect " + p("code.braidpack") + " --format json");
   ASSERT_EQ(r.code, 0) << show(r);
-  EXPECT_NE(r.out.find("\"version\":7"), std::string::npos) << show(r);
+  EXPECT_NE(r.out.find("\"version\":8"), std::string::npos) << show(r);
   EXPECT_NE(r.out.find("\"bitcode\":{\"size\":128}"), std::string::npos) << show(r);
   EXPECT_NE(r.out.find("\"native\":{\"cpu\":\"znver3\",\"features\":\"+feature0,"), std::string::npos) << show(r);
   EXPECT_NE(r.out.find("+feature39\",\"llvm_version\":\"17.0.6\",\"size\":100}"), std::string::npos) << show(r);

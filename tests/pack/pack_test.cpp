@@ -327,8 +327,8 @@ TEST(Pack, UnsignedNeedsAllowUnsigned) {
 
 TEST(Pack, VersionArchitectureAndMagic) {
   const Built& b = shipped();
-  EXPECT_EQ(get_u32(b.signed_pack, 8), 7u);
-  for (uint32_t v : {0u, 1u, 2u, 3u, 4u, 5u, 6u, 8u, 0xFFFFFFFFu}) {
+  EXPECT_EQ(get_u32(b.signed_pack, 8), 8u);
+  for (uint32_t v : {0u, 1u, 2u, 3u, 4u, 5u, 6u, 7u, 9u, 0xFFFFFFFFu}) {
     std::string bad = b.signed_pack;
     put_u32(bad, 8, v);
     EXPECT_EQ(error_of(bad), PackErrorKind::UnsupportedVersion) << v;
@@ -962,9 +962,10 @@ TEST(PackCode, SignatureCoversCodeSections) {
 
 TEST(PackCode, VersionOneIsRefused) {
   // Packs of older readers (version 1: no code sections; version 2: no JSON-document fields in the IR; version 3:
-  // no `cased` flag; version 4: no computed severities; version 5: no group scope; version 6: no zipped fields)
-  // are refused with the version error, even when their digest and signature are otherwise in order.
-  for (uint32_t old_version : {1u, 2u, 3u, 4u, 5u, 6u}) {
+  // no `cased` flag; version 4: no computed severities; version 5: no group scope; version 6: no zipped fields;
+  // version 7: code whose dispatch functions take no prefilter bitset) are refused with the version error, even
+  // when their digest and signature are otherwise in order.
+  for (uint32_t old_version : {1u, 2u, 3u, 4u, 5u, 6u, 7u}) {
     std::string v1 = small().signed_pack;
     put_u32(v1, 8, old_version);
     std::string resealed = reseal(v1);
@@ -975,10 +976,10 @@ TEST(PackCode, VersionOneIsRefused) {
       EXPECT_NE(r.error().message.find("version " + std::to_string(old_version) + " is not supported"),
                 std::string::npos)
           << r.error().message;
-      EXPECT_NE(r.error().message.find("reads version 7"), std::string::npos) << r.error().message;
+      EXPECT_NE(r.error().message.find("reads version 8"), std::string::npos) << r.error().message;
     }
   }
-  EXPECT_EQ(pack::kFormatVersion, 7u);
+  EXPECT_EQ(pack::kFormatVersion, 8u);
 }
 
 TEST(PackCode, NativeUsableMatrix) {

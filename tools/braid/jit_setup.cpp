@@ -8,6 +8,7 @@
 
 #include "codegen/codegen.h"
 #include "pack/pack.h"
+#include "json_tree.h"
 #include "verbs.h"
 
 namespace braid::cli {
@@ -53,6 +54,8 @@ std::unique_ptr<PreparedEngine> prepare_engine(const ir::Program& program, const
   }
   if (!out->jit->stats().cache_warning.empty() && choice.cache)
     err(fmt::format("braid: warning: JIT object cache: {}\n", out->jit->stats().cache_warning));
+  if (!out->jit->stats().prefilter_warning.empty())
+    err(fmt::format("braid: warning: prefilter: {}\n", out->jit->stats().prefilter_warning));
   return out;
 }
 
@@ -61,9 +64,9 @@ std::string jit_stats_text(const PreparedEngine& e) {
   const rt::JitStats& s = e.jit->stats();
   return fmt::format(
       "engine             jit ({}; cpu {}; object from {}, {} bytes)\n"
-      "jit time           lower {:.1f} ms, codegen {:.1f} ms, link {:.1f} ms\n",
+      "jit time           lower {:.1f} ms, codegen {:.1f} ms, link {:.1f} ms, prefilter {:.1f} ms ({} databases)\n",
       rt::jit_llvm_version(), s.cpu, rt::object_source_name(s.object_source), s.object_bytes, e.codegen_lower_ms,
-      s.codegen_ms, s.link_ms);
+      s.codegen_ms, s.link_ms, s.prefilter_ms, s.prefilter_databases);
 }
 
 std::string jit_stats_json(const PreparedEngine& e) {
@@ -71,9 +74,10 @@ std::string jit_stats_json(const PreparedEngine& e) {
   const rt::JitStats& s = e.jit->stats();
   return fmt::format(
       ",\"engine\":\"jit\",\"jit\":{{\"cpu\":\"{}\",\"object_source\":\"{}\",\"object_bytes\":{},\"lower_ms\":{:.3f},"
-      "\"codegen_ms\":{:.3f},\"link_ms\":{:.3f}}}",
+      "\"codegen_ms\":{:.3f},\"link_ms\":{:.3f},\"prefilter_ms\":{:.3f},\"prefilter_databases\":{},"
+      "\"prefilter_warning\":{}}}",
       s.cpu, rt::object_source_name(s.object_source), s.object_bytes, e.codegen_lower_ms, s.codegen_ms,
-      s.link_ms);
+      s.link_ms, s.prefilter_ms, s.prefilter_databases, json::quote(s.prefilter_warning));
 }
 
 }  // namespace braid::cli

@@ -66,7 +66,10 @@ struct Case {
 // malformed). Off, a seed gives the bytes it always gave (the baseline's).
 // groups: a quarter of the rules are `group by` rules (keys of their source, `window D` or `gap G max M`, steps,
 // aggregates, sequences and absence, no session attributes). Off, a seed gives the bytes it always gave.
+// prefilter: each case also gets 4 to 9 event rules that need literals in one CloudTrail string field (string
+// operators, case-insensitive comparisons, `in~`, `contains any`, `or` of two), so that the JIT's literal prefilter
+// (docs/jit.md, "The prefilter") selects them. Off, a seed gives the bytes it always gave.
 Case generate_case(uint64_t case_seed, uint64_t case_index, int rules, int events, bool shared_steps = false,
-                   bool edition2 = false, bool groups = false);
+                   bool edition2 = false, bool groups = false, bool prefilter = false);
 
 }  // namespace braid::difftest

@@ -65,6 +65,7 @@ struct Options {
   bool shared_steps = false;  // generate rules that share step predicates
   bool edition2 = false;      // also the language's second-edition constructs (json(), any/all, `+` on strings)
   bool groups = false;        // also `group by` rules
+  bool prefilter = false;     // also rules the JIT's literal prefilter selects
   bool isolate = false;       // engine B runs each rule alone; compare as sorted alert lines
   std::string dump;  // write every case (rules/, events.ndjson) under DIR/caseI, e.g. to inspect the generator
 };
@@ -330,7 +331,7 @@ int Harness::report_difference(const Case& c, uint64_t index, const Outcome& a0,
             << (o_.braid_b.empty() ? std::string() : " --braid-b " + o_.braid_b)
             << " --seed " << o_.seed << " --only-case " << index << " --rules-per-case " << o_.rules
             << " --events-per-case " << o_.events << " --engine-a '" << o_.engine_a << "' --engine-b '"
-            << o_.engine_b << "'" << (o_.shared_steps ? " --shared-steps" : "") << (o_.edition2 ? " --edition2" : "") << (o_.groups ? " --groups" : "") << (o_.isolate ? " --isolate" : "")
+            << o_.engine_b << "'" << (o_.shared_steps ? " --shared-steps" : "") << (o_.edition2 ? " --edition2" : "") << (o_.groups ? " --groups" : "") << (o_.prefilter ? " --prefilter" : "") << (o_.isolate ? " --isolate" : "")
             << (o_.inject_difference ? " --inject-difference" : "") << ")\n";
   std::cout << "=== engine A: braid run" << joined(side_flags(o_.engine_a, c)) << " --rules RULES EVENTS\n";
   std::cout << "=== engine B: braid run" << joined(side_flags(o_.engine_b, c)) << " --rules RULES EVENTS\n";
@@ -376,7 +377,8 @@ int Harness::run() {
       if (o_.verbose) std::cout << "time budget reached after " << cases << " cases\n";
       break;
     }
-    Case c = generate_case(case_seed(o_.seed, i), i, o_.rules, o_.events, o_.shared_steps, o_.edition2, o_.groups);
+    Case c = generate_case(case_seed(o_.seed, i), i, o_.rules, o_.events, o_.shared_steps, o_.edition2, o_.groups,
+                           o_.prefilter);
     if (!o_.dump.empty()) {
       fs::path d = fs::path(o_.dump) / ("case" + std::to_string(i));
       fs::create_directories(d / "rules");
@@ -463,6 +465,9 @@ int main(int argc, char** argv) {
   app.add_flag("--groups", o.groups,
                "Also generate `group by` rules (keys of the rule's source, `window D` or `gap G max M`, steps, "
                "aggregates, sequences and absence)");
+  app.add_flag("--prefilter", o.prefilter,
+               "Also generate 4 to 9 event rules per case that need literals in one CloudTrail string field (string "
+               "operators, ==~, in~, contains any), so that the JIT's literal prefilter selects them");
   app.add_flag("--isolate", o.isolate,
                "Engine B runs each rule on its own and its alerts are pooled: all rules in one run must raise the "
                "same alerts as each rule alone (compared sorted). With --shared-steps, this checks the sharing of "

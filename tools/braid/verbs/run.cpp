@@ -122,6 +122,9 @@ std::string stats_text(const rt::EngineStats& s, const Totals& t, const std::vec
     for (uint64_t ns : s.worker_nanos) o += fmt::format(" {:.3f} s", static_cast<double>(ns) / 1e9);
     o += fmt::format("; in order: {:.3f} s waiting for them\n", static_cast<double>(s.wait_nanos) / 1e9);
   }
+  if (s.prefilter_scans)
+    o += fmt::format("prefilter          {} fields scanned, {} literals found, {} predicates selected\n",
+                     s.prefilter_scans, s.prefilter_literals, s.prefilter_selected);
   o += fmt::format("alerts             {} ({} suppressed)\n", s.alerts, s.suppressed);
   if (t.reloads_ok || t.reloads_failed)
     o += fmt::format("reloads            {} ok, {} failed\n", t.reloads_ok, t.reloads_failed);
@@ -185,6 +188,8 @@ std::string stats_json(const rt::EngineStats& s, const Totals& t, const std::vec
   for (size_t i = 0; i < s.worker_nanos.size(); ++i)
     o += fmt::format("{}{:.6f}", i ? "," : "", static_cast<double>(s.worker_nanos[i]) / 1e9);
   o += fmt::format("],\"wait_seconds\":{:.6f}", static_cast<double>(s.wait_nanos) / 1e9);
+  o += fmt::format(",\"prefilter_scans\":{},\"prefilter_literals\":{},\"prefilter_selected\":{}",
+                   s.prefilter_scans, s.prefilter_literals, s.prefilter_selected);
   o += fmt::format(",\"alerts\":{},\"suppressed\":{}", s.alerts, s.suppressed);
   o += fmt::format(",\"reloads_ok\":{},\"reloads_failed\":{}", t.reloads_ok, t.reloads_failed);
   o += ",\"sources\":[";
