@@ -19,6 +19,12 @@
 //
 //   braid_bench_ctgen --dump-rules N
 //       The N-rule file of bench/rulegen.cpp (the same as `bench/run.sh --dump-rules=N`).
+//
+//   braid_bench_ctgen --dump-literal-rules N
+//       N event rules on aws.cloudtrail in the shape of "offensive tool user agent" detections: each needs a
+//       literal of its own in `userAgent` (contains~, startswith, like, endswith or contains): no exact value to
+//       index, so without the literal prefilter every rule is evaluated on every event. One rule in 100 names an
+//       agent the stream has (Terraform, Boto3, aws-cli, ...), so some fire.
 #include <cerrno>
 #include <cinttypes>
 #include <cmath>
@@ -465,10 +471,35 @@ int credentials(Writer& w, uint64_t n, int64_t spacing_ms, uint64_t seed) {
   return 0;
 }
 
+std::string literal_rules(uint64_t n) {
+  static const char* const kReal[] = {"Terraform/", "Boto3/", "aws-cli/", "aws-sdk-java/", "Chrome/"};
+  std::string o;
+  char buf[512];
+  for (uint64_t i = 0; i < n; ++i) {
+    std::string cond;
+    std::string tok = "tool" + std::to_string(i);
+    if (i % 100 == 99) cond = std::string("userAgent contains \"") + kReal[(i / 100) % 5] + "\"";
+    else switch (i % 4) {
+      case 0: cond = "userAgent contains~ \"scanner-" + tok + "/\""; break;
+      case 1: cond = "userAgent startswith \"" + tok + " \""; break;
+      case 2: cond = "userAgent like \"*exploit-kit-" + tok + "*\""; break;
+      default: cond = "userAgent endswith \"(" + tok + ")\" or userAgent contains \"" + tok + ";\""; break;
+    }
+    std::snprintf(buf, sizeof buf,
+                  "rule bench.literal.r%llu {\n  title \"Offensive tool user agent %llu\"\n  severity medium\n"
+                  "  attack T1190\n  source aws.cloudtrail\n  when %s\n  message \"{userAgent}\"\n"
+                  "  suppress 1h by userAgent\n}\n\n",
+                  static_cast<unsigned long long>(i), static_cast<unsigned long long>(i), cond.c_str());
+    o += buf;
+  }
+  return o;
+}
+
 int usage() {
   std::fputs("usage: braid_bench_ctgen [--mb N] [--seed S] [-o FILE]\n"
              "       braid_bench_ctgen --credentials N [--spacing-ms MS] [--seed S] [-o FILE]\n"
-             "       braid_bench_ctgen --dump-rules N\n",
+             "       braid_bench_ctgen --dump-rules N\n"
+             "       braid_bench_ctgen --dump-literal-rules N\n",
              stderr);
   return 2;
 }
@@ -477,7 +508,7 @@ int usage() {
 
 int main(int argc, char** argv) {
   double mb = 200;
-  uint64_t seed = 42, creds = 0, dump = 0;
+  uint64_t seed = 42, creds = 0, dump = 0, dump_literal = 0;
   int64_t spacing = 900;
   std::string out = "-";
   for (int i = 1; i < argc; ++i) {
@@ -489,8 +520,13 @@ int main(int argc, char** argv) {
     else if (a == "--credentials" && (v = value())) creds = std::strtoull(v, nullptr, 10);
     else if (a == "--spacing-ms" && (v = value())) spacing = std::strtoll(v, nullptr, 10);
     else if (a == "--dump-rules" && (v = value())) dump = std::strtoull(v, nullptr, 10);
+    else if (a == "--dump-literal-rules" && (v = value())) dump_literal = std::strtoull(v, nullptr, 10);
     else if (a == "-o" && (v = value())) out = v;
     else return usage();
+  }
+  if (dump_literal) {
+    const std::string text = literal_rules(dump_literal);
+    return std::fwrite(text.data(), 1, text.size(), stdout) == text.size() ? 0 : 1;
   }
   if (dump) {
     const braid::bench::RuleSet rs = braid::bench::generate_rules(dump);

@@ -11,7 +11,9 @@
 #             (16 MiB reads, iterate_many); all built with the input library's haswell kernel flags
 #   braid     `braid run` with one event rule (bench/rules/filter), one session rule with a distinct count
 #             (bench/rules/group), the shipped rules (rules/) with --engine jit and --engine interp; 10 and 1,000
-#             generated rules (bench/rulegen.cpp, moved onto aws.cloudtrail) from cached-object packs; 1 vs 2
+#             generated rules (bench/rulegen.cpp, moved onto aws.cloudtrail) from cached-object packs; 10 and
+#             1,000 "user agent" rules that each need a literal of their own (ctgen --dump-literal-rules: no exact
+#             value to index, so the literal prefilter selects them, docs/jit.md); 1 vs 2
 #             threads when `braid run --help` offers --threads ("n/a" otherwise)
 #   peers     DuckDB (npm @duckdb/node-api, installed into build/bench-peers; threads=1, read_ndjson with explicit
 #             columns) with the filter and the group-by; jq with the filter. Skipped with a message when missing.
@@ -119,6 +121,15 @@ for n in 10 1000; do
     { note "braid build failed for the $n generated rules"; "$braid" build "$d" -o "$work/gen$n.braidpack"; exit 1; }
 done
 
+# rules that need literals (the prefilter's job): 10 and 1,000
+for n in 10 1000; do
+  mkdir -p "$work/lit$n"
+  "$ctgen" --dump-literal-rules $n > "$work/lit$n/rules.braid.new"
+  if ! cmp -s "$work/lit$n/rules.braid.new" "$work/lit$n/rules.braid"; then mv "$work/lit$n/rules.braid.new" "$work/lit$n/rules.braid"; else rm "$work/lit$n/rules.braid.new"; fi
+  "$braid" build "$work/lit$n" -o "$work/lit$n.braidpack" >/dev/null 2>&1 ||
+    { note "braid build failed for the $n literal rules"; "$braid" build "$work/lit$n" -o "$work/lit$n.braidpack"; exit 1; }
+done
+
 # ---- measuring
 declare -A CPU WALL RSS LOAD OUTN STATUS
 load1() { cut -d' ' -f1 /proc/loadavg; }
@@ -179,6 +190,8 @@ measure braid_shipped_jit "$runs" cpu "$braid" run --engine jit --rules "$root/r
 measure braid_shipped_interp "$runs" cpu "$braid" run --engine interp --rules "$root/rules" "$file"
 measure braid_gen10 "$runs" cpu "$braid" run --pack "$work/gen10.braidpack" --allow-unsigned "$file"
 measure braid_gen1000 "$runs" cpu "$braid" run --pack "$work/gen1000.braidpack" --allow-unsigned "$file"
+measure braid_lit10 "$runs" cpu "$braid" run --pack "$work/lit10.braidpack" --allow-unsigned "$file"
+measure braid_lit1000 "$runs" cpu "$braid" run --pack "$work/lit1000.braidpack" --allow-unsigned "$file"
 
 # the same commands over a 1-event input: their start-up (rules compiled or loaded, stdlib parsed) and exit
 measure braid_filter_one "$runs" cpu "$braid" run --rules "$root/bench/rules/filter" "$work/one.ndjson"
@@ -288,6 +301,8 @@ report=$work/engine-$(date -u +%Y%m%dT%H%M%SZ).md
   row braid_shipped_interp "braid run: shipped rules, --engine interp"
   row braid_gen10 "braid run --pack: 10 generated rules"
   row braid_gen1000 "braid run --pack: 1,000 generated rules"
+  row braid_lit10 "braid run --pack: 10 rules that each need a literal in userAgent"
+  row braid_lit1000 "braid run --pack: 1,000 rules that each need a literal in userAgent"
   row braid_threads1 "braid run: shipped rules, 1 thread (wall)"
   row braid_threads2 "braid run: shipped rules, 2 threads (wall)"
   row duck_filter "DuckDB, 1 thread: the filter"
@@ -343,6 +358,7 @@ report=$work/engine-$(date -u +%Y%m%dT%H%M%SZ).md
   target "the filter as a Braid rule vs DuckDB, 1 thread" braid_filter duck_filter ">=" 2
   target "the group-by as a Braid rule vs DuckDB, 1 thread" braid_group duck_group ">=" 2
   target "1,000 generated rules vs 10, same stream (throughput)" braid_gen1000 braid_gen10 ">=" 0.5
+  target "1,000 literal rules vs 10 (prefiltered), same stream (throughput)" braid_lit1000 braid_lit10 ">=" 0.5
   target "shipped rules, 2 threads vs 1 thread (wall)" braid_threads2 braid_threads1 ">=" 1.6 wall
   target "$creds distinct credentials, one event each, 0.9 s apart: peak RSS" mem_n - "<=" 256 rss
   target "10,000,000 distinct credentials: peak RSS vs the $creds figure" mem_10m mem_n "<=" 1.2 rssratio
