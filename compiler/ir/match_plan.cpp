@@ -1,6 +1,9 @@
 // The match plan (match_plan.h).
 #include "ir/match_plan.h"
 
+#include <re2/filtered_re2.h>
+#include <re2/re2.h>
+
 #include "ir/same_expr.h"
 
 #include <algorithm>
@@ -139,6 +142,31 @@ const std::string* string_constant(const Program& p, NodeId id) {
   return &p.strings[static_cast<size_t>(c.imm)];
 }
 
+// The literals one of which every match of a regex contains: RE2's own prefilter (re2::FilteredRE2, whose atoms
+// are lowercased: scanned case-insensitively, a superset). A regex whose prefilter would pass everything gives no
+// atoms. Atoms with non-ASCII bytes are refused: RE2 lowercases them with Unicode rules, the scan folds ASCII only.
+std::optional<Literals> regex_literals(const Regex& r, bool nocase) {
+  constexpr int kMinAtomLen = 3;  // shorter atoms would select most events anyway
+  re2::FilteredRE2 f(kMinAtomLen);
+  RE2::Options o;
+  o.set_case_sensitive(!(nocase || r.nocase));
+  o.set_log_errors(false);
+  int id = 0;
+  if (f.Add(r.pattern, o, &id) != RE2::NoError) return std::nullopt;
+  std::vector<std::string> atoms;
+  f.Compile(&atoms);
+  if (atoms.empty()) return std::nullopt;
+  Literals v;
+  for (std::string& a : atoms) {
+    if (a.empty()) return std::nullopt;
+    for (unsigned char c : a)
+      if (c >= 0x80) return std::nullopt;
+    v.push_back(Literal{std::move(a), true, {}});
+  }
+  normalize(v);
+  return v;
+}
+
 // How selective a literal set is: its shortest literal (longer is rarer), then fewer literals.
 bool more_selective(const Literals& a, const Literals& b) {
   auto shortest = [](const Literals& v) {
@@ -212,10 +240,15 @@ std::optional<Literals> lits(const Program& p, NodeId id, FieldId f) {
     case Op::ContainsAny: case Op::StartsWithAny: case Op::EndsWithAny: case Op::LikeAny:
       if (n.ops_count != 1 || !is_field(p, p.op(n, 0), f)) return std::nullopt;
       return from_set(n.imm, n.op == Op::LikeAny);
+    case Op::Matches:
+      if (n.ops_count != 1 || !is_field(p, p.op(n, 0), f) || n.imm < 0 ||
+          static_cast<size_t>(n.imm) >= p.regexes.size())
+        return std::nullopt;
+      return regex_literals(p.regexes[static_cast<size_t>(n.imm)], nocase);
     case Op::Null: case Op::Bool: case Op::Int: case Op::Float: case Op::String: case Op::Duration: case Op::Set:
     case Op::Field: case Op::Attr: case Op::Agg: case Op::Elem: case Op::Not: case Op::Lt: case Op::Le: case Op::Gt:
     case Op::Ge: case Op::Neg: case Op::Add: case Op::Sub: case Op::Mul: case Op::Div: case Op::Mod:
-    case Op::ToFloat: case Op::Matches: case Op::InCidr: case Op::Exists: case Op::Lower: case Op::Upper:
+    case Op::ToFloat: case Op::InCidr: case Op::Exists: case Op::Lower: case Op::Upper:
     case Op::Len: case Op::Coalesce: case Op::Replace: case Op::AnyElem: case Op::Seq: case Op::Concat:
     case Op::ListAt:
       return std::nullopt;
@@ -232,14 +265,14 @@ void literal_fields(const Program& p, NodeId id, std::set<FieldId>& out) {
       for (NodeId c : p.ops(n)) literal_fields(p, c, out);
       return;
     case Op::Eq: case Op::InSet: case Op::Contains: case Op::StartsWith: case Op::EndsWith: case Op::Like:
-    case Op::ContainsAny: case Op::StartsWithAny: case Op::EndsWithAny: case Op::LikeAny:
+    case Op::ContainsAny: case Op::StartsWithAny: case Op::EndsWithAny: case Op::LikeAny: case Op::Matches:
       for (NodeId c : p.ops(n))
         if (p.node(c).op == Op::Field) out.insert(static_cast<FieldId>(p.node(c).imm));
       return;
     case Op::Null: case Op::Bool: case Op::Int: case Op::Float: case Op::String: case Op::Duration: case Op::Set:
     case Op::Field: case Op::Attr: case Op::Agg: case Op::Elem: case Op::Not: case Op::Lt: case Op::Le: case Op::Gt:
     case Op::Ge: case Op::Neg: case Op::Add: case Op::Sub: case Op::Mul: case Op::Div: case Op::Mod:
-    case Op::ToFloat: case Op::Matches: case Op::InCidr: case Op::Exists: case Op::Lower: case Op::Upper:
+    case Op::ToFloat: case Op::InCidr: case Op::Exists: case Op::Lower: case Op::Upper:
     case Op::Len: case Op::Coalesce: case Op::Replace: case Op::AnyElem: case Op::Seq: case Op::Concat:
     case Op::ListAt:
       return;

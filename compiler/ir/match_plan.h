@@ -91,8 +91,9 @@ MatchPlan build_match_plan(const Program& p);
 
 // The literals one of which `field`'s string value must contain for `node` to be true (a necessary condition),
 // sorted and unique; nullopt when the expression implies no such literal. Contains, startswith, endswith (and
-// their `any` forms), like (its longest run without wildcards), and equality or `in` with string constants, exact
-// or case-insensitive, each imply a literal; `and` takes its most selective conjunct, `or` needs every branch.
+// their `any` forms), like (its longest run without wildcards), equality or `in` with string constants, exact
+// or case-insensitive, and a regex (RE2's prefilter atoms) each imply literals; `and` takes its most selective
+// conjunct, `or` needs every branch.
 std::optional<std::vector<PrefilterLiteral>> required_literals(const Program& p, NodeId node, FieldId field);
 
 // The values `field` must have for `node` to be true (a necessary condition), sorted and unique; nullopt when the

@@ -1276,8 +1276,8 @@ class Linter {
         return;
       case Op::Matches:
         if (n.ops_count >= 1 && valid(p_.op(n, 0)) && node(p_.op(n, 0)).op == Op::Field)
-          out.insert("regular expressions (`matches`) select no events: add a string operator or comparison that "
-                     "every match needs (`contains` of a literal the regex requires)");
+          out.insert("a regular expression (`matches`) selects events only through a literal of 3 or more ASCII "
+                     "characters that every match contains (RE2's prefilter atoms): not `^a+`, not `abc|\\d+`");
         return;
       case Op::Null: case Op::Bool: case Op::Int: case Op::Float: case Op::String: case Op::Duration: case Op::Set:
       case Op::Field: case Op::Attr: case Op::Agg: case Op::Elem: case Op::Lt: case Op::Le: case Op::Gt: case Op::Ge:

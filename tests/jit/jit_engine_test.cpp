@@ -141,7 +141,7 @@ TEST(JitEngine, PrefilteredStringOperators) {
   const std::vector<std::string> probes = {
       "",  "alpha", "ALPHA", "xxalphaxx", "alph", "prefix-z", "PREFIX-z", "z-prefix-", "file.EXE", "file.exe",
       "file.exe.bak", "Gamma", "gAmMa", "gamma ray", "abc-d-ef", "abcdef", "ab*cd", "\xc3\xa9t\xc3\xa9",
-      "\xc3\x89T\xc3\x89", "needle\xe2\x82\xac", "haystack NEEDLE", "one", "two", "ONE", "three"};
+      "\xc3\x89T\xc3\x89", "needle\xe2\x82\xac", "haystack NEEDLE", "one", "two", "ONE", "three", "GAMMA  RAY!", "file.bat"};
   struct Op {
     std::string cond;
     std::function<bool(const std::string&)> holds;  // on a string value of `s`
@@ -164,6 +164,9 @@ TEST(JitEngine, PrefilteredStringOperators) {
        [&](const std::string& s) { return has(lower(s), "needle") || has(lower(s), "\xc3\xa9t"); }},
       {"s in~ [\"one\", \"two\"] and s != \"two\"", [&](const std::string& s) { return lower(s) == "one"; }},
       {"s contains \"alpha\" or s == \"three\"", [&](const std::string& s) { return has(s, "alpha") || s == "three"; }},
+      // Regexes: selected by RE2's prefilter atoms (lowercased; the scan folds case).
+      {"s matches r\"^file\\.(exe|bat)$\"", [&](const std::string& s) { return s == "file.exe" || s == "file.bat"; }},
+      {"s matches~ r\"gamma\\s+ray\"", [&](const std::string& s) { return has(lower(s), "gamma ray") || has(lower(s), "gamma  ray"); }},
   };
   std::vector<Case> cases;
   for (const Op& op : ops) {

@@ -408,7 +408,14 @@ TEST(MatchPlan, LiteralsEveryMatchNeeds) {
   EXPECT_EQ(literals("s == \"\"", "s"), "<none>");
   EXPECT_EQ(literals("s like \"*?*\"", "s"), "<none>");
   EXPECT_EQ(literals("s contains any [\"a\", \"\"]", "s"), "<none>");
-  EXPECT_EQ(literals("s matches r\"abc\"", "s"), "<none>");
+  // A regex: RE2's prefilter atoms (lowercased, so scanned case-insensitively), when they exist.
+  EXPECT_EQ(literals("s matches r\"abc\"", "s"), "abc~");
+  EXPECT_EQ(literals("s matches r\"^arn:aws:(iam|sts)::\"", "s"), "arn:aws:iam::~ arn:aws:sts::~");
+  EXPECT_EQ(literals("s matches r\"Invoke-Mimikatz\"", "s"), "invoke-mimikatz~");
+  EXPECT_EQ(literals("s matches r\"[0-9]+\\.exe\"", "s"), ".exe~");
+  EXPECT_EQ(literals("s matches r\"abc|\\d+\"", "s"), "<none>");  // a branch without a literal
+  EXPECT_EQ(literals("s matches r\"^a+$\"", "s"), "<none>");          // shorter than 3
+  EXPECT_EQ(literals("s matches r\"\xc3\xa9t\xc3\xa9s\"", "s"), "<none>");  // non-ASCII: RE2 folds it by Unicode
   EXPECT_EQ(literals("s contains s2", "s"), "<none>");
   EXPECT_EQ(literals("\"abc\" contains s", "s"), "<none>");
   EXPECT_EQ(literals("lower(s) contains \"a\"", "s"), "<none>");

@@ -582,7 +582,8 @@ TEST(Lint, CostlyMeansNotIndexedByTheMatchPlan) {
   EXPECT_TRUE(costly("not (kind contains \"a\")"));
   EXPECT_TRUE(costly("kind contains \"\""));                          // the empty string is in every string
   EXPECT_TRUE(costly("kind like \"*\""));
-  EXPECT_TRUE(costly("kind matches r\"^a+\""));
+  EXPECT_TRUE(costly("kind matches r\"^a+\""));                      // no literal of 3 characters
+  EXPECT_FALSE(costly("kind matches r\"^Invoke-[A-Z]\""));
   EXPECT_TRUE(costly("n == 5"));                                        // integers are not indexed
   EXPECT_TRUE(costly("n in [1, 2]"));
   EXPECT_TRUE(costly("kind == \"a\" or code == \"b\""));             // two fields: neither is required
@@ -602,7 +603,7 @@ TEST(Lint, CostlyMeansNotIndexedByTheMatchPlan) {
   EXPECT_NE(sw->of(Code::BRD0811)[0]->help.find("not under `not`"), std::string::npos)
       << sw->of(Code::BRD0811)[0]->help;
   auto re = lint_when("kind matches r\"^a+\"", o);
-  EXPECT_NE(re->of(Code::BRD0811)[0]->help.find("regular expressions (`matches`) select no events"),
+  EXPECT_NE(re->of(Code::BRD0811)[0]->help.find("a regular expression (`matches`) selects events only through a literal"),
             std::string::npos)
       << re->of(Code::BRD0811)[0]->help;
   auto num = lint_when("n == 5", o);

@@ -1616,7 +1616,10 @@ class EventBuilder {
 std::string RuleBuilder::literal_rule(const std::string& field, const std::string& pool_name) {
   auto atom = [&]() -> std::string {
     std::string v = str_value(pool_name);
-    switch (r_.below(12)) {
+    switch (r_.below(14)) {
+      case 12: return field + " matches r\"" + regex_escape(substring(r_, v)) + "(" + regex_escape(suffix(r_, v)) +
+                      "|x+)\"";
+      case 13: return field + " matches~ r\"^" + regex_escape(prefix(r_, v)) + "\"";
       case 0: return field + " contains " + quote(substring(r_, v));
       case 1: return field + " startswith " + quote(prefix(r_, v));
       case 2: return field + " endswith " + quote(suffix(r_, v));
