@@ -244,14 +244,24 @@ std::unique_ptr<JitProgram> JitProgram::load(const ir::Program& program, std::st
   Impl& m = *jp->impl_;
   m.program = &program;
   m.plan = ir::build_match_plan(program);
-  auto tp = std::chrono::steady_clock::now();
-  m.prefilter = Prefilter::build(m.plan);
-  m.stats.prefilter_ms = ms_since(tp);
-  m.stats.prefilter_databases = m.prefilter->databases();
-  m.stats.prefilter_warning = m.prefilter->warning();
   m.stats.bitcode_bytes = bitcode.size();
   m.stats.cpu = host_cpu();
   m.stats.features = host_features();
+  std::string dir = options.use_cache ? cache_dir(options, m.stats.cache_warning) : std::string();
+
+  // The prefilter's databases: built, or loaded from the cache directory (keyed by their literals and the CPU).
+  auto tp = std::chrono::steady_clock::now();
+  PrefilterCache pcache;
+  auto hs_file = [&](const std::string& key) {
+    return dir + "/" + sha256_hex(fmt::format("{}\n{}\n{}", key, m.stats.cpu, m.stats.features)) + ".hs";
+  };
+  pcache.load = [&](const std::string& key, std::string& bytes) { return read_file(hs_file(key), bytes); };
+  pcache.store = [&](const std::string& key, std::string_view bytes) { write_file_atomic(hs_file(key), bytes); };
+  m.prefilter = Prefilter::build(m.plan, dir.empty() ? nullptr : &pcache);
+  m.stats.prefilter_ms = ms_since(tp);
+  m.stats.prefilter_databases = m.prefilter->databases();
+  m.stats.prefilter_cached = m.prefilter->cached();
+  m.stats.prefilter_warning = m.prefilter->warning();
 
   // The object: shipped in the pack, cached, or generated now.
   std::string object;
@@ -259,7 +269,6 @@ std::unique_ptr<JitProgram> JitProgram::load(const ir::Program& program, std::st
     object = *options.native_object;
     m.stats.object_source = JitStats::ObjectSource::Pack;
   } else {
-    std::string dir = options.use_cache ? cache_dir(options, m.stats.cache_warning) : std::string();
     std::string key = sha256_hex(fmt::format("{}\n{}\n{}\n{}\n{}", sha256_hex(bitcode), m.stats.cpu,
                                              m.stats.features, jit_llvm_version(), options.opt_level));
     if (!dir.empty()) m.stats.cache_file = dir + "/" + key + ".o";

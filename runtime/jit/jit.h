@@ -52,6 +52,7 @@ struct JitStats {
   std::string cache_warning;  // why the cache was not used, if it was wanted, or that a damaged entry was replaced
   double prefilter_ms = 0;          // building the prefilter's vectorscan databases
   uint64_t prefilter_databases = 0;
+  uint64_t prefilter_cached = 0;    // ... of which came from the cache directory (next to the cached objects)
   std::string prefilter_warning;    // why the prefilter selects every predicate somewhere (prefilter.h), or ""
 };
 std::string_view object_source_name(JitStats::ObjectSource s);  // "codegen", "cache", "pack"

@@ -3,6 +3,7 @@
 
 #include <hs.h>
 
+#include <cstdlib>
 #include <cstring>
 
 #include <fmt/format.h>
@@ -45,7 +46,7 @@ int on_literal(unsigned int id, unsigned long long /*from*/, unsigned long long 
 
 }  // namespace
 
-std::unique_ptr<Prefilter> Prefilter::build(const ir::MatchPlan& plan) {
+std::unique_ptr<Prefilter> Prefilter::build(const ir::MatchPlan& plan, const PrefilterCache* cache) {
   std::unique_ptr<Prefilter> pf(new Prefilter());
   const bool platform_ok = hs_valid_platform() == HS_SUCCESS;
   if (!platform_ok) pf->warning_ = "this CPU lacks SSE4.2, which vectorscan needs: the prefilter selects every predicate";
@@ -72,7 +73,19 @@ std::unique_ptr<Prefilter> Prefilter::build(const ir::MatchPlan& plan) {
         ids.push_back(static_cast<unsigned>(l));
       }
       f.first.push_back(static_cast<uint32_t>(f.preds.size()));
-      if (platform_ok && !exprs.empty()) {
+      std::string key;
+      if (platform_ok && !exprs.empty() && cache) {
+        key = fmt::format("vectorscan {} block literals\n", hs_version());
+        for (size_t l = 0; l < exprs.size(); ++l) key += fmt::format("{} {} {}\n", flags[l], lens[l], ix.literals[l].text);
+        std::string bytes;
+        if (cache->load && cache->load(key, bytes) &&
+            hs_deserialize_database(bytes.data(), bytes.size(), &f.db) == HS_SUCCESS) {
+          ++pf->cached_;
+        } else {
+          f.db = nullptr;
+        }
+      }
+      if (platform_ok && !exprs.empty() && !f.db) {
         hs_compile_error_t* err = nullptr;
         if (hs_compile_lit_multi(exprs.data(), flags.data(), ids.data(), lens.data(),
                                  static_cast<unsigned>(exprs.size()), HS_MODE_BLOCK, nullptr, &f.db,
@@ -82,6 +95,11 @@ std::unique_ptr<Prefilter> Prefilter::build(const ir::MatchPlan& plan) {
                                        "it covers", err && err->message ? err->message : "unknown error");
           hs_free_compile_error(err);
           f.db = nullptr;
+        } else if (cache && cache->store) {
+          char* bytes = nullptr;
+          size_t len = 0;
+          if (hs_serialize_database(f.db, &bytes, &len) == HS_SUCCESS) cache->store(key, std::string_view(bytes, len));
+          std::free(bytes);
         }
       }
       src.fields.push_back(std::move(f));

@@ -14,8 +14,10 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "ir/match_plan.h"
@@ -32,9 +34,17 @@ struct PrefilterCounters {
   uint64_t selected = 0;  // predicates selected for evaluation (counting one per found literal and predicate)
 };
 
+// Where built databases are kept between runs (the JIT's object cache). `key` names everything a database is built
+// from (vectorscan's version, each literal and its flags); the cache adds the CPU. `load` returns true and fills
+// `bytes` when it has the key; a database that does not deserialise is built again and stored over it.
+struct PrefilterCache {
+  std::function<bool(const std::string& key, std::string& bytes)> load;
+  std::function<void(const std::string& key, std::string_view bytes)> store;
+};
+
 class Prefilter {
  public:
-  static std::unique_ptr<Prefilter> build(const ir::MatchPlan& plan);
+  static std::unique_ptr<Prefilter> build(const ir::MatchPlan& plan, const PrefilterCache* cache = nullptr);
   ~Prefilter();
   Prefilter(const Prefilter&) = delete;
   Prefilter& operator=(const Prefilter&) = delete;
@@ -62,7 +72,8 @@ class Prefilter {
 
   // Why the prefilter selects everything on some sources (empty when it works everywhere).
   const std::string& warning() const { return warning_; }
-  size_t databases() const;  // compiled databases, over all sources (for tests and --stats)
+  size_t databases() const;  // databases, over all sources (for tests and --stats)
+  size_t cached() const { return cached_; }  // ... of which were loaded from the cache
 
  private:
   Prefilter() = default;
@@ -71,6 +82,7 @@ class Prefilter {
   std::vector<Source> sources_;
   std::string warning_;
   size_t words_ = 0;
+  size_t cached_ = 0;
 };
 
 }  // namespace braid::rt

@@ -64,6 +64,56 @@ void expect_runs(const ir::Program& p, const rt::JitProgram& j) {
   EXPECT_EQ(interp.hits, native.hits);
 }
 
+// The literal prefilter's vectorscan databases are cached next to the objects: built and stored by the first load,
+// loaded by the next; a damaged entry is built again (and replaced), never trusted.
+TEST(JitCache, PrefilterDatabasesAreCached) {
+  std::string rules;
+  for (const char* lit : {"alpha", "beta", "gamma", "delta", "eps"})
+    rules += event_rule(std::string("j.") + lit, std::string("s2 contains \"") + lit + "\"");
+  rules += kRules;
+  auto b = build_rules(rules);
+  ASSERT_TRUE(b->prog);
+  fs::path dir = fresh_dir("prefilter-cache");
+  std::string bc = bitcode_of(*b->prog);
+  std::vector<std::string> events = sample_events();
+  events.push_back("{\"src\":\"j\",\"ts\":\"2024-01-01T10:00:03Z\",\"id\":\"e4\",\"user\":\"u\",\"s2\":\"xgammaz\"}");
+  auto check = [&](const rt::JitProgram& j) {
+    Fired interp = run_engine(*b->prog, events, nullptr);
+    Fired native = run_engine(*b->prog, events, j.make_matcher());
+    EXPECT_EQ(interp.hits.size(), 4u);  // j.a on e1; j.b (endswith z) on e3 and e4; j.gamma on e4
+    EXPECT_EQ(interp.hits, native.hits);
+  };
+  auto first = load(*b->prog, bc, dir);
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->stats().prefilter_databases, 1u);
+  EXPECT_EQ(first->stats().prefilter_cached, 0u);
+  check(*first);
+  std::vector<fs::path> hs;
+  for (const auto& e : fs::directory_iterator(dir))
+    if (e.path().extension() == ".hs") hs.push_back(e.path());
+  ASSERT_EQ(hs.size(), 1u);
+
+  auto second = load(*b->prog, bc, dir);
+  ASSERT_TRUE(second);
+  EXPECT_EQ(second->stats().prefilter_cached, 1u);
+  check(*second);
+
+  // Damaged: truncated, then garbage of the right size.
+  std::string good = slurp(hs[0]);
+  for (const std::string& bad : {good.substr(0, good.size() / 2), std::string(good.size(), '\x5a')}) {
+    {
+      std::ofstream out(hs[0], std::ios::binary | std::ios::trunc);
+      out << bad;
+    }
+    auto again = load(*b->prog, bc, dir);
+    ASSERT_TRUE(again);
+    EXPECT_EQ(again->stats().prefilter_cached, 0u);
+    EXPECT_EQ(again->stats().prefilter_databases, 1u);
+    check(*again);
+    EXPECT_EQ(slurp(hs[0]), good) << "the damaged entry is replaced";
+  }
+}
+
 TEST(JitCache, CodegenThenCache) {
   auto b = build_rules(kRules);
   ASSERT_TRUE(b->prog);

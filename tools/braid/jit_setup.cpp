@@ -64,9 +64,10 @@ std::string jit_stats_text(const PreparedEngine& e) {
   const rt::JitStats& s = e.jit->stats();
   return fmt::format(
       "engine             jit ({}; cpu {}; object from {}, {} bytes)\n"
-      "jit time           lower {:.1f} ms, codegen {:.1f} ms, link {:.1f} ms, prefilter {:.1f} ms ({} databases)\n",
+      "jit time           lower {:.1f} ms, codegen {:.1f} ms, link {:.1f} ms, prefilter {:.1f} ms ({} databases, {} "
+      "cached)\n",
       rt::jit_llvm_version(), s.cpu, rt::object_source_name(s.object_source), s.object_bytes, e.codegen_lower_ms,
-      s.codegen_ms, s.link_ms, s.prefilter_ms, s.prefilter_databases);
+      s.codegen_ms, s.link_ms, s.prefilter_ms, s.prefilter_databases, s.prefilter_cached);
 }
 
 std::string jit_stats_json(const PreparedEngine& e) {
@@ -75,9 +76,9 @@ std::string jit_stats_json(const PreparedEngine& e) {
   return fmt::format(
       ",\"engine\":\"jit\",\"jit\":{{\"cpu\":\"{}\",\"object_source\":\"{}\",\"object_bytes\":{},\"lower_ms\":{:.3f},"
       "\"codegen_ms\":{:.3f},\"link_ms\":{:.3f},\"prefilter_ms\":{:.3f},\"prefilter_databases\":{},"
-      "\"prefilter_warning\":{}}}",
+      "\"prefilter_cached\":{},\"prefilter_warning\":{}}}",
       s.cpu, rt::object_source_name(s.object_source), s.object_bytes, e.codegen_lower_ms, s.codegen_ms,
-      s.link_ms, s.prefilter_ms, s.prefilter_databases, json::quote(s.prefilter_warning));
+      s.link_ms, s.prefilter_ms, s.prefilter_databases, s.prefilter_cached, json::quote(s.prefilter_warning));
 }
 
 }  // namespace braid::cli
