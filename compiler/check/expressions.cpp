@@ -52,13 +52,7 @@ Val Checker::expr(const ast::Expr& e, Ctx& c) {
       if (lv && lv->ok && lv->arity > 0) {
         err(Code::BRD0417, e.span, "a list of tuples is not a value: use it on the right of `in` or `like any`", &c);
       } else if (lv && lv->ok) {
-        ir::ConstSet s;
-        s.elem = lv->elem;
-        for (const auto& x : lv->elems) {
-          if (x.kind == Kind::String) s.strings.push_back(x.s);
-          else if (x.kind == Kind::Float) s.floats.push_back(x.f);
-          else s.ints.push_back(x.i);
-        }
+        ir::ConstSet s = const_set(*lv);
         auto id = P.intern_set(std::move(s));
         v.type = Type::list(lv->elem);
         v.node = mk_node(c, Op::Set, v.type, e.span, {}, id);

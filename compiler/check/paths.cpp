@@ -140,13 +140,7 @@ Val Checker::path_segs(const ast::Expr& e, const std::vector<ast::PathSeg>& segs
               &c);
           return Val{};
         }
-        ir::ConstSet s;
-        s.elem = lv->elem;
-        for (const auto& x : lv->elems) {
-          if (x.kind == Kind::String) s.strings.push_back(x.s);
-          else if (x.kind == Kind::Float) s.floats.push_back(x.f);
-          else s.ints.push_back(x.i);
-        }
+        ir::ConstSet s = const_set(*lv);
         Val v;
         v.type = Type::list(lv->elem);
         v.node = mk_node(c, Op::Set, v.type, full, {}, P.intern_set(std::move(s)));

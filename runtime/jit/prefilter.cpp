@@ -3,6 +3,7 @@
 
 #include <hs.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 
@@ -66,13 +67,15 @@ std::unique_ptr<Prefilter> Prefilter::build(const ir::MatchPlan& plan, const Pre
         const ir::PrefilterLiteral& lit = ix.literals[l];
         f.first.push_back(static_cast<uint32_t>(f.preds.size()));
         f.preds.insert(f.preds.end(), lit.predicates.begin(), lit.predicates.end());
-        f.all.insert(f.all.end(), lit.predicates.begin(), lit.predicates.end());
         exprs.push_back(lit.text.data());
         lens.push_back(lit.text.size());
         flags.push_back(HS_FLAG_SINGLEMATCH | (lit.nocase ? HS_FLAG_CASELESS : 0u));
         ids.push_back(static_cast<unsigned>(l));
       }
       f.first.push_back(static_cast<uint32_t>(f.preds.size()));
+      f.all = f.preds;  // a predicate may list several literals
+      std::sort(f.all.begin(), f.all.end());
+      f.all.erase(std::unique(f.all.begin(), f.all.end()), f.all.end());
       std::string key;
       if (platform_ok && !exprs.empty() && cache) {
         key = fmt::format("vectorscan {} block literals\n", hs_version());

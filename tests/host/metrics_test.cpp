@@ -37,6 +37,9 @@ MetricsSnapshot fake_snapshot() {
   e.link_parents_evicted = 3;
   e.worker_nanos = {1500000000, 250000000};
   e.wait_nanos = 500000000;
+  e.prefilter_scans = 690;
+  e.prefilter_literals = 12;
+  e.prefilter_selected = 15;
   rt::SourceStats aws;
   aws.name = "aws.cloudtrail";
   aws.events = 700;
@@ -141,6 +144,9 @@ TEST(Metrics, RendersEveryFamilyInTheTextFormat) {
   EXPECT_EQ(s["braid_rule_evaluations_total{rule=\"aws.persistence.iam_user_created\"}"], "700");
   EXPECT_EQ(s["braid_worker_busy_seconds_total{worker=\"0\"}"], "1.5");
   EXPECT_EQ(s["braid_engine_wait_seconds_total"], "0.5");
+  EXPECT_EQ(s["braid_prefilter_scans_total"], "690");
+  EXPECT_EQ(s["braid_prefilter_literals_total"], "12");
+  EXPECT_EQ(s["braid_prefilter_selected_total"], "15");
   EXPECT_EQ(s["braid_inputs_done"], "1");
   EXPECT_EQ(s["braid_last_refresh_timestamp_seconds"], "1733500000.5");
   EXPECT_EQ(s["braid_start_time_seconds"], "1733499000");

@@ -118,6 +118,11 @@ TEST(JitCli, StatsReportCodegenThenCache) {
   size_t cached = 0;
   for (const auto& e : fs::directory_iterator(cache)) cached += e.path().extension() == ".o";
   EXPECT_EQ(cached, 1u);
+  // The shipped rules give GCP and Azure literal prefilters (the demo has no such events: nothing is scanned).
+  EXPECT_GT(s1.at("jit").at("prefilter_databases").num, 0);
+  EXPECT_EQ(s1.at("jit").at("prefilter_cached").num, 0);
+  EXPECT_EQ(s1.at("jit").at("prefilter_warning").str, "");
+  EXPECT_TRUE(s1.has("prefilter_scans") && s1.has("prefilter_literals") && s1.has("prefilter_selected"));
 
   Result second = braid("run --engine=jit --rules rules --stats-format json examples/demo.ndjson", env);
   ASSERT_EQ(second.code, 0) << show(second);
@@ -125,6 +130,7 @@ TEST(JitCli, StatsReportCodegenThenCache) {
   EXPECT_EQ(s2.at("engine").str, "jit");
   EXPECT_EQ(s2.at("jit").at("object_source").str, "cache");
   EXPECT_EQ(s2.at("jit").at("codegen_ms").num, 0);
+  EXPECT_EQ(s2.at("jit").at("prefilter_cached").num, s1.at("jit").at("prefilter_databases").num);
   EXPECT_EQ(strip_processing_time(first.out), strip_processing_time(second.out));
 
   Result interp = braid("run --engine=interp --rules rules --stats-format json examples/demo.ndjson", env);
@@ -132,6 +138,7 @@ TEST(JitCli, StatsReportCodegenThenCache) {
   Value si = stats_of(interp);
   EXPECT_EQ(si.at("engine").str, "interp");
   EXPECT_FALSE(si.has("jit"));
+  EXPECT_EQ(si.at("prefilter_scans").num, 0);  // the interpreter has no prefilter
   EXPECT_EQ(si.at("alerts").num, s1.at("alerts").num);
 
   // An unsafe cache directory: a warning, and the run still succeeds with fresh code.

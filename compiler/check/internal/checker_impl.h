@@ -85,6 +85,18 @@ struct ListVal {
   Span span;
 };
 
+// A list of plain constants as an IR constant set (before interning).
+inline ir::ConstSet const_set(const ListVal& lv) {
+  ir::ConstSet s;
+  s.elem = lv.elem;
+  for (const auto& x : lv.elems) {
+    if (x.kind == Kind::String) s.strings.push_back(x.s);
+    else if (x.kind == Kind::Float) s.floats.push_back(x.f);
+    else s.ints.push_back(x.i);
+  }
+  return s;
+}
+
 // Macro parameters bound at one expansion.
 struct Env {
   const ast::MacroDecl* macro = nullptr;
