@@ -510,6 +510,7 @@ const EngineStats& Engine::stats() const {
   for (size_t i = 0; i < m.stats.worker_nanos.size(); ++i)
     m.stats.worker_nanos[i] = m.worker_busy ? m.worker_busy[i].load(std::memory_order_relaxed) : 0;
   m.stats.wait_nanos = m.wait_nanos;
+  m.stats.help_nanos = m.help_nanos;
   m.stats.chains_live = m.chains.live();
   for (size_t s = 0; s < m.sources.size(); ++s) {
     m.stats.sources[s].newest = m.sources[s].max_seen;

@@ -240,6 +240,7 @@ struct EngineStats {
   uint64_t chains_retired = 0;   // chains dropped from memory: no open session and no live mint/link record
   std::vector<uint64_t> worker_nanos;  // threads > 1: time each worker spent preparing batches
   uint64_t wait_nanos = 0;             // threads > 1: time the engine's thread waited for a prepared batch
+  uint64_t help_nanos = 0;             // threads > 1: time the engine's thread prepared batches instead of waiting
   uint64_t link_parents_recorded = 0, link_parents_evicted = 0;
   // The JIT's multi-pattern prefilter (docs/jit.md, "The prefilter"), since the engine started (not checkpointed):
   // field values scanned, literals found, and predicates those literals selected for evaluation.

@@ -278,7 +278,7 @@ struct Engine::Impl {
   Batch* appending = nullptr;                   // one thread: the batch prepared events are appended to
   std::vector<Value> dense_slots;               // the slots of the event being processed (process_event)
   Ring<Batch*> inflight;                        // submitted to the workers, in input order
-  std::vector<std::unique_ptr<Preparer>> preparers;  // one per worker
+  std::vector<std::unique_ptr<Preparer>> preparers;  // one per worker, then this thread's (wait_ready)
   std::vector<std::thread> workers;
   std::mutex mu;                                // guards todo, stopping and the batches' ready flags' waits
   std::condition_variable cv_work, cv_done;
@@ -286,6 +286,7 @@ struct Engine::Impl {
   bool stopping = false;
   std::unique_ptr<std::atomic<uint64_t>[]> worker_busy;  // per worker: ns spent preparing
   uint64_t wait_nanos = 0;                               // the engine's thread waiting for a prepared batch
+  uint64_t help_nanos = 0;                               // the engine's thread preparing a batch (wait_ready)
   std::unordered_set<std::string, StringHash, std::equal_to<>> names;  // process_json origins (threads > 1)
   uint64_t arrival = 0, deadline_order = 0;
   uint64_t event_serial = 0;  // events through process_event (StepCell::at)

@@ -43,7 +43,8 @@ BatchInput* take_input(std::vector<std::unique_ptr<BatchInput>>& all, std::vecto
 
 void Engine::Impl::start_workers() {
   if (opt.threads <= 1) return;
-  for (uint32_t i = 0; i < opt.threads; ++i) {
+  // One preparer per worker, and one for this thread, which prepares batches itself rather than wait (wait_ready).
+  for (uint32_t i = 0; i <= opt.threads; ++i) {
     std::shared_ptr<PredicateMatcher> m = opt.matcher_factory ? opt.matcher_factory() : nullptr;
     preparers.push_back(std::make_unique<Preparer>(p, plan, std::move(m), true));
     preparers.back()->keep_raw(opt.alert_events > 0, bool(opt.on_bad_record));
@@ -89,6 +90,24 @@ void Engine::Impl::stop_workers() {
 }
 
 void Engine::Impl::wait_ready(Batch* b) {
+  if (b->ready.load(std::memory_order_acquire)) return;
+  // While the batch is not ready, prepare the oldest batch no worker has taken (b itself, or one after it) rather
+  // than sleep: with as many workers as cores, this thread would otherwise idle while they catch up.
+  for (;;) {
+    Batch* mine = nullptr;
+    {
+      std::lock_guard<std::mutex> lk(mu);
+      if (b->ready.load(std::memory_order_acquire) || todo.empty()) break;
+      mine = todo.front();
+      todo.pop_front();
+    }
+    auto t0 = std::chrono::steady_clock::now();
+    preparers.back()->run(*mine);
+    help_nanos += static_cast<uint64_t>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count());
+    std::lock_guard<std::mutex> lk(mu);
+    mine->ready.store(true, std::memory_order_release);
+  }
   if (b->ready.load(std::memory_order_acquire)) return;
   auto t0 = std::chrono::steady_clock::now();
   std::unique_lock<std::mutex> lk(mu);

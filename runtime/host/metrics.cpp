@@ -212,6 +212,9 @@ std::string render_metrics(const MetricsInfo& info, const MetricsSnapshot& s) {
     w.sample({"worker", std::to_string(i)}, static_cast<double>(e.worker_nanos[i]) / 1e9);
   w.family("braid_engine_wait_seconds_total", "counter", "Time the engine's thread waited for prepared events.");
   w.sample(static_cast<double>(e.wait_nanos) / 1e9);
+  w.family("braid_engine_prepare_seconds_total", "counter",
+           "Time the engine's thread spent preparing events itself instead of waiting for the workers.");
+  w.sample(static_cast<double>(e.help_nanos) / 1e9);
 
   // The JIT's prefilter.
   w.family("braid_prefilter_scans_total", "counter", "Field values the multi-pattern prefilter scanned.");

@@ -37,6 +37,7 @@ MetricsSnapshot fake_snapshot() {
   e.link_parents_evicted = 3;
   e.worker_nanos = {1500000000, 250000000};
   e.wait_nanos = 500000000;
+  e.help_nanos = 250000000;
   e.prefilter_scans = 690;
   e.prefilter_literals = 12;
   e.prefilter_selected = 15;
@@ -144,6 +145,7 @@ TEST(Metrics, RendersEveryFamilyInTheTextFormat) {
   EXPECT_EQ(s["braid_rule_evaluations_total{rule=\"aws.persistence.iam_user_created\"}"], "700");
   EXPECT_EQ(s["braid_worker_busy_seconds_total{worker=\"0\"}"], "1.5");
   EXPECT_EQ(s["braid_engine_wait_seconds_total"], "0.5");
+  EXPECT_EQ(s["braid_engine_prepare_seconds_total"], "0.25");
   EXPECT_EQ(s["braid_prefilter_scans_total"], "690");
   EXPECT_EQ(s["braid_prefilter_literals_total"], "12");
   EXPECT_EQ(s["braid_prefilter_selected_total"], "15");

@@ -165,6 +165,7 @@ TEST(Run, Threads) {
   EXPECT_TRUE(s1.at("worker_seconds").is_array());
   EXPECT_EQ(s1.at("worker_seconds").items.size(), 0u);
   EXPECT_EQ(s2.at("worker_seconds").items.size(), 2u);
+  EXPECT_EQ(s2.at("engine_prepare_seconds").kind, Value::Kind::Number);
   EXPECT_TRUE(s1.at("json_kernel").is_string());
   EXPECT_NE(s1.at("json_kernel").str, "none");
   for (const char* k : {"alerts", "sessions_opened", "chains", "events_parsed", "sessions_live", "chains_retired"})

@@ -120,7 +120,8 @@ std::string stats_text(const rt::EngineStats& s, const Totals& t, const std::vec
   if (!s.worker_nanos.empty()) {
     o += fmt::format("threads            {} preparing:", s.worker_nanos.size());
     for (uint64_t ns : s.worker_nanos) o += fmt::format(" {:.3f} s", static_cast<double>(ns) / 1e9);
-    o += fmt::format("; in order: {:.3f} s waiting for them\n", static_cast<double>(s.wait_nanos) / 1e9);
+    o += fmt::format("; in order: {:.3f} s preparing, {:.3f} s waiting for them\n",
+                     static_cast<double>(s.help_nanos) / 1e9, static_cast<double>(s.wait_nanos) / 1e9);
   }
   if (s.prefilter_scans)
     o += fmt::format("prefilter          {} fields scanned, {} literals found, {} predicates selected\n",
@@ -187,7 +188,8 @@ std::string stats_json(const rt::EngineStats& s, const Totals& t, const std::vec
   o += fmt::format(",\"threads\":{},\"worker_seconds\":[", std::max<size_t>(1, s.worker_nanos.size()));
   for (size_t i = 0; i < s.worker_nanos.size(); ++i)
     o += fmt::format("{}{:.6f}", i ? "," : "", static_cast<double>(s.worker_nanos[i]) / 1e9);
-  o += fmt::format("],\"wait_seconds\":{:.6f}", static_cast<double>(s.wait_nanos) / 1e9);
+  o += fmt::format("],\"wait_seconds\":{:.6f},\"engine_prepare_seconds\":{:.6f}",
+                   static_cast<double>(s.wait_nanos) / 1e9, static_cast<double>(s.help_nanos) / 1e9);
   o += fmt::format(",\"prefilter_scans\":{},\"prefilter_literals\":{},\"prefilter_selected\":{}",
                    s.prefilter_scans, s.prefilter_literals, s.prefilter_selected);
   o += fmt::format(",\"alerts\":{},\"suppressed\":{}", s.alerts, s.suppressed);
