@@ -14,7 +14,7 @@
 #             generated rules (bench/rulegen.cpp, moved onto aws.cloudtrail) from cached-object packs; 10 and
 #             1,000 "user agent" rules that each need a literal of their own (ctgen --dump-literal-rules: no exact
 #             value to index, so the literal prefilter selects them, docs/jit.md); 1 vs 2
-#             threads when `braid run --help` offers --threads ("n/a" otherwise)
+#             threads, the shipped rules compiled from source and from a pack, when `braid run --help` offers --threads
 #   peers     DuckDB (npm @duckdb/node-api, installed into build/bench-peers; threads=1, read_ndjson with explicit
 #             columns) with the filter and the group-by; jq with the filter. Skipped with a message when missing.
 #   memory    braid_bench_ctgen --credentials N (one event per credential, 0.9 s apart) piped into
@@ -121,6 +121,10 @@ for n in 10 1000; do
     { note "braid build failed for the $n generated rules"; "$braid" build "$d" -o "$work/gen$n.braidpack"; exit 1; }
 done
 
+# the shipped rules as a pack, the way operators run them (start-up without compiling the sources)
+"$braid" build "$root/rules" -o "$work/shipped.braidpack" >/dev/null 2>&1 ||
+  { note "braid build failed for the shipped rules"; "$braid" build "$root/rules" -o "$work/shipped.braidpack"; exit 1; }
+
 # rules that need literals (the prefilter's job): 10 and 1,000
 for n in 10 1000; do
   mkdir -p "$work/lit$n"
@@ -206,9 +210,13 @@ run_help=$("$braid" run --help 2>&1 || true)
 if grep -q -- '--threads' <<< "$run_help"; then
   measure braid_threads1 "$thread_runs" wall "$braid" run --threads 1 --rules "$root/rules" "$file"
   measure braid_threads2 "$thread_runs" wall "$braid" run --threads 2 --rules "$root/rules" "$file"
+  measure braid_threads1_pack "$thread_runs" wall "$braid" run --threads 1 --pack "$work/shipped.braidpack" --allow-unsigned "$file"
+  measure braid_threads2_pack "$thread_runs" wall "$braid" run --threads 2 --pack "$work/shipped.braidpack" --allow-unsigned "$file"
 else
   skip braid_threads1 "n/a: \`braid run --help\` has no --threads"
   skip braid_threads2 "n/a: \`braid run --help\` has no --threads"
+  skip braid_threads1_pack "n/a: \`braid run --help\` has no --threads"
+  skip braid_threads2_pack "n/a: \`braid run --help\` has no --threads"
 fi
 
 # peers
@@ -305,6 +313,8 @@ report=$work/engine-$(date -u +%Y%m%dT%H%M%SZ).md
   row braid_lit1000 "braid run --pack: 1,000 rules that each need a literal in userAgent"
   row braid_threads1 "braid run: shipped rules, 1 thread (wall)"
   row braid_threads2 "braid run: shipped rules, 2 threads (wall)"
+  row braid_threads1_pack "braid run --pack: shipped rules, 1 thread (wall)"
+  row braid_threads2_pack "braid run --pack: shipped rules, 2 threads (wall)"
   row duck_filter "DuckDB, 1 thread: the filter"
   row duck_group "DuckDB, 1 thread: the group-by"
   row jq_filter "jq: the filter"
@@ -360,6 +370,7 @@ report=$work/engine-$(date -u +%Y%m%dT%H%M%SZ).md
   target "1,000 generated rules vs 10, same stream (throughput)" braid_gen1000 braid_gen10 ">=" 0.5
   target "1,000 literal rules vs 10 (prefiltered), same stream (throughput)" braid_lit1000 braid_lit10 ">=" 0.5
   target "shipped rules, 2 threads vs 1 thread (wall)" braid_threads2 braid_threads1 ">=" 1.6 wall
+  target "shipped rules from a pack, 2 threads vs 1 thread (wall)" braid_threads2_pack braid_threads1_pack ">=" 1.6 wall
   target "$creds distinct credentials, one event each, 0.9 s apart: peak RSS" mem_n - "<=" 256 rss
   target "10,000,000 distinct credentials: peak RSS vs the $creds figure" mem_10m mem_n "<=" 1.2 rssratio
   target "cached 1,000-rule pack, process start to first event (1-event run, wall)" startup_1000 - "<" 100 ms

@@ -1057,6 +1057,7 @@ struct StateCodec {
         [&](uint32_t slot) { return slot < m.chain_slot_rule.size() ? m.chain_slot_rule[slot] : ir::kNone; });
     c.degraded = r.b();
     c.orphaned = r.version >= 6 ? r.b() : false;
+    m.rewatch_chain(c);
   }
 
   // --- groups -----------------------------------------------------------------------------------------------

@@ -444,6 +444,24 @@ struct Engine::Impl {
     keep(se.watch_ips, on_ips);
     keep(se.armed, rr.eager && !st.fired && !rr.seq_conjuncts.empty() && armed(rr, st));
   }
+  // A chain state every event of the chain visits: its condition reads attributes and its sequence conjuncts
+  // have matched, or an absence window may have ended. (Whether the event's source runs the rule is checked then.)
+  bool chain_watched(const RuleRt& rr, const RuleState& st) const {
+    return !st.fired && ((rr.reads_attrs && armed(rr, st)) || has_pending(st));
+  }
+  // Keeps Chain::watch equal to the slots of the watched states, after state `slot` may have changed.
+  void rewatch_chain(Chain& c, uint32_t slot, const RuleRt& rr, const RuleState& st) const {
+    auto it = std::lower_bound(c.watch.begin(), c.watch.end(), slot);
+    bool in = it != c.watch.end() && *it == slot, want = chain_watched(rr, st);
+    if (want && !in) c.watch.insert(it, slot);
+    else if (!want && in) c.watch.erase(it);
+  }
+  // Chain::watch from scratch (after a close, or a restore).
+  void rewatch_chain(Chain& c) const {
+    c.watch.clear();
+    for (const auto& [slot, st] : c.rules)
+      if (chain_watched(rules[st->rule], *st)) c.watch.push_back(slot);
+  }
   bool armed(const RuleRt& rr, const RuleState& st) const {
     for (uint32_t q : rr.seq_conjuncts)
       if (!st.seqs[q].matched) return false;

@@ -93,6 +93,7 @@ void Engine::Impl::expire(uint32_t s, int64_t now) {
       if (in.test(rr.r->condition, ctx)) fire(d.rule, st, se, ch, "window", d.time, false);
     }
     if (d.kind == DeadlineKind::SessionSeq) rewatch(*se, sources[se->source].session_pos[d.rule], rr, *st);
+    else rewatch_chain(*ch, rr.state_slot, rr, *st);
   }
   if (now != kForever) evict(now);  // (end of input evicts nothing: nothing can use the records any more)
 }

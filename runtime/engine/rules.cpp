@@ -180,11 +180,9 @@ void Engine::Impl::process_dense(uint32_t s, const PreparedEvent& ev, bool late)
     std::inplace_merge(visit.begin(), visit.begin() + static_cast<ptrdiff_t>(mid), visit.end());
   }
   visit_chain.insert(visit_chain.end(), sr.attr_chain_rules.begin(), sr.attr_chain_rules.end());
-  for (const auto& [slot, st] : ch->rules) {
+  for (uint32_t slot : ch->watch) {
     uint32_t ri = chain_slot_rule[slot];
-    if (sr.runs_chain_rule[ri] && !st->fired &&
-        ((rules[ri].reads_attrs && armed(rules[ri], *st)) || has_pending(*st)))
-      visit_chain.push_back(ri);
+    if (sr.runs_chain_rule[ri]) visit_chain.push_back(ri);
   }
   for (auto* v : {&visit, &visit_chain}) {
     if (!std::is_sorted(v->begin(), v->end())) std::sort(v->begin(), v->end());
@@ -210,8 +208,8 @@ void Engine::Impl::process_dense(uint32_t s, const PreparedEvent& ev, bool late)
           fire(ri, &make_state(states, slot, rr), se, c, "event", cur.time, true);
       }
       if (opt.rule_timing) stats.rules[rr.stat].nanos += since(t0);
-      if (pass == 0)
-        if (RuleState* now = st ? st : state_of(states, slot)) rewatch(*se, slot, rr, *now);
+      if (RuleState* now = st ? st : state_of(states, slot))
+        pass == 0 ? rewatch(*se, slot, rr, *now) : rewatch_chain(*ch, slot, rr, *now);
     }
   }
   for (uint32_t ri : touched) {

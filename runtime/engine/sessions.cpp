@@ -129,6 +129,7 @@ void Engine::Impl::attach_parent(Session& child, const Value& credential) {
     c.identities.clear();
     c.accounts.clear();
     c.rules.clear();
+    c.watch.clear();
     c.degraded = c.orphaned = lost;  // (a reused chain must not inherit its last occupant's marks)
     child.chain = cref;
     stats.chain_max_depth = std::max<uint64_t>(stats.chain_max_depth, 1);
@@ -323,6 +324,7 @@ void Engine::Impl::close_chain(Chain& c) {
     ++stats.rules[rr.stat].evaluations;
     if (in.test(rr.r->condition, ctx)) fire(ri, st, deepest, &c, "close", c.last_time, false);
   }
+  rewatch_chain(c);  // (decided at the close: a session that joins later sees what is left)
 }
 
 ChainInfo Engine::Impl::chain_info(const Chain& c) const {
@@ -374,6 +376,7 @@ void Engine::Impl::retire(Chain& c) {
     r = next;
   }
   free_states(c.rules);
+  c.watch.clear();
   c.identities.recycle();
   c.accounts.recycle();
   chains.release(c.ref);

@@ -177,6 +177,9 @@ struct Chain {
   int64_t last_time = kNever;
   DistinctSet identities, accounts;  // only filled when a rule reads chain.identities / chain.accounts
   RuleStates rules;                  // slot = the rule's chain state slot
+  // The slots of the states every event of the chain must visit (Impl::chain_watched), sorted: kept with the
+  // states (Impl::rewatch_chain) so that an event does not scan all of them.
+  std::vector<uint32_t> watch;
   bool degraded = false;             // a session of it was evicted: chain decisions are marked degraded
   bool orphaned = false;             // its root may have lost its parent's record to max_chain_records: every
                                      // alert that carries it is marked degraded (its path is cut short)
