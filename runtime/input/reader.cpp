@@ -10,8 +10,11 @@
 #include <cstring>
 #include <deque>
 #include <filesystem>
+#include <condition_variable>
 #include <istream>
+#include <mutex>
 #include <optional>
+#include <thread>
 #include <unordered_map>
 #include <stdexcept>
 #include <system_error>
@@ -303,6 +306,97 @@ class Decoder {
   std::string error_;
 };
 
+// ReaderOptions::read_ahead: one thread, started at the first file that uses it and kept for the next ones, reads
+// the current file's decoder (Decoder::read: the read system calls and the inflate) into a few chunks ahead of the
+// caller. It owns the decoder from begin() to the end of the file (a read that returns 0 or less) or end(); the
+// caller sees exactly the sequence of reads it would have made itself.
+class ReadAhead {
+ public:
+  explicit ReadAhead(size_t chunk) : chunk_(chunk) {
+    for (int i = 0; i < kChunks; ++i) free_.emplace_back(chunk);
+  }
+  ~ReadAhead() {
+    {
+      std::lock_guard<std::mutex> lk(mu_);
+      quit_ = true;
+    }
+    cv_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+  ReadAhead(const ReadAhead&) = delete;
+  ReadAhead& operator=(const ReadAhead&) = delete;
+
+  // Starts reading `dec` ahead (its source positioned where reading goes on).
+  void begin(Decoder* dec) {
+    {
+      std::lock_guard<std::mutex> lk(mu_);
+      job_ = dec;
+    }
+    if (!thread_.joinable()) thread_ = std::thread([this] { run(); });
+    cv_.notify_all();
+  }
+  // Stops reading the current file (if still going) and drops what was read ahead of the caller.
+  void end() {
+    std::unique_lock<std::mutex> lk(mu_);
+    job_ = nullptr;
+    cv_.wait(lk, [&] { return !busy_; });
+    for (Chunk& c : full_) free_.push_back(std::move(c.bytes));
+    full_.clear();
+  }
+  // The next read's result, as Decoder::read(out, chunk) would have returned it; its bytes copied to `out`.
+  long next(char* out) {
+    std::unique_lock<std::mutex> lk(mu_);
+    cv_.wait(lk, [&] { return !full_.empty(); });
+    Chunk c = std::move(full_.front());
+    full_.pop_front();
+    lk.unlock();
+    if (c.n > 0) std::memcpy(out, c.bytes.data(), static_cast<size_t>(c.n));
+    lk.lock();
+    free_.push_back(std::move(c.bytes));
+    lk.unlock();
+    cv_.notify_all();
+    return c.n;
+  }
+
+ private:
+  static constexpr int kChunks = 4;
+  struct Chunk {
+    long n = 0;
+    std::vector<char> bytes;
+  };
+  void run() {
+    std::unique_lock<std::mutex> lk(mu_);
+    for (;;) {
+      cv_.wait(lk, [&] { return quit_ || (job_ && !free_.empty()); });
+      if (quit_) return;
+      Decoder* dec = job_;
+      std::vector<char> b = std::move(free_.back());
+      free_.pop_back();
+      busy_ = true;
+      lk.unlock();
+      long n = dec->read(b.data(), chunk_);
+      lk.lock();
+      busy_ = false;
+      if (job_ == dec) {  // (end() may have taken the file away meanwhile: then the bytes are dropped)
+        full_.push_back(Chunk{n, std::move(b)});
+        if (n <= 0) job_ = nullptr;  // the end of the file, or an error the caller reads from the decoder
+      } else {
+        free_.push_back(std::move(b));
+      }
+      cv_.notify_all();
+    }
+  }
+
+  const size_t chunk_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::thread thread_;
+  Decoder* job_ = nullptr;
+  bool busy_ = false, quit_ = false;
+  std::deque<Chunk> full_;
+  std::vector<std::vector<char>> free_;
+};
+
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 
 // What fstat and the file's first bytes say about an open file.
@@ -453,6 +547,8 @@ struct RecordReader::Impl {
   int fd = -1;  // of a file input (for identity and seeking), else -1
   FileInfo info;
   Decoder dec;
+  std::unique_ptr<ReadAhead> ahead;  // ReaderOptions::read_ahead (declared after dec: stopped before it goes)
+  bool reading_ahead = false;        // `ahead` owns dec for the current file
   InputFormat format = InputFormat::Ndjson;
   uint32_t cur_added = 0;
   bool cur_in_dir = false;
@@ -512,11 +608,24 @@ struct RecordReader::Impl {
     return dec.limit_hit() ? InputErrorKind::InflateLimit : InputErrorKind::Decompress;
   }
 
-  // Reads more decompressed bytes at buf[end]. False when nothing more comes (end or error).
-  bool read_more() {
+  // Reads more decompressed bytes at buf[end]. False when nothing more comes (end or error). `sequential`: the
+  // caller goes on reading the file to its end from here (NDJSON lines), so it may be read ahead.
+  bool read_more(bool sequential = false) {
     if (eof) return false;
     ensure_capacity(end + opt.chunk_size + kRecordPadding);
-    long r = dec.read(buf.data() + end, opt.chunk_size);
+    if (sequential && !reading_ahead && opt.read_ahead && !opt.hold_partial_line && fd >= 0 && info.regular) {
+      if (!ahead) ahead = std::make_unique<ReadAhead>(opt.chunk_size);
+      ahead->begin(&dec);
+      reading_ahead = true;
+    }
+    long r;
+    if (reading_ahead) {
+      r = ahead->next(buf.data() + end);
+      ++stats.read_ahead_chunks;
+      if (r <= 0) reading_ahead = false;  // the thread is done with the file
+    } else {
+      r = dec.read(buf.data() + end, opt.chunk_size);
+    }
     if (r < 0) {
       // Located at the line where the text breaks off; that line's partial text is not handed out (next_line).
       uint64_t at = line + 1;
@@ -583,6 +692,10 @@ struct RecordReader::Impl {
   }
   void release_source() {
     open = false;
+    if (reading_ahead) {
+      ahead->end();
+      reading_ahead = false;
+    }
     src.reset();
     fd = -1;
     elems.clear();
@@ -979,7 +1092,7 @@ struct RecordReader::Impl {
           pos = 0;
           end = have;
         }
-        read_more();
+        read_more(true);
         continue;
       }
       ++line;

@@ -104,6 +104,7 @@ struct InputStats {
   uint64_t bytes = 0;          // bytes of (decompressed) input text read
   uint64_t records = 0;        // records handed out by next()
   uint64_t empty_lines = 0;    // skipped, not errors
+  uint64_t read_ahead_chunks = 0;  // chunks of text the read-ahead thread read (ReaderOptions::read_ahead)
   uint64_t errors[kInputErrorKinds] = {};
   uint64_t count(InputErrorKind k) const { return errors[static_cast<size_t>(k)]; }
   // Records that could not be used: too_large + malformed_json + invalid_utf8 + not_object.
@@ -134,6 +135,10 @@ struct ReaderOptions {
   // rescan() reads the line once it is complete. (Off: a final line without a newline is a record.) Files found
   // in a directory are complete when they appear, so their last line is read either way.
   bool hold_partial_line = false;
+  // Read and decompress NDJSON files ahead, on a thread of the reader's own, while the caller works on the records
+  // already read (`braid run --threads N` > 1): the read system calls and gzip's inflate leave the thread that
+  // calls next(). Regular files only, and not with hold_partial_line (a read there can wait for nothing).
+  bool read_ahead = false;
 };
 
 // Resumable input positions. One InputPosition per input as added (add_path, add_stream, add_buffer), so the

@@ -599,6 +599,7 @@ int run_run(const RunOptions& o) {
   // the size limit) are counted here as malformed.
   rt::ReaderOptions reader_options;
   reader_options.hold_partial_line = o.follow;  // a line still being written is read once it is complete
+  reader_options.read_ahead = o.threads > 1;    // the engine's thread only admits: files are read beside it
   rt::RecordReader reader(reader_options);
   for (const std::string& in : o.inputs) reader.add_path(in);
   bool unreadable = false;
