@@ -125,6 +125,11 @@ struct EngineOptions {
   // state) while the engine's own thread runs sessions, chains and rules in input order. 1: none, everything on
   // the calling thread. Alerts are identical whatever the number (docs/jit.md, "Threads").
   uint32_t threads = 1;
+  // How much lower the workers' scheduling priority is than the engine's thread (nice levels, up to 19). The
+  // engine's thread runs the ordered half, which no other thread can do, so when the cores are busy (the workers,
+  // the reader's read-ahead and the engine's thread are more threads than cores) it should not wait behind a
+  // worker whose batch is not needed yet. 0: the same priority.
+  int worker_niceness = 5;
   // Makes a matcher per worker (a matcher is used by one thread at a time). Without it, workers route and convert
   // with the interpreter and leave predicate matching to the engine's thread.
   std::function<std::shared_ptr<PredicateMatcher>()> matcher_factory;

@@ -6,6 +6,11 @@
 // admission order, and so every alert, is the same as with one thread.
 #include <fmt/format.h>
 
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
 #include <chrono>
 
 #include "engine/engine_impl.h"
@@ -39,6 +44,17 @@ BatchInput* take_input(std::vector<std::unique_ptr<BatchInput>>& all, std::vecto
   all.push_back(std::make_unique<BatchInput>());
   return all.back().get();
 }
+
+// This thread's nice level raised by `by` (Linux: setpriority on a thread id applies to that thread alone). A
+// failure leaves the priority as it was: it only orders work, it never changes a result.
+void lower_priority(int by) {
+  if (by <= 0) return;
+  const auto tid = static_cast<id_t>(gettid());
+  errno = 0;
+  int now = getpriority(PRIO_PROCESS, tid);
+  if (errno != 0) return;
+  (void)setpriority(PRIO_PROCESS, tid, std::min(19, now + by));
+}
 }  // namespace
 
 void Engine::Impl::start_workers() {
@@ -53,6 +69,7 @@ void Engine::Impl::start_workers() {
   for (uint32_t i = 0; i < opt.threads; ++i) worker_busy[i].store(0);
   for (uint32_t i = 0; i < opt.threads; ++i) {
     workers.emplace_back([this, i] {
+      lower_priority(opt.worker_niceness);
       Preparer& prep = *preparers[i];
       for (;;) {
         Batch* b = nullptr;

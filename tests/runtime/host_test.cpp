@@ -2,9 +2,17 @@
 // metrics snapshots and checkpoints).
 #include <gtest/gtest.h>
 
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <set>
+#include <sstream>
+#include <thread>
 
 #include "engine/value_codec.h"
 
@@ -69,6 +77,53 @@ TEST(AlertIds, DeterministicUniqueAndTheSameForEveryThreadCount) {
 }
 
 // Each input of the id changes it; an event id and a window time never give the same id.
+// The nice level of every thread of this process (/proc/self/task/*/stat, field 19).
+std::vector<int> thread_nice_levels() {
+  std::vector<int> out;
+  for (const auto& t : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream in(t.path() / "stat");
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    size_t close = text.rfind(')');  // the command name may hold spaces: fields count from after it
+    if (close == std::string::npos) continue;
+    std::istringstream fields(text.substr(close + 2));
+    std::string f;
+    for (int i = 3; i <= 19 && fields >> f; ++i)
+      if (i == 19) out.push_back(std::stoi(f));
+  }
+  return out;
+}
+
+// The workers run below the engine's thread (EngineOptions::worker_niceness): the ordered half is the part no
+// other thread can do. Results are the same (AlertIds above runs the default).
+TEST(Threads, WorkersRunAtALowerPriorityThanTheEnginesThread) {
+  auto b = id_rules();
+  ASSERT_TRUE(b->prog);
+  errno = 0;
+  const int base = getpriority(PRIO_PROCESS, static_cast<id_t>(gettid()));
+  ASSERT_EQ(errno, 0);
+  if (base > 19 - 5) GTEST_SKIP() << "this test runs at nice " << base << ": no room below it";
+  for (int by : {5, 0}) {
+    EngineOptions o;
+    o.threads = 2;
+    o.worker_niceness = by;
+    Engine e(*b->prog, o);
+    e.set_sink([](const Alert&) {});
+    for (const auto& j : id_events()) e.process_json(j, "<test>", 1);
+    // The workers run until finish(); each lowers its own priority first thing, so give them a moment to start.
+    std::vector<int> levels;
+    long lowered = 0;
+    for (int tries = 0; tries < 200; ++tries) {
+      levels = thread_nice_levels();
+      lowered = std::count(levels.begin(), levels.end(), base + 5);
+      if (lowered >= 2 || by == 0) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    e.finish();
+    EXPECT_EQ(lowered, by == 5 ? 2 : 0) << "worker_niceness " << by;
+    EXPECT_GE(std::count(levels.begin(), levels.end(), base), 1) << "the engine's thread keeps its priority";
+  }
+}
+
 TEST(AlertIds, EachPartOfTheDecisionChangesTheId) {
   std::string e1 = "e1", e2 = "e2", t = "@5";
   std::string base = alert_id("r", "", "s", "event", &e1, 5);
