@@ -14,7 +14,8 @@
 #             generated rules (bench/rulegen.cpp, moved onto aws.cloudtrail) from cached-object packs; 10 and
 #             1,000 "user agent" rules that each need a literal of their own (ctgen --dump-literal-rules: no exact
 #             value to index, so the literal prefilter selects them, docs/jit.md); 1 vs 2
-#             threads, the shipped rules compiled from source and from a pack, when `braid run --help` offers --threads
+#             threads, the shipped rules compiled from source and from a pack (plain and gzipped file), when
+#             `braid run --help` offers --threads
 #   peers     DuckDB (npm @duckdb/node-api, installed into build/bench-peers; threads=1, read_ndjson with explicit
 #             columns) with the filter and the group-by; jq with the filter. Skipped with a message when missing.
 #   memory    braid_bench_ctgen --credentials N (one event per credential, 0.9 s apart) piped into
@@ -106,6 +107,9 @@ else
 fi
 bytes=$(stat -c %s "$file")
 head -n 1 "$file" > "$work/one.ndjson"
+# the same file gzipped (CloudTrail arrives so from S3): the thread ratio on it, with the reader inflating ahead
+gzfile=$work/$(basename "$file").gz
+if [ ! -s "$gzfile" ] || [ "$gzfile" -ot "$file" ]; then gzip -c "$file" > "$gzfile.new" && mv "$gzfile.new" "$gzfile"; fi
 
 # ---- the rule sets: bench/rules/{filter,group}, rules/, and rulegen's 10 and 1,000 rules moved onto
 # aws.cloudtrail (rulegen declares its own source, bench.trail; with the stdlib loaded, the route takes the first
@@ -212,11 +216,15 @@ if grep -q -- '--threads' <<< "$run_help"; then
   measure braid_threads2 "$thread_runs" wall "$braid" run --threads 2 --rules "$root/rules" "$file"
   measure braid_threads1_pack "$thread_runs" wall "$braid" run --threads 1 --pack "$work/shipped.braidpack" --allow-unsigned "$file"
   measure braid_threads2_pack "$thread_runs" wall "$braid" run --threads 2 --pack "$work/shipped.braidpack" --allow-unsigned "$file"
+  measure braid_threads1_gz "$thread_runs" wall "$braid" run --threads 1 --pack "$work/shipped.braidpack" --allow-unsigned "$gzfile"
+  measure braid_threads2_gz "$thread_runs" wall "$braid" run --threads 2 --pack "$work/shipped.braidpack" --allow-unsigned "$gzfile"
 else
   skip braid_threads1 "n/a: \`braid run --help\` has no --threads"
   skip braid_threads2 "n/a: \`braid run --help\` has no --threads"
   skip braid_threads1_pack "n/a: \`braid run --help\` has no --threads"
   skip braid_threads2_pack "n/a: \`braid run --help\` has no --threads"
+  skip braid_threads1_gz "n/a: \`braid run --help\` has no --threads"
+  skip braid_threads2_gz "n/a: \`braid run --help\` has no --threads"
 fi
 
 # peers
@@ -315,6 +323,8 @@ report=$work/engine-$(date -u +%Y%m%dT%H%M%SZ).md
   row braid_threads2 "braid run: shipped rules, 2 threads (wall)"
   row braid_threads1_pack "braid run --pack: shipped rules, 1 thread (wall)"
   row braid_threads2_pack "braid run --pack: shipped rules, 2 threads (wall)"
+  row braid_threads1_gz "braid run --pack: shipped rules, the file gzipped, 1 thread (wall)"
+  row braid_threads2_gz "braid run --pack: shipped rules, the file gzipped, 2 threads (wall)"
   row duck_filter "DuckDB, 1 thread: the filter"
   row duck_group "DuckDB, 1 thread: the group-by"
   row jq_filter "jq: the filter"
@@ -371,6 +381,7 @@ report=$work/engine-$(date -u +%Y%m%dT%H%M%SZ).md
   target "1,000 literal rules vs 10 (prefiltered), same stream (throughput)" braid_lit1000 braid_lit10 ">=" 0.5
   target "shipped rules, 2 threads vs 1 thread (wall)" braid_threads2 braid_threads1 ">=" 1.6 wall
   target "shipped rules from a pack, 2 threads vs 1 thread (wall)" braid_threads2_pack braid_threads1_pack ">=" 1.6 wall
+  target "shipped rules from a pack, gzipped input, 2 threads vs 1 thread (wall)" braid_threads2_gz braid_threads1_gz ">=" 1.6 wall
   target "$creds distinct credentials, one event each, 0.9 s apart: peak RSS" mem_n - "<=" 256 rss
   target "10,000,000 distinct credentials: peak RSS vs the $creds figure" mem_10m mem_n "<=" 1.2 rssratio
   target "cached 1,000-rule pack, process start to first event (1-event run, wall)" startup_1000 - "<" 100 ms
