@@ -288,6 +288,7 @@ struct Engine::Impl {
   uint64_t wait_nanos = 0;                               // the engine's thread waiting for a prepared batch
   uint64_t help_nanos = 0;                               // the engine's thread preparing a batch (wait_ready)
   std::unordered_set<std::string, StringHash, std::equal_to<>> names;  // process_json origins (threads > 1)
+  std::string_view last_name;                                           // the last of them stable_name() gave
   uint64_t arrival = 0, deadline_order = 0;
   uint64_t event_serial = 0;  // events through process_event (StepCell::at)
   uint64_t worker_mismatches = 0;  // type mismatches of the batches workers prepared

@@ -193,11 +193,14 @@ void Engine::Impl::intake(const Record* rec, std::string_view json, const Where&
   if (filling->input->records.size() >= 512 || filling->input->raw.size() >= (size_t{1} << 20)) submit();
 }
 
-// The origin names of process_json records, kept while a batch may refer to them (threads > 1).
+// The origin names of process_json records, kept while a batch may refer to them (threads > 1). Records come
+// file by file, so the last name is almost always the one asked for: compared before the set is searched.
 std::string_view Engine::Impl::stable_name(std::string_view name) {
+  if (!last_name.empty() && name == last_name) return last_name;
   auto it = names.find(name);
   if (it == names.end()) it = names.emplace(name).first;
-  return *it;
+  last_name = *it;  // (a node of the set: it does not move)
+  return last_name;
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -124,6 +124,32 @@ TEST(Threads, WorkersRunAtALowerPriorityThanTheEnginesThread) {
   }
 }
 
+// With threads, records are prepared after process_json returns, so the engine keeps its own copy of each origin
+// name; a bad record reports the name it came with, however the names alternate.
+TEST(Threads, BadRecordsKeepTheirOriginNames) {
+  auto b = id_rules();
+  ASSERT_TRUE(b->prog);
+  for (uint32_t threads : {1u, 2u}) {
+    std::vector<std::pair<std::string, uint64_t>> seen;
+    EngineOptions o;
+    o.threads = threads;
+    o.on_bad_record = [&](const BadRecord& r) { seen.emplace_back(std::string(r.input), r.line); };
+    Engine e(*b->prog, o);
+    e.set_sink([](const Alert&) {});
+    const std::vector<std::string> origins = {"a.ndjson", "a.ndjson", "b.ndjson", "a.ndjson", "", "c.ndjson"};
+    for (size_t i = 0; i < origins.size(); ++i) {
+      std::string name = origins[i];  // a temporary: the engine must not keep the caller's bytes
+      e.process_json("{not json", name, i + 1);
+    }
+    e.finish();
+    ASSERT_EQ(seen.size(), origins.size()) << "threads " << threads;
+    for (size_t i = 0; i < origins.size(); ++i) {
+      EXPECT_EQ(seen[i].first, origins[i]) << "threads " << threads << ", record " << i;
+      EXPECT_EQ(seen[i].second, i + 1);
+    }
+  }
+}
+
 TEST(AlertIds, EachPartOfTheDecisionChangesTheId) {
   std::string e1 = "e1", e2 = "e2", t = "@5";
   std::string base = alert_id("r", "", "s", "event", &e1, 5);
