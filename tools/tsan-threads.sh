@@ -1,8 +1,8 @@
 #!/bin/sh
 # ThreadSanitizer over `braid run --threads` (issue 9): builds braid with -fsanitize=thread into build/tsan, then
 # runs the demo, a generated CloudTrail file (plain and gzipped; `braid_bench_ctgen --mb 20 --seed 42 -o
-# build/bench-engine/cloudtrail-20mib-seed42.ndjson`) and (when present) the Stratus corpus with 2 and 3 worker threads,
-# with both engines, and checks that there is no TSan report and that the alerts equal the release build's with one
+# build/bench-engine/cloudtrail-20mib-seed42.ndjson`) and (when present) the Stratus corpus with 2 and 3 worker
+# threads, with both engines, and checks that there is no TSan report and that the alerts equal the release build's with one
 # thread; then the demo and the Stratus corpus again with raw events in the alerts (--alert-events 3), whose record
 # texts the workers keep. Too slow for CI (a separate full build); run it after changing the engine's threading.
 #   tools/tsan-threads.sh [RELEASE_BRAID]      (default build/release/braid, built first if missing)

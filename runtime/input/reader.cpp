@@ -7,10 +7,10 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <condition_variable>
 #include <cstring>
 #include <deque>
 #include <filesystem>
-#include <condition_variable>
 #include <istream>
 #include <mutex>
 #include <optional>
