@@ -8,6 +8,7 @@
 #include <map>
 #include <stdexcept>
 
+#include "digest/sha256.h"
 #include "ir/validate.h"
 
 namespace braid::pack {
@@ -874,7 +875,8 @@ LoadedPack load(std::string_view b, std::span<const PublicKey> trusted, bool all
 
   // 2. The digest covers everything before it (header included).
   size_t cs = static_cast<size_t>(info.contents_size);
-  crypto_hash_sha256(info.digest.data(), reinterpret_cast<const unsigned char*>(b.data()), cs);
+  const Sha256 d = sha256(b.data(), cs);
+  std::copy(d.begin(), d.end(), info.digest.begin());
   if (sodium_memcmp(info.digest.data(), b.data() + cs, kDigestSize) != 0) {
     fail(K::DigestMismatch, "digest mismatch: the pack is corrupted or was modified after it was built");
   }
@@ -1140,9 +1142,8 @@ std::optional<std::vector<PublicKey>> parse_public_keys(std::string_view text, s
 
 std::string key_id(const PublicKey& k) {
   init_sodium();
-  uint8_t h[crypto_hash_sha256_BYTES];
-  crypto_hash_sha256(h, k.data(), k.size());
-  return hex(h, 8);
+  const Sha256 h = sha256(k.data(), k.size());
+  return hex(h.data(), 8);
 }
 
 std::string write_pack(const ir::Program& program, const SourceManager& sm, const PackOptions& opts) {
@@ -1204,8 +1205,9 @@ std::string write_pack(const ir::Program& program, const SourceManager& sm, cons
   put_u64_at(b, 72, at);
   for (const auto& [kind, bytes] : sections) b += bytes;
 
-  uint8_t digest[kDigestSize];
-  crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(b.data()), b.size());
+  static_assert(kDigestSize == std::tuple_size_v<Sha256>);
+  const Sha256 contents_digest = sha256(b.data(), b.size());
+  const uint8_t* digest = contents_digest.data();
   b.append(reinterpret_cast<const char*>(digest), kDigestSize);
   if (opts.sign_key) {
     PublicKey pub = public_of(*opts.sign_key);

@@ -4,7 +4,6 @@
 #include "jit/jit.h"
 
 #include <fcntl.h>
-#include <sodium.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -36,6 +35,7 @@
 #include <fmt/format.h>
 
 #include "codegen/helper_abi.h"
+#include "digest/sha256.h"
 #include "jit/helpers.h"
 
 namespace braid::rt {
@@ -64,14 +64,6 @@ void on_llvm_fatal(void*, const char* reason, bool) {
                reason ? reason : "(no reason given)");
   std::fflush(stderr);
   std::_Exit(2);
-}
-
-std::string sha256_hex(std::string_view data) {
-  unsigned char h[crypto_hash_sha256_BYTES];
-  crypto_hash_sha256(h, reinterpret_cast<const unsigned char*>(data.data()), data.size());
-  std::string out;
-  for (unsigned char c : h) out += fmt::format("{:02x}", c);
-  return out;
 }
 
 // The cache directory, created 0700 if missing; empty (and `warning` set) when it is absent or unsafe.
