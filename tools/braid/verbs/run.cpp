@@ -324,8 +324,16 @@ struct RuleSet {
   std::unique_ptr<Compilation> c;
   std::unique_ptr<pack::LoadedPack> pack;
   const ir::Program* program = nullptr;
-  std::string id;
   std::unique_ptr<PreparedEngine> prepared;
+  // The program id (ProgramDigest), for checkpoints and reloads only: computed when first asked for, since dumping
+  // a large program costs a few milliseconds of start-up.
+  const std::string& id() const {
+    if (id_.empty()) id_ = ProgramDigest::of(ir::dump(*program));
+    return id_;
+  }
+
+ private:
+  mutable std::string id_;
 };
 
 // Loads the rules named by --rules or --pack (a pack is verified against --trusted-keys exactly as at start-up),
@@ -344,7 +352,6 @@ int load_rules(const RunOptions& o, const std::vector<std::string>& rule_paths, 
     if (!rs.c) return rc;
     rs.program = rs.c->program.get();
   }
-  rs.id = ProgramDigest::of(ir::dump(*rs.program));
   return kExitClean;
 }
 
@@ -577,15 +584,15 @@ int run_run(const RunOptions& o) {
   std::unique_ptr<rt::Engine> engine = make_engine(*rules);
   if (restored) {
     // A checkpoint of other rules (a restart after the rules changed) is carried over by the reload rules.
-    const bool other = restored->program_id != rules->id;
+    const bool other = restored->program_id != rules->id();
     rt::CarryReport carried;
     try {
-      engine->load_state(restored->engine_state, rules->id, &carried);
+      engine->load_state(restored->engine_state, rules->id(), &carried);
     } catch (const rt::StateError& e) {
       std::string why = e.what();
       if (other)
         why = fmt::format("it was taken with other rules (program {}, now {}), and cannot be carried over to these: {}",
-                          restored->program_id, rules->id, why);
+                          restored->program_id, rules->id(), why);
       err(fmt::format("braid: error: --state: `{}`: {}; to start fresh, move it away (the alert file is kept; "
                       "inputs are then read from their start)\n",
                       sanitize_utf8(state->checkpoint_path()), why));
@@ -668,8 +675,8 @@ int run_run(const RunOptions& o) {
   auto checkpoint = [&] {
     const auto started = Clock::now();
     Checkpoint ck;
-    ck.program_id = rules->id;  // after a reload, the new rules': a restart with them loads it as is
-    ck.engine_state = engine->save_state(rules->id);
+    ck.program_id = rules->id();  // after a reload, the new rules': a restart with them loads it as is
+    ck.engine_state = engine->save_state(rules->id());
     ck.positions = reader.positions();
     ck.output = to_file ? o.output : std::string();
     if (bad_file) {
@@ -737,7 +744,7 @@ int run_run(const RunOptions& o) {
       if (!o.pack.empty()) return refuse("the pack was refused");
       return refuse(rc == kExitUsage ? "the rules could not be read (see above)" : "the rules have errors (see above)");
     }
-    if (next->id == rules->id) {
+    if (next->id() == rules->id()) {
       ++t.reloads_ok;
       err(fmt::format("braid: reloaded rules: unchanged ({} rules running)\n", engine->stats().rules.size()));
       if (metrics) publish_metrics(false);
@@ -748,7 +755,7 @@ int run_run(const RunOptions& o) {
     std::unique_ptr<rt::Engine> fresh = make_engine(*next);
     rt::CarryReport carried;
     try {
-      fresh->load_state(engine->save_state(rules->id), next->id, &carried);
+      fresh->load_state(engine->save_state(rules->id()), next->id(), &carried);
     } catch (const rt::StateError& e) {
       return refuse(fmt::format("{}; to run these rules, stop braid, move the --state checkpoint away (if any) and "
                                 "start it again",
