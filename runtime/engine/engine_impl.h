@@ -294,6 +294,7 @@ struct Engine::Impl {
   uint64_t worker_mismatches = 0;  // type mismatches of the batches workers prepared
   MatcherCounters worker_matcher;  // matcher counters of the batches workers prepared
   std::string scratch, key_buf, id_buf;
+  std::string suppress_key;  // fire(): the suppression key of the alert being decided
   uint64_t late_warnings = 0, malformed_warnings = 0, notime_warnings = 0, unrouted_warnings = 0;
 
   // The event being processed.

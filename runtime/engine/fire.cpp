@@ -91,7 +91,8 @@ void Engine::Impl::fire(uint32_t ri, RuleState* st, Session* se, Chain* ch, cons
     }
   }
   if (r.suppress) {
-    std::string key;
+    std::string& key = suppress_key;  // (reused: a suppressed alert allocates nothing)
+    key.clear();
     for (NodeId k : r.suppress->keys) encode(in.eval(k, ctx), key);
     // With a computed severity, alerts suppress only alerts of their own level: a critical one is never hidden
     // behind an earlier medium one. (A fixed severity adds nothing: keys, and so state, stay as they were.)
@@ -104,8 +105,10 @@ void Engine::Impl::fire(uint32_t ri, RuleState* st, Session* se, Chain* ch, cons
         ++stats.suppressed;
         return;
       }
+      it->second = when;
+    } else {
+      rr.suppress.emplace(key, when);
     }
-    rr.suppress[key] = when;
     if (rr.suppress.size() > rr.suppress_sweep_at) {
       // Keys whose window has passed can never drop an alert again (event time moves forward per source).
       std::erase_if(rr.suppress, [&](const auto& kv) {

@@ -124,6 +124,20 @@ Stream churn_stream() {
   return s;
 }
 
+// One credential calling an API only suppress.braid's rule looks at, every 10 s for 2 h 50 min: the rule fires on
+// every event, alerts at 0, 1 h and 2 h, and every firing in the counted last 20 min is suppressed. (Events are
+// released 15 min of event time after they arrive, CloudTrail's lateness: the 2 h alert comes at 2 h 15 min.)
+Stream suppressed_stream() {
+  Stream s;
+  uint64_t id = 0;
+  for (int i = 0; i < 1020; ++i) {
+    std::string e = ct(kStart + i * 10, "PutBraidAllocMarker", "s3.amazonaws.com",
+                       "arn:aws:sts::111122223333:assumed-role/app/marker", "ASIAMARKERMARKER0001", ++id);
+    (i < 900 ? s.warm : s.measured).push_back(std::move(e));
+  }
+  return s;
+}
+
 struct Compiled {
   std::unique_ptr<Compilation> comp;
   std::unique_ptr<JitProgram> jit;
@@ -132,9 +146,11 @@ struct Compiled {
 Compiled& shipped() {
   static Compiled c = [] {
     Compiled x;
-    // The shipped rules, and rules that give CloudTrail's `userAgent` a literal prefilter (prefilter.braid).
+    // The shipped rules, rules that give CloudTrail's `userAgent` a literal prefilter (prefilter.braid), and one
+    // whose alerts the suppression stream suppresses (suppress.braid).
     x.comp = compile({std::string(BRAID_SOURCE_DIR) + "/rules",
-                      std::string(BRAID_SOURCE_DIR) + "/tests/engine_alloc/prefilter.braid"});
+                      std::string(BRAID_SOURCE_DIR) + "/tests/engine_alloc/prefilter.braid",
+                      std::string(BRAID_SOURCE_DIR) + "/tests/engine_alloc/suppress.braid"});
     if (!x.comp->program) return x;
     codegen::CodegenResult cg = codegen::lower_program(*x.comp->program);
     if (!cg.ok()) return x;
@@ -151,7 +167,7 @@ struct Count {
   uint64_t allocs = 0, alerts_warm = 0, alerts_measured = 0, events = 0;
   // What happened in the counted window (so that a pass means the bookkeeping really ran there).
   uint64_t sessions_opened = 0, sessions_closed = 0, mints = 0, mints_evicted = 0, chains_retired = 0,
-           chain_links = 0, state_evaluations = 0, prefilter_scans = 0;
+           chain_links = 0, state_evaluations = 0, prefilter_scans = 0, suppressed = 0;
 };
 
 uint64_t state_evaluations(const EngineStats& st, const ir::Program& p) {
@@ -191,6 +207,7 @@ Count run(const Stream& s, bool use_jit, uint32_t alert_events = 0) {
   n.chain_links = st1.chain_links - st0.chain_links;
   n.state_evaluations = state_evaluations(st1, *c.comp->program) - ev0;
   n.prefilter_scans = st1.prefilter_scans - st0.prefilter_scans;
+  n.suppressed = st1.suppressed - st0.suppressed;
   n.alerts_measured = alerts - n.alerts_warm;
   n.events = s.measured.size();
   e.finish();
@@ -240,6 +257,15 @@ TEST_P(EngineAllocations, NoneWithAlertEvents) {
   ASSERT_EQ(n.alerts_measured, 0u);
   EXPECT_GT(n.sessions_opened, 200u);
   EXPECT_GT(n.state_evaluations, 200u);
+  EXPECT_EQ(n.allocs, 0u) << n.allocs << " allocations over " << n.events << " warm events";
+}
+
+// A suppressed alert is decided (its suppression key evaluated and looked up) without allocating.
+TEST_P(EngineAllocations, NoneForSuppressedAlerts) {
+  Count n = run(suppressed_stream(), GetParam());
+  EXPECT_EQ(n.alerts_warm, 3u);  // at 0, 1 h and 2 h
+  ASSERT_EQ(n.alerts_measured, 0u);
+  EXPECT_EQ(n.suppressed, n.events);  // every counted event fired, and was suppressed
   EXPECT_EQ(n.allocs, 0u) << n.allocs << " allocations over " << n.events << " warm events";
 }
 

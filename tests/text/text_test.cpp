@@ -44,6 +44,30 @@ TEST(JsonQuote, AlwaysValidJson) {
   EXPECT_EQ(q, "\"x\"\"y\"");  // appends
 }
 
+TEST(JsonQuote, EveryByteAtEveryPositionOfALongString) {
+  // Long plain runs are scanned 16 bytes at a time: a byte that needs escaping (or is not ASCII) must be found at
+  // any offset of a block, in any block, and in the tail after the last whole block.
+  const std::string plain = "The quick brown fox jumps over the lazy dog 0123456789.";
+  for (int c = 0; c < 256; ++c) {
+    const std::string inner = json_quote(std::string(1, static_cast<char>(c)));
+    const std::string escaped = inner.substr(1, inner.size() - 2);
+    for (size_t at = 0; at <= plain.size(); ++at) {
+      std::string s = plain;
+      s.insert(at, 1, static_cast<char>(c));
+      std::string want = "\"" + plain.substr(0, at) + escaped + plain.substr(at) + "\"";
+      ASSERT_EQ(json_quote(s), want) << "byte " << c << " at " << at;
+    }
+  }
+  // Valid multi-byte UTF-8 at every offset is copied as is.
+  for (std::string_view ch : {"\xC3\xA9", "\xE2\x82\xAC", "\xF0\x9F\x98\x80"}) {
+    for (size_t at = 0; at <= plain.size(); ++at) {
+      std::string s = plain;
+      s.insert(at, ch);
+      ASSERT_EQ(json_quote(s), "\"" + s + "\"") << "at " << at;
+    }
+  }
+}
+
 TEST(Utf8, DecodeAndEncode) {
   uint32_t cp = 0;
   bool ok = false;
