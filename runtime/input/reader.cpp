@@ -310,10 +310,14 @@ class Decoder {
 // the current file's decoder (Decoder::read: the read system calls and the inflate) into a few chunks ahead of the
 // caller. It owns the decoder from begin() to the end of the file (a read that returns 0 or less) or end(); the
 // caller sees exactly the sequence of reads it would have made itself.
+//
+// A chunk's bytes are read after `headroom` free bytes, so that the caller can take the chunk as its buffer and put
+// the unread end of its old one (a partial line, usually far shorter) in front of them instead of copying the
+// chunk (take()); the old buffer becomes a chunk. Only a partial line longer than the headroom is copied (next()).
 class ReadAhead {
  public:
-  explicit ReadAhead(size_t chunk) : chunk_(chunk) {
-    for (int i = 0; i < kChunks; ++i) free_.emplace_back(chunk);
+  ReadAhead(size_t chunk, size_t headroom) : chunk_(chunk), headroom_(headroom) {
+    for (int i = 0; i < kChunks; ++i) free_.emplace_back(capacity());
   }
   ~ReadAhead() {
     {
@@ -325,6 +329,8 @@ class ReadAhead {
   }
   ReadAhead(const ReadAhead&) = delete;
   ReadAhead& operator=(const ReadAhead&) = delete;
+
+  size_t headroom() const { return headroom_; }
 
   // Starts reading `dec` ahead (its source positioned where reading goes on).
   void begin(Decoder* dec) {
@@ -345,16 +351,21 @@ class ReadAhead {
   }
   // The next read's result, as Decoder::read(out, chunk) would have returned it; its bytes copied to `out`.
   long next(char* out) {
-    std::unique_lock<std::mutex> lk(mu_);
-    cv_.wait(lk, [&] { return !full_.empty(); });
-    Chunk c = std::move(full_.front());
-    full_.pop_front();
-    lk.unlock();
-    if (c.n > 0) std::memcpy(out, c.bytes.data(), static_cast<size_t>(c.n));
-    lk.lock();
-    free_.push_back(std::move(c.bytes));
-    lk.unlock();
-    cv_.notify_all();
+    Chunk c = pop();
+    if (c.n > 0) std::memcpy(out, c.bytes.data() + headroom_, static_cast<size_t>(c.n));
+    recycle(std::move(c.bytes));
+    return c.n;
+  }
+  // The next read's result, its bytes left where they were read: when it has bytes, `buf` is exchanged for the
+  // chunk, whose bytes are at [headroom(), headroom() + n), and `keep` bytes of the old buffer from `from` (at
+  // most headroom()) are copied just before them, at [headroom() - keep, headroom()). Otherwise `buf` is unchanged.
+  long take(std::vector<char>& buf, size_t from, size_t keep) {
+    Chunk c = pop();
+    if (c.n > 0) {
+      if (keep) std::memcpy(c.bytes.data() + headroom_ - keep, buf.data() + from, keep);
+      buf.swap(c.bytes);
+    }
+    recycle(std::move(c.bytes));
     return c.n;
   }
 
@@ -364,6 +375,21 @@ class ReadAhead {
     long n = 0;
     std::vector<char> bytes;
   };
+  size_t capacity() const { return headroom_ + chunk_ + kRecordPadding; }
+  Chunk pop() {
+    std::unique_lock<std::mutex> lk(mu_);
+    cv_.wait(lk, [&] { return !full_.empty(); });
+    Chunk c = std::move(full_.front());
+    full_.pop_front();
+    return c;
+  }
+  void recycle(std::vector<char> b) {
+    {
+      std::lock_guard<std::mutex> lk(mu_);
+      free_.push_back(std::move(b));
+    }
+    cv_.notify_all();
+  }
   void run() {
     std::unique_lock<std::mutex> lk(mu_);
     for (;;) {
@@ -374,7 +400,9 @@ class ReadAhead {
       free_.pop_back();
       busy_ = true;
       lk.unlock();
-      long n = dec->read(b.data(), chunk_);
+      // (A buffer the caller gave back may be its first one, smaller than a chunk: grown once.)
+      if (b.size() < capacity()) b.resize(capacity());
+      long n = dec->read(b.data() + headroom_, chunk_);
       lk.lock();
       busy_ = false;
       if (job_ == dec) {  // (end() may have taken the file away meanwhile: then the bytes are dropped)
@@ -387,7 +415,7 @@ class ReadAhead {
     }
   }
 
-  const size_t chunk_;
+  const size_t chunk_, headroom_;
   std::mutex mu_;
   std::condition_variable cv_;
   std::thread thread_;
@@ -612,18 +640,35 @@ struct RecordReader::Impl {
   // caller goes on reading the file to its end from here (NDJSON lines), so it may be read ahead.
   bool read_more(bool sequential = false) {
     if (eof) return false;
-    ensure_capacity(end + opt.chunk_size + kRecordPadding);
     if (sequential && !reading_ahead && opt.read_ahead && !opt.hold_partial_line && fd >= 0 && info.regular) {
-      if (!ahead) ahead = std::make_unique<ReadAhead>(opt.chunk_size);
+      // (Headroom for the partial line carried into the next chunk: a quarter of a chunk, 256 KiB by default.)
+      if (!ahead) ahead = std::make_unique<ReadAhead>(opt.chunk_size, std::max<size_t>(opt.chunk_size / 4, 1024));
       ahead->begin(&dec);
       reading_ahead = true;
     }
     long r;
-    if (reading_ahead) {
+    if (reading_ahead && end - pos <= ahead->headroom()) {
+      // The chunk becomes the buffer, the unread text moved in front of it. buf_off keeps "buf[0] is byte buf_off"
+      // true modulo 2^64 (it is only ever added to: buf_off + pos is the offset of the first unread byte).
+      const size_t keep = end - pos;
+      r = ahead->take(buf, pos, keep);
+      ++stats.read_ahead_chunks;
+      if (r > 0) {
+        const size_t start = ahead->headroom() - keep;
+        buf_off = buf_off + pos - start;
+        pos = start;
+        end = ahead->headroom();
+      } else {
+        reading_ahead = false;  // the thread is done with the file
+      }
+    } else if (reading_ahead) {
+      ensure_capacity(end + opt.chunk_size + kRecordPadding);
       r = ahead->next(buf.data() + end);
       ++stats.read_ahead_chunks;
-      if (r <= 0) reading_ahead = false;  // the thread is done with the file
+      ++stats.read_ahead_copied;
+      if (r <= 0) reading_ahead = false;
     } else {
+      ensure_capacity(end + opt.chunk_size + kRecordPadding);
       r = dec.read(buf.data() + end, opt.chunk_size);
     }
     if (r < 0) {

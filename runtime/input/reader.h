@@ -105,6 +105,8 @@ struct InputStats {
   uint64_t records = 0;        // records handed out by next()
   uint64_t empty_lines = 0;    // skipped, not errors
   uint64_t read_ahead_chunks = 0;  // reads next() took from the read-ahead thread (ReaderOptions::read_ahead)
+  uint64_t read_ahead_copied = 0;  // ... of which copied, behind a partial line longer than the chunk's headroom
+                                   // (the others became the reader's buffer as they were)
   uint64_t errors[kInputErrorKinds] = {};
   uint64_t count(InputErrorKind k) const { return errors[static_cast<size_t>(k)]; }
   // Records that could not be used: too_large + malformed_json + invalid_utf8 + not_object.

@@ -66,6 +66,35 @@ TEST(ReadAhead, SameRecordsErrorsCountsAndPositionsAsWithout) {
   EXPECT_EQ(pos[1], pos[0]);
   EXPECT_EQ(stats[0].read_ahead_chunks, 0u);
   EXPECT_GT(stats[1].read_ahead_chunks, 100u);  // the NDJSON files went through the thread
+  // Lines of up to 3,000 bytes against a headroom of 1,024 (a quarter of the 4 KiB chunk): both ways of carrying
+  // a partial line into the next chunk were taken.
+  EXPECT_GT(stats[1].read_ahead_copied, 0u);
+  EXPECT_LT(stats[1].read_ahead_copied, stats[1].read_ahead_chunks);
+}
+
+TEST(ReadAhead, ChunksBecomeTheBufferWhenLinesFitTheHeadroom) {
+  // Short lines: every chunk read ahead is taken as the reader's buffer, none copied, and nothing else changes.
+  TempDir d;
+  std::string text;
+  for (int i = 0; i < 3000; ++i) text += "{\"eventID\":\"" + std::to_string(i) + "\",\"n\":" + std::to_string(i * 7) + "}\n";
+  write_file(d.file("short.ndjson"), text);
+  write_file(d.file("short.ndjson.gz"), gzip(text));
+  Collected got[2];
+  std::vector<InputPosition> pos[2];
+  InputStats stats;
+  for (int ahead = 0; ahead < 2; ++ahead) {
+    RecordReader r(options(ahead));
+    r.add_path(d.file("short.ndjson"));
+    r.add_path(d.file("short.ndjson.gz"));
+    got[ahead] = read_all(r);
+    pos[ahead] = r.positions();
+    if (ahead) stats = r.stats();
+  }
+  ASSERT_EQ(got[0].records.size(), 6000u);
+  EXPECT_EQ(got[1].records, got[0].records);
+  EXPECT_EQ(pos[1], pos[0]);
+  EXPECT_GT(stats.read_ahead_chunks, 20u);
+  EXPECT_EQ(stats.read_ahead_copied, 0u);
 }
 
 TEST(ReadAhead, PositionsMidFileResumeTheSame) {
