@@ -5,7 +5,7 @@ set -eu
 
 PACKAGES="g++ cmake ninja-build pkg-config git
 antlr4 libantlr4-runtime-dev uuid-dev
-llvm-19-dev libsimdjson-dev libfmt-dev libre2-dev libvectorscan-dev libcli11-dev libsodium-dev libzstd-dev zlib1g-dev
+llvm-19-dev libsimdjson-dev libfmt-dev libre2-dev libvectorscan-dev libcli11-dev libsodium-dev libzstd-dev zlib1g-dev libisal-dev
 libgtest-dev libgmock-dev libbenchmark-dev
 clang-19 libclang-rt-19-dev
 nlohmann-json3-dev libyaml-cpp-dev libcpp-httplib-dev libssl-dev neovim tmux nodejs"

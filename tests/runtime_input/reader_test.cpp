@@ -95,6 +95,91 @@ TEST(Reader, ConcatenatedGzipMembers) {
   EXPECT_TRUE(c.errors.empty());
 }
 
+// A gzip member built by hand (RFC 1952): the header's optional fields, then raw deflate data and the trailer.
+struct GzipMember {
+  bool extra = false, name = false, comment = false, header_crc = false;
+  int32_t crc_delta = 0, size_delta = 0;  // spoil the trailer's CRC-32 or length
+};
+std::string gzip_member(const std::string& text, const GzipMember& m) {
+  std::string h = {'\x1f', '\x8b', '\x08', '\0', '\0', '\0', '\0', '\0', '\0', '\x03'};
+  uint8_t flags = 0;
+  if (m.header_crc) flags |= 0x02;
+  if (m.extra) {
+    flags |= 0x04;
+    h += std::string("\x06\0" "AB\x02\0" "xy", 8);  // XLEN 6: one subfield "AB", 2 bytes
+  }
+  if (m.name) {
+    flags |= 0x08;
+    h += std::string("events.ndjson\0", 14);
+  }
+  if (m.comment) {
+    flags |= 0x10;
+    h += std::string("exported by a test\0", 19);
+  }
+  h[3] = static_cast<char>(flags);
+  if (m.header_crc) {
+    uint16_t c = static_cast<uint16_t>(crc32(0, reinterpret_cast<const Bytef*>(h.data()), static_cast<uInt>(h.size())));
+    h += static_cast<char>(c & 0xff);
+    h += static_cast<char>(c >> 8);
+  }
+  z_stream zs{};
+  EXPECT_EQ(deflateInit2(&zs, 6, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY), Z_OK);
+  std::string body(deflateBound(&zs, text.size()) + 64, '\0');
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(text.data()));
+  zs.avail_in = static_cast<uInt>(text.size());
+  zs.next_out = reinterpret_cast<Bytef*>(body.data());
+  zs.avail_out = static_cast<uInt>(body.size());
+  EXPECT_EQ(deflate(&zs, Z_FINISH), Z_STREAM_END);
+  body.resize(zs.total_out);
+  deflateEnd(&zs);
+  auto le32 = [](uint32_t v) {
+    std::string o(4, '\0');
+    for (int i = 0; i < 4; ++i) o[i] = static_cast<char>(v >> (8 * i));
+    return o;
+  };
+  uint32_t crc = static_cast<uint32_t>(crc32(0, reinterpret_cast<const Bytef*>(text.data()), static_cast<uInt>(text.size())));
+  return h + body + le32(crc + static_cast<uint32_t>(m.crc_delta)) +
+         le32(static_cast<uint32_t>(text.size()) + static_cast<uint32_t>(m.size_delta));
+}
+
+TEST(Reader, GzipHeaderFieldsAreSkipped) {
+  // gzip -N stores the name; other tools add an extra field, a comment or a header CRC: all are read past.
+  TempDir d;
+  const std::string text = "{\"a\":1}\n{\"a\":2}\n";
+  write_file(d.file("all.gz"), gzip_member(text, {true, true, true, true}) + gzip_member(text, {false, true}));
+  RecordReader r;
+  r.add_path(d.file("all.gz"));
+  auto c = read_all(r);
+  EXPECT_TRUE(c.errors.empty()) << c.errors[0];
+  ASSERT_EQ(c.records.size(), 4u);
+  EXPECT_EQ(c.records[3], "{\"a\":2}");
+}
+
+TEST(Reader, GzipTrailerIsChecked) {
+  // A member whose CRC-32 or length does not match what it inflates to is corrupt, as is anything after the last
+  // member that is not another member.
+  TempDir d;
+  const std::string text = "{\"a\":1}\n";
+  GzipMember bad_crc, bad_size;
+  bad_crc.crc_delta = 1;
+  bad_size.size_delta = 1;
+  write_file(d.file("crc.gz"), gzip_member(text, bad_crc));
+  write_file(d.file("size.gz"), gzip_member(text, bad_size));
+  write_file(d.file("garbage.gz"), gzip_member(text, {}) + "not gzip");
+  for (const char* f : {"crc.gz", "size.gz", "garbage.gz"}) {
+    RecordReader r;
+    r.add_path(d.file(f));
+    auto c = read_all(r);
+    ASSERT_EQ(c.kinds.size(), 1u) << f;
+    EXPECT_EQ(c.kinds[0], InputErrorKind::Decompress) << f;
+    if (std::string(f) == "garbage.gz") {
+      EXPECT_NE(c.errors[0].find("trailing garbage"), std::string::npos) << c.errors[0];
+    } else {
+      EXPECT_NE(c.errors[0].find("corrupt gzip data"), std::string::npos) << c.errors[0];
+    }
+  }
+}
+
 TEST(Reader, TruncatedGzipIsReportedAndWhatCameBeforeIsRead) {
   TempDir d;
   std::string text;
