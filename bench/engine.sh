@@ -15,7 +15,8 @@
 #             1,000 "user agent" rules that each need a literal of their own (ctgen --dump-literal-rules: no exact
 #             value to index, so the literal prefilter selects them, docs/jit.md); 1 vs 2
 #             threads, the shipped rules compiled from source and from a pack (plain and gzipped file), when
-#             `braid run --help` offers --threads
+#             `braid run --help` offers --threads; and the pack at 1 and 2 threads in turn, whose median ratio the
+#             context line gives (less sensitive to the machine drifting between the rows' best runs)
 #   peers     DuckDB (npm @duckdb/node-api, installed into build/bench-peers; threads=1, read_ndjson with explicit
 #             columns) with the filter and the group-by; jq with the filter. Skipped with a message when missing.
 #   memory    braid_bench_ctgen --credentials N (one event per credential, 0.9 s apart) piped into
@@ -218,6 +219,25 @@ if grep -q -- '--threads' <<< "$run_help"; then
   measure braid_threads2_pack "$thread_runs" wall "$braid" run --threads 2 --pack "$work/shipped.braidpack" --allow-unsigned "$file"
   measure braid_threads1_gz "$thread_runs" wall "$braid" run --threads 1 --pack "$work/shipped.braidpack" --allow-unsigned "$gzfile"
   measure braid_threads2_gz "$thread_runs" wall "$braid" run --threads 2 --pack "$work/shipped.braidpack" --allow-unsigned "$gzfile"
+  # The same pack, 1 and 2 threads in turn for $thread_runs rounds: the ratio of the median wall times. The target
+  # rows compare bests taken minutes apart; this context line is less sensitive to the machine drifting meanwhile.
+  if have braid_threads1_pack && have braid_threads2_pack; then
+    alt1="" alt2=""
+    for ((i = 0; i < thread_runs; i++)); do
+      for t in 1 2; do
+        "$timer" -o /dev/null -e /dev/null -- "$braid" run --threads "$t" --pack "$work/shipped.braidpack" \
+          --allow-unsigned "$file" 2> "$out/alternating.time" || break 2
+        read -r w _ < "$out/alternating.time"
+        if [ "$t" = 1 ]; then alt1="$alt1 $w"; else alt2="$alt2 $w"; fi
+      done
+    done
+    median() { tr ' ' '\n' | grep . | sort -g | awk '{ v[NR] = $1 } END { if (NR) printf "%.3f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+    alt_m1=$(median <<< "$alt1") alt_m2=$(median <<< "$alt2")
+    if [ -n "$alt_m1" ] && [ -n "$alt_m2" ]; then
+      alternating="$(awk -v a="$alt_m1" -v b="$alt_m2" 'BEGIN { printf "%.2fx", a / b }') ($alt_m1 s / $alt_m2 s, medians of $thread_runs alternating rounds)"
+      note "alternating 1 / 2 threads, pack: $alternating"
+    fi
+  fi
 else
   skip braid_threads1 "n/a: \`braid run --help\` has no --threads"
   skip braid_threads2 "n/a: \`braid run --help\` has no --threads"
@@ -389,7 +409,8 @@ report=$work/engine-$(date -u +%Y%m%dT%H%M%SZ).md
   echo "Context: braid shipped JIT vs interpreter $(have braid_shipped_jit && have braid_shipped_interp && awk -v a="${CPU[braid_shipped_interp]}" -v b="${CPU[braid_shipped_jit]}" 'BEGIN { printf "%.2fx", a / b }' || echo n/a);" \
     "group rule vs its fields' ceiling $(have braid_group && have ceil_fields_group && awk -v a="${CPU[ceil_fields_group]}" -v b="${CPU[braid_group]}" 'BEGIN { printf "%.2f", a / b }' || echo n/a);" \
     "filter alerts ${OUTN[braid_filter]:-?} (generator: $hits; plain ceiling: $(sed -n 's/.* result=\([0-9]*\).*/\1/p' "$out/ceil_plain_filter.out" 2>/dev/null);" \
-    "DuckDB: $(sed -n 's/.*first=\[\[\([0-9]*\)\]\].*/\1/p' "$out/duck_filter.out" 2>/dev/null); jq: ${OUTN[jq_filter]:-n/a});" \
-    "access keys grouped: plain ceiling $(sed -n 's/.* result=\([0-9]*\).*/\1/p' "$out/ceil_plain_group.out" 2>/dev/null), DuckDB $(sed -n 's/.*first=\[\[\([0-9]*\)\]\].*/\1/p' "$out/duck_group.out" 2>/dev/null)."
+    "DuckDB: $(have duck_filter && sed -n 's/.*first=\[\[\([0-9]*\)\]\].*/\1/p' "$out/duck_filter.out" 2>/dev/null || echo n/a); jq: ${OUTN[jq_filter]:-n/a});" \
+    "access keys grouped: plain ceiling $(sed -n 's/.* result=\([0-9]*\).*/\1/p' "$out/ceil_plain_group.out" 2>/dev/null), DuckDB $(have duck_group && sed -n 's/.*first=\[\[\([0-9]*\)\]\].*/\1/p' "$out/duck_group.out" 2>/dev/null || echo n/a);" \
+    "shipped pack, 2 threads vs 1 alternating: ${alternating:-n/a}."
 } | tee "$report"
 note "report written to $report"
