@@ -2,6 +2,8 @@
 
 #include "text/utf8.h"
 
+#include <array>
+
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
@@ -10,27 +12,41 @@ namespace braid {
 
 namespace {
 
-// The length of the prefix of s[i, size) that is copied as is (printable ASCII but `"` and `\\`), 16 bytes at a
-// time: alerts quote kilobytes of messages and event values, almost all of it plain.
-size_t plain_run(const char* s, size_t i, size_t size) {
+// Bytes copied as is: printable ASCII but `"` and `\\`.
+constexpr std::array<bool, 256> kPlain = [] {
+  std::array<bool, 256> t{};
+  for (int c = 0x20; c < 0x7F; ++c) t[static_cast<size_t>(c)] = c != '"' && c != '\\';
+  return t;
+}();
+
 #if defined(__SSE2__)
-  const __m128i space = _mm_set1_epi8(0x20), quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\'),
-                del = _mm_set1_epi8(0x7F);
-  size_t start = i;
-  while (i + 16 <= size) {
-    __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i));
-    // Signed: bytes 0x80..0xFF are negative, so one compare finds control characters and non-ASCII alike.
-    __m128i special = _mm_or_si128(_mm_or_si128(_mm_cmplt_epi8(b, space), _mm_cmpeq_epi8(b, quote)),
-                                   _mm_or_si128(_mm_cmpeq_epi8(b, backslash), _mm_cmpeq_epi8(b, del)));
-    unsigned m = static_cast<unsigned>(_mm_movemask_epi8(special));
-    if (m != 0) return i - start + static_cast<size_t>(__builtin_ctz(m));
-    i += 16;
-  }
-  return i - start;
-#else
-  (void)s, (void)i, (void)size;
-  return 0;
+// Bit k set: byte k of the 16 at `p` is not plain. Signed compare: bytes 0x80..0xFF are negative, so one compare
+// finds control characters and non-ASCII alike.
+inline unsigned special_mask(const char* p) {
+  const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  const __m128i special =
+      _mm_or_si128(_mm_or_si128(_mm_cmplt_epi8(b, _mm_set1_epi8(0x20)), _mm_cmpeq_epi8(b, _mm_set1_epi8('"'))),
+                   _mm_or_si128(_mm_cmpeq_epi8(b, _mm_set1_epi8('\\')), _mm_cmpeq_epi8(b, _mm_set1_epi8(0x7F))));
+  return static_cast<unsigned>(_mm_movemask_epi8(special));
+}
 #endif
+
+// The length of the plain prefix of s[i, size), 16 bytes at a time: alerts quote kilobytes of messages and event
+// values, almost all of it plain.
+size_t plain_run(const char* s, size_t i, size_t size) {
+  const size_t start = i;
+#if defined(__SSE2__)
+  for (; i + 16 <= size; i += 16) {
+    if (unsigned m = special_mask(s + i)) return i - start + static_cast<size_t>(__builtin_ctz(m));
+  }
+  if (i < size && size >= 16) {
+    // The last bytes: the string's final 16, less those before i (already known plain).
+    unsigned m = special_mask(s + size - 16) >> (i - (size - 16));
+    return m ? i - start + static_cast<size_t>(__builtin_ctz(m)) : size - start;
+  }
+#endif
+  while (i < size && kPlain[static_cast<unsigned char>(s[i])]) ++i;
+  return i - start;
 }
 
 }  // namespace
@@ -43,11 +59,7 @@ void append_json_quoted(std::string& out, std::string_view s) {
   while (i < s.size()) {
     i += plain_run(s.data(), i, s.size());
     if (i >= s.size()) break;
-    auto c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c < 0x7F && c != '"' && c != '\\') {
-      ++i;
-      continue;
-    }
+    auto c = static_cast<unsigned char>(s[i]);  // (not plain)
     if (c >= 0x80) {
       uint32_t cp = 0;
       bool ok = true;

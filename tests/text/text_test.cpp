@@ -58,6 +58,20 @@ TEST(JsonQuote, EveryByteAtEveryPositionOfALongString) {
       ASSERT_EQ(json_quote(s), want) << "byte " << c << " at " << at;
     }
   }
+  // Strings shorter than a block (the scalar path), and of exactly 16 and 17 bytes (a block, and a block with an
+  // overlapping tail).
+  for (const std::string& base : {std::string("short"), std::string(15, 'q'), std::string(16, 'q')}) {
+    for (int c = 0; c < 256; ++c) {
+      const std::string inner = json_quote(std::string(1, static_cast<char>(c)));
+      const std::string escaped = inner.substr(1, inner.size() - 2);
+      for (size_t at = 0; at <= base.size(); ++at) {
+        std::string s = base;
+        s.insert(at, 1, static_cast<char>(c));
+        ASSERT_EQ(json_quote(s), "\"" + base.substr(0, at) + escaped + base.substr(at) + "\"")
+            << "byte " << c << " at " << at << " of " << s.size();
+      }
+    }
+  }
   // Valid multi-byte UTF-8 at every offset is copied as is.
   for (std::string_view ch : {"\xC3\xA9", "\xE2\x82\xAC", "\xF0\x9F\x98\x80"}) {
     for (size_t at = 0; at <= plain.size(); ++at) {
