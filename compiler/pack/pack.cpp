@@ -875,8 +875,7 @@ LoadedPack load(std::string_view b, std::span<const PublicKey> trusted, bool all
 
   // 2. The digest covers everything before it (header included).
   size_t cs = static_cast<size_t>(info.contents_size);
-  const Sha256 d = sha256(b.data(), cs);
-  std::copy(d.begin(), d.end(), info.digest.begin());
+  info.digest = sha256(b.data(), cs);
   if (sodium_memcmp(info.digest.data(), b.data() + cs, kDigestSize) != 0) {
     fail(K::DigestMismatch, "digest mismatch: the pack is corrupted or was modified after it was built");
   }

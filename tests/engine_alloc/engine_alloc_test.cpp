@@ -84,17 +84,21 @@ struct Stream {
   std::vector<std::string> warm, measured;
 };
 
-// One credential calling an API no shipped rule looks at, every 10 s: its session reaches the 12 h maximum, closes
-// and reopens several times during the warm-up (28 h) and once in the counted 14 h.
-Stream quiet_stream() {
+// One credential calling `api` every 10 s, `warm` events of warm-up, then `total - warm` counted.
+Stream one_credential_stream(int total, int warm, const std::string& api, const std::string& arn,
+                             const std::string& key) {
   Stream s;
   uint64_t id = 0;
-  for (int i = 0; i < 15000; ++i) {
-    std::string e = ct(kStart + i * 10, "GetObject", "s3.amazonaws.com",
-                       "arn:aws:sts::111122223333:assumed-role/app/worker", "ASIAQUIETQUIETQUIET1", ++id);
-    (i < 10000 ? s.warm : s.measured).push_back(std::move(e));
-  }
+  for (int i = 0; i < total; ++i)
+    (i < warm ? s.warm : s.measured).push_back(ct(kStart + i * 10, api, "s3.amazonaws.com", arn, key, ++id));
   return s;
+}
+
+// One credential calling an API no shipped rule looks at: its session reaches the 12 h maximum, closes and reopens
+// several times during the warm-up (28 h) and once in the counted 14 h.
+Stream quiet_stream() {
+  return one_credential_stream(15000, 10000, "GetObject", "arn:aws:sts::111122223333:assumed-role/app/worker",
+                               "ASIAQUIETQUIETQUIET1");
 }
 
 // A role session that every 5 minutes assumes a role (minting a credential), and each minted credential makes
@@ -124,18 +128,12 @@ Stream churn_stream() {
   return s;
 }
 
-// One credential calling an API only suppress.braid's rule looks at, every 10 s for 2 h 50 min: the rule fires on
+// One credential calling an API only suppress.braid's rule looks at, for 2 h 50 min: the rule fires on
 // every event, alerts at 0, 1 h and 2 h, and every firing in the counted last 20 min is suppressed. (Events are
 // released 15 min of event time after they arrive, CloudTrail's lateness: the 2 h alert comes at 2 h 15 min.)
 Stream suppressed_stream() {
-  Stream s;
-  uint64_t id = 0;
-  for (int i = 0; i < 1020; ++i) {
-    std::string e = ct(kStart + i * 10, "PutBraidAllocMarker", "s3.amazonaws.com",
-                       "arn:aws:sts::111122223333:assumed-role/app/marker", "ASIAMARKERMARKER0001", ++id);
-    (i < 900 ? s.warm : s.measured).push_back(std::move(e));
-  }
-  return s;
+  return one_credential_stream(1020, 900, "PutBraidAllocMarker", "arn:aws:sts::111122223333:assumed-role/app/marker",
+                               "ASIAMARKERMARKER0001");
 }
 
 struct Compiled {

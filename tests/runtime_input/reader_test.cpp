@@ -122,16 +122,7 @@ std::string gzip_member(const std::string& text, const GzipMember& m) {
     h += static_cast<char>(c & 0xff);
     h += static_cast<char>(c >> 8);
   }
-  z_stream zs{};
-  EXPECT_EQ(deflateInit2(&zs, 6, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY), Z_OK);
-  std::string body(deflateBound(&zs, text.size()) + 64, '\0');
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(text.data()));
-  zs.avail_in = static_cast<uInt>(text.size());
-  zs.next_out = reinterpret_cast<Bytef*>(body.data());
-  zs.avail_out = static_cast<uInt>(body.size());
-  EXPECT_EQ(deflate(&zs, Z_FINISH), Z_STREAM_END);
-  body.resize(zs.total_out);
-  deflateEnd(&zs);
+  const std::string body = deflate_text(text, -15);
   auto le32 = [](uint32_t v) {
     std::string o(4, '\0');
     for (int i = 0; i < 4; ++i) o[i] = static_cast<char>(v >> (8 * i));

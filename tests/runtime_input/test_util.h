@@ -41,9 +41,10 @@ inline void write_file(const std::string& path, const std::string& text) {
   out.write(text.data(), static_cast<std::streamsize>(text.size()));
 }
 
-inline std::string gzip(const std::string& text) {
+// `text` compressed by zlib: a gzip member (window_bits 15 + 16), or raw deflate data (-15).
+inline std::string deflate_text(const std::string& text, int window_bits) {
   z_stream zs{};
-  EXPECT_EQ(deflateInit2(&zs, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY), Z_OK);
+  EXPECT_EQ(deflateInit2(&zs, 6, Z_DEFLATED, window_bits, 8, Z_DEFAULT_STRATEGY), Z_OK);
   std::string out(deflateBound(&zs, text.size()) + 64, '\0');
   zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(text.data()));
   zs.avail_in = static_cast<uInt>(text.size());
@@ -54,6 +55,8 @@ inline std::string gzip(const std::string& text) {
   deflateEnd(&zs);
   return out;
 }
+
+inline std::string gzip(const std::string& text) { return deflate_text(text, 15 + 16); }
 
 struct Collected {
   std::vector<std::string> records;       // the JSON text of each record
