@@ -912,18 +912,19 @@ struct StateCodec {
     w.u64(se.close_order);
     w.str(se.identity);
     w.str(se.credential);
-    put(w, se.ips);
-    w.str(se.last_ip);
-    w.str(se.last_account);
-    w.b(se.seen_ip);
-    w.b(se.seen_account);
+    const SessionState& ss = se.side();  // (written the same whether the session has a side block or not)
+    put(w, ss.ips);
+    w.str(ss.last_ip);
+    w.str(ss.last_account);
+    w.b(ss.seen_ip);
+    w.b(ss.seen_account);
     w.u64(se.parent);
     w.str(se.parent_event);
     w.u64(se.chain);
     w.u64(se.chain_next);
-    put(w, se.rules);
-    w.u64(se.cells.size());
-    for (const auto& [c, cell] : se.cells) {
+    put(w, ss.rules);
+    w.u64(ss.cells.size());
+    for (const auto& [c, cell] : ss.cells) {
       w.u64(c);
       put(w, cell->step);
       w.i64(cell->last);
@@ -936,16 +937,16 @@ struct StateCodec {
       w.u64(cell->aggs.size());
       for (const AggState& a : cell->aggs) put(w, a);
     }
-    w.u64(se.prefixes.size());
-    for (const auto& [k, pc] : se.prefixes) {
+    w.u64(ss.prefixes.size());
+    for (const auto& [k, pc] : ss.prefixes) {
       w.u64(k);
       w.i64(pc.value);
       w.i64(pc.before);
       w.u64(pc.at);
     }
-    put_slots(w, se.watch);
-    put_slots(w, se.watch_ips);
-    put_slots(w, se.armed);
+    put_slots(w, ss.watch);
+    put_slots(w, ss.watch_ips);
+    put_slots(w, ss.armed);
     w.b(se.evicted);
   }
   static void get(Reader& r, Impl& m, Session& se, const Carry& k) {
@@ -968,11 +969,13 @@ struct StateCodec {
     se.close_order = r.u64();
     se.identity.assign(r.str());
     se.credential.assign(r.str());
-    get(r, se.ips);
-    se.last_ip.assign(r.str());
-    se.last_account.assign(r.str());
-    se.seen_ip = r.b();
-    se.seen_account = r.b();
+    // Read into a side block, given back at the end if it holds nothing.
+    SessionState& ss = m.side(se);
+    get(r, ss.ips);
+    ss.last_ip.assign(r.str());
+    ss.last_account.assign(r.str());
+    ss.seen_ip = r.b();
+    ss.seen_account = r.b();
     se.parent = r.u64();
     se.parent_event.assign(r.str());
     se.chain = r.u64();
@@ -981,7 +984,7 @@ struct StateCodec {
     se.key_hash = session_key(m.key_buf, se.source, se.identity, se.has_cred, se.credential);
     SourceRt& sr = m.sources[se.source];
     const Carry::Source& ks = k.sources[old_source];
-    get(r, m, se.rules, ks.session_slot.size(), ks.session_slot,
+    get(r, m, ss.rules, ks.session_slot.size(), ks.session_slot,
         [&](uint32_t slot) { return slot < sr.session_rules.size() ? sr.session_rules[slot] : ir::kNone; });
     size_t nc = r.count();
     int64_t prev = -1;
@@ -1017,10 +1020,11 @@ struct StateCodec {
       pc.before = r.i64();
       pc.at = r.u64();
     }
-    get_slots(r, se.watch, se.rules, ks.session_slot);
-    get_slots(r, se.watch_ips, se.rules, ks.session_slot);
-    get_slots(r, se.armed, se.rules, ks.session_slot);
+    get_slots(r, ss.watch, ss.rules, ks.session_slot);
+    get_slots(r, ss.watch_ips, ss.rules, ks.session_slot);
+    get_slots(r, ss.armed, ss.rules, ks.session_slot);
     se.evicted = r.b();
+    if (ss.empty()) m.release_side(se);
   }
 
   static void put(Writer& w, const Chain& c) {

@@ -252,6 +252,7 @@ struct Engine::Impl {
 
   // Sessions, chains and minted credentials.
   SlotPool<Session> sessions;
+  std::vector<std::unique_ptr<SessionState>> side_pool;  // side blocks no session holds (buffers kept)
   SlotPool<Chain> chains;
   OpenIndex open_index;
   RecordTable mints;  // minted credential -> record
@@ -311,10 +312,7 @@ struct Engine::Impl {
   // Rule states are owned by the rules' pools while free and by a session (chain) while in use: give the ones in
   // use back, so that the pools free them all.
   ~Impl() {
-    sessions.for_each_live([&](Session& se) {
-      free_states(se.rules);
-      free_cells(se);
-    });
+    sessions.for_each_live([&](Session& se) { release_side(se); });
     chains.for_each_live([&](Chain& c) { free_states(c.rules); });
     groups.for_each_live([&](Group& g) {
       if (g.state) rules[g.rule].pool.emplace_back(g.state);
@@ -404,6 +402,14 @@ struct Engine::Impl {
   PrefixCell* prefix_cell(Session& se, uint32_t prefix, bool create);
   int64_t head_before(const Session& se, uint32_t cls) const;  // the class's latest match before this event
   void free_cells(Session& se);
+  // The session's side block (rule state and distinct sets), taken from side_pool when it has none; and given
+  // back, with the rule states and cells in it, when the session closes.
+  SessionState& side(Session& se) {
+    if (!se.state) se.state = take_side();
+    return *se.state;
+  }
+  SessionState* take_side();
+  void release_side(Session& se);
   // A session rule's step and aggregate state: its class's cell in the session, or the pristine one (no session,
   // or the class has not matched there). Chain rules keep their own, in their RuleState.
   const StepState& step_state(const RuleState& st, const Session* se, uint32_t step) const;
@@ -442,9 +448,10 @@ struct Engine::Impl {
     };
     bool w = watched(rr, st);
     bool on_ips = w && !rr.attrs_per_event && !has_pending(st);
-    keep(se.watch, w && !on_ips);
-    keep(se.watch_ips, on_ips);
-    keep(se.armed, rr.eager && !st.fired && !rr.seq_conjuncts.empty() && armed(rr, st));
+    SessionState& ss = *se.state;  // (it holds the state)
+    keep(ss.watch, w && !on_ips);
+    keep(ss.watch_ips, on_ips);
+    keep(ss.armed, rr.eager && !st.fired && !rr.seq_conjuncts.empty() && armed(rr, st));
   }
   // A chain state every event of the chain visits: its condition reads attributes and its sequence conjuncts
   // have matched, or an absence window may have ended. (Whether the event's source runs the rule is checked then.)

@@ -77,7 +77,7 @@ void Engine::Impl::expire(uint32_t s, int64_t now) {
       if (!se || !se->open) continue;
       uint32_t k = sources[se->source].session_pos[d.rule];
       if (k == ir::kNone) continue;
-      st = state_of(se->rules, k);
+      st = se->state ? state_of(se->state->rules, k) : nullptr;
     } else {
       ch = chains.get(d.target);
       if (!ch) continue;

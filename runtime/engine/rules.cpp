@@ -70,11 +70,13 @@ void Engine::Impl::process_dense(uint32_t s, const PreparedEvent& ev, bool late)
     // changes nothing), which is the common case.
     if (track_ips && src.ip != ir::kNoNode) {
       Value ip = clause(s, src.ip, slots);
-      if (!se->seen_ip || !same_value(ip, se->last_ip, scratch)) {
-        int64_t before = se->ips.count();
-        se->ips.add(ip, opt.distinct_bound, scratch);
-        ips_grew = se->ips.count() != before;
-        remember(ip, se->last_ip, se->seen_ip);
+      const SessionState& seen = se->side();
+      if (!seen.seen_ip || !same_value(ip, seen.last_ip, scratch)) {
+        SessionState& ss = side(*se);
+        int64_t before = ss.ips.count();
+        ss.ips.add(ip, opt.distinct_bound, scratch);
+        ips_grew = ss.ips.count() != before;
+        remember(ip, ss.last_ip, ss.seen_ip);
       }
     }
     ch->events++;
@@ -83,9 +85,11 @@ void Engine::Impl::process_dense(uint32_t s, const PreparedEvent& ev, bool late)
     if (track_identities && se->events == 1) ch->identities.add(Value::string(se->identity), opt.distinct_bound, scratch);
     if (track_accounts && src.account != ir::kNoNode) {
       Value acct = clause(s, src.account, slots);
-      if (!se->seen_account || !same_value(acct, se->last_account, scratch)) {
+      const SessionState& seen = se->side();
+      if (!seen.seen_account || !same_value(acct, seen.last_account, scratch)) {
+        SessionState& ss = side(*se);
         ch->accounts.add(acct, opt.distinct_bound, scratch);
-        remember(acct, se->last_account, se->seen_account);
+        remember(acct, ss.last_account, ss.seen_account);
       }
     }
     // The close deadline (one per session in the heap: see expire()).
@@ -141,7 +145,8 @@ void Engine::Impl::process_dense(uint32_t s, const PreparedEvent& ev, bool late)
   }
   // Armed rules (their conditions may change with any step's aggregates) and watched ones (a trailing absence
   // may cancel their pending match) also see their other matched steps.
-  for (const auto* list : {&se->armed, &se->watch, &se->watch_ips}) {
+  const SessionState& held = se->side();
+  for (const auto* list : {&held.armed, &held.watch, &held.watch_ips}) {
     for (uint32_t k : *list) {
       uint32_t ri = sr.session_rules[k];
       const auto& groups_of = sr.rule_step_groups[k];
@@ -172,11 +177,11 @@ void Engine::Impl::process_dense(uint32_t s, const PreparedEvent& ev, bool late)
   visit.insert(visit.end(), sr.attr_session_rules.begin(), sr.attr_session_rules.end());
   std::inplace_merge(visit.begin(), visit.begin() + static_cast<ptrdiff_t>(mid), visit.end());
   mid = visit.size();
-  for (uint32_t k : se->watch) visit.push_back(sr.session_rules[k]);
+  for (uint32_t k : se->side().watch) visit.push_back(sr.session_rules[k]);
   std::inplace_merge(visit.begin(), visit.begin() + static_cast<ptrdiff_t>(mid), visit.end());
   if (ips_grew) {
     mid = visit.size();
-    for (uint32_t k : se->watch_ips) visit.push_back(sr.session_rules[k]);
+    for (uint32_t k : se->side().watch_ips) visit.push_back(sr.session_rules[k]);
     std::inplace_merge(visit.begin(), visit.begin() + static_cast<ptrdiff_t>(mid), visit.end());
   }
   visit_chain.insert(visit_chain.end(), sr.attr_chain_rules.begin(), sr.attr_chain_rules.end());
@@ -193,22 +198,27 @@ void Engine::Impl::process_dense(uint32_t s, const PreparedEvent& ev, bool late)
     Chain* c = pass == 0 ? nullptr : ch;
     for (uint32_t ri : pass == 0 ? visit : visit_chain) {
       RuleRt& rr = rules[ri];
-      RuleStates& states = pass == 0 ? se->rules : ch->rules;
+      // (A session's states are in its side block, made with the first of them.)
       uint32_t slot = pass == 0 ? sr.session_pos[ri] : rr.state_slot;
+      auto find = [&]() -> RuleState* {
+        RuleStates* have = pass == 0 ? (se->state ? &se->state->rules : nullptr) : &ch->rules;
+        return have ? state_of(*have, slot) : nullptr;
+      };
+      auto states = [&]() -> RuleStates& { return pass == 0 ? side(*se).rules : ch->rules; };
       auto t0 = opt.rule_timing ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
-      RuleState* st = state_of(states, slot);
+      RuleState* st = find();
       if (st) {
         if (!st->fired) feed(rr, *st, se, c, ri);
       } else if (rule_flags[ri] & kTouched) {
-        feed(rr, make_state(states, slot, rr), se, c, ri);
+        feed(rr, make_state(states(), slot, rr), se, c, ri);
       } else {
         // Reads attributes, no step matched yet: decide on the pristine state, which exists only if it fires.
         ++stats.rules[rr.stat].evaluations;
         if (rr.eager && pristine_holds(rr, se, c))
-          fire(ri, &make_state(states, slot, rr), se, c, "event", cur.time, true);
+          fire(ri, &make_state(states(), slot, rr), se, c, "event", cur.time, true);
       }
       if (opt.rule_timing) stats.rules[rr.stat].nanos += since(t0);
-      if (RuleState* now = st ? st : state_of(states, slot))
+      if (RuleState* now = st ? st : find())
         pass == 0 ? rewatch(*se, slot, rr, *now) : rewatch_chain(*ch, slot, rr, *now);
     }
   }
@@ -286,15 +296,17 @@ void Engine::Impl::free_states(RuleStates& states) {
 // Step cells: the state of equal steps of session rules, once per session
 
 const StepCell* Engine::Impl::find_cell(const Session& se, uint32_t c) {
-  auto it = std::lower_bound(se.cells.begin(), se.cells.end(), c,
+  const StepCells& cells = se.side().cells;
+  auto it = std::lower_bound(cells.begin(), cells.end(), c,
                              [](const std::pair<uint32_t, StepCell*>& e, uint32_t k) { return e.first < k; });
-  return it != se.cells.end() && it->first == c ? it->second : nullptr;
+  return it != cells.end() && it->first == c ? it->second : nullptr;
 }
 
 StepCell& Engine::Impl::cell_for(Session& se, uint32_t c) {
-  auto it = std::lower_bound(se.cells.begin(), se.cells.end(), c,
+  StepCells& cells = side(se).cells;
+  auto it = std::lower_bound(cells.begin(), cells.end(), c,
                              [](const std::pair<uint32_t, StepCell*>& e, uint32_t k) { return e.first < k; });
-  if (it != se.cells.end() && it->first == c) return *it->second;
+  if (it != cells.end() && it->first == c) return *it->second;
   StepClass& cls = sources[se.source].classes[c];
   std::unique_ptr<StepCell> cell;
   if (!cls.pool.empty()) {
@@ -316,7 +328,7 @@ StepCell& Engine::Impl::cell_for(Session& se, uint32_t c) {
   cell->aggs.resize(cls.aggs.size());
   for (size_t a = 0; a < cls.aggs.size(); ++a) agg_ops(cls.aggs[a].kind).init(cell->aggs[a]);
   StepCell* raw = cell.release();
-  se.cells.insert(it, {c, raw});
+  cells.insert(it, {c, raw});
   return *raw;
 }
 
@@ -397,11 +409,13 @@ void Engine::Impl::update_cells(uint32_t s, Session& se) {
 }
 
 PrefixCell* Engine::Impl::prefix_cell(Session& se, uint32_t prefix, bool create) {
-  auto it = std::lower_bound(se.prefixes.begin(), se.prefixes.end(), prefix,
+  if (!se.state && !create) return nullptr;
+  PrefixCells& prefixes = side(se).prefixes;
+  auto it = std::lower_bound(prefixes.begin(), prefixes.end(), prefix,
                              [](const std::pair<uint32_t, PrefixCell>& e, uint32_t k) { return e.first < k; });
-  if (it != se.prefixes.end() && it->first == prefix) return &it->second;
+  if (it != prefixes.end() && it->first == prefix) return &it->second;
   if (!create) return nullptr;
-  return &se.prefixes.insert(it, {prefix, PrefixCell{}})->second;
+  return &prefixes.insert(it, {prefix, PrefixCell{}})->second;
 }
 
 int64_t Engine::Impl::head_before(const Session& se, uint32_t cls) const {
@@ -411,8 +425,9 @@ int64_t Engine::Impl::head_before(const Session& se, uint32_t cls) const {
 }
 
 void Engine::Impl::free_cells(Session& se) {
-  for (auto& [c, cell] : se.cells) sources[se.source].classes[c].pool.emplace_back(cell);
-  se.cells.clear();
+  if (!se.state) return;
+  for (auto& [c, cell] : se.state->cells) sources[se.source].classes[c].pool.emplace_back(cell);
+  se.state->cells.clear();
 }
 
 const StepState& Engine::Impl::step_state(const RuleState& st, const Session* se, uint32_t step) const {

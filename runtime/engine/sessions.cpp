@@ -50,15 +50,12 @@ Session* Engine::Impl::session_for(uint32_t s, const Value& identity, const Valu
   se.key_hash = h;
   se.close_due = kNever;
   se.close_order = 0;
-  se.ips.clear();
-  se.seen_ip = se.seen_account = false;
   se.parent = kNoRef;
   se.parent_event.clear();
   se.link = 0;
   se.level = 0;
   se.chain = kNoRef;
   se.chain_next = kNoRef;
-  se.rules.clear();
   se.evicted = false;
   se.lru_prev = se.lru_next = kNoRef;
   if (opt.max_open_sessions) lru_append(se);
@@ -249,6 +246,28 @@ void Engine::Impl::evict_session() {
   close_session(se, se.last);
 }
 
+SessionState* Engine::Impl::take_side() {
+  if (side_pool.empty()) return new SessionState;
+  SessionState* ss = side_pool.back().release();
+  side_pool.pop_back();
+  return ss;
+}
+
+void Engine::Impl::release_side(Session& se) {
+  SessionState* ss = se.state;
+  if (!ss) return;
+  free_states(ss->rules);
+  free_cells(se);
+  ss->prefixes.clear();
+  ss->watch.clear();
+  ss->watch_ips.clear();
+  ss->armed.clear();
+  ss->ips.recycle();
+  ss->seen_ip = ss->seen_account = false;
+  se.state = nullptr;
+  side_pool.emplace_back(ss);
+}
+
 void Engine::Impl::close_session(Session& se, int64_t now) {
   if (!se.open) return;
   (void)now;
@@ -258,17 +277,18 @@ void Engine::Impl::close_session(Session& se, int64_t now) {
   // pristine state (or read attributes), in program order.
   std::vector<uint32_t>& order = close_visit;
   order.clear();
-  for (const auto& [k, st] : se.rules) order.push_back(sr.session_rules[k]);
+  for (const auto& [k, st] : se.side().rules) order.push_back(sr.session_rules[k]);
   order.insert(order.end(), sr.close_session_rules.begin(), sr.close_session_rules.end());
   std::sort(order.begin(), order.end());
   order.erase(std::unique(order.begin(), order.end()), order.end());
   for (uint32_t ri : order) {
     RuleRt& rr = rules[ri];
     uint32_t k = sr.session_pos[ri];
-    RuleState* st = state_of(se.rules, k);
+    RuleState* st = se.state ? state_of(se.state->rules, k) : nullptr;
     if (!st) {  // no step matched in this session: decide on the pristine state, made only if it fires
       ++stats.rules[rr.stat].evaluations;
-      if (pristine_holds(rr, &se, nullptr)) fire(ri, &make_state(se.rules, k, rr), &se, nullptr, "close", se.last, false);
+      if (pristine_holds(rr, &se, nullptr))
+        fire(ri, &make_state(side(se).rules, k, rr), &se, nullptr, "close", se.last, false);
       continue;
     }
     if (st->fired) continue;
@@ -281,13 +301,7 @@ void Engine::Impl::close_session(Session& se, int64_t now) {
   }
   se.open = false;
   // Closed sessions keep only what chain paths and chain attributes need.
-  free_states(se.rules);
-  free_cells(se);
-  se.prefixes.clear();
-  se.watch.clear();
-  se.watch_ips.clear();
-  se.armed.clear();
-  se.ips.recycle();
+  release_side(se);
   open_index.erase(se.key_hash, se.ref);
   ++stats.sessions_closed;
   ++stats.sources[se.source].sessions_closed;
@@ -366,12 +380,7 @@ void Engine::Impl::retire(Chain& c) {
   for (Ref r = c.first_session; r != kNoRef;) {
     Session& se = sessions.at(r);
     Ref next = se.chain_next;
-    free_states(se.rules);
-    free_cells(se);
-    se.prefixes.clear();
-    se.watch.clear();
-    se.watch_ips.clear();
-    se.armed.clear();
+    release_side(se);  // (closed: it has none)
     sessions.release(r);
     r = next;
   }

@@ -127,6 +127,30 @@ inline uint64_t session_key(std::string& buf, uint32_t source, std::string_view 
   return fast_hash(buf);
 }
 
+// What a session holds for its rules and attributes: rule state, step cells, sequence prefixes, the watch lists,
+// and the distinct sets behind session.source_ips and chain.accounts. A side block, not part of the Session: it is
+// taken from a pool when the session first needs it (a step of a session rule matched, or a tracked attribute
+// changed) and given back when the session closes, so an open session no rule has touched costs only its entry
+// (docs/jit.md, "Engine layout").
+struct SessionState {
+  RuleStates rules;          // slot = the rule's position in its source's session_rules
+  StepCells cells;           // the step classes of session rules that matched here
+  PrefixCells prefixes;      // the sequence prefixes of session rules that progressed here
+  std::vector<uint32_t> watch;  // slots of the states every event must visit (Impl::watched), ascending
+  std::vector<uint32_t> watch_ips;  // ... that only an event adding a source ip must visit
+  std::vector<uint32_t> armed;  // slots of the eager states whose sequence conjuncts all matched, ascending
+  DistinctSet ips;           // only filled when a rule reads session.source_ips
+  std::string last_ip, last_account;  // encodings of the last ip (account) added to ips (the chain's accounts)
+  bool seen_ip = false, seen_account = false;
+
+  // Holds nothing a checkpoint must keep (the reader gives such a block back).
+  bool empty() const {
+    return rules.empty() && cells.empty() && prefixes.empty() && watch.empty() && watch_ips.empty() &&
+           armed.empty() && ips.count() == 0 && !seen_ip && !seen_account;
+  }
+};
+inline const SessionState kNoSessionState{};
+
 struct Session {
   Ref ref = kNoRef;
   uint64_t uid = 0;      // creation order (deterministic end-of-input order)
@@ -142,25 +166,19 @@ struct Session {
   int64_t close_due = kNever;  // when it closes unless extended: min(last + gap, start + max)
   uint64_t close_order = 0;    // tie-break of that deadline: the deadline counter at the event that set close_due
   std::string identity, credential;
-  DistinctSet ips;           // only filled when a rule reads session.source_ips
-  std::string last_ip, last_account;  // encodings of the last ip (account) added to ips (the chain's accounts)
-  bool seen_ip = false, seen_account = false;
   Ref parent = kNoRef;
   std::string parent_event;  // id of the parent's event that minted this session's credential (or linked it)
   Ref chain = kNoRef;
   Ref chain_next = kNoRef;   // the next session of the same chain (retirement walks the list)
-  RuleStates rules;          // slot = the rule's position in its source's session_rules
-  StepCells cells;           // the step classes of session rules that matched here
-  PrefixCells prefixes;      // the sequence prefixes of session rules that progressed here
-  std::vector<uint32_t> watch;  // slots of the states every event must visit (Impl::watched), ascending
-  std::vector<uint32_t> watch_ips;  // ... that only an event adding a source ip must visit
-  std::vector<uint32_t> armed;  // slots of the eager states whose sequence conjuncts all matched, ascending
+  SessionState* state = nullptr;  // its rules' state and distinct sets, while it needs any (Impl::side)
   // Open sessions in the order of their latest event (least recently used first): the cap on open sessions
   // (EngineOptions::max_open_sessions) evicts from the front.
   Ref lru_prev = kNoRef, lru_next = kNoRef;
   bool evicted = false;  // closed early by that cap: its at-close decisions are marked degraded
 
   std::string_view id_view() const { return std::string_view(id, sizeof id); }
+  // Its side block for reading: an empty one when it has none.
+  const SessionState& side() const { return state ? *state : kNoSessionState; }
 };
 
 struct Chain {

@@ -22,7 +22,7 @@ Value View::attr(ir::Attribute a) const {
     case A::SessionEnd: return se ? Value::time(se->last) : Value::null();
     case A::SessionDuration: return se ? Value::duration(se->last - se->start) : Value::null();
     case A::SessionEvents: return se ? Value::integer(static_cast<int64_t>(se->events)) : Value::null();
-    case A::SessionSourceIps: return se ? Value::integer(se->ips.count()) : Value::null();
+    case A::SessionSourceIps: return se ? Value::integer(se->side().ips.count()) : Value::null();
     case A::ChainDepth: case A::ChainRootIdentity: case A::ChainRootCredential: case A::ChainRootStart:
     case A::ChainIdentities: case A::ChainAccounts: break;  // below
   }
