@@ -607,21 +607,8 @@ struct StateCodec {
     d.clear();
     d.saturated_ = r.b();
     size_t n = r.count();
-    for (size_t i = 0; i < n; ++i) {
-      std::string_view enc = r.str();
-      uint64_t h = fast_hash(enc);
-      if ((d.n_ + 1) * 2 > d.table_.size()) d.grow();
-      size_t mask = d.table_.size() - 1;
-      size_t k = h & mask;
-      for (; d.table_[k].gen == d.gen_; k = (k + 1) & mask) {
-        const auto& e = d.table_[k];
-        if (e.hash == h && std::string_view(d.bytes_.data() + e.off, e.len) == enc) r.fail("duplicate distinct value");
-      }
-      d.table_[k] = DistinctSet::Entry{h, static_cast<uint32_t>(d.bytes_.size()), static_cast<uint32_t>(enc.size()),
-                                       d.gen_};
-      d.bytes_ += enc;
-      ++d.n_;
-    }
+    for (size_t i = 0; i < n; ++i)
+      if (!d.add_encoded(r.str(), UINT32_MAX)) r.fail("duplicate distinct value");
   }
 
   template <class T>
@@ -910,8 +897,8 @@ struct StateCodec {
     w.u64(se.key_hash);
     w.i64(se.close_due);
     w.u64(se.close_order);
-    w.str(se.identity);
-    w.str(se.credential);
+    w.str(se.identity());
+    w.str(se.credential());
     const SessionState& ss = se.side();  // (written the same whether the session has a side block or not)
     put(w, ss.ips);
     w.str(ss.last_ip);
@@ -919,7 +906,7 @@ struct StateCodec {
     w.b(ss.seen_ip);
     w.b(ss.seen_account);
     w.u64(se.parent);
-    w.str(se.parent_event);
+    w.str(se.parent_event());
     w.u64(se.chain);
     w.u64(se.chain_next);
     put(w, ss.rules);
@@ -967,8 +954,8 @@ struct StateCodec {
     se.key_hash = r.u64();
     se.close_due = r.i64();
     se.close_order = r.u64();
-    se.identity.assign(r.str());
-    se.credential.assign(r.str());
+    std::string_view ident = r.str();
+    se.set_keys(ident, r.str());
     // Read into a side block, given back at the end if it holds nothing.
     SessionState& ss = m.side(se);
     get(r, ss.ips);
@@ -977,11 +964,11 @@ struct StateCodec {
     ss.seen_ip = r.b();
     ss.seen_account = r.b();
     se.parent = r.u64();
-    se.parent_event.assign(r.str());
+    se.set_parent_event(r.str());
     se.chain = r.u64();
     se.chain_next = r.u64();
     // Its key in the open-session index names the source's position, which may have moved.
-    se.key_hash = session_key(m.key_buf, se.source, se.identity, se.has_cred, se.credential);
+    se.key_hash = session_key(m.key_buf, se.source, se.identity(), se.has_cred, se.credential());
     SourceRt& sr = m.sources[se.source];
     const Carry::Source& ks = k.sources[old_source];
     get(r, m, ss.rules, ks.session_slot.size(), ks.session_slot,
@@ -1038,9 +1025,10 @@ struct StateCodec {
     w.u64(c.last_session);
     w.u64(c.events);
     w.i64(c.last_time);
-    put(w, c.identities);
-    put(w, c.accounts);
-    put(w, c.rules);
+    const ChainState& cs = c.side();  // (written the same whether the chain has a side block or not)
+    put(w, cs.identities);
+    put(w, cs.accounts);
+    put(w, cs.rules);
     w.b(c.degraded);
     w.b(c.orphaned);
   }
@@ -1055,13 +1043,15 @@ struct StateCodec {
     c.last_session = r.u64();
     c.events = r.u64();
     c.last_time = r.i64();
-    get(r, c.identities);
-    get(r, c.accounts);
-    get(r, m, c.rules, k.chain_slot.size(), k.chain_slot,
+    ChainState& cs = m.side(c);  // (given back below if it holds nothing)
+    get(r, cs.identities);
+    get(r, cs.accounts);
+    get(r, m, cs.rules, k.chain_slot.size(), k.chain_slot,
         [&](uint32_t slot) { return slot < m.chain_slot_rule.size() ? m.chain_slot_rule[slot] : ir::kNone; });
     c.degraded = r.b();
     c.orphaned = r.version >= 6 ? r.b() : false;
     m.rewatch_chain(c);
+    if (cs.empty()) m.release_side(c);
   }
 
   // --- groups -----------------------------------------------------------------------------------------------

@@ -88,12 +88,12 @@ class ReorderBuffer {
 };
 
 enum class DeadlineKind : uint8_t { SessionClose, SessionSeq, ChainSeq, GroupClose, GroupSeq };
-struct Deadline {
+struct Deadline {  // (32 bytes: one per open session waits in a heap)
   int64_t time;
   uint64_t order;
-  DeadlineKind kind;
   Ref target;     // session, chain or group
   uint32_t rule;  // index into Impl::rules
+  DeadlineKind kind;
   bool operator>(const Deadline& o) const { return time != o.time ? time > o.time : order > o.order; }
 };
 
@@ -253,6 +253,7 @@ struct Engine::Impl {
   // Sessions, chains and minted credentials.
   SlotPool<Session> sessions;
   std::vector<std::unique_ptr<SessionState>> side_pool;  // side blocks no session holds (buffers kept)
+  std::vector<std::unique_ptr<ChainState>> chain_side_pool;  // ... no chain holds
   SlotPool<Chain> chains;
   OpenIndex open_index;
   RecordTable mints;  // minted credential -> record
@@ -313,7 +314,7 @@ struct Engine::Impl {
   // use back, so that the pools free them all.
   ~Impl() {
     sessions.for_each_live([&](Session& se) { release_side(se); });
-    chains.for_each_live([&](Chain& c) { free_states(c.rules); });
+    chains.for_each_live([&](Chain& c) { release_side(c); });
     groups.for_each_live([&](Group& g) {
       if (g.state) rules[g.rule].pool.emplace_back(g.state);
       g.state = nullptr;
@@ -410,6 +411,13 @@ struct Engine::Impl {
   }
   SessionState* take_side();
   void release_side(Session& se);
+  // The chain's, likewise (given back when it retires).
+  ChainState& side(Chain& c) {
+    if (!c.state) c.state = take_chain_side();
+    return *c.state;
+  }
+  ChainState* take_chain_side();
+  void release_side(Chain& c);
   // A session rule's step and aggregate state: its class's cell in the session, or the pristine one (no session,
   // or the class has not matched there). Chain rules keep their own, in their RuleState.
   const StepState& step_state(const RuleState& st, const Session* se, uint32_t step) const;
@@ -460,16 +468,18 @@ struct Engine::Impl {
   }
   // Keeps Chain::watch equal to the slots of the watched states, after state `slot` may have changed.
   void rewatch_chain(Chain& c, uint32_t slot, const RuleRt& rr, const RuleState& st) const {
-    auto it = std::lower_bound(c.watch.begin(), c.watch.end(), slot);
-    bool in = it != c.watch.end() && *it == slot, want = chain_watched(rr, st);
-    if (want && !in) c.watch.insert(it, slot);
-    else if (!want && in) c.watch.erase(it);
+    std::vector<uint32_t>& watch = c.state->watch;  // (it holds the state)
+    auto it = std::lower_bound(watch.begin(), watch.end(), slot);
+    bool in = it != watch.end() && *it == slot, want = chain_watched(rr, st);
+    if (want && !in) watch.insert(it, slot);
+    else if (!want && in) watch.erase(it);
   }
   // Chain::watch from scratch (after a close, or a restore).
   void rewatch_chain(Chain& c) const {
-    c.watch.clear();
-    for (const auto& [slot, st] : c.rules)
-      if (chain_watched(rules[st->rule], *st)) c.watch.push_back(slot);
+    if (!c.state) return;
+    c.state->watch.clear();
+    for (const auto& [slot, st] : c.state->rules)
+      if (chain_watched(rules[st->rule], *st)) c.state->watch.push_back(slot);
   }
   bool armed(const RuleRt& rr, const RuleState& st) const {
     for (uint32_t q : rr.seq_conjuncts)

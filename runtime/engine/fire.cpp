@@ -172,8 +172,8 @@ void Engine::Impl::fire(uint32_t ri, RuleState* st, Session* se, Chain* ch, cons
   if (se) {
     AlertSession s;
     s.id = std::string(se->id_view());
-    s.identity = se->identity;
-    if (se->has_cred) s.credential = se->credential;
+    s.identity = se->identity();
+    if (se->has_cred) s.credential = se->credential();
     s.start = se->start;
     s.end = se->last;
     s.events = se->events;
@@ -186,11 +186,11 @@ void Engine::Impl::fire(uint32_t ri, RuleState* st, Session* se, Chain* ch, cons
       const Session* x = path[i];
       ChainHop h;
       h.session_id = std::string(x->id_view());
-      h.identity = x->identity;
-      if (x->has_cred) h.credential = x->credential;
+      h.identity = x->identity();
+      if (x->has_cred) h.credential = x->credential();
       h.source = p.sources[x->source].name;
       h.link = x->link == 1 ? "mint" : x->link == 2 ? "link" : "";
-      if (i + 1 < path.size()) h.minted_by_event = path[i + 1]->parent_event;
+      if (i + 1 < path.size()) h.minted_by_event = path[i + 1]->parent_event();
       a.chain.push_back(std::move(h));
     }
   }

@@ -53,7 +53,7 @@ void Engine::Impl::feed_groups(uint32_t s) {
         bool first = g->close_due == kNever;
         g->close_due = due;
         g->close_order = deadline_order++;
-        if (first) sr.deadlines.push(Deadline{due, g->close_order, DeadlineKind::GroupClose, g->ref, ri});
+        if (first) sr.deadlines.push(Deadline{due, g->close_order, g->ref, ri, DeadlineKind::GroupClose});
       }
       if (!g->state->fired) {
         // Timed as session and chain rules are (--stats: a rule's time is its state updates and decisions).

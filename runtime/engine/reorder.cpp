@@ -40,7 +40,7 @@ void Engine::Impl::expire(uint32_t s, int64_t now) {
       const ir::Source& src = *sr.src;
       int64_t due = std::min(sat_add(se->last, src.session_gap), sat_add(se->start, src.session_max));
       if (due != d.time || se->close_order != d.order) {
-        sr.deadlines.push(Deadline{due, se->close_order, DeadlineKind::SessionClose, se->ref, 0});
+        sr.deadlines.push(Deadline{due, se->close_order, se->ref, 0, DeadlineKind::SessionClose});
         continue;
       }
       close_session(*se, d.time);
@@ -50,7 +50,7 @@ void Engine::Impl::expire(uint32_t s, int64_t now) {
       Group* g = groups.get(d.target);
       if (!g) continue;
       if (g->close_due != d.time || g->close_order != d.order) {
-        sr.deadlines.push(Deadline{g->close_due, g->close_order, DeadlineKind::GroupClose, g->ref, g->rule});
+        sr.deadlines.push(Deadline{g->close_due, g->close_order, g->ref, g->rule, DeadlineKind::GroupClose});
         continue;
       }
       close_group(*g, d.time);
@@ -81,7 +81,7 @@ void Engine::Impl::expire(uint32_t s, int64_t now) {
     } else {
       ch = chains.get(d.target);
       if (!ch) continue;
-      st = state_of(ch->rules, rr.state_slot);
+      st = ch->state ? state_of(ch->state->rules, rr.state_slot) : nullptr;
       se = sessions.get(ch->last_session);
     }
     if (!st || st->fired) continue;

@@ -82,13 +82,13 @@ void Engine::Impl::process_dense(uint32_t s, const PreparedEvent& ev, bool late)
     ch->events++;
     ch->last_time = std::max(ch->last_time, t);
     ch->last_session = se->ref;
-    if (track_identities && se->events == 1) ch->identities.add(Value::string(se->identity), opt.distinct_bound, scratch);
+    if (track_identities && se->events == 1) side(*ch).identities.add(Value::string(se->identity()), opt.distinct_bound, scratch);
     if (track_accounts && src.account != ir::kNoNode) {
       Value acct = clause(s, src.account, slots);
       const SessionState& seen = se->side();
       if (!seen.seen_account || !same_value(acct, seen.last_account, scratch)) {
         SessionState& ss = side(*se);
-        ch->accounts.add(acct, opt.distinct_bound, scratch);
+        side(*ch).accounts.add(acct, opt.distinct_bound, scratch);
         remember(acct, ss.last_account, ss.seen_account);
       }
     }
@@ -99,7 +99,7 @@ void Engine::Impl::process_dense(uint32_t s, const PreparedEvent& ev, bool late)
       bool first = se->close_due == kNever;
       se->close_due = due;
       se->close_order = order;
-      if (first) sr.deadlines.push(Deadline{due, order, DeadlineKind::SessionClose, se->ref, 0});
+      if (first) sr.deadlines.push(Deadline{due, order, se->ref, 0, DeadlineKind::SessionClose});
     }
   }
 
@@ -185,7 +185,7 @@ void Engine::Impl::process_dense(uint32_t s, const PreparedEvent& ev, bool late)
     std::inplace_merge(visit.begin(), visit.begin() + static_cast<ptrdiff_t>(mid), visit.end());
   }
   visit_chain.insert(visit_chain.end(), sr.attr_chain_rules.begin(), sr.attr_chain_rules.end());
-  for (uint32_t slot : ch->watch) {
+  for (uint32_t slot : ch->side().watch) {
     uint32_t ri = chain_slot_rule[slot];
     if (sr.runs_chain_rule[ri]) visit_chain.push_back(ri);
   }
@@ -201,10 +201,10 @@ void Engine::Impl::process_dense(uint32_t s, const PreparedEvent& ev, bool late)
       // (A session's states are in its side block, made with the first of them.)
       uint32_t slot = pass == 0 ? sr.session_pos[ri] : rr.state_slot;
       auto find = [&]() -> RuleState* {
-        RuleStates* have = pass == 0 ? (se->state ? &se->state->rules : nullptr) : &ch->rules;
+        RuleStates* have = pass == 0 ? (se->state ? &se->state->rules : nullptr) : (ch->state ? &ch->state->rules : nullptr);
         return have ? state_of(*have, slot) : nullptr;
       };
-      auto states = [&]() -> RuleStates& { return pass == 0 ? side(*se).rules : ch->rules; };
+      auto states = [&]() -> RuleStates& { return pass == 0 ? side(*se).rules : side(*ch).rules; };
       auto t0 = opt.rule_timing ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
       RuleState* st = find();
       if (st) {
@@ -561,8 +561,8 @@ void Engine::Impl::feed(RuleRt& rr, RuleState& st, Session* se, Chain* ch, uint3
       if (st.seqs[q].pending != kNever && st.seqs[q].pending != pending && r.sequences[q].within) {
         // Wake up when the absence window of the pending match ends.
         Deadline d{sat_add(st.seqs[q].pending, *r.sequences[q].within), deadline_order++,
-                   gr ? DeadlineKind::GroupSeq : ch ? DeadlineKind::ChainSeq : DeadlineKind::SessionSeq,
-                   gr ? gr->ref : ch ? se->chain : se->ref, ri};
+                   gr ? gr->ref : ch ? se->chain : se->ref, ri,
+                   gr ? DeadlineKind::GroupSeq : ch ? DeadlineKind::ChainSeq : DeadlineKind::SessionSeq};
         sources[cur.source].deadlines.push(d);
       }
     }

@@ -21,7 +21,7 @@ Session* Engine::Impl::session_for(uint32_t s, const Value& identity, const Valu
   uint64_t h = session_key(key_buf, s, ident, has_cred, cred);
   Ref found = open_index.find(h, [&](Ref r) {
     const Session& x = sessions.at(r);
-    return x.source == s && x.has_cred == has_cred && x.identity == ident && (!has_cred || x.credential == cred);
+    return x.source == s && x.has_cred == has_cred && x.identity() == ident && (!has_cred || x.credential() == cred);
   });
   if (found != kNoRef) {
     Session* se = &sessions.at(found);
@@ -42,16 +42,14 @@ Session* Engine::Impl::session_for(uint32_t s, const Value& identity, const Valu
   se.uid = next_uid++;
   se.source = s;
   se.open = true;
-  se.identity.assign(identity.s, identity.len);
+  se.set_keys(ident, cred);
   se.has_cred = has_cred;
-  se.credential.assign(cred);
   se.start = se.last = t;
   se.events = 0;
   se.key_hash = h;
   se.close_due = kNever;
   se.close_order = 0;
   se.parent = kNoRef;
-  se.parent_event.clear();
   se.link = 0;
   se.level = 0;
   se.chain = kNoRef;
@@ -123,17 +121,13 @@ void Engine::Impl::attach_parent(Session& child, const Value& credential) {
     c.max_level = 0;
     c.events = 0;
     c.last_time = kNever;
-    c.identities.clear();
-    c.accounts.clear();
-    c.rules.clear();
-    c.watch.clear();
     c.degraded = c.orphaned = lost;  // (a reused chain must not inherit its last occupant's marks)
     child.chain = cref;
     stats.chain_max_depth = std::max<uint64_t>(stats.chain_max_depth, 1);
     return;
   }
   child.parent = parent;
-  child.parent_event = *parent_event;
+  child.set_parent_event(*parent_event);
   child.link = how;
   child.chain = ps->chain;
   child.level = ps->level + 1;
@@ -268,6 +262,24 @@ void Engine::Impl::release_side(Session& se) {
   side_pool.emplace_back(ss);
 }
 
+ChainState* Engine::Impl::take_chain_side() {
+  if (chain_side_pool.empty()) return new ChainState;
+  ChainState* cs = chain_side_pool.back().release();
+  chain_side_pool.pop_back();
+  return cs;
+}
+
+void Engine::Impl::release_side(Chain& c) {
+  ChainState* cs = c.state;
+  if (!cs) return;
+  free_states(cs->rules);
+  cs->watch.clear();
+  cs->identities.recycle();
+  cs->accounts.recycle();
+  c.state = nullptr;
+  chain_side_pool.emplace_back(cs);
+}
+
 void Engine::Impl::close_session(Session& se, int64_t now) {
   if (!se.open) return;
   (void)now;
@@ -315,7 +327,7 @@ void Engine::Impl::close_session(Session& se, int64_t now) {
 void Engine::Impl::close_chain(Chain& c) {
   std::vector<uint32_t>& order = chain_visit;
   order.clear();
-  for (const auto& [slot, st] : c.rules) order.push_back(chain_slot_rule[slot]);
+  for (const auto& [slot, st] : c.side().rules) order.push_back(chain_slot_rule[slot]);
   order.insert(order.end(), close_chain_rules.begin(), close_chain_rules.end());
   std::sort(order.begin(), order.end());
   order.erase(std::unique(order.begin(), order.end()), order.end());
@@ -323,11 +335,11 @@ void Engine::Impl::close_chain(Chain& c) {
   Session* last = sessions.get(c.last_session);
   for (uint32_t ri : order) {
     RuleRt& rr = rules[ri];
-    RuleState* st = state_of(c.rules, rr.state_slot);
+    RuleState* st = c.state ? state_of(c.state->rules, rr.state_slot) : nullptr;
     if (!st) {
       ++stats.rules[rr.stat].evaluations;
       if (pristine_holds(rr, last, &c))
-        fire(ri, &make_state(c.rules, rr.state_slot, rr), deepest, &c, "close", c.last_time, false);
+        fire(ri, &make_state(side(c).rules, rr.state_slot, rr), deepest, &c, "close", c.last_time, false);
       continue;
     }
     if (st->fired) continue;
@@ -345,7 +357,7 @@ ChainInfo Engine::Impl::chain_info(const Chain& c) const {
   ChainInfo ci;
   const Session& root = sessions.at(c.root);
   ci.root_session = std::string(root.id_view());
-  ci.root_identity = root.identity;
+  ci.root_identity = root.identity();
   ci.sessions = c.sessions;
   ci.depth = c.max_level + 1;
   ci.events = c.events;
@@ -370,7 +382,7 @@ void Engine::Impl::retire(Chain& c) {
     // to its place.
     ChainInfo& ci = kept.back();
     ci.root_session.assign(root.id_view());
-    ci.root_identity.assign(root.identity);
+    ci.root_identity.assign(root.identity());
     ci.sessions = c.sessions;
     ci.depth = c.max_level + 1;
     ci.events = c.events;
@@ -384,10 +396,7 @@ void Engine::Impl::retire(Chain& c) {
     sessions.release(r);
     r = next;
   }
-  free_states(c.rules);
-  c.watch.clear();
-  c.identities.recycle();
-  c.accounts.recycle();
+  release_side(c);
   chains.release(c.ref);
   ++stats.chains_retired;
 }

@@ -159,27 +159,60 @@ struct Session {
   bool open = false;
   bool has_cred = false;
   uint8_t link = 0;      // 0 root, 1 mint, 2 link
+  bool evicted = false;  // closed early by the cap on open sessions: its at-close decisions are marked degraded
   uint32_t level = 0;    // hops from the root
   int64_t start = 0, last = 0;
   uint64_t events = 0;
   uint64_t key_hash = 0;     // hash of (source, identity, credential): the open-session index key
   int64_t close_due = kNever;  // when it closes unless extended: min(last + gap, start + max)
   uint64_t close_order = 0;    // tie-break of that deadline: the deadline counter at the event that set close_due
-  std::string identity, credential;
   Ref parent = kNoRef;
-  std::string parent_event;  // id of the parent's event that minted this session's credential (or linked it)
   Ref chain = kNoRef;
   Ref chain_next = kNoRef;   // the next session of the same chain (retirement walks the list)
   SessionState* state = nullptr;  // its rules' state and distinct sets, while it needs any (Impl::side)
   // Open sessions in the order of their latest event (least recently used first): the cap on open sessions
   // (EngineOptions::max_open_sessions) evicts from the front.
   Ref lru_prev = kNoRef, lru_next = kNoRef;
-  bool evicted = false;  // closed early by that cap: its at-close decisions are marked degraded
 
   std::string_view id_view() const { return std::string_view(id, sizeof id); }
   // Its side block for reading: an empty one when it has none.
   const SessionState& side() const { return state ? *state : kNoSessionState; }
+
+  std::string_view identity() const { return std::string_view(keys.data(), identity_len); }
+  std::string_view credential() const { return std::string_view(keys.data() + identity_len, credential_len); }
+  // The id of the parent's event that minted this session's credential (or linked it); empty for a root.
+  std::string_view parent_event() const { return std::string_view(keys).substr(identity_len + credential_len); }
+  void set_keys(std::string_view ident, std::string_view cred) {
+    keys.assign(ident);
+    keys.append(cred);
+    identity_len = static_cast<uint32_t>(ident.size());
+    credential_len = static_cast<uint32_t>(cred.size());
+  }
+  void set_parent_event(std::string_view event) {
+    keys.resize(identity_len + credential_len);
+    keys.append(event);
+  }
+
+ private:
+  // Identity, credential and parent event, one after the other in one buffer: one allocation per session (kept
+  // when the pool reuses the slot) rather than three strings' (96 bytes in the entry and three blocks).
+  std::string keys;
+  uint32_t identity_len = 0, credential_len = 0;
 };
+
+// What a chain holds for its rules and attributes, as SessionState for a session: taken from a pool when a chain
+// rule's step first matches in it or a tracked attribute (chain.identities, chain.accounts) gets a value, and given
+// back when the chain retires.
+struct ChainState {
+  RuleStates rules;                  // slot = the rule's chain state slot
+  // The slots of the states every event of the chain must visit (Impl::chain_watched), sorted: kept with the
+  // states (Impl::rewatch_chain) so that an event does not scan all of them.
+  std::vector<uint32_t> watch;
+  DistinctSet identities, accounts;  // only filled when a rule reads chain.identities / chain.accounts
+
+  bool empty() const { return rules.empty() && watch.empty() && identities.count() == 0 && accounts.count() == 0; }
+};
+inline const ChainState kNoChainState{};
 
 struct Chain {
   Ref ref = kNoRef;
@@ -193,14 +226,13 @@ struct Chain {
   Ref last_session = kNoRef;   // the session of the chain's latest event
   uint64_t events = 0;
   int64_t last_time = kNever;
-  DistinctSet identities, accounts;  // only filled when a rule reads chain.identities / chain.accounts
-  RuleStates rules;                  // slot = the rule's chain state slot
-  // The slots of the states every event of the chain must visit (Impl::chain_watched), sorted: kept with the
-  // states (Impl::rewatch_chain) so that an event does not scan all of them.
-  std::vector<uint32_t> watch;
+  ChainState* state = nullptr;       // its rules' state and distinct sets, while it needs any (Impl::side)
   bool degraded = false;             // a session of it was evicted: chain decisions are marked degraded
   bool orphaned = false;             // its root may have lost its parent's record to max_chain_records: every
                                      // alert that carries it is marked degraded (its path is cut short)
+
+  // Its side block for reading: an empty one when it has none.
+  const ChainState& side() const { return state ? *state : kNoChainState; }
 };
 
 // One group of a group-scope rule (ir::GroupBy, docs/language.md "Group scope"): the step-matching events of one

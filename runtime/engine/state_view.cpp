@@ -16,8 +16,8 @@ Value View::attr(ir::Attribute a) const {
   using A = ir::Attribute;
   switch (a) {
     case A::SessionId: return se ? Value::string(se->id_view()) : Value::null();
-    case A::SessionIdentity: return se ? Value::string(se->identity) : Value::null();
-    case A::SessionCredential: return se && se->has_cred ? Value::string(se->credential) : Value::null();
+    case A::SessionIdentity: return se ? Value::string(se->identity()) : Value::null();
+    case A::SessionCredential: return se && se->has_cred ? Value::string(se->credential()) : Value::null();
     case A::SessionStart: return se ? Value::time(se->start) : Value::null();
     case A::SessionEnd: return se ? Value::time(se->last) : Value::null();
     case A::SessionDuration: return se ? Value::duration(se->last - se->start) : Value::null();
@@ -31,11 +31,11 @@ Value View::attr(ir::Attribute a) const {
   if (!root) return Value::null();
   switch (a) {
     case A::ChainDepth: return Value::integer(ch->max_level);
-    case A::ChainRootIdentity: return Value::string(root->identity);
-    case A::ChainRootCredential: return root->has_cred ? Value::string(root->credential) : Value::null();
+    case A::ChainRootIdentity: return Value::string(root->identity());
+    case A::ChainRootCredential: return root->has_cred ? Value::string(root->credential()) : Value::null();
     case A::ChainRootStart: return Value::time(root->start);
-    case A::ChainIdentities: return Value::integer(ch->identities.count());
-    case A::ChainAccounts: return Value::integer(ch->accounts.count());
+    case A::ChainIdentities: return Value::integer(ch->side().identities.count());
+    case A::ChainAccounts: return Value::integer(ch->side().accounts.count());
     case A::SessionId: case A::SessionIdentity: case A::SessionCredential: case A::SessionStart: case A::SessionEnd:
     case A::SessionDuration: case A::SessionEvents: case A::SessionSourceIps: return Value::null();  // above
   }

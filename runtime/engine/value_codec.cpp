@@ -118,27 +118,32 @@ void DistinctSet::add(const Value& v, uint32_t bound, std::string& scratch) {
   if (v.is_null()) return;
   scratch.clear();
   encode(v, scratch);
-  uint64_t h = fast_hash(scratch);
+  add_encoded(scratch, bound);
+}
+
+bool DistinctSet::add_encoded(std::string_view enc, uint32_t bound) {
+  auto h = static_cast<uint32_t>(fast_hash(enc));
   if ((n_ + 1) * 2 > table_.size()) grow();
   size_t mask = table_.size() - 1;
   size_t i = h & mask;
   for (; table_[i].gen == gen_; i = (i + 1) & mask) {
     const Entry& e = table_[i];
-    if (e.hash == h && std::string_view(bytes_.data() + e.off, e.len) == scratch) return;
+    if (e.hash == h && std::string_view(bytes_.data() + e.off, e.len) == enc) return false;
   }
   if (n_ >= bound) {
     saturated_ = true;
-    return;
+    return false;
   }
-  table_[i] = Entry{h, static_cast<uint32_t>(bytes_.size()), static_cast<uint32_t>(scratch.size()), gen_};
-  bytes_ += scratch;
+  table_[i] = Entry{h, static_cast<uint32_t>(bytes_.size()), static_cast<uint32_t>(enc.size()), gen_};
+  bytes_ += enc;
   ++n_;
+  return true;
 }
 
 void DistinctSet::grow() {
   std::vector<Entry> old;
   old.swap(table_);
-  table_.assign(old.empty() ? 8 : old.size() * 2, Entry{});
+  table_.assign(old.empty() ? 4 : old.size() * 2, Entry{});
   size_t mask = table_.size() - 1;
   for (const Entry& e : old) {
     if (e.gen != gen_) continue;

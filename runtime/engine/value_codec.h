@@ -89,10 +89,13 @@ struct Owned {
 //
 // Flat: the canonical encodings of the values sit end to end in one byte buffer, indexed by an open-addressing
 // table of (hash, offset, length). clear() is O(1) (a generation stamp) and keeps every buffer, so a set that is
-// reused (pooled rule state, a reused session) allocates nothing until it outgrows what it had.
+// reused (pooled rule state, a reused session) allocates nothing until it outgrows what it had. Most sets hold a
+// value or two (a session's source addresses, a chain's accounts): the table starts at 4 entries of 16 bytes.
 class DistinctSet {
  public:
   void add(const Value& v, uint32_t bound, std::string& scratch);
+  // Adds a canonical encoding (value_codec); false if it was there already (or the set is saturated).
+  bool add_encoded(std::string_view enc, uint32_t bound);
   int64_t count() const { return static_cast<int64_t>(n_); }
   bool saturated() const { return saturated_; }
   void clear() {
@@ -121,7 +124,7 @@ class DistinctSet {
  private:
   friend struct StateCodec;  // checkpoints (checkpoint.cpp)
   struct Entry {
-    uint64_t hash = 0;
+    uint32_t hash = 0;  // the low half of the encoding's hash (the bytes are compared on a match)
     uint32_t off = 0, len = 0;
     uint32_t gen = 0;  // live iff equal to the set's generation
   };

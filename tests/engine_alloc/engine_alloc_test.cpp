@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
+#include <malloc.h>
 #include <new>
 #include <string>
 #include <vector>
@@ -30,27 +31,39 @@ static std::atomic<bool> g_trap{false};
 // From <sanitizer/allocator_interface.h>, which GCC 12 does not install; libasan defines it.
 extern "C" int __sanitizer_install_malloc_and_free_hooks(void (*malloc_hook)(const volatile void*, size_t),
                                                          void (*free_hook)(const volatile void*));
+extern "C" size_t __sanitizer_get_current_allocated_bytes();
 namespace {
 void on_malloc(const volatile void*, size_t) { g_allocs.fetch_add(1, std::memory_order_relaxed); }
 void on_free(const volatile void*) {}
 const int kHooked = __sanitizer_install_malloc_and_free_hooks(on_malloc, on_free);
 }  // namespace
+// Heap bytes in use (as the program asked for them).
+static int64_t heap_bytes() { return static_cast<int64_t>(__sanitizer_get_current_allocated_bytes()); }
 #else
+static std::atomic<int64_t> g_bytes{0};
+static void* counted(size_t n) {
+  g_allocs.fetch_add(1, std::memory_order_relaxed);
+  if (void* p = std::malloc(n ? n : 1)) {
+    g_bytes.fetch_add(static_cast<int64_t>(malloc_usable_size(p)), std::memory_order_relaxed);
+    return p;
+  }
+  throw std::bad_alloc();
+}
+static void uncounted(void* p) {
+  if (p) g_bytes.fetch_sub(static_cast<int64_t>(malloc_usable_size(p)), std::memory_order_relaxed);
+  std::free(p);
+}
 void* operator new(size_t n) {
-  g_allocs.fetch_add(1, std::memory_order_relaxed);
   if (g_trap.load(std::memory_order_relaxed)) __builtin_trap();
-  if (void* p = std::malloc(n ? n : 1)) return p;
-  throw std::bad_alloc();
+  return counted(n);
 }
-void* operator new[](size_t n) {
-  g_allocs.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(n ? n : 1)) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, size_t) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete[](void* p, size_t) noexcept { std::free(p); }
+void* operator new[](size_t n) { return counted(n); }
+void operator delete(void* p) noexcept { uncounted(p); }
+void operator delete(void* p, size_t) noexcept { uncounted(p); }
+void operator delete[](void* p) noexcept { uncounted(p); }
+void operator delete[](void* p, size_t) noexcept { uncounted(p); }
+// Heap bytes in use through operator new (malloc's usable sizes: its rounding counts, its headers do not).
+static int64_t heap_bytes() { return g_bytes.load(std::memory_order_relaxed); }
 #endif
 
 namespace braid::rt::alloctest {
@@ -344,6 +357,97 @@ TEST_P(EngineAllocations, MemoryFlatInDistinctCredentials) {
       << "resident memory grew from " << rss_quarter << " KB at a quarter of the stream to " << rss_end
       << " KB at its end";
   e.finish();
+}
+
+// What an open session costs (issue 9, "flat session state"): its table entry, its keys, its share of the
+// session tables and pools, and the chain it roots, with its rules' state and distinct sets left out (no rule
+// touches these sessions). Measured as a difference of heap bytes in use between two runs of the same shape, so
+// that held events, batches and the program cancel out: 60,000 events 10 ms apart, each of its own credential and
+// identity (60,000 open sessions, each the root of a chain), against the same events all of one credential (one
+// session). A last event 26 min later releases the held events (15 min of lateness) before any session's 30 min
+// gap has passed, so all of them are open.
+Compiled& quiet_sessions() {
+  static Compiled c = [] {
+    Compiled x;
+    x.comp = compile({std::string(BRAID_SOURCE_DIR) + "/tests/engine_alloc/quiet_sessions.braid"});
+    if (!x.comp->program) return x;
+    codegen::CodegenResult cg = codegen::lower_program(*x.comp->program);
+    if (!cg.ok()) return x;
+    JitOptions o;
+    o.use_cache = false;
+    std::string error;
+    x.jit = JitProgram::load(*x.comp->program, cg.bitcode, o, error);
+    return x;
+  }();
+  return c;
+}
+
+int64_t heap_after_open_sessions(Compiled& c, bool distinct, bool use_jit, uint64_t& open) {
+  EngineOptions o;
+  o.processing_time = 0;
+  if (use_jit) o.matcher = c.jit->make_matcher();
+  const int64_t before = heap_bytes();
+  int64_t grown = 0;
+  {
+    Engine e(*c.comp->program, o);
+    uint64_t alerts = 0;
+    e.set_sink([&](const Alert&) { ++alerts; });
+    std::string ev;
+    ev.reserve(2048);
+    char ts[32];
+    const int n = 60000;
+    for (int i = 0; i <= n; ++i) {
+      int64_t ms = i < n ? int64_t{i} * 10 : int64_t{26} * 60 * 1000;
+      std::time_t t = kStart + ms / 1000;
+      std::tm tm{};
+      gmtime_r(&t, &tm);
+      std::strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%S", &tm);
+      int k = distinct ? i : 0;  // (the same length either way: the held events' texts cost the same)
+      ev.clear();
+      fmt::format_to(std::back_inserter(ev),
+                     R"({{"eventVersion":"1.08","userIdentity":{{"type":"AssumedRole","principalId":"AROA:{0:06d}",)"
+                     R"("arn":"arn:aws:sts::111122223333:assumed-role/app-{0:06d}/i-{0:06d}",)"
+                     R"("accountId":"111122223333","accessKeyId":"ASIA{0:016d}"}},"eventTime":"{1}.{2:03d}Z",)"
+                     R"("eventSource":"s3.amazonaws.com","eventName":"GetObject","awsRegion":"us-east-1",)"
+                     R"("sourceIPAddress":"10.0.0.1","requestParameters":{{"bucketName":"data","key":"k{3:06d}"}},)"
+                     R"("responseElements":null,"eventID":"e{3:06d}","readOnly":true,"eventType":"AwsApiCall",)"
+                     R"("recipientAccountId":"111122223333"}})",
+                     k, ts, ms % 1000, i);
+      e.process_json(ev);
+    }
+    EXPECT_EQ(alerts, 0u);
+    open = e.stats().sessions_live;
+    grown = heap_bytes() - before;
+  }
+  return grown;
+}
+
+double bytes_per_open_session(Compiled& c, bool use_jit) {
+  uint64_t open_many = 0, open_one = 0;
+  int64_t many = heap_after_open_sessions(c, true, use_jit, open_many);
+  int64_t one = heap_after_open_sessions(c, false, use_jit, open_one);
+  EXPECT_EQ(open_many, 60000u) << "every session must still be open";
+  EXPECT_EQ(open_one, 1u);
+  return static_cast<double>(many - one) / static_cast<double>(open_many - open_one);
+}
+
+TEST_P(EngineAllocations, OpenSessionWithoutRuleState) {
+  ASSERT_TRUE(quiet_sessions().comp->program) << "quiet_sessions.braid does not compile";
+  ASSERT_TRUE(quiet_sessions().jit) << "quiet_sessions.braid does not JIT-compile";
+  double per = bytes_per_open_session(quiet_sessions(), GetParam());
+  std::printf("an open session that no rule touched, with the chain it roots: %.0f bytes of heap\n", per);
+  // Issue 9 asks for at most 256 bytes for the session's entry and keys alone; docs/performance.md says how far
+  // this is and what would close it. The bound keeps what has been reached (about 1.2 KB at the start of session
+  // 14).
+  EXPECT_LE(per, 512.0);
+}
+
+// The same sessions under the shipped rules: rules whose steps match every S3 read keep state in each session,
+// and the rules that read session.source_ips, chain.identities and chain.accounts keep those sets.
+TEST_P(EngineAllocations, OpenSessionUnderTheShippedRules) {
+  double per = bytes_per_open_session(shipped(), GetParam());
+  std::printf("an open session under the shipped rules, with the chain it roots: %.0f bytes of heap\n", per);
+  EXPECT_LE(per, 4096.0);
 }
 
 INSTANTIATE_TEST_SUITE_P(Engines, EngineAllocations, ::testing::Values(false, true),
