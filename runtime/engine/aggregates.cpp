@@ -10,17 +10,23 @@ namespace {
 
 using K = ir::AggKind;
 
-void init_all(AggState& g) {
-  g.count = 0;
-  g.set.clear();
-  g.has = false;
-  g.t = 0;
-  g.isum = 0;
-  g.fsum = 0;
-  g.sum_float = g.sum_overflow = false;
+// The state of shape S in g, made if g holds another (a reused state of the same rule holds S already).
+template <class S>
+S& make(AggState& g) {
+  if (S* s = std::get_if<S>(&g)) return *s;
+  return g.emplace<S>();
 }
 
-Value held_read(const AggState& g) { return g.has ? g.val.v : Value::null(); }
+void init_held(AggState& g) {
+  HeldState& h = make<HeldState>(g);
+  h.has = false;
+  h.t = 0;
+}
+
+Value held_read(const AggState& g) {
+  const HeldState& h = std::get<HeldState>(g);
+  return h.has ? h.val.v : Value::null();
+}
 
 // One struct per aggregate. A row is made from all three functions of its struct (row<A>() below), so an aggregate
 // without init, update or read does not compile.
@@ -29,39 +35,45 @@ Value held_read(const AggState& g) { return g.has ? g.val.v : Value::null(); }
 struct CountAgg {
   static constexpr K kind = K::Count;
   static constexpr bool reads_value = false;
-  static void init(AggState& g) { init_all(g); }
-  static void update(AggState& g, const AggUpdate&) { ++g.count; }
-  static Value read(const AggState& g, const ir::Aggregate&) { return Value::integer(static_cast<int64_t>(g.count)); }
+  static void init(AggState& g) { make<CountState>(g).n = 0; }
+  static void update(AggState& g, const AggUpdate&) { ++std::get<CountState>(g).n; }
+  static Value read(const AggState& g, const ir::Aggregate&) {
+    return Value::integer(static_cast<int64_t>(std::get<CountState>(g).n));
+  }
 };
 
 // distinct(step.field): exact up to the bound, then saturated (the alert lists it)
 struct DistinctAgg {
   static constexpr K kind = K::Distinct;
   static constexpr bool reads_value = true;
-  static void init(AggState& g) { init_all(g); }
-  static void update(AggState& g, const AggUpdate& u) { g.set.add(u.value, u.distinct_bound, *u.scratch); }
-  static Value read(const AggState& g, const ir::Aggregate&) { return Value::integer(g.set.count()); }
+  static void init(AggState& g) { make<DistinctSet>(g).clear(); }
+  static void update(AggState& g, const AggUpdate& u) {
+    std::get<DistinctSet>(g).add(u.value, u.distinct_bound, *u.scratch);
+  }
+  static Value read(const AggState& g, const ir::Aggregate&) { return Value::integer(std::get<DistinctSet>(g).count()); }
 };
 
 // sum(step.field): int overflow makes it null; a float anywhere makes it a float
 struct SumAgg {
   static constexpr K kind = K::Sum;
   static constexpr bool reads_value = true;
-  static void init(AggState& g) { init_all(g); }
+  static void init(AggState& g) { make<SumState>(g) = SumState{}; }
   static void update(AggState& g, const AggUpdate& u) {
+    SumState& s = std::get<SumState>(g);
     const Value& v = u.value;
     if (v.tag == Tag::Int || v.tag == Tag::Duration) {
-      if (__builtin_add_overflow(g.isum, v.i, &g.isum)) g.sum_overflow = true;
+      if (__builtin_add_overflow(s.isum, v.i, &s.isum)) s.overflow = true;
     } else if (v.tag == Tag::Float) {
-      g.fsum += v.f;
-      g.sum_float = true;
+      s.fsum += v.f;
+      s.floats = true;
     }
   }
   static Value read(const AggState& g, const ir::Aggregate& d) {
-    if (g.sum_overflow) return Value::null();
-    if (d.type.kind == ir::Kind::Float || g.sum_float) return Value::floating(g.fsum + static_cast<double>(g.isum));
-    if (d.type.kind == ir::Kind::Duration) return Value::duration(g.isum);
-    return Value::integer(g.isum);
+    const SumState& s = std::get<SumState>(g);
+    if (s.overflow) return Value::null();
+    if (d.type.kind == ir::Kind::Float || s.floats) return Value::floating(s.fsum + static_cast<double>(s.isum));
+    if (d.type.kind == ir::Kind::Duration) return Value::duration(s.isum);
+    return Value::integer(s.isum);
   }
 };
 
@@ -70,16 +82,17 @@ template <K Kind, int Sign>
 struct ExtremeAgg {
   static constexpr K kind = Kind;
   static constexpr bool reads_value = true;
-  static void init(AggState& g) { init_all(g); }
+  static void init(AggState& g) { init_held(g); }
   static void update(AggState& g, const AggUpdate& u) {
     if (u.value.is_null()) return;
-    if (!g.has) {
-      g.val.set(u.value);
-      g.has = true;
+    HeldState& h = std::get<HeldState>(g);
+    if (!h.has) {
+      h.val.set(u.value);
+      h.has = true;
       return;
     }
-    auto c = compare_values(u.value, g.val.v, false, false);
-    if (c && *c * Sign > 0) g.val.set(u.value);
+    auto c = compare_values(u.value, h.val.v, false, false);
+    if (c && *c * Sign > 0) h.val.set(u.value);
   }
   static Value read(const AggState& g, const ir::Aggregate&) { return held_read(g); }
 };
@@ -88,12 +101,13 @@ struct ExtremeAgg {
 struct FirstAgg {
   static constexpr K kind = K::First;
   static constexpr bool reads_value = true;
-  static void init(AggState& g) { init_all(g); }
+  static void init(AggState& g) { init_held(g); }
   static void update(AggState& g, const AggUpdate& u) {
-    if (!g.has || u.time < g.t) {
-      g.val.set(u.value);
-      g.t = u.time;
-      g.has = true;
+    HeldState& h = std::get<HeldState>(g);
+    if (!h.has || u.time < h.t) {
+      h.val.set(u.value);
+      h.t = u.time;
+      h.has = true;
     }
   }
   static Value read(const AggState& g, const ir::Aggregate&) { return held_read(g); }
@@ -101,12 +115,13 @@ struct FirstAgg {
 struct LastAgg {
   static constexpr K kind = K::Last;
   static constexpr bool reads_value = true;
-  static void init(AggState& g) { init_all(g); }
+  static void init(AggState& g) { init_held(g); }
   static void update(AggState& g, const AggUpdate& u) {
-    if (!g.has || u.time >= g.t) {
-      g.val.set(u.value);
-      g.t = u.time;
-      g.has = true;
+    HeldState& h = std::get<HeldState>(g);
+    if (!h.has || u.time >= h.t) {
+      h.val.set(u.value);
+      h.t = u.time;
+      h.has = true;
     }
   }
   static Value read(const AggState& g, const ir::Aggregate&) { return held_read(g); }

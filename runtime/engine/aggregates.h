@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <string>
+#include <variant>
 
 #include "engine/value_codec.h"
 #include "ir/ir.h"
@@ -15,18 +16,23 @@
 
 namespace braid::rt {
 
-// The state of one aggregate of one rule in one session (chain). One struct for every kind keeps rule state a
-// flat array; each kind uses the members its row names.
-struct AggState {
-  uint64_t count = 0;   // count
-  DistinctSet set;      // distinct
-  Owned val;            // min, max, first, last
-  bool has = false;     // val holds a value (min/max: a non-null one; first/last: an event matched)
-  int64_t t = 0;        // first/last: the event time of val
-  int64_t isum = 0;     // sum
-  double fsum = 0;
-  bool sum_float = false, sum_overflow = false;
+// The state of one aggregate of one rule in one session (chain): the state of its kind, one of a few shapes (a
+// rule's states are a flat array, and each costs the largest shape, not the sum of them). A row's init makes its
+// shape, keeping the buffers of one already there (pooled rule state is reused without allocating).
+struct CountState {
+  uint64_t n = 0;
 };
+struct SumState {
+  int64_t isum = 0;
+  double fsum = 0;
+  bool floats = false, overflow = false;  // a float was added; the integer sum overflowed (the sum is null)
+};
+struct HeldState {  // min, max, first, last: one value of the matching events
+  Owned val;
+  int64_t t = 0;     // first/last: the event time of val
+  bool has = false;  // val holds a value (min/max: a non-null one; first/last: an event matched)
+};
+using AggState = std::variant<CountState, DistinctSet, SumState, HeldState>;
 
 struct AggUpdate {
   Value value;          // the step's field value on the event (null for kinds that read none)

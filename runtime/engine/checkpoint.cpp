@@ -613,10 +613,10 @@ struct StateCodec {
 
   template <class T>
   static void put_shape(Writer& w, const SlotPool<T>& pool) {
-    w.u64(pool.items_.size());
-    for (size_t i = 0; i < pool.items_.size(); ++i) {
+    w.u64(pool.gens_.size());
+    for (uint32_t i = 0; i < pool.gens_.size(); ++i) {
       w.u64(pool.gens_[i]);
-      w.b(pool.items_[i]->ref != kNoRef);
+      w.b(pool.item(i).ref != kNoRef);
     }
     w.u64(pool.free_.size());
     for (uint32_t f : pool.free_) w.u64(f);
@@ -624,16 +624,15 @@ struct StateCodec {
   // Restores the pool's slots, generations and free list; returns the live slots (their objects are then filled).
   template <class T>
   static std::vector<uint32_t> get_shape(Reader& r, SlotPool<T>& pool) {
-    if (pool.live_ != 0 || !pool.items_.empty()) r.fail("engine not empty");
+    if (pool.live_ != 0 || !pool.gens_.empty()) r.fail("engine not empty");
     size_t n = r.count(2);
     std::vector<uint32_t> live;
     std::vector<uint8_t> is_live(n, 0);
     for (size_t i = 0; i < n; ++i) {
-      pool.items_.push_back(std::make_unique<T>());
-      pool.gens_.push_back(r.u32());
+      uint32_t slot = pool.add_slot(r.u32());
       if (r.b()) {
         is_live[i] = 1;
-        pool.items_[i]->ref = static_cast<uint32_t>(i) | (static_cast<uint64_t>(pool.gens_[i]) << 32);
+        pool.item(slot).ref = slot | (static_cast<uint64_t>(pool.gens_[slot]) << 32);
         live.push_back(static_cast<uint32_t>(i));
       }
     }
@@ -767,28 +766,49 @@ struct StateCodec {
     }
   }
 
+  // The fields of every shape, in the order of format 7's single struct (a shape the state does not hold is
+  // written as its initial value, and read into a dropped one).
   static void put(Writer& w, const AggState& a) {
-    w.u64(a.count);
-    put(w, a.set);
-    w.b(a.has);
-    w.value(a.val.v);
-    w.i64(a.t);
-    w.i64(a.isum);
-    w.f64(a.fsum);
-    w.b(a.sum_float);
-    w.b(a.sum_overflow);
+    static const DistinctSet kNoSet;
+    static const HeldState kNoHeld;
+    static const SumState kNoSum;
+    const auto* count = std::get_if<CountState>(&a);
+    const auto* set = std::get_if<DistinctSet>(&a);
+    const auto* held = std::get_if<HeldState>(&a);
+    const auto* sum = std::get_if<SumState>(&a);
+    if (!held) held = &kNoHeld;
+    if (!sum) sum = &kNoSum;
+    w.u64(count ? count->n : 0);
+    put(w, set ? *set : kNoSet);
+    w.b(held->has);
+    w.value(held->val.v);
+    w.i64(held->t);
+    w.i64(sum->isum);
+    w.f64(sum->fsum);
+    w.b(sum->floats);
+    w.b(sum->overflow);
   }
   static void get(Reader& r, AggState& a) {
-    a.count = r.u64();
-    get(r, a.set);
-    a.has = r.b();
+    CountState count_dropped;
+    DistinctSet set_dropped;
+    HeldState held_dropped;
+    SumState sum_dropped;
+    auto* count = std::get_if<CountState>(&a);
+    auto* set = std::get_if<DistinctSet>(&a);
+    auto* held = std::get_if<HeldState>(&a);
+    auto* sum = std::get_if<SumState>(&a);
+    (count ? *count : count_dropped).n = r.u64();
+    get(r, set ? *set : set_dropped);
+    HeldState& h = held ? *held : held_dropped;
+    h.has = r.b();
     ValueArena arena;
-    a.val.set(arena.read(r));
-    a.t = r.i64();
-    a.isum = r.i64();
-    a.fsum = r.f64();
-    a.sum_float = r.b();
-    a.sum_overflow = r.b();
+    h.val.set(arena.read(r));
+    h.t = r.i64();
+    SumState& su = sum ? *sum : sum_dropped;
+    su.isum = r.i64();
+    su.fsum = r.f64();
+    su.floats = r.b();
+    su.overflow = r.b();
   }
 
   static void put_times(Writer& w, const std::vector<int64_t>& v) {

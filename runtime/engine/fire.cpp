@@ -209,7 +209,8 @@ void Engine::Impl::fire(uint32_t ri, RuleState* st, Session* se, Chain* ch, cons
       if (opt.alert_events) a.steps.back().events.assign(ss.raws.begin(), ss.raws.begin() + ss.nraws);
     }
     for (size_t g = 0; g < r.aggregates.size(); ++g)
-      if (r.aggregates[g].kind == ir::AggKind::Distinct && agg_state(*st, se, static_cast<uint32_t>(g)).set.saturated())
+      if (const auto* set = std::get_if<DistinctSet>(&agg_state(*st, se, static_cast<uint32_t>(g)));
+          set && set->saturated())
         a.saturated.push_back(rr.saturated_names[g]);
   }
   if (opt.alert_events) {

@@ -258,29 +258,30 @@ struct Group {
 };
 
 // A pool of objects addressed by Ref. Objects are never moved (pointers stay valid while they are live) and are
-// reused after release, keeping their allocations.
+// reused after release, keeping their allocations. They are allocated in blocks of kBlock, not one by one: an
+// object costs its size and its generation, without a heap block's header and a pointer to it.
 template <class T>
 class SlotPool {
  public:
+  static constexpr uint32_t kBlockBits = 8, kBlock = 1u << kBlockBits;
+
   Ref acquire() {
     uint32_t slot;
     if (!free_.empty()) {
       slot = free_.back();
       free_.pop_back();
     } else {
-      slot = static_cast<uint32_t>(items_.size());
-      items_.push_back(std::make_unique<T>());
-      gens_.push_back(0);
+      slot = add_slot(0);
     }
     Ref r = slot | (static_cast<uint64_t>(gens_[slot]) << 32);
-    items_[slot]->ref = r;
+    item(slot).ref = r;
     ++live_;
     return r;
   }
   void release(Ref r) {
     auto slot = static_cast<uint32_t>(r);
     ++gens_[slot];
-    items_[slot]->ref = kNoRef;
+    item(slot).ref = kNoRef;
     free_.push_back(slot);
     --live_;
   }
@@ -288,27 +289,35 @@ class SlotPool {
   T* get(Ref r) const {
     if (r == kNoRef) return nullptr;
     auto slot = static_cast<uint32_t>(r);
-    if (slot >= items_.size() || gens_[slot] != static_cast<uint32_t>(r >> 32)) return nullptr;
-    return items_[slot].get();
+    if (slot >= gens_.size() || gens_[slot] != static_cast<uint32_t>(r >> 32)) return nullptr;
+    return &item(slot);
   }
-  T& at(Ref r) const { return *items_[static_cast<uint32_t>(r)]; }
+  T& at(Ref r) const { return item(static_cast<uint32_t>(r)); }
   size_t live() const { return live_; }
-  size_t capacity() const { return items_.size(); }
+  size_t capacity() const { return gens_.size(); }
   template <class F>
   void for_each_live(F&& f) const {
-    for (size_t i = 0; i < items_.size(); ++i)
-      if (items_[i]->ref != kNoRef) f(static_cast<const T&>(*items_[i]));
+    for (uint32_t i = 0; i < gens_.size(); ++i)
+      if (item(i).ref != kNoRef) f(static_cast<const T&>(item(i)));
   }
   template <class F>
   void for_each_live(F&& f) {
-    for (size_t i = 0; i < items_.size(); ++i)
-      if (items_[i]->ref != kNoRef) f(*items_[i]);
+    for (uint32_t i = 0; i < gens_.size(); ++i)
+      if (item(i).ref != kNoRef) f(item(i));
   }
 
  private:
   friend struct StateCodec;  // checkpoints (checkpoint.cpp)
-  std::vector<std::unique_ptr<T>> items_;
-  std::vector<uint32_t> gens_;
+  T& item(uint32_t slot) const { return blocks_[slot >> kBlockBits][slot & (kBlock - 1)]; }
+  // A new slot (free: its object's ref is kNoRef) with generation `gen`.
+  uint32_t add_slot(uint32_t gen) {
+    auto slot = static_cast<uint32_t>(gens_.size());
+    if ((slot & (kBlock - 1)) == 0) blocks_.push_back(std::make_unique<T[]>(kBlock));
+    gens_.push_back(gen);
+    return slot;
+  }
+  std::vector<std::unique_ptr<T[]>> blocks_;
+  std::vector<uint32_t> gens_;  // one per slot
   std::vector<uint32_t> free_;
   size_t live_ = 0;
 };
