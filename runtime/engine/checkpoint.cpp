@@ -988,7 +988,7 @@ struct StateCodec {
     se.chain = r.u64();
     se.chain_next = r.u64();
     // Its key in the open-session index names the source's position, which may have moved.
-    se.key_hash = session_key(m.key_buf, se.source, se.identity(), se.has_cred, se.credential());
+    se.key_hash = session_hash(se.source, se.identity(), se.has_cred, se.credential());
     SourceRt& sr = m.sources[se.source];
     const Carry::Source& ks = k.sources[old_source];
     get(r, m, ss.rules, ks.session_slot.size(), ks.session_slot,

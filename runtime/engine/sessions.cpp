@@ -18,7 +18,7 @@ Session* Engine::Impl::session_for(uint32_t s, const Value& identity, const Valu
   const ir::Source& src = p.sources[s];
   bool has_cred = credential.tag == Tag::String;
   std::string_view ident(identity.s, identity.len), cred(has_cred ? credential.s : "", has_cred ? credential.len : 0);
-  uint64_t h = session_key(key_buf, s, ident, has_cred, cred);
+  uint64_t h = session_hash(s, ident, has_cred, cred);
   Ref found = open_index.find(h, [&](Ref r) {
     const Session& x = sessions.at(r);
     return x.source == s && x.has_cred == has_cred && x.identity() == ident && (!has_cred || x.credential() == cred);
@@ -57,12 +57,19 @@ Session* Engine::Impl::session_for(uint32_t s, const Value& identity, const Valu
   se.evicted = false;
   se.lru_prev = se.lru_next = kNoRef;
   if (opt.max_open_sessions) lru_append(se);
-  // The id hashes the source's name, not its position in the program (key_buf starts with the position): adding
-  // a source must not change the ids of other sources' sessions.
+  // The id hashes the source's name, not its position in the program: adding a source must not change the ids
+  // of other sources' sessions.
   scratch.clear();
   scratch += src.name;
   scratch += '\0';
-  scratch.append(key_buf, 4, std::string::npos);
+  scratch += ident;
+  scratch += '\0';
+  if (has_cred) {
+    scratch += 'C';
+    scratch += cred;
+  } else {
+    scratch += 'N';
+  }
   scratch.append(reinterpret_cast<const char*>(&t), 8);
   hex16(fnv1a(scratch), se.id);
   open_index.insert(h, ref);

@@ -110,21 +110,15 @@ inline void hex16(uint64_t h, char out[16]) {
   }
 }
 
-// The open-session index key of (source position, identity, credential): its bytes in `buf`, and their hash
-// (Session::key_hash). Sessions of a source with a credential are keyed by both, others by the identity alone.
-inline uint64_t session_key(std::string& buf, uint32_t source, std::string_view identity, bool has_cred,
-                            std::string_view credential) {
-  buf.clear();
-  buf.append(reinterpret_cast<const char*>(&source), 4);
-  buf.append(identity);
-  buf += '\0';
-  if (has_cred) {
-    buf += 'C';
-    buf.append(credential);
-  } else {
-    buf += 'N';
-  }
-  return fast_hash(buf);
+// The open-session index key of (source position, identity, credential): Session::key_hash. Sessions of a source
+// with a credential are keyed by both, others by the identity alone. Hashed in place, every event: the parts are
+// not copied into one key first.
+inline uint64_t session_hash(uint32_t source, std::string_view identity, bool has_cred, std::string_view credential) {
+  constexpr uint64_t kMul = 0x9E3779B97F4A7C15ULL;
+  uint64_t h = fast_hash(identity);
+  if (has_cred) h ^= fast_hash(credential) * kMul;
+  __uint128_t m = static_cast<__uint128_t>(h ^ (uint64_t{source} << 1 | (has_cred ? 1 : 0))) * kMul;
+  return static_cast<uint64_t>(m) ^ static_cast<uint64_t>(m >> 64);
 }
 
 // What a session holds for its rules and attributes: rule state, step cells, sequence prefixes, the watch lists,
