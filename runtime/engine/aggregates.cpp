@@ -50,7 +50,9 @@ struct DistinctAgg {
   static void update(AggState& g, const AggUpdate& u) {
     std::get<DistinctSet>(g).add(u.value, u.distinct_bound, *u.scratch);
   }
-  static Value read(const AggState& g, const ir::Aggregate&) { return Value::integer(std::get<DistinctSet>(g).count()); }
+  static Value read(const AggState& g, const ir::Aggregate&) {
+    return Value::integer(std::get<DistinctSet>(g).count());
+  }
 };
 
 // sum(step.field): int overflow makes it null; a float anywhere makes it a float

@@ -252,8 +252,8 @@ struct Engine::Impl {
 
   // Sessions, chains and minted credentials.
   SlotPool<Session> sessions;
-  std::vector<std::unique_ptr<SessionState>> side_pool;  // side blocks no session holds (buffers kept)
-  std::vector<std::unique_ptr<ChainState>> chain_side_pool;  // ... no chain holds
+  SidePool<SessionState> session_sides;
+  SidePool<ChainState> chain_sides;
   SlotPool<Chain> chains;
   OpenIndex open_index;
   RecordTable mints;  // minted credential -> record
@@ -403,20 +403,18 @@ struct Engine::Impl {
   PrefixCell* prefix_cell(Session& se, uint32_t prefix, bool create);
   int64_t head_before(const Session& se, uint32_t cls) const;  // the class's latest match before this event
   void free_cells(Session& se);
-  // The session's side block (rule state and distinct sets), taken from side_pool when it has none; and given
+  // The session's side block (rule state and distinct sets), taken from session_sides when it has none; and given
   // back, with the rule states and cells in it, when the session closes.
   SessionState& side(Session& se) {
-    if (!se.state) se.state = take_side();
+    if (!se.state) se.state = session_sides.take();
     return *se.state;
   }
-  SessionState* take_side();
   void release_side(Session& se);
   // The chain's, likewise (given back when it retires).
   ChainState& side(Chain& c) {
-    if (!c.state) c.state = take_chain_side();
+    if (!c.state) c.state = chain_sides.take();
     return *c.state;
   }
-  ChainState* take_chain_side();
   void release_side(Chain& c);
   // A session rule's step and aggregate state: its class's cell in the session, or the pristine one (no session,
   // or the class has not matched there). Chain rules keep their own, in their RuleState.

@@ -82,7 +82,8 @@ void Engine::Impl::process_dense(uint32_t s, const PreparedEvent& ev, bool late)
     ch->events++;
     ch->last_time = std::max(ch->last_time, t);
     ch->last_session = se->ref;
-    if (track_identities && se->events == 1) side(*ch).identities.add(Value::string(se->identity()), opt.distinct_bound, scratch);
+    if (track_identities && se->events == 1)
+      side(*ch).identities.add(Value::string(se->identity()), opt.distinct_bound, scratch);
     if (track_accounts && src.account != ir::kNoNode) {
       Value acct = clause(s, src.account, slots);
       const SessionState& seen = se->side();
@@ -201,7 +202,8 @@ void Engine::Impl::process_dense(uint32_t s, const PreparedEvent& ev, bool late)
       // (A session's states are in its side block, made with the first of them.)
       uint32_t slot = pass == 0 ? sr.session_pos[ri] : rr.state_slot;
       auto find = [&]() -> RuleState* {
-        RuleStates* have = pass == 0 ? (se->state ? &se->state->rules : nullptr) : (ch->state ? &ch->state->rules : nullptr);
+        RuleStates* have = pass == 0 ? (se->state ? &se->state->rules : nullptr)
+                                     : (ch->state ? &ch->state->rules : nullptr);
         return have ? state_of(*have, slot) : nullptr;
       };
       auto states = [&]() -> RuleStates& { return pass == 0 ? side(*se).rules : side(*ch).rules; };

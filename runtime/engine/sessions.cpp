@@ -247,13 +247,6 @@ void Engine::Impl::evict_session() {
   close_session(se, se.last);
 }
 
-SessionState* Engine::Impl::take_side() {
-  if (side_pool.empty()) return new SessionState;
-  SessionState* ss = side_pool.back().release();
-  side_pool.pop_back();
-  return ss;
-}
-
 void Engine::Impl::release_side(Session& se) {
   SessionState* ss = se.state;
   if (!ss) return;
@@ -266,14 +259,7 @@ void Engine::Impl::release_side(Session& se) {
   ss->ips.recycle();
   ss->seen_ip = ss->seen_account = false;
   se.state = nullptr;
-  side_pool.emplace_back(ss);
-}
-
-ChainState* Engine::Impl::take_chain_side() {
-  if (chain_side_pool.empty()) return new ChainState;
-  ChainState* cs = chain_side_pool.back().release();
-  chain_side_pool.pop_back();
-  return cs;
+  session_sides.give(ss);
 }
 
 void Engine::Impl::release_side(Chain& c) {
@@ -284,7 +270,7 @@ void Engine::Impl::release_side(Chain& c) {
   cs->identities.recycle();
   cs->accounts.recycle();
   c.state = nullptr;
-  chain_side_pool.emplace_back(cs);
+  chain_sides.give(cs);
 }
 
 void Engine::Impl::close_session(Session& se, int64_t now) {

@@ -316,6 +316,23 @@ class SlotPool {
   size_t live_ = 0;
 };
 
+// Side blocks (SessionState, ChainState) no session or chain holds, kept with their buffers for the next one.
+template <class T>
+class SidePool {
+ public:
+  T* take() {
+    if (free_.empty()) return new T;
+    T* x = free_.back().release();
+    free_.pop_back();
+    return x;
+  }
+  // Takes back a block its holder has emptied.
+  void give(T* x) { free_.emplace_back(x); }
+
+ private:
+  std::vector<std::unique_ptr<T>> free_;
+};
+
 // The open-session index: key hash -> session, open addressing with linear probing and backward-shift deletion
 // (no tombstones, no allocation once grown). Equal hashes are told apart by the caller's key comparison.
 class OpenIndex {
