@@ -1355,7 +1355,7 @@ std::string Engine::save_state(std::string_view program_id) const {
   for (Ref x = m.group_oldest; x != kNoRef; x = m.groups.at(x).newer) StateCodec::put(w, m.groups.at(x));
   // The open sessions in LRU order (the cap evicts from the front).
   std::vector<Ref> lru;
-  for (Ref x = m.lru_head; x != kNoRef; x = m.sessions.at(x).lru_next) lru.push_back(x);
+  for (uint32_t x = m.lru_head; x != kNoSlot; x = m.sessions.at(x).lru_next) lru.push_back(m.sessions.at(x).ref);
   w.u64(lru.size());
   for (Ref x : lru) w.u64(x);
   StateCodec::put(w, m.mints);
@@ -1482,7 +1482,8 @@ void Engine::load_state(std::string_view bytes, std::string_view program_id, Car
   for (size_t i = 0; i < nl; ++i) {
     Ref x = r.u64();
     Session* se = m.sessions.get(x);
-    if (!se || !se->open || se->lru_prev != kNoRef || m.lru_head == x) r.fail("bad session in the LRU order");
+    if (!se || !se->open || se->lru_prev != kNoSlot || m.lru_head == static_cast<uint32_t>(x))
+      r.fail("bad session in the LRU order");
     m.lru_append(*se);
   }
   if (m.opt.max_open_sessions && nl != m.open_index.size()) r.fail("the LRU order does not hold every open session");

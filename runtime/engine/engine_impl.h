@@ -266,7 +266,7 @@ struct Engine::Impl {
   EvictedKeys evicted_keys;  // keys of records evicted at max_chain_records (record_key_hash)
   std::vector<ChainInfo> retired_chains;  // summaries of the largest retired chains (chains())
   uint64_t next_uid = 0;
-  Ref lru_head = kNoRef, lru_tail = kNoRef;  // open sessions, least recently used first (Session::lru_*)
+  uint32_t lru_head = kNoSlot, lru_tail = kNoSlot;  // open sessions, least recently used first (Session::lru_*)
   // Which attributes some rule reads: the distinct sets behind them are only kept when read.
   bool track_ips = false, track_identities = false, track_accounts = false;
 

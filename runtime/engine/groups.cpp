@@ -35,11 +35,11 @@ void Engine::Impl::feed_groups(uint32_t s) {
       ++stats.no_group_key;
     } else {
       const uint64_t h = group_key_hash(ri, s, key_buf);
-      Ref r = group_index.find(h, [&](Ref x) {
+      uint32_t slot = group_index.find(h, [&](uint32_t x) {
         const Group& g = groups.at(x);
         return g.rule == ri && g.source == s && g.key == key_buf;
       });
-      Group* g = r == kNoRef ? nullptr : groups.get(r);
+      Group* g = slot == kNoSlot ? nullptr : &groups.at(slot);
       // (Its close deadline has passed before this event when it is due before it: expire() ran. Belt and braces.)
       if (g && g->close_due < t) {
         close_group(*g, g->close_due);

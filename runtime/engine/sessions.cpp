@@ -19,11 +19,11 @@ Session* Engine::Impl::session_for(uint32_t s, const Value& identity, const Valu
   bool has_cred = credential.tag == Tag::String;
   std::string_view ident(identity.s, identity.len), cred(has_cred ? credential.s : "", has_cred ? credential.len : 0);
   uint64_t h = session_hash(s, ident, has_cred, cred);
-  Ref found = open_index.find(h, [&](Ref r) {
-    const Session& x = sessions.at(r);
+  uint32_t found = open_index.find(h, [&](uint32_t slot) {
+    const Session& x = sessions.at(slot);
     return x.source == s && x.has_cred == has_cred && x.identity() == ident && (!has_cred || x.credential() == cred);
   });
-  if (found != kNoRef) {
+  if (found != kNoSlot) {
     Session* se = &sessions.at(found);
     // Expired sessions were closed by expire() before this event; an open one is extended by it.
     if (t - se->last <= src.session_gap && t - se->start <= src.session_max) {
@@ -36,7 +36,7 @@ Session* Engine::Impl::session_for(uint32_t s, const Value& identity, const Valu
     close_session(*se, t);
   }
   if (opt.max_open_sessions)
-    while (open_index.size() >= opt.max_open_sessions && lru_head != kNoRef) evict_session();
+    while (open_index.size() >= opt.max_open_sessions && lru_head != kNoSlot) evict_session();
   Ref ref = sessions.acquire();
   Session& se = sessions.at(ref);
   se.uid = next_uid++;
@@ -55,7 +55,7 @@ Session* Engine::Impl::session_for(uint32_t s, const Value& identity, const Valu
   se.chain = kNoRef;
   se.chain_next = kNoRef;
   se.evicted = false;
-  se.lru_prev = se.lru_next = kNoRef;
+  se.lru_prev = se.lru_next = kNoSlot;
   if (opt.max_open_sessions) lru_append(se);
   // The id hashes the source's name, not its position in the program: adding a source must not change the ids
   // of other sources' sessions.
@@ -224,19 +224,21 @@ void Engine::Impl::make_room_for_record() {
 }
 
 void Engine::Impl::lru_unlink(Session& se) {
-  if (se.lru_prev != kNoRef) sessions.at(se.lru_prev).lru_next = se.lru_next;
-  else if (lru_head == se.ref) lru_head = se.lru_next;
-  if (se.lru_next != kNoRef) sessions.at(se.lru_next).lru_prev = se.lru_prev;
-  else if (lru_tail == se.ref) lru_tail = se.lru_prev;
-  se.lru_prev = se.lru_next = kNoRef;
+  const auto self = static_cast<uint32_t>(se.ref);
+  if (se.lru_prev != kNoSlot) sessions.at(se.lru_prev).lru_next = se.lru_next;
+  else if (lru_head == self) lru_head = se.lru_next;
+  if (se.lru_next != kNoSlot) sessions.at(se.lru_next).lru_prev = se.lru_prev;
+  else if (lru_tail == self) lru_tail = se.lru_prev;
+  se.lru_prev = se.lru_next = kNoSlot;
 }
 
 void Engine::Impl::lru_append(Session& se) {
+  const auto self = static_cast<uint32_t>(se.ref);
   se.lru_prev = lru_tail;
-  se.lru_next = kNoRef;
-  if (lru_tail != kNoRef) sessions.at(lru_tail).lru_next = se.ref;
-  else lru_head = se.ref;
-  lru_tail = se.ref;
+  se.lru_next = kNoSlot;
+  if (lru_tail != kNoSlot) sessions.at(lru_tail).lru_next = self;
+  else lru_head = self;
+  lru_tail = self;
 }
 
 void Engine::Impl::evict_session() {

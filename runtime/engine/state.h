@@ -4,8 +4,9 @@
 // - Sessions and chains live in slot pools: a slot is reused after its occupant is retired, and a Ref carries the
 //   slot's generation, so a stale reference (a deadline of a retired session) is recognised and ignored. Reused
 //   objects keep the capacity of their strings and vectors: the steady state does not allocate for them.
-// - A session holds its identity, credential and keys, and rule state only for the rules one of its events
-//   touched (sparse, in a pool). Rule state is given back when the session closes.
+// - A session holds its times, links and keys (identity, credential, parent event in one buffer); its rule state,
+//   only for the rules one of its events touched (sparse, in a pool), and its distinct sets are in a side block
+//   (SessionState) taken when first needed and given back when the session closes. A chain likewise (ChainState).
 // - A chain (a tree of sessions) is retired, with all its sessions, when no session of it is open and no mint or
 //   link record points into it any more (records expire after the retention): nothing can then join it or read
 //   it. A closed session therefore leaves nothing behind once chain retention has passed.
@@ -13,6 +14,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <deque>
 #include <memory>
 #include <string>
@@ -30,6 +32,8 @@ struct StateCodec;  // checkpoint.cpp: saves and restores the engine's state
 // slot | generation << 32; kNoRef: none.
 using Ref = uint64_t;
 inline constexpr Ref kNoRef = UINT64_MAX;
+// A pool slot without its generation, where only live objects are named (lists and indexes of open ones); none.
+inline constexpr uint32_t kNoSlot = UINT32_MAX;
 
 // ---------------------------------------------------------------------------------------------------------------
 // Rule state
@@ -155,6 +159,9 @@ struct Session {
   uint8_t link = 0;      // 0 root, 1 mint, 2 link
   bool evicted = false;  // closed early by the cap on open sessions: its at-close decisions are marked degraded
   uint32_t level = 0;    // hops from the root
+  // Open sessions in the order of their latest event (least recently used first), as slots: the cap on open
+  // sessions (EngineOptions::max_open_sessions) evicts from the front.
+  uint32_t lru_prev = kNoSlot, lru_next = kNoSlot;
   int64_t start = 0, last = 0;
   uint64_t events = 0;
   uint64_t key_hash = 0;     // hash of (source, identity, credential): the open-session index key
@@ -164,34 +171,46 @@ struct Session {
   Ref chain = kNoRef;
   Ref chain_next = kNoRef;   // the next session of the same chain (retirement walks the list)
   SessionState* state = nullptr;  // its rules' state and distinct sets, while it needs any (Impl::side)
-  // Open sessions in the order of their latest event (least recently used first): the cap on open sessions
-  // (EngineOptions::max_open_sessions) evicts from the front.
-  Ref lru_prev = kNoRef, lru_next = kNoRef;
 
   std::string_view id_view() const { return std::string_view(id, sizeof id); }
   // Its side block for reading: an empty one when it has none.
   const SessionState& side() const { return state ? *state : kNoSessionState; }
 
-  std::string_view identity() const { return std::string_view(keys.data(), identity_len); }
-  std::string_view credential() const { return std::string_view(keys.data() + identity_len, credential_len); }
+  std::string_view identity() const { return std::string_view(keys_.get(), identity_len_); }
+  std::string_view credential() const { return std::string_view(keys_.get() + identity_len_, credential_len_); }
   // The id of the parent's event that minted this session's credential (or linked it); empty for a root.
-  std::string_view parent_event() const { return std::string_view(keys).substr(identity_len + credential_len); }
+  std::string_view parent_event() const {
+    return std::string_view(keys_.get() + identity_len_ + credential_len_, parent_len_);
+  }
   void set_keys(std::string_view ident, std::string_view cred) {
-    keys.assign(ident);
-    keys.append(cred);
-    identity_len = static_cast<uint32_t>(ident.size());
-    credential_len = static_cast<uint32_t>(cred.size());
+    reserve_keys(ident.size() + cred.size(), 0);
+    std::memcpy(keys_.get(), ident.data(), ident.size());
+    std::memcpy(keys_.get() + ident.size(), cred.data(), cred.size());
+    identity_len_ = static_cast<uint32_t>(ident.size());
+    credential_len_ = static_cast<uint32_t>(cred.size());
+    parent_len_ = 0;
   }
   void set_parent_event(std::string_view event) {
-    keys.resize(identity_len + credential_len);
-    keys.append(event);
+    const size_t keep = identity_len_ + credential_len_;
+    reserve_keys(keep + event.size(), keep);
+    std::memcpy(keys_.get() + keep, event.data(), event.size());
+    parent_len_ = static_cast<uint32_t>(event.size());
   }
 
  private:
-  // Identity, credential and parent event, one after the other in one buffer: one allocation per session (kept
-  // when the pool reuses the slot) rather than three strings' (96 bytes in the entry and three blocks).
-  std::string keys;
-  uint32_t identity_len = 0, credential_len = 0;
+  // Identity, credential and parent event, one after the other in one buffer: one heap block per session (kept
+  // when the pool reuses the slot, grown only for longer keys), 24 bytes in the entry.
+  void reserve_keys(size_t need, size_t keep) {
+    if (need <= keys_cap_) return;
+    // Up to the end of malloc's block (16n + 8 usable bytes): free, and a reused slot rarely grows again.
+    const size_t cap = (need + 7) / 16 * 16 + 8;
+    auto grown = std::make_unique_for_overwrite<char[]>(cap);
+    if (keep) std::memcpy(grown.get(), keys_.get(), keep);
+    keys_ = std::move(grown);
+    keys_cap_ = static_cast<uint32_t>(cap);
+  }
+  std::unique_ptr<char[]> keys_;
+  uint32_t keys_cap_ = 0, identity_len_ = 0, credential_len_ = 0, parent_len_ = 0;
 };
 
 // What a chain holds for its rules and attributes, as SessionState for a session: taken from a pool when a chain
@@ -213,9 +232,9 @@ struct Chain {
   Ref root = kNoRef;
   Ref first_session = kNoRef;  // the list of its sessions (through Session::chain_next)
   uint32_t open = 0;           // open sessions
+  uint32_t max_level = 0;
   uint64_t records = 0;        // live mint and link records made by its sessions
   uint64_t sessions = 0;
-  uint32_t max_level = 0;
   Ref deepest = kNoRef;
   Ref last_session = kNoRef;   // the session of the chain's latest event
   uint64_t events = 0;
@@ -333,37 +352,40 @@ class SidePool {
   std::vector<std::unique_ptr<T>> free_;
 };
 
-// The open-session index: key hash -> session, open addressing with linear probing and backward-shift deletion
-// (no tombstones, no allocation once grown). Equal hashes are told apart by the caller's key comparison.
+// The open-session index (and the group and record indexes): key hash -> the pool slot of a live object, open
+// addressing with linear probing and backward-shift deletion (no tombstones, no allocation once grown). An entry is
+// 8 bytes: 32 bits of the hash and the slot (the index holds live objects only, so a slot needs no generation).
+// Equal hashes are told apart by the caller's key comparison.
 class OpenIndex {
  public:
+  // The slot of the object whose hash is h and for which same(slot) holds; kNoSlot if none.
   template <class Eq>
-  Ref find(uint64_t h, Eq&& same) const {
-    if (slots_.empty()) return kNoRef;
-    for (size_t i = h & mask_;; i = (i + 1) & mask_) {
+  uint32_t find(uint64_t h, Eq&& same) const {
+    if (slots_.empty()) return kNoSlot;
+    const auto tag = static_cast<uint32_t>(h);
+    for (size_t i = tag & mask_;; i = (i + 1) & mask_) {
       const Entry& e = slots_[i];
-      if (e.ref == kNoRef) return kNoRef;
-      if (e.hash == h && same(e.ref)) return e.ref;
+      if (e.slot == kNoSlot) return kNoSlot;
+      if (e.tag == tag && same(e.slot)) return e.slot;
     }
   }
   void insert(uint64_t h, Ref r) {
     if ((size_ + 1) * 4 > slots_.size() * 3) grow();
-    size_t i = h & mask_;
-    while (slots_[i].ref != kNoRef) i = (i + 1) & mask_;
-    slots_[i] = Entry{h, r};
+    place(Entry{static_cast<uint32_t>(h), static_cast<uint32_t>(r)});
     ++size_;
   }
   void erase(uint64_t h, Ref r) {
     if (slots_.empty()) return;
-    size_t i = h & mask_;
+    const auto slot = static_cast<uint32_t>(r);
+    size_t i = static_cast<uint32_t>(h) & mask_;
     for (;; i = (i + 1) & mask_) {
-      if (slots_[i].ref == kNoRef) return;
-      if (slots_[i].ref == r) break;
+      if (slots_[i].slot == kNoSlot) return;
+      if (slots_[i].slot == slot) break;
     }
     // Backward shift: move later entries of the probe run into the hole when that brings them closer home.
     size_t hole = i;
-    for (size_t j = (hole + 1) & mask_; slots_[j].ref != kNoRef; j = (j + 1) & mask_) {
-      size_t home = slots_[j].hash & mask_;
+    for (size_t j = (hole + 1) & mask_; slots_[j].slot != kNoSlot; j = (j + 1) & mask_) {
+      size_t home = slots_[j].tag & mask_;
       bool movable = hole <= j ? (home <= hole || home > j) : (home <= hole && home > j);
       if (movable) {
         slots_[hole] = slots_[j];
@@ -377,17 +399,21 @@ class OpenIndex {
 
  private:
   struct Entry {
-    uint64_t hash = 0;
-    Ref ref = kNoRef;
+    uint32_t tag = 0;  // the hash's low 32 bits (its home is tag & mask_: tables stay below 2^32 entries)
+    uint32_t slot = kNoSlot;
   };
+  void place(Entry x) {
+    size_t i = x.tag & mask_;
+    while (slots_[i].slot != kNoSlot) i = (i + 1) & mask_;
+    slots_[i] = x;
+  }
   void grow() {
     std::vector<Entry> old;
     old.swap(slots_);
     slots_.assign(old.empty() ? 64 : old.size() * 2, Entry{});
     mask_ = slots_.size() - 1;
-    size_ = 0;
     for (const Entry& e : old)
-      if (e.ref != kNoRef) insert(e.hash, e.ref);
+      if (e.slot != kNoSlot) place(e);
   }
   std::vector<Entry> slots_;
   size_t mask_ = 0, size_ = 0;
@@ -440,8 +466,8 @@ class RecordTable {
  public:
   MintRecord* find(std::string_view key) const {
     uint64_t h = fast_hash(key);
-    Ref r = index_.find(h, [&](Ref x) { return pool_[static_cast<uint32_t>(x)].key == key; });
-    return r == kNoRef ? nullptr : const_cast<MintRecord*>(&pool_[static_cast<uint32_t>(r)]);
+    uint32_t slot = index_.find(h, [&](uint32_t x) { return pool_[x].key == key; });
+    return slot == kNoSlot ? nullptr : const_cast<MintRecord*>(&pool_[slot]);
   }
   // The record for `key`, made empty (session kNoRef) when there was none.
   MintRecord& find_or_add(std::string_view key) {
