@@ -176,16 +176,16 @@ struct Session {
   // Its side block for reading: an empty one when it has none.
   const SessionState& side() const { return state ? *state : kNoSessionState; }
 
-  std::string_view identity() const { return std::string_view(keys_.get(), identity_len_); }
-  std::string_view credential() const { return std::string_view(keys_.get() + identity_len_, credential_len_); }
+  std::string_view identity() const { return std::string_view(key_bytes(), identity_len_); }
+  std::string_view credential() const { return std::string_view(key_bytes() + identity_len_, credential_len_); }
   // The id of the parent's event that minted this session's credential (or linked it); empty for a root.
   std::string_view parent_event() const {
-    return std::string_view(keys_.get() + identity_len_ + credential_len_, parent_len_);
+    return std::string_view(key_bytes() + identity_len_ + credential_len_, parent_len_);
   }
   void set_keys(std::string_view ident, std::string_view cred) {
     reserve_keys(ident.size() + cred.size(), 0);
-    std::memcpy(keys_.get(), ident.data(), ident.size());
-    std::memcpy(keys_.get() + ident.size(), cred.data(), cred.size());
+    put_keys(0, ident);
+    put_keys(ident.size(), cred);
     identity_len_ = static_cast<uint32_t>(ident.size());
     credential_len_ = static_cast<uint32_t>(cred.size());
     parent_len_ = 0;
@@ -193,7 +193,7 @@ struct Session {
   void set_parent_event(std::string_view event) {
     const size_t keep = identity_len_ + credential_len_;
     reserve_keys(keep + event.size(), keep);
-    std::memcpy(keys_.get() + keep, event.data(), event.size());
+    put_keys(keep, event);
     parent_len_ = static_cast<uint32_t>(event.size());
   }
 
@@ -208,6 +208,11 @@ struct Session {
     if (keep) std::memcpy(grown.get(), keys_.get(), keep);
     keys_ = std::move(grown);
     keys_cap_ = static_cast<uint32_t>(cap);
+  }
+  // (No buffer yet while every key has been empty.)
+  const char* key_bytes() const { return keys_ ? keys_.get() : ""; }
+  void put_keys(size_t at, std::string_view bytes) {
+    if (!bytes.empty()) std::memcpy(keys_.get() + at, bytes.data(), bytes.size());
   }
   std::unique_ptr<char[]> keys_;
   uint32_t keys_cap_ = 0, identity_len_ = 0, credential_len_ = 0, parent_len_ = 0;

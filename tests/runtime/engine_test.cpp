@@ -108,6 +108,19 @@ TEST(Engine, CredentialLessEventsShareTheIdentitySession) {
   EXPECT_FALSE(r.alerts[0].session->credential.has_value());
 }
 
+// An empty identity is an identity (the source's `identity` gave a string): its events share a session, whose keys
+// are all empty. (The session's key buffer is then never allocated: reading and copying empty keys must not touch it.)
+TEST(Engine, EmptyIdentityAndCredentialAreKeys) {
+  auto b = with_rules(rule("t.two", "session", "step a = true\n when count(a) >= 2",
+                           "[{session.identity}] [{session.credential}]"));
+  ASSERT_TRUE(b->prog);
+  const std::string empty_keys = R"("user":"","key":"")";
+  Result r = run(*b->prog, {ev(0, "", "", empty_keys), ev(1, "", "", empty_keys)});
+  ASSERT_EQ(r.count("t.two"), 1u);
+  EXPECT_EQ(r.alerts[0].message, "[] []");
+  EXPECT_EQ(r.stats.sessions_opened, 1u);
+}
+
 TEST(Engine, OutOfOrderWithinLateness) {
   auto b = with_rules(rule("t.seq", "session", "step a = kind == \"a\"\n step b = kind == \"b\"\n when a -> b within 5m"));
   ASSERT_TRUE(b->prog);
