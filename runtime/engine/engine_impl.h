@@ -439,12 +439,12 @@ struct Engine::Impl {
   // A state every event of its session (chain) must visit although none of its steps matched: attributes change
   // with every event (once its sequence conjuncts have matched), or an absence window may have ended.
   // (Only eager rules evaluate on events. A condition whose attributes are session.source_ips or ones that never
-  // change in a session is watched only for events that add a source ip: Session::watch_ips.)
+  // change in a session is watched only for events that add a source ip: SessionState::watch_ips.)
   bool watched(const RuleRt& rr, const RuleState& st) const {
     return !st.fired && ((rr.eager && rr.reads_attrs && armed(rr, st)) || has_pending(st));
   }
-  // Keeps Session::watch and watch_ips equal to the slots of the watched states, after state `slot` may have
-  // changed; Session::armed likewise.
+  // Keeps SessionState::watch and watch_ips equal to the slots of the watched states, after state `slot` may
+  // have changed; SessionState::armed likewise.
   void rewatch(Session& se, uint32_t slot, const RuleRt& rr, const RuleState& st) const {
     auto keep = [slot](std::vector<uint32_t>& v, bool want) {
       auto it = std::lower_bound(v.begin(), v.end(), slot);
@@ -464,7 +464,7 @@ struct Engine::Impl {
   bool chain_watched(const RuleRt& rr, const RuleState& st) const {
     return !st.fired && ((rr.reads_attrs && armed(rr, st)) || has_pending(st));
   }
-  // Keeps Chain::watch equal to the slots of the watched states, after state `slot` may have changed.
+  // Keeps ChainState::watch equal to the slots of the watched states, after state `slot` may have changed.
   void rewatch_chain(Chain& c, uint32_t slot, const RuleRt& rr, const RuleState& st) const {
     std::vector<uint32_t>& watch = c.state->watch;  // (it holds the state)
     auto it = std::lower_bound(watch.begin(), watch.end(), slot);
@@ -472,7 +472,7 @@ struct Engine::Impl {
     if (want && !in) watch.insert(it, slot);
     else if (!want && in) watch.erase(it);
   }
-  // Chain::watch from scratch (after a close, or a restore).
+  // ChainState::watch from scratch (after a close, or a restore).
   void rewatch_chain(Chain& c) const {
     if (!c.state) return;
     c.state->watch.clear();

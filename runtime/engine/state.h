@@ -144,7 +144,7 @@ struct SessionState {
   // Holds nothing a checkpoint must keep (the reader gives such a block back).
   bool empty() const {
     return rules.empty() && cells.empty() && prefixes.empty() && watch.empty() && watch_ips.empty() &&
-           armed.empty() && ips.count() == 0 && !seen_ip && !seen_account;
+           armed.empty() && ips.count() == 0 && !ips.saturated() && !seen_ip && !seen_account;
   }
 };
 inline const SessionState kNoSessionState{};
@@ -228,7 +228,10 @@ struct ChainState {
   std::vector<uint32_t> watch;
   DistinctSet identities, accounts;  // only filled when a rule reads chain.identities / chain.accounts
 
-  bool empty() const { return rules.empty() && watch.empty() && identities.count() == 0 && accounts.count() == 0; }
+  bool empty() const {
+    return rules.empty() && watch.empty() && identities.count() == 0 && !identities.saturated() &&
+           accounts.count() == 0 && !accounts.saturated();
+  }
 };
 inline const ChainState kNoChainState{};
 
