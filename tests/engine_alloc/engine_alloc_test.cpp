@@ -155,23 +155,26 @@ struct Compiled {
   std::unique_ptr<JitProgram> jit;
 };
 
+// The program of `paths`, and its object code (no JIT cache: the test must not depend on one).
+Compiled compile_with_jit(const std::vector<std::string>& paths) {
+  Compiled x;
+  x.comp = compile(paths);
+  if (!x.comp->program) return x;
+  codegen::CodegenResult cg = codegen::lower_program(*x.comp->program);
+  if (!cg.ok()) return x;
+  JitOptions o;
+  o.use_cache = false;
+  std::string error;
+  x.jit = JitProgram::load(*x.comp->program, cg.bitcode, o, error);
+  return x;
+}
+
 Compiled& shipped() {
-  static Compiled c = [] {
-    Compiled x;
-    // The shipped rules, rules that give CloudTrail's `userAgent` a literal prefilter (prefilter.braid), and one
-    // whose alerts the suppression stream suppresses (suppress.braid).
-    x.comp = compile({std::string(BRAID_SOURCE_DIR) + "/rules",
-                      std::string(BRAID_SOURCE_DIR) + "/tests/engine_alloc/prefilter.braid",
-                      std::string(BRAID_SOURCE_DIR) + "/tests/engine_alloc/suppress.braid"});
-    if (!x.comp->program) return x;
-    codegen::CodegenResult cg = codegen::lower_program(*x.comp->program);
-    if (!cg.ok()) return x;
-    JitOptions o;
-    o.use_cache = false;
-    std::string error;
-    x.jit = JitProgram::load(*x.comp->program, cg.bitcode, o, error);
-    return x;
-  }();
+  // The shipped rules, rules that give CloudTrail's `userAgent` a literal prefilter (prefilter.braid), and one
+  // whose alerts the suppression stream suppresses (suppress.braid).
+  static Compiled c = compile_with_jit({std::string(BRAID_SOURCE_DIR) + "/rules",
+                                        std::string(BRAID_SOURCE_DIR) + "/tests/engine_alloc/prefilter.braid",
+                                        std::string(BRAID_SOURCE_DIR) + "/tests/engine_alloc/suppress.braid"});
   return c;
 }
 
@@ -368,18 +371,7 @@ TEST_P(EngineAllocations, MemoryFlatInDistinctCredentials) {
 // the same events all of one credential (one session). A last event 26 min later releases the held events (15 min
 // of lateness) before any session's 30 min gap has passed, so all of them are open.
 Compiled& quiet_sessions() {
-  static Compiled c = [] {
-    Compiled x;
-    x.comp = compile({std::string(BRAID_SOURCE_DIR) + "/tests/engine_alloc/quiet_sessions.braid"});
-    if (!x.comp->program) return x;
-    codegen::CodegenResult cg = codegen::lower_program(*x.comp->program);
-    if (!cg.ok()) return x;
-    JitOptions o;
-    o.use_cache = false;
-    std::string error;
-    x.jit = JitProgram::load(*x.comp->program, cg.bitcode, o, error);
-    return x;
-  }();
+  static Compiled c = compile_with_jit({std::string(BRAID_SOURCE_DIR) + "/tests/engine_alloc/quiet_sessions.braid"});
   return c;
 }
 

@@ -121,6 +121,24 @@ TEST(Engine, EmptyIdentityAndCredentialAreKeys) {
   EXPECT_EQ(r.stats.sessions_opened, 1u);
 }
 
+// A chain whose only state is a saturated, empty distinct set (a distinct bound of 0, which only the API allows)
+// keeps that set across a checkpoint: reading it back and saving again gives the same bytes.
+TEST(Engine, CheckpointKeepsASaturatedEmptyChainSet) {
+  auto b = with_rules(
+      rule("t.ids", "chain", "step a = kind == \"never\"\n when count(a) >= 1 and chain.identities > 5"));
+  ASSERT_TRUE(b->prog);
+  EngineOptions o;
+  o.processing_time = 0;
+  o.distinct_bound = 0;
+  Engine e(*b->prog, o);
+  e.process_json(ev(0, "u", "k"), "<test>", 1);
+  e.process_json(ev(20, "u", "k"), "<test>", 2);  // (releases the first: the lateness is 10m)
+  const std::string saved = e.save_state("prog");
+  Engine again(*b->prog, o);
+  again.load_state(saved, "prog");
+  EXPECT_EQ(again.save_state("prog"), saved);
+}
+
 TEST(Engine, OutOfOrderWithinLateness) {
   auto b = with_rules(rule("t.seq", "session", "step a = kind == \"a\"\n step b = kind == \"b\"\n when a -> b within 5m"));
   ASSERT_TRUE(b->prog);
